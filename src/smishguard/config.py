@@ -1,0 +1,138 @@
+"""Configuration read from ``SMISHGUARD_*`` environment variables and an optional ``smishguard.toml``.
+
+The environment holds what an operator sets per deployment (database, secret key, origin, RP ID, Twilio
+credentials); the TOML file holds what the security team edits (policies, thresholds).  Everything has a
+safe default so that the demo needs neither.  This module imports no Django: settings.py and the CLI both
+read it.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+
+class ConfigError(Exception):
+    """The configuration file or an environment variable is malformed."""
+
+
+def env(name: str, default: str | None = None) -> str | None:
+    return os.environ.get(f"SMISHGUARD_{name}", default)
+
+
+def env_bool(name: str, default: bool) -> bool:
+    value = env(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def data_dir() -> Path:
+    """Where the demo keeps its SQLite database and generated secret: ``./var`` of the current folder."""
+    return Path(env("DATA_DIR") or Path.cwd() / "var").resolve()
+
+
+def database_url() -> str:
+    url = env("DATABASE_URL")
+    if url:
+        return url
+    return f"sqlite:///{data_dir() / 'smishguard.sqlite3'}"
+
+
+def secret_key() -> str:
+    """The secret key from the environment, else one generated once and kept beside the demo database."""
+    key = env("SECRET_KEY")
+    if key:
+        return key
+    path = data_dir() / "secret_key"
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(50)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(key)
+        return key
+
+
+@dataclass(frozen=True)
+class WebAuthnPolicy:
+    """What a security key must be to enrol and to sign in (see docs/security.md)."""
+
+    user_verification: str = "required"  # required | preferred | discouraged
+    attestation: str = "direct"  # none | indirect | direct | enterprise
+    allowed_aaguids: tuple[str, ...] = ()  # empty: any model
+    refuse_backup_eligible: bool = False  # True: hardware-bound keys only, no synced passkeys
+    mds_blob_path: str | None = None  # FIDO MDS3 BLOB file downloaded by the security team
+    mds_root_cert_path: str | None = None  # PEM of the root that signs the BLOB (FIDO's root in production)
+    challenge_ttl_seconds: int = 300
+    extra_root_certs_path: str | None = None  # PEM bundle of attestation roots, beside MDS
+
+
+@dataclass(frozen=True)
+class SessionPolicy:
+    idle_timeout_seconds: int = 30 * 60
+    absolute_lifetime_seconds: int = 12 * 3600
+
+
+@dataclass(frozen=True)
+class Settings:
+    origin: str = "http://localhost:8000"
+    rp_id: str = "localhost"
+    rp_name: str = "smishguard"
+    webauthn: WebAuthnPolicy = field(default_factory=WebAuthnPolicy)
+    sessions: SessionPolicy = field(default_factory=SessionPolicy)
+    enrolment_ttl_hours: int = 24
+    raw: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def secure_origin(self) -> bool:
+        return urlsplit(self.origin).scheme == "https"
+
+
+def _section(data: dict[str, Any], name: str) -> dict[str, Any]:
+    value = data.get(name, {})
+    if not isinstance(value, dict):
+        raise ConfigError(f"[{name}] must be a table")
+    return value
+
+
+def _build(cls: type, values: dict[str, Any], section: str) -> Any:
+    known = set(cls.__dataclass_fields__)
+    unknown = set(values) - known
+    if unknown:
+        raise ConfigError(f"unknown setting(s) in [{section}]: {', '.join(sorted(unknown))}")
+    cleaned = {k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}
+    return cls(**cleaned)
+
+
+def load(path: str | os.PathLike[str] | None = None) -> Settings:
+    """Read ``smishguard.toml`` (``SMISHGUARD_CONFIG``, else ./smishguard.toml if present) and the env."""
+    path = path or env("CONFIG")
+    data: dict[str, Any] = {}
+    if path is None and Path("smishguard.toml").is_file():
+        path = "smishguard.toml"
+    if path is not None:
+        try:
+            data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+            raise ConfigError(f"cannot read config {path}: {exc}") from exc
+    webauthn = _build(WebAuthnPolicy, _section(data, "webauthn"), "webauthn")
+    sessions = _build(SessionPolicy, _section(data, "sessions"), "sessions")
+    origin = env("ORIGIN") or data.get("origin") or Settings.origin
+    rp_id = env("RP_ID") or data.get("rp_id") or urlsplit(origin).hostname or "localhost"
+    return Settings(
+        origin=origin.rstrip("/"),
+        rp_id=rp_id,
+        rp_name=data.get("rp_name", Settings.rp_name),
+        webauthn=webauthn,
+        sessions=sessions,
+        enrolment_ttl_hours=int(data.get("enrolment_ttl_hours", Settings.enrolment_ttl_hours)),
+        raw=data,
+    )

@@ -1,0 +1,104 @@
+"""The one Django settings module; everything deployment-specific comes from ``SMISHGUARD_*`` variables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dj_database_url
+
+from smishguard import config
+
+BASE_DIR = Path(__file__).resolve().parent
+SMISHGUARD = config.load()
+
+SECRET_KEY = config.secret_key()
+DEBUG = config.env_bool("DEBUG", False)
+ALLOWED_HOSTS = [h for h in (config.env("ALLOWED_HOSTS") or "localhost,127.0.0.1,[::1]").split(",") if h]
+CSRF_TRUSTED_ORIGINS = [SMISHGUARD.origin]
+
+INSTALLED_APPS = [
+    "django.contrib.contenttypes",
+    "django.contrib.auth",
+    "django.contrib.staticfiles",
+    "smishguard.audit",
+    "smishguard.accounts",
+    "smishguard.passkeys",
+    "smishguard.web",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "smishguard.accounts.middleware.SessionMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "smishguard.urls"
+WSGI_APPLICATION = "smishguard.wsgi.application"
+AUTH_USER_MODEL = "accounts.Employee"
+# Employees have no password: nothing authenticates through Django's backends.
+AUTHENTICATION_BACKENDS: list[str] = []
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.PBKDF2PasswordHasher"]
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.csrf",
+                "smishguard.web.context.navigation",
+            ],
+        },
+    },
+]
+
+_db = dj_database_url.parse(config.database_url(), conn_max_age=600)
+if _db["ENGINE"] == "django.db.backends.sqlite3":
+    Path(_db["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+    _db["OPTIONS"] = {
+        # WAL lets readers run beside the one writer; IMMEDIATE takes the write lock at BEGIN so two
+        # workers never deadlock upgrading a read lock; the busy timeout queues writers instead of failing.
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=20000;",
+    }
+    _db["CONN_MAX_AGE"] = None
+DATABASES = {"default": _db}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+LANGUAGE_CODE = "en-gb"
+TIME_ZONE = "UTC"
+USE_I18N = False
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = config.data_dir() / "static"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG
+
+# Bodies larger than this are refused with 413 before any view parses them.
+DATA_UPLOAD_MAX_MEMORY_SIZE = int(config.env("MAX_BODY_BYTES") or 2 * 1024 * 1024)
+FILE_UPLOAD_MAX_MEMORY_SIZE = DATA_UPLOAD_MAX_MEMORY_SIZE
+
+SESSION_COOKIE_NAME = "sg_session"
+SECURE_COOKIES = SMISHGUARD.secure_origin
+CSRF_COOKIE_SECURE = SECURE_COOKIES
+CSRF_COOKIE_SAMESITE = "Lax"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if config.env_bool("BEHIND_PROXY", False) else None
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": config.env("LOG_LEVEL") or "WARNING"},
+    "loggers": {"smishguard": {"level": config.env("LOG_LEVEL") or "INFO", "propagate": True}},
+}
