@@ -1,0 +1,1 @@
+"""Employees, enrolment links, four-eyes recovery and server-side sessions."""

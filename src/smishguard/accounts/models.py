@@ -1,0 +1,153 @@
+"""Employees (the user model: no password, ever), enrolment links, recovery requests and sessions."""
+
+from __future__ import annotations
+
+import hashlib
+
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.db import models
+from django.utils import timezone
+
+
+def token_digest(token: str) -> str:
+    """What we store for a bearer token: its SHA-256, so a database leak gives no usable token."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+class Group(models.Model):
+    name = models.CharField(max_length=100, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class EmployeeManager(BaseUserManager):
+    def get_by_natural_key(self, username: str) -> Employee:
+        return self.get(email__iexact=username)
+
+
+class Employee(AbstractBaseUser):
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        SUSPENDED = "suspended", "Suspended"
+        OFFBOARDED = "offboarded", "Offboarded"
+
+    email = models.EmailField(unique=True)
+    name = models.CharField(max_length=200)
+    phone = models.CharField(max_length=16, blank=True, db_index=True, help_text="E.164, e.g. +14155550100")
+    department = models.CharField(max_length=100, blank=True, db_index=True)
+    groups = models.ManyToManyField(Group, blank=True, related_name="members")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE, db_index=True)
+    is_admin = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    status_changed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = EmployeeManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = ["name"]
+
+    class Meta:
+        ordering = ["name", "email"]
+
+    def __str__(self) -> str:
+        return f"{self.name} <{self.email}>"
+
+    @property
+    def is_active(self) -> bool:  # type: ignore[override]
+        return self.status == self.Status.ACTIVE
+
+    @property
+    def is_staff(self) -> bool:
+        return self.is_admin
+
+    def save(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003
+        if not self.password:
+            self.set_unusable_password()
+        self.email = self.email.strip().lower()
+        super().save(*args, **kwargs)
+
+
+class EnrolmentLink(models.Model):
+    """A single-use link that lets an employee register a security key."""
+
+    class Purpose(models.TextChoices):
+        INITIAL = "initial", "First key"
+        ADD_KEY = "add_key", "Additional key"
+        RECOVERY = "recovery", "Recovery (four eyes)"
+
+    token_hash = models.CharField(max_length=64, unique=True)
+    employee = models.ForeignKey(Employee, on_delete=models.CASCADE, related_name="enrolment_links")
+    purpose = models.CharField(max_length=16, choices=Purpose.choices, default=Purpose.INITIAL)
+    issued_by = models.CharField(max_length=254)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"enrolment link for {self.employee.email} ({self.purpose})"
+
+    @property
+    def is_usable(self) -> bool:
+        return self.used_at is None and self.revoked_at is None and self.expires_at > timezone.now()
+
+
+class RecoveryRequest(models.Model):
+    """An admin asks for a new enrolment link for an employee who lost every key; a second admin approves."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending approval"
+        APPROVED = "approved", "Approved"
+        REFUSED = "refused", "Refused"
+
+    employee = models.ForeignKey(Employee, on_delete=models.CASCADE, related_name="recovery_requests")
+    requested_by = models.ForeignKey(Employee, on_delete=models.PROTECT, null=True, related_name="+")
+    requested_by_label = models.CharField(max_length=254)
+    requested_at = models.DateTimeField(default=timezone.now)
+    reason = models.CharField(max_length=500, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    decided_by = models.ForeignKey(
+        Employee, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    link = models.OneToOneField(EnrolmentLink, on_delete=models.SET_NULL, null=True, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at"]
+
+    def __str__(self) -> str:
+        return f"recovery #{self.pk} for {self.employee.email} ({self.status})"
+
+
+class Session(models.Model):
+    """A server-side session; the cookie holds a random token, the database only its SHA-256."""
+
+    key_hash = models.CharField(max_length=64, unique=True)
+    employee = models.ForeignKey(Employee, on_delete=models.CASCADE, related_name="sessions")
+    auth_method = models.CharField(max_length=32, default="webauthn")
+    credential = models.ForeignKey(
+        "passkeys.Credential", on_delete=models.SET_NULL, null=True, blank=True, related_name="sessions"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    last_seen_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(help_text="absolute lifetime end")
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=512, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    revoked_by = models.CharField(max_length=254, blank=True)
+    revoke_reason = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["employee", "revoked_at"])]
+
+    def __str__(self) -> str:
+        return f"session {self.pk} of {self.employee_id}"

@@ -1,0 +1,110 @@
+"""Server-side sessions: create, resolve on every request, revoke at once.
+
+Every request looks its session up in the database, so a revocation committed by any process (another
+gunicorn worker, the CLI) is seen by the very next request everywhere; there is no cache to go stale.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils import timezone
+
+from smishguard.accounts.models import Employee, Session, token_digest
+from smishguard.audit import Action, record
+from smishguard.audit.recorder import client_ip
+
+# last_seen_at is written at most this often per session, so a busy page does not write on every request.
+TOUCH_INTERVAL = timedelta(seconds=60)
+
+
+def policy():  # noqa: ANN201 - returns config.SessionPolicy
+    return settings.SMISHGUARD.sessions
+
+
+def create(
+    employee: Employee, *, request: HttpRequest | None, credential=None, auth_method: str = "webauthn"
+):  # noqa: ANN001, ANN201
+    """Open a session; returns ``(cookie_token, session)``.  Only the token's digest is stored."""
+    token = secrets.token_urlsafe(32)
+    now = timezone.now()
+    session = Session.objects.create(
+        key_hash=token_digest(token),
+        employee=employee,
+        auth_method=auth_method,
+        credential=credential,
+        created_at=now,
+        last_seen_at=now,
+        expires_at=now + timedelta(seconds=policy().absolute_lifetime_seconds),
+        ip=client_ip(request),
+        user_agent=(request.META.get("HTTP_USER_AGENT", "")[:512] if request is not None else ""),
+    )
+    return token, session
+
+
+def resolve(token: str | None) -> Session | None:
+    """The live session for a cookie token, or None (unknown, revoked, idle, expired, employee not active)."""
+    if not token or len(token) > 128:
+        return None
+    try:
+        session = Session.objects.select_related("employee").get(key_hash=token_digest(token))
+    except Session.DoesNotExist:
+        return None
+    now = timezone.now()
+    if session.revoked_at is not None or session.expires_at <= now:
+        return None
+    if session.last_seen_at + timedelta(seconds=policy().idle_timeout_seconds) <= now:
+        return None
+    if session.employee.status != Employee.Status.ACTIVE:
+        return None
+    if now - session.last_seen_at >= TOUCH_INTERVAL:
+        Session.objects.filter(pk=session.pk).update(last_seen_at=now)
+        session.last_seen_at = now
+    return session
+
+
+def live() -> QuerySet[Session]:
+    """Sessions that would be admitted now (not revoked, within both timeouts)."""
+    now = timezone.now()
+    idle_cutoff = now - timedelta(seconds=policy().idle_timeout_seconds)
+    return Session.objects.filter(revoked_at__isnull=True, expires_at__gt=now, last_seen_at__gt=idle_cutoff)
+
+
+def revoke(
+    sessions: QuerySet[Session],
+    *,
+    reason: str,
+    request: HttpRequest | None = None,
+    actor_label: str | None = None,
+    action: Action = Action.SESSION_REVOKED,
+) -> int:
+    """Revoke the given sessions in one statement and record one audit event per affected employee."""
+    now = timezone.now()
+    targets = list(sessions.filter(revoked_at__isnull=True).select_related("employee"))
+    if not targets:
+        return 0
+    label = actor_label
+    if label is None:
+        user = getattr(request, "user", None)
+        label = user.email if getattr(user, "is_authenticated", False) else "cli"
+    Session.objects.filter(pk__in=[s.pk for s in targets]).update(
+        revoked_at=now, revoked_by=label, revoke_reason=reason
+    )
+    by_employee: dict[int, list[Session]] = {}
+    for s in targets:
+        by_employee.setdefault(s.employee_id, []).append(s)
+    for group in by_employee.values():
+        record(
+            action,
+            request=request,
+            actor_label=actor_label,
+            subject=group[0].employee,
+            reason=reason,
+            sessions=len(group),
+            session_ids=[s.pk for s in group],
+        )
+    return len(targets)

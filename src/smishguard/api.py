@@ -1,0 +1,82 @@
+"""The JSON API (django-ninja): one instance, errors as ``{"error": {"code", "message"}}``."""
+
+from __future__ import annotations
+
+import logging
+
+from django.core.exceptions import RequestDataTooBig
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+
+from smishguard.errors import SmishguardError
+
+log = logging.getLogger("smishguard.api")
+
+
+def error_response(status: int, code: str, message: str, **extra: object) -> JsonResponse:
+    body: dict[str, object] = {"code": code, "message": message}
+    body.update(extra)
+    return JsonResponse({"error": body}, status=status)
+
+
+api = NinjaAPI(
+    title="smishguard API",
+    version="1",
+    description="Phishing-resistant sign-in, detection and response for SMS-phishing aimed at staff.",
+    urls_namespace="api",
+)
+
+
+@api.exception_handler(SmishguardError)
+def _ours(request: HttpRequest, exc: SmishguardError) -> HttpResponse:
+    return error_response(exc.status, exc.code, exc.message, **({"detail": exc.detail} if exc.detail else {}))
+
+
+@api.exception_handler(ValidationError)
+def _validation(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    problems = []
+    for err in exc.errors:
+        loc = ".".join(str(p) for p in err.get("loc", ()) if p not in ("body", "payload"))
+        problems.append({"field": loc, "message": err.get("msg", "invalid")})
+    summary = "; ".join(f"{p['field'] or 'body'}: {p['message']}" for p in problems[:5])
+    return error_response(400, "invalid_request", summary or "invalid request", problems=problems)
+
+
+@api.exception_handler(RequestDataTooBig)
+def _too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+    return error_response(413, "body_too_large", "the request body is too large")
+
+
+@api.exception_handler(AuthenticationError)
+def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    return error_response(401, "not_authenticated", "sign in or present a valid API token")
+
+
+@api.exception_handler(HttpError)
+def _http(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    if exc.status_code == 400 and str(exc).startswith("Cannot parse request body"):
+        return error_response(400, "malformed_json", "the request body is not valid JSON")
+    return error_response(exc.status_code, "http_error", str(exc))
+
+
+@api.exception_handler(Http404)
+def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return error_response(404, "not_found", "not found")
+
+
+@api.exception_handler(Exception)
+def _unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
+    log.exception("unexpected error on %s %s", request.method, request.path)
+    return error_response(500, "internal_error", "an unexpected error occurred; it has been logged")
+
+
+def _mount() -> None:
+    from smishguard.accounts.api import router as accounts_router
+    from smishguard.passkeys.api import router as passkeys_router
+
+    api.add_router("/webauthn/", passkeys_router)
+    api.add_router("/", accounts_router)
+
+
+_mount()

@@ -1,0 +1,11 @@
+"""Append-only security events: one way to record them, ``audit.record(Action.X, ...)``."""
+
+from smishguard.audit.actions import Action
+
+__all__ = ["Action", "record"]
+
+
+def record(*args, **kwargs):  # noqa: ANN002, ANN003, ANN201 - thin re-export that keeps app loading lazy
+    from smishguard.audit.recorder import record as _record
+
+    return _record(*args, **kwargs)

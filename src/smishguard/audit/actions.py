@@ -1,0 +1,42 @@
+"""Security-relevant actions as ``source:subject:action`` tags (after warehouse's events/tags.py)."""
+
+from enum import StrEnum
+
+
+class Action(StrEnum):
+    # Sign-in and keys
+    SIGNIN_SUCCEEDED = "passkeys:signin:succeeded"
+    SIGNIN_FAILED = "passkeys:signin:failed"
+    KEY_REGISTERED = "passkeys:key:registered"
+    KEY_RENAMED = "passkeys:key:renamed"
+    KEY_REMOVED = "passkeys:key:removed"
+    KEY_FLAGGED = "passkeys:key:flagged"
+    KEY_REGISTRATION_REFUSED = "passkeys:key:refused"
+    # Enrolment and recovery
+    ENROLMENT_ISSUED = "accounts:enrolment:issued"
+    ENROLMENT_USED = "accounts:enrolment:used"
+    RECOVERY_REQUESTED = "accounts:recovery:requested"
+    RECOVERY_APPROVED = "accounts:recovery:approved"
+    RECOVERY_REFUSED = "accounts:recovery:refused"
+    # Sessions
+    SESSION_REVOKED = "accounts:session:revoked"
+    SESSION_SIGNED_OUT = "accounts:session:signed_out"
+    # Employees
+    EMPLOYEE_CREATED = "accounts:employee:created"
+    EMPLOYEE_UPDATED = "accounts:employee:updated"
+    EMPLOYEE_SUSPENDED = "accounts:employee:suspended"
+    EMPLOYEE_REACTIVATED = "accounts:employee:reactivated"
+    EMPLOYEE_OFFBOARDED = "accounts:employee:offboarded"
+    EMPLOYEES_IMPORTED = "accounts:employee:imported"
+    # Policy
+    POLICY_REFUSED = "passkeys:policy:refused"
+    # Audit itself
+    AUDIT_EXPORTED = "audit:trail:exported"
+
+    @property
+    def source(self) -> str:
+        return self.value.split(":", 1)[0]
+
+    @property
+    def label(self) -> str:
+        return self.value.replace(":", " ").replace("_", " ")

@@ -1,0 +1,80 @@
+"""``record()``: the one way to write a security event."""
+
+from __future__ import annotations
+
+import getpass
+import logging
+from typing import Any
+
+from django.http import HttpRequest
+from django.utils import timezone
+
+from smishguard.audit.actions import Action
+from smishguard.audit.models import Event
+
+log = logging.getLogger("smishguard.audit")
+
+_USER_AGENT_MAX = 512
+
+
+def client_ip(request: HttpRequest | None) -> str | None:
+    """The client's address: REMOTE_ADDR, or the proxy's X-Forwarded-For when configured behind one."""
+    if request is None:
+        return None
+    from django.conf import settings
+
+    if settings.SECURE_PROXY_SSL_HEADER is not None:
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        if forwarded:
+            return forwarded.split(",")[-1].strip() or None
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def cli_actor() -> str:
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli"
+
+
+def record(
+    action: Action,
+    *,
+    request: HttpRequest | None = None,
+    actor: Any = None,
+    actor_label: str | None = None,
+    subject: Any = None,
+    subject_label: str | None = None,
+    **detail: Any,
+) -> Event:
+    """Append one event.  ``actor`` defaults to the request's signed-in employee, else the CLI's OS user."""
+    if actor is None and request is not None:
+        user = getattr(request, "user", None)
+        if user is not None and getattr(user, "is_authenticated", False):
+            actor = user
+    if actor_label is None:
+        if actor is not None:
+            actor_label = actor.email
+        elif request is not None:
+            actor_label = "anonymous"
+        else:
+            actor_label = cli_actor()
+    if subject_label is None:
+        subject_label = getattr(subject, "email", "") if subject is not None else ""
+    user_agent = ""
+    if request is not None:
+        user_agent = request.META.get("HTTP_USER_AGENT", "")[:_USER_AGENT_MAX]
+    event = Event(
+        at=timezone.now(),
+        action=Action(action).value,
+        actor=actor,
+        actor_label=actor_label,
+        subject=subject,
+        subject_label=subject_label,
+        ip=client_ip(request),
+        user_agent=user_agent,
+        detail=detail,
+    )
+    event.save()
+    log.info("audit %s actor=%s subject=%s", event.action, actor_label, subject_label)
+    return event

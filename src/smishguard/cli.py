@@ -1,0 +1,132 @@
+"""The one console script, ``smishguard``, with subcommands.
+
+Each app contributes its subcommands from its own ``cli.py`` through ``register(subparsers)``; this module
+only builds the parser, starts Django for the commands that need the database, and turns our errors into one
+clear line on stderr and a non-zero exit status.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import os
+import sys
+from collections.abc import Callable, Iterable
+from typing import Any
+
+# Modules whose ``register(subparsers)`` adds subcommands, in the order --help lists them.
+COMMAND_MODULES = (
+    "smishguard.core_cli",
+    "smishguard.accounts.cli",
+    "smishguard.audit.cli",
+    "smishguard.reports.cli",
+    "smishguard.watch.cli",
+)
+
+
+class CommandError(Exception):
+    """A user-facing failure: printed as one line, exit status 2 (or ``exit_code``)."""
+
+    def __init__(self, message: str, exit_code: int = 2) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+_django_ready = False
+
+
+def setup_django() -> None:
+    """Start Django once; commands that touch the database call this first."""
+    global _django_ready  # noqa: PLW0603 - one-time process initialisation
+    if _django_ready:
+        return
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "smishguard.settings")
+    import django
+
+    django.setup()
+    _django_ready = True
+
+
+def needs_django(
+    func: Callable[[argparse.Namespace], int | None],
+) -> Callable[[argparse.Namespace], int | None]:
+    """Mark a command handler as needing Django (and so the database) before it runs."""
+
+    def wrapper(args: argparse.Namespace) -> int | None:
+        setup_django()
+        return func(args)
+
+    wrapper.__doc__ = func.__doc__
+    wrapper.__name__ = func.__name__
+    return wrapper
+
+
+def print_json(obj: Any, *, stream: Any = None) -> None:
+    """One JSON document (or JSON line) on stdout, UTF-8, no ASCII escaping."""
+    stream = stream or sys.stdout
+    stream.write(json.dumps(obj, ensure_ascii=False, default=str) + "\n")
+
+
+def progress(items: Iterable[Any], *, total: int | None = None, label: str = "") -> Iterable[Any]:
+    """Yield ``items``, drawing a progress line on stderr when stderr is a terminal."""
+    if not sys.stderr.isatty():
+        yield from items
+        return
+    done = 0
+    for item in items:
+        yield item
+        done += 1
+        if done % 100 == 0:
+            suffix = f"/{total}" if total else ""
+            sys.stderr.write(f"\r{label} {done}{suffix}")
+            sys.stderr.flush()
+    sys.stderr.write(f"\r{label} {done} done\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="smishguard",
+        description="Defence against SMS-phishing aimed at a company's staff.",
+    )
+    parser.add_argument("--version", action="version", version=_version())
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name == name:  # an app whose commands are not built yet
+                continue
+            raise
+        module.register(sub)
+    return parser
+
+
+def _version() -> str:
+    from smishguard import __version__
+
+    return f"smishguard {__version__}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        code = args.func(args)
+    except CommandError as exc:
+        print(f"smishguard: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("smishguard: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # The reader of our output went away (``| head``): not an error of ours.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
+    return int(code or 0)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

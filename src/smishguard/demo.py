@@ -1,0 +1,50 @@
+"""The demo organisation that ``smishguard demo`` creates on first run (idempotent on later runs)."""
+
+from __future__ import annotations
+
+from smishguard.accounts import services
+from smishguard.accounts.models import Employee
+
+DEMO_ADMIN = "admin@example.com"
+
+DEMO_PEOPLE = [
+    # email, name, phone, department, groups, admin
+    (DEMO_ADMIN, "Ada Admin", "+14155550100", "Security", ["security-team"], True),
+    ("sam.second@example.com", "Sam Second", "+14155550101", "Security", ["security-team"], True),
+    ("ivy.ops@example.com", "Ivy Ops", "+14155550102", "IT", ["it"], False),
+    (
+        "carl.support@example.com",
+        "Carl Support",
+        "+14155550103",
+        "Support",
+        ["support", "customer-data"],
+        False,
+    ),
+    (
+        "dana.support@example.com",
+        "Dana Support",
+        "+14155550104",
+        "Support",
+        ["support", "customer-data"],
+        False,
+    ),
+    ("eli.sales@example.com", "Eli Sales", "+14155550105", "Sales", ["sales"], False),
+    ("fay.finance@example.com", "Fay Finance", "+14155550106", "Finance", ["finance"], False),
+    ("gus.eng@example.com", "Gus Engineer", "+14155550107", "Engineering", ["engineering"], False),
+    ("hana.eng@example.com", "Hana Engineer", "+14155550108", "Engineering", ["engineering"], False),
+    ("ian.hr@example.com", "Ian People", "+14155550109", "People", ["hr"], False),
+]
+
+
+def seed_demo() -> services.IssuedLink | None:
+    """Create the demo people if missing; return a fresh enrolment link for the admin if they have no key."""
+    for email, name, phone, department, groups, admin in DEMO_PEOPLE:
+        if not Employee.objects.filter(email=email).exists():
+            services.add_employee(
+                email=email, name=name, phone=phone, department=department, groups=groups, is_admin=admin
+            )
+    admin = Employee.objects.get(email=DEMO_ADMIN)
+    if admin.credentials.filter(revoked_at__isnull=True).exists() or admin.status != Employee.Status.ACTIVE:
+        return None
+    issued = services.invite(admin)
+    return issued if isinstance(issued, services.IssuedLink) else None

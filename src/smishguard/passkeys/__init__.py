@@ -1,0 +1,1 @@
+"""WebAuthn/FIDO2 security keys: ceremonies, policy, credentials."""

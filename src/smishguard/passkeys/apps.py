@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class PasskeysConfig(AppConfig):
+    name = "smishguard.passkeys"
+    label = "passkeys"
+    verbose_name = "Security keys"

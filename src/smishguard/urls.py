@@ -1,0 +1,38 @@
+from django.http import HttpRequest, HttpResponse
+from django.urls import include, path
+
+from smishguard.api import api, error_response
+
+
+def _json_or_page_404(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if request.path.startswith("/api/"):
+        return error_response(404, "not_found", "not found")
+    from django.views.defaults import page_not_found
+
+    return page_not_found(request, exception)
+
+
+def _json_or_page_500(request: HttpRequest) -> HttpResponse:
+    if request.path.startswith("/api/"):
+        return error_response(500, "internal_error", "an unexpected error occurred; it has been logged")
+    from django.views.defaults import server_error
+
+    return server_error(request)
+
+
+def _bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if request.path.startswith("/api/"):
+        return error_response(400, "bad_request", "bad request")
+    from django.views.defaults import bad_request
+
+    return bad_request(request, exception)
+
+
+handler400 = _bad_request
+handler404 = _json_or_page_404
+handler500 = _json_or_page_500
+
+urlpatterns = [
+    path("api/", api.urls),
+    path("", include("smishguard.web.urls")),
+]

@@ -1,0 +1,1 @@
+"""Server-rendered pages: the employee portal and the security team's console."""
