@@ -20,6 +20,7 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.auth",
     "django.contrib.staticfiles",
+    "django.contrib.messages",
     "smishguard.audit",
     "smishguard.accounts",
     "smishguard.passkeys",
@@ -32,6 +33,7 @@ MIDDLEWARE = [
     "smishguard.accounts.middleware.BodySizeLimitMiddleware",
     "smishguard.accounts.middleware.SessionMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -51,6 +53,7 @@ TEMPLATES = [
             "context_processors": [
                 "django.template.context_processors.request",
                 "django.template.context_processors.csrf",
+                "django.contrib.messages.context_processors.messages",
                 "smishguard.web.context.navigation",
             ],
         },
@@ -87,8 +90,12 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = int(config.env("MAX_BODY_BYTES") or 2 * 1024 * 102
 FILE_UPLOAD_MAX_MEMORY_SIZE = DATA_UPLOAD_MAX_MEMORY_SIZE
 
 SESSION_COOKIE_NAME = "sg_session"
+# Flash messages after POST/redirect/GET live in a signed cookie (our sessions are not Django's).
+MESSAGE_STORAGE = "django.contrib.messages.storage.cookie.CookieStorage"
 SECURE_COOKIES = SMISHGUARD.secure_origin
 CSRF_COOKIE_SECURE = SECURE_COOKIES
+# The messages cookie takes its flags from the SESSION_COOKIE_* settings.
+SESSION_COOKIE_SECURE = SECURE_COOKIES
 CSRF_COOKIE_SAMESITE = "Lax"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
