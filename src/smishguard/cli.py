@@ -117,6 +117,12 @@ def main(argv: list[str] | None = None) -> int:
     except CommandError as exc:
         print(f"smishguard: error: {exc}", file=sys.stderr)
         return exc.exit_code
+    except Exception as exc:
+        message = _known_failure(exc)
+        if message is None:
+            raise
+        print(f"smishguard: error: {message}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("smishguard: interrupted", file=sys.stderr)
         return 130
@@ -126,6 +132,23 @@ def main(argv: list[str] | None = None) -> int:
         os.dup2(devnull, sys.stdout.fileno())
         return 0
     return int(code or 0)
+
+
+def _known_failure(exc: Exception) -> str | None:
+    """One readable line for failures a newcomer meets: no database yet, a broken config file."""
+    from smishguard.config import ConfigError
+
+    if isinstance(exc, ConfigError):
+        return str(exc)
+    if _django_ready:
+        from django.db.utils import OperationalError, ProgrammingError
+
+        if isinstance(exc, OperationalError | ProgrammingError):
+            text = str(exc)
+            if "no such table" in text or "does not exist" in text:
+                return "the database is not set up here: run `smishguard migrate` (or `smishguard demo`) first"
+            return f"database error: {text.splitlines()[0] if text else exc.__class__.__name__}"
+    return None
 
 
 if __name__ == "__main__":  # pragma: no cover

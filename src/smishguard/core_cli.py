@@ -19,9 +19,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "enrolment link and serve on http://localhost:PORT with WebAuthn RP ID 'localhost'.",
     )
     p.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
-    p.add_argument(
-        "--no-serve", action="store_true", help="set up and print the link, but do not start the server"
-    )
+    p.add_argument("--no-serve", action="store_true", help="set up and print the link, but do not start the server")
     p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("serve", help="run the web server (gunicorn)")
@@ -94,7 +92,7 @@ def _serve(*, bind: str, workers: int) -> int:
             self.cfg.set("accesslog", "-")
             self.cfg.set("graceful_timeout", 5)
 
-        def load(self):  # noqa: ANN202
+        def load(self):
             return application
 
     _App().run()

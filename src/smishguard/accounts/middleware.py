@@ -53,7 +53,5 @@ class BodySizeLimitMiddleware:
         if length > self.limit:
             from smishguard.api import error_response
 
-            return error_response(
-                413, "body_too_large", f"the request body is larger than {self.limit} bytes"
-            )
+            return error_response(413, "body_too_large", f"the request body is larger than {self.limit} bytes")
         return self.get_response(request)

@@ -65,7 +65,7 @@ class Employee(AbstractBaseUser):
     def is_staff(self) -> bool:
         return self.is_admin
 
-    def save(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003
+    def save(self, *args, **kwargs) -> None:
         if not self.password:
             self.set_unusable_password()
         self.email = self.email.strip().lower()
@@ -114,9 +114,7 @@ class RecoveryRequest(models.Model):
     requested_at = models.DateTimeField(default=timezone.now)
     reason = models.CharField(max_length=500, blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
-    decided_by = models.ForeignKey(
-        Employee, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
+    decided_by = models.ForeignKey(Employee, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     decided_at = models.DateTimeField(null=True, blank=True)
     link = models.OneToOneField(EnrolmentLink, on_delete=models.SET_NULL, null=True, blank=True)
 

@@ -173,9 +173,7 @@ def update_employee(
     actor: Employee | None = None,
     request: HttpRequest | None = None,
 ) -> Employee:
-    details = clean_details(
-        email=employee.email, name=name, phone=phone, department=department, groups=groups
-    )
+    details = clean_details(email=employee.email, name=name, phone=phone, department=department, groups=groups)
     changes = {}
     with transaction.atomic():
         for key in ("name", "phone", "department"):
@@ -198,9 +196,7 @@ def update_employee(
 CSV_COLUMNS = ("email", "name", "phone", "department", "groups", "admin")
 
 
-def import_csv(
-    data: bytes | str, *, actor: Employee | None = None, request: HttpRequest | None = None
-) -> ImportResult:
+def import_csv(data: bytes | str, *, actor: Employee | None = None, request: HttpRequest | None = None) -> ImportResult:
     """Create or update employees from CSV (header: email,name[,phone,department,groups,admin]).
 
     Each row stands alone: a bad row is reported with its line number and the good rows are kept.
@@ -250,7 +246,7 @@ def import_csv(
                     phone=values.get("phone", ""),
                     department=values.get("department", ""),
                     groups=groups,
-                    is_admin=is_admin if "admin" in values and values["admin"] else None,
+                    is_admin=is_admin if values.get("admin") else None,
                     actor=actor,
                     request=request,
                 )
@@ -272,11 +268,7 @@ def import_csv(
 def _revoke_keys(employee: Employee, reason: str) -> int:
     from smishguard.passkeys.models import Credential
 
-    return (
-        Credential.objects.active()
-        .filter(employee=employee)
-        .update(revoked_at=timezone.now(), revoke_reason=reason)
-    )
+    return Credential.objects.active().filter(employee=employee).update(revoked_at=timezone.now(), revoke_reason=reason)
 
 
 def suspend(employee: Employee, *, actor: Employee | None = None, request: HttpRequest | None = None) -> int:
@@ -303,9 +295,7 @@ def suspend(employee: Employee, *, actor: Employee | None = None, request: HttpR
     return revoked
 
 
-def reactivate(
-    employee: Employee, *, actor: Employee | None = None, request: HttpRequest | None = None
-) -> None:
+def reactivate(employee: Employee, *, actor: Employee | None = None, request: HttpRequest | None = None) -> None:
     if employee.status == Employee.Status.OFFBOARDED:
         raise EmployeeNotActive(f"{employee.email} is offboarded; add them again as a new employee")
     with transaction.atomic():
@@ -330,9 +320,9 @@ def offboard(
             actor_label=_actor_label(actor),
         )
         revoked_keys = _revoke_keys(employee, "offboarded")
-        links = EnrolmentLink.objects.filter(
-            employee=employee, used_at__isnull=True, revoked_at__isnull=True
-        ).update(revoked_at=timezone.now())
+        links = EnrolmentLink.objects.filter(employee=employee, used_at__isnull=True, revoked_at__isnull=True).update(
+            revoked_at=timezone.now()
+        )
         RecoveryRequest.objects.filter(employee=employee, status=RecoveryRequest.Status.PENDING).update(
             status=RecoveryRequest.Status.REFUSED, decided_at=timezone.now()
         )
@@ -437,9 +427,7 @@ def usable_link(token: str) -> EnrolmentLink:
     except EnrolmentLink.DoesNotExist:
         raise EnrolmentLinkInvalid("this enrolment link is not valid") from None
     if link.used_at is not None:
-        raise EnrolmentLinkInvalid(
-            "this enrolment link has already been used; ask your security team for a new one"
-        )
+        raise EnrolmentLinkInvalid("this enrolment link has already been used; ask your security team for a new one")
     if link.revoked_at is not None:
         raise EnrolmentLinkInvalid("this enrolment link was cancelled; ask your security team for a new one")
     if link.expires_at <= timezone.now():
@@ -456,9 +444,7 @@ def consume_link(link: EnrolmentLink, *, request: HttpRequest | None = None, **d
         pk=link.pk, used_at__isnull=True, revoked_at__isnull=True, expires_at__gt=now
     ).update(used_at=now)
     if claimed != 1:
-        raise EnrolmentLinkInvalid(
-            "this enrolment link has already been used; ask your security team for a new one"
-        )
+        raise EnrolmentLinkInvalid("this enrolment link has already been used; ask your security team for a new one")
     link.used_at = now
     record(
         Action.ENROLMENT_USED,
@@ -477,9 +463,7 @@ def _cli_label() -> str:
     return cli_actor()
 
 
-def approve_recovery(
-    request_id: int, *, approver: Employee, request: HttpRequest | None = None
-) -> IssuedLink:
+def approve_recovery(request_id: int, *, approver: Employee, request: HttpRequest | None = None) -> IssuedLink:
     """A second admin approves a recovery request; the enrolment link is created only now."""
     if not approver.is_admin or approver.status != Employee.Status.ACTIVE:
         raise PermissionDenied(f"{approver.email} is not an active admin")
@@ -490,42 +474,49 @@ def approve_recovery(
             raise NotFound(f"no recovery request {request_id}") from None
         if rec.status != RecoveryRequest.Status.PENDING:
             raise Conflict(f"recovery request {request_id} is already {rec.status}")
-        if rec.requested_by_id == approver.pk:
-            record(
-                Action.RECOVERY_REFUSED,
-                request=request,
-                actor=approver,
-                subject=rec.employee,
-                request_id=rec.pk,
-                reason="same admin asked and approved",
-            )
-            raise FourEyesRequired("a recovery must be approved by a different admin than the one who asked")
-        if rec.employee.status != Employee.Status.ACTIVE:
-            raise EmployeeNotActive(f"{rec.employee.email} is {rec.employee.status}")
-        link, token = _new_link(rec.employee, EnrolmentLink.Purpose.RECOVERY, approver.email)
-        rec.status = RecoveryRequest.Status.APPROVED
-        rec.decided_by = approver
-        rec.decided_at = timezone.now()
-        rec.link = link
-        rec.save()
-        record(
-            Action.RECOVERY_APPROVED,
-            request=request,
-            actor=approver,
-            subject=rec.employee,
-            request_id=rec.pk,
-            requested_by=rec.requested_by_label,
-            link_id=link.pk,
-        )
-        record(
-            Action.ENROLMENT_ISSUED,
-            request=request,
-            actor=approver,
-            subject=rec.employee,
-            link_id=link.pk,
-            purpose=link.purpose,
-            expires=link.expires_at.isoformat(),
-        )
+        same_admin = rec.requested_by_id == approver.pk
+        if not same_admin:
+            return _approve_locked(rec, approver, request)
+    # Recorded outside the transaction so that the refusal itself is never rolled back.
+    record(
+        Action.RECOVERY_REFUSED,
+        request=request,
+        actor=approver,
+        subject=rec.employee,
+        request_id=rec.pk,
+        reason="same admin asked and approved",
+    )
+    raise FourEyesRequired("a recovery must be approved by a different admin than the one who asked")
+
+
+def _approve_locked(rec: RecoveryRequest, approver: Employee, request: HttpRequest | None) -> IssuedLink:
+    """Approve ``rec`` (locked by the caller's transaction) and create the enrolment link."""
+    if rec.employee.status != Employee.Status.ACTIVE:
+        raise EmployeeNotActive(f"{rec.employee.email} is {rec.employee.status}")
+    link, token = _new_link(rec.employee, EnrolmentLink.Purpose.RECOVERY, approver.email)
+    rec.status = RecoveryRequest.Status.APPROVED
+    rec.decided_by = approver
+    rec.decided_at = timezone.now()
+    rec.link = link
+    rec.save()
+    record(
+        Action.RECOVERY_APPROVED,
+        request=request,
+        actor=approver,
+        subject=rec.employee,
+        request_id=rec.pk,
+        requested_by=rec.requested_by_label,
+        link_id=link.pk,
+    )
+    record(
+        Action.ENROLMENT_ISSUED,
+        request=request,
+        actor=approver,
+        subject=rec.employee,
+        link_id=link.pk,
+        purpose=link.purpose,
+        expires=link.expires_at.isoformat(),
+    )
     return IssuedLink(enrolment_url(token), token, link.expires_at, link.pk)
 
 
@@ -541,6 +532,4 @@ def refuse_recovery(request_id: int, *, approver: Employee, request: HttpRequest
         rec.decided_by = approver
         rec.decided_at = timezone.now()
         rec.save()
-        record(
-            Action.RECOVERY_REFUSED, request=request, actor=approver, subject=rec.employee, request_id=rec.pk
-        )
+        record(Action.RECOVERY_REFUSED, request=request, actor=approver, subject=rec.employee, request_id=rec.pk)

@@ -22,13 +22,11 @@ from smishguard.audit.recorder import client_ip
 TOUCH_INTERVAL = timedelta(seconds=60)
 
 
-def policy():  # noqa: ANN201 - returns config.SessionPolicy
+def policy():
     return settings.SMISHGUARD.sessions
 
 
-def create(
-    employee: Employee, *, request: HttpRequest | None, credential=None, auth_method: str = "webauthn"
-):  # noqa: ANN001, ANN201
+def create(employee: Employee, *, request: HttpRequest | None, credential=None, auth_method: str = "webauthn"):
     """Open a session; returns ``(cookie_token, session)``.  Only the token's digest is stored."""
     token = secrets.token_urlsafe(32)
     now = timezone.now()

@@ -5,7 +5,7 @@ from smishguard.audit.actions import Action
 __all__ = ["Action", "record"]
 
 
-def record(*args, **kwargs):  # noqa: ANN002, ANN003, ANN201 - thin re-export that keeps app loading lazy
+def record(*args, **kwargs):
     from smishguard.audit.recorder import record as _record
 
     return _record(*args, **kwargs)

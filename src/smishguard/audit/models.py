@@ -13,10 +13,10 @@ class AppendOnlyError(Exception):
 
 
 class EventQuerySet(models.QuerySet):
-    def update(self, **kwargs):  # noqa: ANN003, ANN201, ARG002 - same signature as QuerySet.update
+    def update(self, **kwargs):  # noqa: ARG002 - same signature as QuerySet.update
         raise AppendOnlyError("audit events cannot be updated")
 
-    def delete(self):  # noqa: ANN201
+    def delete(self):
         raise AppendOnlyError("audit events cannot be deleted")
 
 
@@ -45,12 +45,12 @@ class Event(models.Model):
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.action} {self.subject_label}"
 
-    def save(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003
+    def save(self, *args, **kwargs) -> None:
         if self.pk is not None:
             raise AppendOnlyError("audit events cannot be changed once written")
         super().save(*args, **kwargs)
 
-    def delete(self, *args, **kwargs):  # noqa: ANN002, ANN003, ANN201, ARG002
+    def delete(self, *args, **kwargs):  # noqa: ARG002
         raise AppendOnlyError("audit events cannot be deleted")
 
     def to_dict(self) -> dict:

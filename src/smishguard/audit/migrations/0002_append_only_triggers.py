@@ -26,7 +26,7 @@ POSTGRES_REVERSE = [
 
 
 def _run(statements_by_vendor):
-    def apply(apps, schema_editor):
+    def apply(apps, schema_editor):  # noqa: ARG001 - RunPython passes the app registry
         for sql in statements_by_vendor.get(schema_editor.connection.vendor, []):
             schema_editor.execute(sql)
 

@@ -1,0 +1,284 @@
+"""``smishguard employees ...`` and ``smishguard sessions ...``.
+
+Whoever runs the CLI on the server is trusted as the operator: commands act without signing in, and the
+audit trail records them as ``cli:<os user>``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from smishguard.cli import CommandError, needs_django, print_json
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    emp = sub.add_parser("employees", help="add, import, invite, suspend and offboard employees")
+    esub = emp.add_subparsers(dest="employees_command", metavar="ACTION")
+    esub.required = True
+
+    p = esub.add_parser("add", help="add an employee")
+    p.add_argument("email")
+    p.add_argument("--name", required=True)
+    p.add_argument("--phone", default="", help="mobile number in E.164 form, e.g. +14155550100")
+    p.add_argument("--department", default="")
+    p.add_argument("--group", action="append", default=[], help="a group; repeat for several")
+    p.add_argument("--admin", action="store_true", help="make the employee a console admin")
+    p.add_argument("--json", action="store_true", help="print the employee as JSON")
+    p.set_defaults(func=cmd_add)
+
+    p = esub.add_parser(
+        "import",
+        help="create or update employees from a CSV file",
+        description="CSV header: email,name[,phone,department,groups,admin]; groups separated by ';'. "
+        "Bad rows are reported with their line number; good rows are kept.",
+    )
+    p.add_argument("file", help="CSV file, or - for standard input")
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+    p.set_defaults(func=cmd_import)
+
+    for name, helptext in (
+        ("suspend", "suspend an employee and revoke their sessions at once"),
+        ("reactivate", "make a suspended employee active again"),
+        ("offboard", "offboard an employee: every session and key revoked at once"),
+    ):
+        p = esub.add_parser(name, help=helptext)
+        p.add_argument("email")
+        p.set_defaults(func=cmd_status, status_action=name)
+
+    p = esub.add_parser(
+        "invite",
+        help="issue a single-use enrolment link (or a recovery request for an employee who lost every key)",
+    )
+    p.add_argument("email")
+    p.add_argument("--as", dest="as_admin", metavar="ADMIN_EMAIL", help="the admin asking (recorded; four eyes)")
+    p.add_argument("--reason", default="", help="why a recovery is needed (recorded)")
+    p.add_argument("--json", action="store_true", help='print {"url", "token", "expires"}')
+    p.set_defaults(func=cmd_invite)
+
+    p = esub.add_parser("approve", help="approve a pending recovery request as a second admin; prints the link")
+    p.add_argument("request_id", type=int)
+    p.add_argument("--as", dest="as_admin", metavar="ADMIN_EMAIL", required=True, help="the approving admin")
+    p.add_argument("--json", action="store_true", help='print {"url", "token", "expires"}')
+    p.set_defaults(func=cmd_approve)
+
+    p = esub.add_parser("list", help="list employees")
+    p.add_argument("--status", choices=["active", "suspended", "offboarded"])
+    p.add_argument("--department")
+    p.add_argument("--json", action="store_true", help="JSON lines")
+    p.set_defaults(func=cmd_list)
+
+    ses = sub.add_parser("sessions", help="list and revoke sign-in sessions")
+    ssub = ses.add_subparsers(dest="sessions_command", metavar="ACTION")
+    ssub.required = True
+    p = ssub.add_parser("revoke", help="revoke sessions at once, in every process")
+    who = p.add_mutually_exclusive_group(required=True)
+    who.add_argument("--user", metavar="EMAIL", help="revoke every session of this employee")
+    who.add_argument("--all", action="store_true", help="revoke every live session of everyone")
+    p.add_argument("--reason", default="revoked by operator")
+    p.set_defaults(func=cmd_sessions_revoke)
+    p = ssub.add_parser("list", help="list live sessions")
+    p.add_argument("--user", metavar="EMAIL")
+    p.add_argument("--json", action="store_true", help="JSON lines")
+    p.set_defaults(func=cmd_sessions_list)
+
+
+def _employee_dict(e) -> dict:
+    return {
+        "email": e.email,
+        "name": e.name,
+        "phone": e.phone,
+        "department": e.department,
+        "groups": sorted(g.name for g in e.groups.all()),
+        "status": e.status,
+        "is_admin": e.is_admin,
+        "keys": e.credentials.filter(revoked_at__isnull=True).count(),
+    }
+
+
+def _errors():
+    from smishguard.errors import SmishguardError
+
+    return SmishguardError
+
+
+def _get(email: str):
+    from smishguard.accounts import services
+
+    try:
+        return services.get_employee(email)
+    except _errors() as exc:
+        raise CommandError(exc.message) from None
+
+
+@needs_django
+def cmd_add(args: argparse.Namespace) -> int:
+    from smishguard.accounts import services
+
+    try:
+        e = services.add_employee(
+            email=args.email,
+            name=args.name,
+            phone=args.phone,
+            department=args.department,
+            groups=args.group,
+            is_admin=args.admin,
+        )
+    except _errors() as exc:
+        raise CommandError(exc.message) from None
+    if args.json:
+        print_json(_employee_dict(e))
+    else:
+        role = "admin" if e.is_admin else "employee"
+        print(f"added {role} {e.name} <{e.email}>; next: smishguard employees invite {e.email}")
+    return 0
+
+
+@needs_django
+def cmd_import(args: argparse.Namespace) -> int:
+    from smishguard.accounts import services
+
+    try:
+        data = sys.stdin.buffer.read() if args.file == "-" else Path(args.file).read_bytes()
+    except OSError as exc:
+        raise CommandError(f"cannot read {args.file}: {exc.strerror}") from None
+    try:
+        result = services.import_csv(data)
+    except _errors() as exc:
+        raise CommandError(exc.message) from None
+    if args.json:
+        print_json(result.to_dict())
+    else:
+        print(f"created {len(result.created)}, updated {len(result.updated)}, rejected {len(result.errors)}")
+        for err in result.errors:
+            print(f"  line {err.line}: {err.message}", file=sys.stderr)
+    return 1 if result.errors else 0
+
+
+@needs_django
+def cmd_status(args: argparse.Namespace) -> int:
+    from smishguard.accounts import services
+
+    employee = _get(args.email)
+    try:
+        if args.status_action == "suspend":
+            n = services.suspend(employee)
+            print(f"suspended {employee.email}; {n} session(s) revoked")
+        elif args.status_action == "reactivate":
+            services.reactivate(employee)
+            print(f"reactivated {employee.email}")
+        else:
+            counts = services.offboard(employee)
+            print(
+                f"offboarded {employee.email}; {counts['sessions_revoked']} session(s) and "
+                f"{counts['keys_revoked']} key(s) revoked, {counts['links_cancelled']} enrolment link(s) cancelled"
+            )
+    except _errors() as exc:
+        raise CommandError(exc.message) from None
+    return 0
+
+
+def _admin(email: str | None):
+    if email is None:
+        return None
+    admin = _get(email)
+    if not admin.is_admin:
+        raise CommandError(f"{admin.email} is not an admin")
+    return admin
+
+
+@needs_django
+def cmd_invite(args: argparse.Namespace) -> int:
+    from smishguard.accounts import services
+
+    employee = _get(args.email)
+    actor = _admin(args.as_admin)
+    try:
+        issued = services.invite(employee, actor=actor, reason=args.reason)
+    except _errors() as exc:
+        raise CommandError(exc.message) from None
+    if isinstance(issued, services.IssuedLink):
+        if args.json:
+            print_json(issued.to_dict())
+        else:
+            print(f"enrolment link for {employee.email} (single use, expires {issued.expires:%Y-%m-%d %H:%M} UTC):")
+            print(issued.url)
+        return 0
+    if args.json:
+        print_json({"recovery_request": issued.pk, "status": issued.status, "employee": employee.email})
+    else:
+        print(f"{employee.email} had security keys and lost them all: recovery request {issued.pk} is pending.")
+        print(f"A second admin approves it: smishguard employees approve {issued.pk} --as ADMIN_EMAIL")
+    return 0
+
+
+@needs_django
+def cmd_approve(args: argparse.Namespace) -> int:
+    from smishguard.accounts import services
+
+    approver = _admin(args.as_admin)
+    try:
+        issued = services.approve_recovery(args.request_id, approver=approver)
+    except _errors() as exc:
+        raise CommandError(exc.message) from None
+    if args.json:
+        print_json(issued.to_dict())
+    else:
+        print(f"approved; enrolment link (single use, expires {issued.expires:%Y-%m-%d %H:%M} UTC):")
+        print(issued.url)
+    return 0
+
+
+@needs_django
+def cmd_list(args: argparse.Namespace) -> int:
+    from smishguard.accounts.models import Employee
+
+    qs = Employee.objects.prefetch_related("groups")
+    if args.status:
+        qs = qs.filter(status=args.status)
+    if args.department:
+        qs = qs.filter(department__iexact=args.department)
+    for e in qs:
+        d = _employee_dict(e)
+        if args.json:
+            print_json(d)
+        else:
+            admin = " admin" if d["is_admin"] else ""
+            print(f"{d['email']:<36} {d['name']:<24} {d['department']:<14} {d['status']:<10} keys={d['keys']}{admin}")
+    return 0
+
+
+@needs_django
+def cmd_sessions_revoke(args: argparse.Namespace) -> int:
+    from smishguard.accounts import sessions
+    from smishguard.accounts.models import Session
+
+    qs = Session.objects.all() if args.all else Session.objects.filter(employee=_get(args.user))
+    n = sessions.revoke(qs, reason=args.reason)
+    target = "everyone" if args.all else args.user
+    print(f"revoked {n} session(s) of {target}")
+    return 0
+
+
+@needs_django
+def cmd_sessions_list(args: argparse.Namespace) -> int:
+    from smishguard.accounts import sessions
+
+    qs = sessions.live().select_related("employee")
+    if args.user:
+        qs = qs.filter(employee=_get(args.user))
+    for s in qs:
+        row = {
+            "id": s.pk,
+            "email": s.employee.email,
+            "created_at": s.created_at.isoformat(),
+            "last_seen_at": s.last_seen_at.isoformat(),
+            "ip": s.ip,
+            "user_agent": s.user_agent,
+        }
+        if args.json:
+            print_json(row)
+        else:
+            print(f"{s.pk:>6} {s.employee.email:<36} since {s.created_at:%Y-%m-%d %H:%M} from {s.ip or '-'}")
+    return 0

@@ -1,0 +1,113 @@
+"""Real servers for integration tests: smishguard under gunicorn on a throw-away SQLite database."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+VENV_BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def clean_env(data_dir: Path, **extra: str) -> dict[str, str]:
+    """The environment for a smishguard process working on ``data_dir``, free of the test run's settings."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SMISHGUARD_") and k != "DJANGO_SETTINGS_MODULE"}
+    env["SMISHGUARD_DATA_DIR"] = str(data_dir)
+    env.update(extra)
+    return env
+
+
+def smishguard(env: dict[str, str], *argv: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run(
+        [str(VENV_BIN / "smishguard"), *argv], env=env, capture_output=True, text=True, timeout=180, check=False
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(f"smishguard {' '.join(argv)} failed: {result.stderr}")
+    return result
+
+
+def django_eval(env: dict[str, str], code: str) -> str:
+    """Run ``code`` in a fresh process with Django set up on ``env``'s database; returns its stdout."""
+    prelude = (
+        "import django, os\nos.environ.setdefault('DJANGO_SETTINGS_MODULE', 'smishguard.settings')\ndjango.setup()\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", prelude + code], env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+    if result.returncode != 0:
+        raise AssertionError(f"django_eval failed: {result.stderr}")
+    return result.stdout
+
+
+@dataclass
+class Server:
+    url: str
+    process: subprocess.Popen
+    access_log: Path
+
+    def access_lines(self) -> list[str]:
+        return self.access_log.read_text().splitlines() if self.access_log.exists() else []
+
+
+def wait_for(url: str, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(url, timeout=2)  # noqa: S310 - loopback test server
+            return
+        except urllib.error.HTTPError:
+            return  # it answered
+        except OSError:
+            time.sleep(0.1)
+    raise TimeoutError(f"{url} did not answer within {timeout}s")
+
+
+@contextlib.contextmanager
+def gunicorn(env: dict[str, str], *, workers: int = 2, log_dir: Path, port: int | None = None) -> Iterator[Server]:
+    """smishguard.wsgi under gunicorn; the access log records each request's worker pid first."""
+    port = port or free_port()
+    access_log = log_dir / "access.log"
+    process = subprocess.Popen(
+        [
+            str(VENV_BIN / "gunicorn"),
+            "smishguard.wsgi",
+            "--workers",
+            str(workers),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--access-logfile",
+            str(access_log),
+            "--access-logformat",
+            "%(p)s %(s)s %(m)s %(U)s",
+            "--graceful-timeout",
+            "2",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=open(log_dir / "gunicorn.err", "w"),  # noqa: SIM115 - lives as long as the server
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_for(url + "/api/me")
+        yield Server(url, process, access_log)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
