@@ -1,0 +1,1 @@
+"""Verdicts for SMS texts: links, a text model, and the lookalike rule."""
