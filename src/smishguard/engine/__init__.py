@@ -1,0 +1,1 @@
+"""Pure-Python detection engines (no Django): domains, sms, ct."""
