@@ -24,22 +24,26 @@ from smishguard.engine.ct import (
 UTC = dt.UTC
 
 FIXTURE_EXPECTED = [
-    # (names, issuer, not_before, timestamp ms)
-    (("mail.google.com",), "CN=Google Internet Authority,O=Google Inc,C=US", dt.datetime(2013, 2, 20, 13, 34, 51)),
+    # each row: names, issuer and not_before of one fixture leaf
+    (
+        ("mail.google.com",),
+        "CN=Google Internet Authority,O=Google Inc,C=US",
+        dt.datetime(2013, 2, 20, 13, 34, 51, tzinfo=UTC),
+    ),
     (
         ("www.struleartscentre.purchase-tickets-online.co.uk",),
         "CN=GeoTrust SSL CA,O=GeoTrust\\, Inc.,C=US",
-        dt.datetime(2011, 10, 21, 11, 5, 6),
+        dt.datetime(2011, 10, 21, 11, 5, 6, tzinfo=UTC),
     ),
     (
         ("www.netkeiba.com",),
         "CN=Cybertrust Japan Public CA G2,O=Cybertrust Japan Co.\\, Ltd.,C=JP",
-        dt.datetime(2012, 3, 19, 3, 14, 33),
+        dt.datetime(2012, 3, 19, 3, 14, 33, tzinfo=UTC),
     ),
     (
         ("www.oxfordplayhouse.com", "oxfordplayhouse.com"),
         "CN=GlobalSign Extended Validation CA - G2,O=GlobalSign nv-sa,C=BE",
-        dt.datetime(2011, 10, 10, 14, 16, 37),
+        dt.datetime(2011, 10, 10, 14, 16, 37, tzinfo=UTC),
     ),
 ]
 
@@ -69,7 +73,7 @@ def test_real_get_entries_issuer_not_before_and_timestamp(get_entries: dict) -> 
     for entry, (_, issuer, not_before) in zip(parsed.entries, FIXTURE_EXPECTED, strict=True):
         assert entry.kind == "x509"
         assert entry.issuer == issuer
-        assert entry.not_before == not_before.replace(tzinfo=UTC)
+        assert entry.not_before == not_before
         assert entry.timestamp.tzinfo is UTC
         assert entry.timestamp.date() == dt.date(2013, 3, 26)
     first = parsed.entries[0]
@@ -114,7 +118,7 @@ def test_malformed_leaves_are_refused(get_entries: dict, mutate, message: str) -
 def test_leaf_whose_certificate_is_not_der_is_refused() -> None:
     body = b"\x30\x03\x02\x01\x01"
     leaf = b"\x00\x00" + struct.pack(">QH", 0, 0) + len(body).to_bytes(3, "big") + body + b"\x00\x00"
-    with pytest.raises(MalformedEntry, match="X.509"):
+    with pytest.raises(MalformedEntry, match=r"X\.509"):
         parse_leaf(leaf, index=0)
 
 

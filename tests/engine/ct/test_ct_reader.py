@@ -144,7 +144,8 @@ def test_bad_signature_is_refused_and_reader_stays_put(rfc_log: ct_logs.RFC6962L
     with pytest.raises(TreeHeadInvalid):
         reader.read()  # caught up: needs a new head, which is forged
     assert reader.position == 6
-    assert reader.tree_head is not None and reader.tree_head.tree_size == 6
+    assert reader.tree_head is not None
+    assert reader.tree_head.tree_size == 6
     assert not any("start=6" in p for p in rfc_log.requests)  # nothing read past the verified head
     rfc_log.faults.bad_signature = False
     batch = reader.read()
@@ -285,7 +286,8 @@ def test_static_bad_checkpoint_signature_refused(static_log: ct_logs.StaticCTLog
     reader = LogReader(source_for(static_log.log_info(), _client()))
     with pytest.raises(TreeHeadInvalid, match="does not verify"):
         reader.read()
-    assert reader.tree_head is None and reader.position == 0
+    assert reader.tree_head is None
+    assert reader.position == 0
     assert not any("/tile/" in p for p in static_log.requests)
 
 
