@@ -24,6 +24,7 @@ INSTALLED_APPS = [
     "smishguard.audit",
     "smishguard.accounts",
     "smishguard.passkeys",
+    "smishguard.reports",
     "smishguard.web",
 ]
 

@@ -82,6 +82,62 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--user", metavar="EMAIL")
     p.add_argument("--json", action="store_true", help="JSON lines")
     p.set_defaults(func=cmd_sessions_list)
+    _register_tokens(sub)
+
+
+def _register_tokens(sub: argparse._SubParsersAction) -> None:
+    tok = sub.add_parser("tokens", help="API tokens for integrations")
+    tsub = tok.add_subparsers(dest="tokens_command", metavar="ACTION")
+    tsub.required = True
+    p = tsub.add_parser("issue", help="issue a token; the secret is printed once")
+    p.add_argument("name")
+    p.add_argument("--scope", action="append", default=[], help="scan, reports or blocklists (repeatable)")
+    p.add_argument("--json", action="store_true", help='print {"id", "name", "token", "scopes"}')
+    p.set_defaults(func=cmd_tokens_issue)
+    p = tsub.add_parser("list", help="list tokens (never their secrets)")
+    p.set_defaults(func=cmd_tokens_list)
+    p = tsub.add_parser("revoke", help="revoke a token at once")
+    p.add_argument("token_id", type=int)
+    p.set_defaults(func=cmd_tokens_revoke)
+
+
+@needs_django
+def cmd_tokens_issue(args: argparse.Namespace) -> int:
+    from smishguard.accounts import tokens
+
+    try:
+        row, secret = tokens.issue(args.name, scopes=args.scope or ["scan"])
+    except _errors() as exc:
+        raise CommandError(exc.message) from None
+    if args.json:
+        print_json({"id": row.pk, "name": row.name, "token": secret, "scopes": row.scopes})
+    else:
+        print(f"token {row.pk} '{row.name}' ({', '.join(row.scopes)}); keep it secret, it is not shown again:")
+        print(secret)
+    return 0
+
+
+@needs_django
+def cmd_tokens_list(args: argparse.Namespace) -> int:
+    from smishguard.accounts.models import ApiToken
+
+    for t in ApiToken.objects.all():
+        state = "revoked" if t.revoked_at else "active"
+        used = f"{t.last_used_at:%Y-%m-%d %H:%M}" if t.last_used_at else "never"
+        print(f"{t.pk:>4} {t.name:<24} {t.prefix}…  {','.join(t.scopes):<20} {state:<8} last used {used}")
+    return 0
+
+
+@needs_django
+def cmd_tokens_revoke(args: argparse.Namespace) -> int:
+    from smishguard.accounts import tokens
+
+    try:
+        row = tokens.revoke(args.token_id)
+    except _errors() as exc:
+        raise CommandError(exc.message) from None
+    print(f"revoked token {row.pk} '{row.name}'")
+    return 0
 
 
 def _employee_dict(e) -> dict:

@@ -149,3 +149,24 @@ class Session(models.Model):
 
     def __str__(self) -> str:
         return f"session {self.pk} of {self.employee_id}"
+
+
+class ApiToken(models.Model):
+    """A bearer token for integrations (``Authorization: Bearer sg_...``); only its SHA-256 is stored."""
+
+    SCOPES = ("scan", "reports", "blocklists")
+
+    name = models.CharField(max_length=100)
+    token_hash = models.CharField(max_length=64, unique=True)
+    prefix = models.CharField(max_length=12, help_text="the first characters, to recognise a token")
+    scopes = models.JSONField(default=list)
+    created_by = models.CharField(max_length=254)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"

@@ -30,6 +30,12 @@ class Action(StrEnum):
     EMPLOYEES_IMPORTED = "accounts:employee:imported"
     # Policy
     POLICY_REFUSED = "passkeys:policy:refused"
+    # Detection configuration and API access
+    BRAND_SAVED = "reports:brand:saved"
+    BRAND_DELETED = "reports:brand:deleted"
+    API_TOKEN_ISSUED = "accounts:api_token:issued"
+    API_TOKEN_REVOKED = "accounts:api_token:revoked"
+    API_TOKEN_REFUSED = "accounts:api_token:refused"
     # Audit itself
     AUDIT_EXPORTED = "audit:trail:exported"
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
-from smishguard.audit.actions import Action
-
 
 class AppendOnlyError(Exception):
     """An audit event may be written once; changing or deleting one is refused."""
@@ -22,7 +20,8 @@ class EventQuerySet(models.QuerySet):
 
 class Event(models.Model):
     at = models.DateTimeField(db_index=True)
-    action = models.CharField(max_length=64, choices=[(a.value, a.value) for a in Action], db_index=True)
+    # Not `choices=`: new actions must not need a migration; record() only accepts Action members.
+    action = models.CharField(max_length=64, db_index=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )

@@ -1,0 +1,1 @@
+"""Reported texts, campaigns and the response; also the protected brands the detection engine looks for."""

@@ -1,0 +1,112 @@
+"""The bridge between the database's brands and the pure detection engine."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+
+from django.db import transaction
+from django.db.models import Count, Max
+
+from smishguard.audit import Action, record
+from smishguard.engine.domains import Brand as EngineBrand
+from smishguard.engine.domains import BrandConfigError, InvalidDomain, LookalikeMatcher, normalise_host
+from smishguard.errors import SmishguardError
+from smishguard.reports.models import Brand, Keyword
+
+
+class InvalidBrand(SmishguardError):
+    """The brand's details are not valid."""
+
+    code = "invalid_brand"
+
+
+_lock = threading.Lock()
+_cache: dict[str, object] = {"version": None, "matcher": None}
+
+
+def _version() -> tuple:
+    b = Brand.objects.aggregate(n=Count("id"), at=Max("updated_at"))
+    k = Keyword.objects.aggregate(n=Count("id"), at=Max("created_at"))
+    return (b["n"], b["at"], k["n"], k["at"])
+
+
+def engine_brands() -> list[EngineBrand]:
+    return [EngineBrand(b.name, tuple(b.domains), tuple(b.tokens)) for b in Brand.objects.all()]
+
+
+def current_matcher() -> LookalikeMatcher:
+    """A matcher over the database's brands, rebuilt only when they change (checked with one cheap query)."""
+    version = _version()
+    with _lock:
+        if _cache["version"] != version or _cache["matcher"] is None:
+            keywords = list(Keyword.objects.values_list("word", flat=True))
+            _cache["matcher"] = LookalikeMatcher(engine_brands(), keywords)
+            _cache["version"] = version
+        return _cache["matcher"]  # type: ignore[return-value]
+
+
+def _clean_domains(values: Iterable[str]) -> list[str]:
+    out = []
+    for raw in values:
+        try:
+            out.append(normalise_host(raw))
+        except InvalidDomain as exc:
+            raise InvalidBrand(str(exc)) from None
+    if not out:
+        raise InvalidBrand("a brand needs at least one official domain")
+    return sorted(set(out))
+
+
+def save_brand(
+    *,
+    name: str,
+    domains: Iterable[str],
+    tokens: Iterable[str] = (),
+    actor=None,
+    request=None,
+) -> Brand:
+    name = (name or "").strip()
+    if not name or len(name) > 100:
+        raise InvalidBrand("a brand needs a name of 1 to 100 characters")
+    clean_domains = _clean_domains(domains)
+    clean_tokens = sorted({t.strip().lower() for t in tokens if t and t.strip()})
+    with transaction.atomic():
+        brand, created = Brand.objects.get_or_create(name=name, defaults={"domains": clean_domains})
+        brand.domains = clean_domains
+        brand.tokens = clean_tokens
+        brand.save()
+        record(
+            Action.BRAND_SAVED,
+            request=request,
+            actor=actor,
+            subject_label=name,
+            created=created,
+            domains=clean_domains,
+            tokens=clean_tokens,
+        )
+    return brand
+
+
+def delete_brand(brand: Brand, *, actor=None, request=None) -> None:
+    with transaction.atomic():
+        name = brand.name
+        brand.delete()
+        record(Action.BRAND_DELETED, request=request, actor=actor, subject_label=name)
+
+
+def import_config(brands: list[EngineBrand], keywords: list[str], *, actor=None, request=None) -> dict[str, int]:
+    """Load brands (upsert by name) and keywords (added) from a parsed brands TOML file, all or nothing."""
+    with transaction.atomic():
+        for b in brands:
+            save_brand(name=b.name, domains=b.domains, tokens=b.tokens, actor=actor, request=request)
+        added = 0
+        for raw in keywords:
+            word = raw.strip().lower()
+            if word and not Keyword.objects.filter(word=word).exists():
+                Keyword.objects.create(word=word)
+                added += 1
+    return {"brands": len(brands), "keywords_added": added}
+
+
+__all__ = ["BrandConfigError", "InvalidBrand", "current_matcher", "delete_brand", "import_config", "save_brand"]
