@@ -94,5 +94,6 @@ class TokenAuth(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str) -> ApiToken | None:
         row = authenticate(token, self.scope)
         if row is None:
-            record(Action.API_TOKEN_REFUSED, request=request, scope=self.scope, prefix=(token or "")[:10])
+            # Nothing of the presented secret is recorded: it may be some other credential pasted by mistake.
+            record(Action.API_TOKEN_REFUSED, request=request, scope=self.scope)
         return row
