@@ -46,12 +46,12 @@ class Link:
 # --- bundled data -------------------------------------------------------------------------------------------
 
 
-def _read_list(name: str) -> frozenset[str]:
+def read_bundled_list(name: str) -> frozenset[str]:
     text = resources.files(__package__).joinpath("data").joinpath(name).read_text(encoding="utf-8")
     return frozenset(line.strip().lower() for line in text.splitlines() if line.strip() and not line.startswith("#"))
 
 
-SHORTENERS: frozenset[str] = _read_list("shorteners.txt")
+SHORTENERS: frozenset[str] = read_bundled_list("shorteners.txt")
 
 
 @functools.cache

@@ -1,0 +1,304 @@
+"""The text model: ham / spam / smishing from the words of a text and brand-independent link signals.
+
+A multinomial logistic regression over TF-IDF word unigrams and bigrams (digits folded to 0, so phone numbers,
+amounts and codes share features) plus the link features of `features.LinkFeatures`. The vectoriser is ours
+(vocabulary and idf learnt on the training split; sub-linear tf, l2 norm, as scikit-learn's TfidfVectorizer
+computes them) so that a batch of texts is turned into a sparse matrix with a handful of numpy operations:
+the engine has to keep well above 20,000 messages a second on one core.
+
+The shipped model (model.skops) is stored with skops, which keeps plain state rather than pickles, and is
+loaded with an explicit list of trusted types. `train()` is seeded and deterministic: the test suite trains
+afresh and checks the shipped model gives exactly the same predictions on the whole held-out split.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import os
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from itertools import pairwise, repeat
+from pathlib import Path
+
+import numpy as np
+from scipy import sparse
+
+from .dataset import LABELS, DedupeStats, Example, load_training_examples, split_examples
+from .features import NO_LINKS, LinkFeatures, link_features
+from .links import extract_links
+
+MAX_MODEL_CHARS = 2_000  # characters of a text the model reads (a 1 MB text costs the same as a long SMS)
+DEFAULT_SEED = 20220815  # the Oktapus texts went out in the summer of 2022
+DEFAULT_MODEL_PATH = Path(__file__).with_name("model.skops")
+FORMAT_VERSION = 1
+
+_TOKEN = re.compile(r"\b\w\w+\b")
+_DIGIT = re.compile(r"\d")
+
+# What skops may build when loading a model file: the plain containers and numpy/sklearn types our own
+# `_state()` writes, nothing else. Checked against skops.io.get_untrusted_types() by the tests.
+TRUSTED_TYPES: tuple[str, ...] = (
+    "numpy.dtype",
+    "numpy.float64",
+    "numpy.int64",
+    "numpy.ndarray",
+    "sklearn.linear_model._logistic.LogisticRegression",
+)
+
+
+class ModelFileError(ValueError):
+    """A model file is missing, unreadable, or holds something other than a smishguard text model."""
+
+
+@dataclass(frozen=True, slots=True)
+class Prediction:
+    label: str  # "ham" | "spam" | "smishing"
+    probabilities: dict[str, float]
+
+    def __iter__(self):
+        return iter((self.label, self.probabilities))
+
+
+def _tokens(text: str) -> list[str]:
+    return _TOKEN.findall(_DIGIT.sub("0", text[:MAX_MODEL_CHARS].lower()))
+
+
+def _grams(text: str) -> list[str]:
+    """Word unigrams and bigrams (scikit-learn's default token pattern on lower-cased, digit-folded text)."""
+    tokens = _tokens(text)
+    return tokens + list(map(_pair, tokens, tokens[1:]))
+
+
+_pair = "{} {}".format
+
+
+def _lookup_table(terms: Sequence[str]) -> dict[object, int]:
+    """Term -> column; a bigram "a b" is keyed as the tuple ("a", "b"), which zip() makes without formatting."""
+    table: dict[object, int] = {}
+    for i, term in enumerate(terms):
+        first, sep, second = term.partition(" ")
+        table[(first, second) if sep else term] = i
+    return table
+
+
+class TextModel:
+    """Vocabulary, idf weights and a fitted LogisticRegression; `predict` is vectorised over a batch."""
+
+    def __init__(self, terms: Sequence[str], idf: np.ndarray, classifier, meta: dict | None = None) -> None:
+        self.terms = list(terms)
+        self.vocabulary = _lookup_table(self.terms)
+        self.idf = np.asarray(idf, dtype=np.float64)
+        self.classifier = classifier
+        self.meta = dict(meta or {})
+        self.classes: tuple[str, ...] = tuple(str(c) for c in classifier.classes_)
+        if set(self.classes) != set(LABELS):
+            raise ModelFileError(f"model classes {self.classes} are not {LABELS}")
+        n_text = len(self.terms)
+        coef = np.asarray(classifier.coef_, dtype=np.float64)
+        if coef.shape != (len(self.classes), n_text + len(LinkFeatures.NAMES)):
+            raise ModelFileError(f"model coefficients have shape {coef.shape}, not matching its vocabulary")
+        self._w_text = np.ascontiguousarray(coef[:, :n_text].T)
+        self._w_links = np.ascontiguousarray(coef[:, n_text:].T)
+        self._bias = np.asarray(classifier.intercept_, dtype=np.float64)
+
+    # --- features ---------------------------------------------------------------------------------------
+
+    def text_matrix(self, texts: Sequence[str]) -> sparse.csr_matrix:
+        """TF-IDF rows (sub-linear tf, l2-normalised) for a batch of texts."""
+        # Unknown grams map to one extra column (index n_terms) that is dropped afterwards: this keeps the
+        # per-text work inside C-level map() calls.
+        get = self.vocabulary.get
+        unknown = len(self.terms)
+        indices: list[int] = []
+        indptr = [0]
+        extend = indices.extend
+        for text in texts:
+            tokens = _tokens(text)
+            extend(map(get, tokens, repeat(unknown)))
+            extend(map(get, pairwise(tokens), repeat(unknown)))
+            indptr.append(len(indices))
+        n = len(texts)
+        ind = np.asarray(indices, dtype=np.int32)
+        matrix = sparse.csr_matrix(
+            (np.ones(len(ind), dtype=np.float64), ind, np.asarray(indptr, dtype=np.int64)),
+            shape=(n, unknown + 1),
+        )
+        matrix.sum_duplicates()
+        matrix = matrix[:, :unknown].tocsr()
+        matrix.data = (np.log(matrix.data) + 1.0) * self.idf[matrix.indices]
+        norms = np.sqrt(np.add.reduceat(matrix.data**2, matrix.indptr[:-1])) if matrix.nnz else np.zeros(n)
+        counts = np.diff(matrix.indptr)
+        norms = np.where(counts > 0, norms, 1.0)
+        matrix.data /= np.repeat(norms, counts)
+        return matrix
+
+    @staticmethod
+    def link_matrix(features: Sequence[LinkFeatures]) -> np.ndarray:
+        matrix = np.zeros((len(features), len(LinkFeatures.NAMES)), dtype=np.float64)
+        for row, f in enumerate(features):
+            if f is not NO_LINKS:
+                matrix[row] = f.as_vector()
+        return matrix
+
+    def design_matrix(self, texts: Sequence[str], features: Sequence[LinkFeatures]) -> sparse.csr_matrix:
+        """The matrix the classifier sees: text columns, then link-feature columns."""
+        return sparse.hstack([self.text_matrix(texts), sparse.csr_matrix(self.link_matrix(features))]).tocsr()
+
+    # --- prediction -------------------------------------------------------------------------------------
+
+    def probabilities(self, texts: Sequence[str], features: Sequence[LinkFeatures] | None = None) -> np.ndarray:
+        """An (n, 3) array of class probabilities in the order of `self.classes`."""
+        texts = [t if isinstance(t, str) else "" for t in texts]
+        if features is None:
+            features = [link_features(extract_links(t)) for t in texts]
+        if not texts:
+            return np.zeros((0, len(self.classes)))
+        scores = self.text_matrix(texts) @ self._w_text
+        scores += self.link_matrix(features) @ self._w_links
+        scores += self._bias
+        scores -= scores.max(axis=1, keepdims=True)
+        np.exp(scores, out=scores)
+        scores /= scores.sum(axis=1, keepdims=True)
+        return scores
+
+    def predict(self, texts: Sequence[str], features: Sequence[LinkFeatures] | None = None) -> list[Prediction]:
+        """(label, probabilities) for each text, in order; fast on a batch."""
+        probs = self.probabilities(texts, features)
+        best = probs.argmax(axis=1)
+        classes = self.classes
+        return [
+            Prediction(classes[b], {c: float(p) for c, p in zip(classes, row, strict=True)})
+            for b, row in zip(best.tolist(), probs.tolist(), strict=True)
+        ]
+
+    # --- storage ----------------------------------------------------------------------------------------
+
+    def _state(self) -> dict:
+        return {
+            "format": FORMAT_VERSION,
+            "terms": list(self.terms),
+            "idf": self.idf,
+            "classifier": self.classifier,
+            "meta": self.meta,
+        }
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        import skops.io as sio  # skops is only needed to read or write a model file
+
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        sio.dump(self._state(), path, compression=__import__("zipfile").ZIP_DEFLATED, compresslevel=9)
+        return path
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> TextModel:
+        """Load a model file written by `save`, trusting only TRUSTED_TYPES (raises ModelFileError)."""
+        import skops.io as sio
+
+        path = Path(path)
+        try:
+            untrusted = set(sio.get_untrusted_types(file=path))
+        except (OSError, ValueError, KeyError) as exc:
+            raise ModelFileError(f"cannot read model file {path}: {exc}") from exc
+        unexpected = untrusted - set(TRUSTED_TYPES)
+        if unexpected:
+            raise ModelFileError(f"model file {path} holds types not on the trusted list: {sorted(unexpected)}")
+        try:
+            state = sio.load(path, trusted=sorted(untrusted))
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise ModelFileError(f"cannot load model file {path}: {exc}") from exc
+        if not isinstance(state, dict) or state.get("format") != FORMAT_VERSION:
+            raise ModelFileError(f"{path} is not a smishguard text model (format {FORMAT_VERSION})")
+        return cls(state["terms"], state["idf"], state["classifier"], state.get("meta"))
+
+
+@functools.cache
+def load_default_model() -> TextModel:
+    """The model shipped in the package (loaded once)."""
+    return TextModel.load(DEFAULT_MODEL_PATH)
+
+
+# --- training -----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class TrainingReport:
+    seed: int
+    dedupe: DedupeStats
+    n_train: int
+    n_test: int
+    n_terms: int
+    heldout: dict  # evaluation.evaluate() on the held-out split
+    smishtank: dict | None  # recall on SmishTank (all smishing), when that file is present
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "seed": self.seed,
+            "dedupe": self.dedupe.to_dict(),
+            "n_train": self.n_train,
+            "n_test": self.n_test,
+            "n_terms": self.n_terms,
+            "heldout": self.heldout,
+            "smishtank": self.smishtank,
+        }
+
+
+def fit_vocabulary(texts: Iterable[str], *, min_df: int = 2) -> tuple[list[str], np.ndarray]:
+    """Terms seen in at least `min_df` texts (sorted, so the order is reproducible) and their smooth idf."""
+    df: Counter[str] = Counter()
+    n = 0
+    for text in texts:
+        n += 1
+        df.update(set(_grams(text)))
+    terms = sorted(term for term, count in df.items() if count >= min_df)
+    idf = np.array([math.log((1 + n) / (1 + df[t])) + 1.0 for t in terms], dtype=np.float64)
+    return terms, idf
+
+
+def fit(examples: Sequence[Example], *, seed: int, c: float = 10.0) -> TextModel:
+    from sklearn.linear_model import LogisticRegression  # sklearn is slow to import: only when training
+
+    texts = [e.text for e in examples]
+    labels = [e.label for e in examples]
+    terms, idf = fit_vocabulary(texts)
+    classifier = LogisticRegression(C=c, max_iter=5000, class_weight="balanced", random_state=seed)
+    # A stand-in with the right shapes lets TextModel build the design matrix before the real fit.
+    scratch = TextModel.__new__(TextModel)
+    scratch.terms = terms
+    scratch.vocabulary = _lookup_table(terms)
+    scratch.idf = idf
+    features = [link_features(extract_links(t)) for t in texts]
+    classifier.fit(scratch.design_matrix(texts, features), labels)
+    meta = {"seed": int(seed), "c": float(c), "n_train": len(examples)}
+    return TextModel(terms, idf, classifier, meta)
+
+
+def train(
+    data_dir: str | os.PathLike[str], seed: int = DEFAULT_SEED, *, test_size: float = 0.2
+) -> tuple[TextModel, TrainingReport]:
+    """Load and de-duplicate the CC BY 4.0 sets, split, fit on the training part, evaluate on the rest."""
+    from .dataset import read_smishtank, resolve_sms_dir
+    from .evaluation import evaluate, smishing_recall
+
+    examples, stats = load_training_examples(data_dir)
+    train_set, test_set = split_examples(examples, seed=seed, test_size=test_size)
+    model = fit(train_set, seed=seed)
+    heldout = evaluate([e.label for e in test_set], [p.label for p in model.predict([e.text for e in test_set])])
+    smishtank = None
+    sms_dir = resolve_sms_dir(data_dir)
+    if (sms_dir / "smishtank.csv").is_file():
+        texts = read_smishtank(sms_dir)
+        smishtank = smishing_recall([p.label for p in model.predict(texts)])
+    report = TrainingReport(
+        seed=seed,
+        dedupe=stats,
+        n_train=len(train_set),
+        n_test=len(test_set),
+        n_terms=len(model.terms),
+        heldout=heldout,
+        smishtank=smishtank,
+    )
+    return model, report

@@ -1,0 +1,327 @@
+"""The verdict on a text: smishing, spam or benign, a score, and reasons an employee can read.
+
+    text -> links (extract_links) -> each host checked against the protected brands (LookalikeMatcher)
+         -> text model (words + brand-independent link signals) -> the lookalike rule -> Verdict
+
+The rule: a text that links to a lookalike of a protected brand is "smishing" whatever the text model says.
+`score` is how likely the text is unwanted: 1 - P(ham) from the model, raised to the lookalike's own score
+when the rule fires. Nothing here raises on bad input: an empty text, a 1 MB text (bounded work, said so in the
+reasons), control characters, malformed links, an IDN that will not decode all give a verdict.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from itertools import islice
+from typing import TYPE_CHECKING
+
+from .features import HostSignals, LinkFeatures, link_features, signals_of
+from .links import MAX_SCAN_CHARS, Link, extract_links
+from .model import MAX_MODEL_CHARS, TextModel, load_default_model
+
+if TYPE_CHECKING:
+    from smishguard.engine.domains import DomainResult, LookalikeMatcher
+
+BATCH_SIZE = 1024
+_HOST_CACHE_LIMIT = 100_000
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]")
+_VERDICT_OF_LABEL = {"ham": "benign", "spam": "spam", "smishing": "smishing"}
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    code: str
+    detail: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"code": self.code, "detail": self.detail}
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    verdict: str  # "smishing" | "spam" | "benign"
+    score: float  # 0..1: how likely the text is unwanted
+    reasons: tuple[Reason, ...]
+    urls: tuple[str, ...]
+    domains: tuple[DomainResult, ...]
+    links: tuple[Link, ...] = ()
+    model_label: str | None = None  # what the text model alone said ("ham" | "spam" | "smishing")
+    probabilities: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "verdict": self.verdict,
+            "score": round(self.score, 4),
+            "reasons": [r.to_dict() for r in self.reasons],
+            "urls": list(self.urls),
+            "domains": [d.to_dict() for d in self.domains],
+        }
+
+
+# --- wording ------------------------------------------------------------------------------------------------
+
+_TYPO = {"omission", "insertion", "replacement", "transposition", "repetition", "bitsquat", "vowel-swap"}
+_IT_HELP = {"help", "helpdesk", "servicedesk", "support", "it"}
+
+
+def _possessive(name: str) -> str:
+    return f"{name}'" if name.endswith("s") else f"{name}'s"
+
+
+def _join(items: Sequence[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _imitation(result: DomainResult, signals: HostSignals | None) -> str:
+    brand = result.brand or "a protected brand"
+    techniques = set(result.techniques)
+    if "keyword" in techniques:
+        keyword = signals.identity_keyword if signals else None
+        if keyword in _IT_HELP:
+            return f"imitates {_possessive(brand)} IT help desk"
+        if keyword == "hr":
+            return f"imitates {_possessive(brand)} HR pages"
+        if keyword in {"vpn", "citrix"}:
+            return f"imitates {_possessive(brand)} remote access (VPN)"
+        return f"imitates {_possessive(brand)} sign-in"
+    if techniques & {"homoglyph", "idn"}:
+        return f"uses look-alike characters to pass for {brand}"
+    if "subdomain" in techniques:
+        return f"puts {brand} in front of someone else's domain ({result.registrable})"
+    if techniques & _TYPO:
+        return f"is a misspelling of {_possessive(brand)} name"
+    if "hyphenation" in techniques:
+        return f"splits {_possessive(brand)} name with hyphens to pass for it"
+    if "tld-swap" in techniques:
+        return f"is {_possessive(brand)} name with a different ending"
+    return f"imitates {brand}"
+
+
+def _own_domains(matcher: LookalikeMatcher | None, brand: str | None) -> str:
+    for b in getattr(matcher, "brands", ()) or ():
+        if b.name == brand and b.domains:
+            domains = list(b.domains[:3])
+            if len(domains) == 1:
+                return f"; {_possessive(brand)} own domain is {domains[0]}"
+            return f"; {_possessive(brand)} own domains are {_join(domains)}"
+    return ""
+
+
+def _model_reason(label: str, probs: dict[str, float]) -> Reason:
+    if label == "smishing":
+        detail = (
+            f"the wording reads like smishing (a text that tries to get you to a fake site or to hand over "
+            f"details): {probs['smishing']:.0%} by the text model"
+        )
+    elif label == "spam":
+        detail = (
+            f"the wording reads like spam (unsolicited offers, prizes, premium-rate numbers): "
+            f"{probs['spam']:.0%} by the text model"
+        )
+    else:
+        detail = (
+            f"the wording reads like an ordinary message: {probs['ham']:.0%} by the text model "
+            f"(smishing {probs['smishing']:.0%}, spam {probs['spam']:.0%})"
+        )
+    return Reason("text-model", detail)
+
+
+def _link_reasons(links: Sequence[Link], signals: Sequence[HostSignals], flagged: set[str]) -> list[Reason]:
+    reasons: list[Reason] = []
+    for link, sig in zip(links, signals, strict=True):
+        name = link.host_unicode
+        if link.obfuscated:
+            reasons.append(
+                Reason(
+                    "obfuscated-link",
+                    f"the link to {name} is written in a disguised form ({link.raw.strip()!r}) to slip past filters",
+                )
+            )
+        if sig.shortener:
+            reasons.append(
+                Reason("shortener", f"links through a URL shortener ({name}), which hides where it really goes")
+            )
+        if sig.raw_ip:
+            reasons.append(Reason("raw-ip", f"links to a bare IP address ({name}) instead of a named site"))
+        if link.host in flagged:
+            continue  # a lookalike or official domain: the domain reason says it better
+        if sig.identity_keyword:
+            reasons.append(
+                Reason(
+                    "identity-keyword",
+                    f"links to {name}, whose name contains {sig.identity_keyword!r}, a word phishing sites use "
+                    "to pass for a company's sign-in or IT pages",
+                )
+            )
+        if sig.abused_tld:
+            reasons.append(
+                Reason(
+                    "abused-tld",
+                    f"links to {name}, under .{sig.suffix.rsplit('.', 1)[-1]}, an ending often used by "
+                    "throwaway phishing sites",
+                )
+            )
+        if sig.punycode:
+            reasons.append(
+                Reason(
+                    "punycode",
+                    f"links to {name} (written {link.host}), an international name that can imitate a familiar one",
+                )
+            )
+        if sig.many_hyphens or sig.long_subdomain_chain:
+            reasons.append(
+                Reason("odd-domain", f"links to {name}, a long or many-hyphened name typical of phishing sites")
+            )
+    return reasons
+
+
+# --- the verdict --------------------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Prepared:
+    text: str  # cleaned text given to the model
+    links: tuple[Link, ...]
+    features: LinkFeatures
+    notes: list[Reason]
+
+
+def _prepare(raw: object) -> _Prepared:
+    notes: list[Reason] = []
+    if isinstance(raw, bytes | bytearray):
+        raw = bytes(raw).decode("utf-8", errors="replace")
+        if "\ufffd" in raw:
+            notes.append(Reason("invalid-utf8", "parts of the message were not valid UTF-8 and were ignored"))
+    if raw is None:
+        raw = ""
+    if not isinstance(raw, str):
+        notes.append(Reason("not-text", f"the message was not text ({type(raw).__name__}); nothing was read"))
+        raw = ""
+    text = raw
+    if _CONTROL.search(text):
+        text = _CONTROL.sub(" ", text)
+        notes.append(Reason("control-characters", "the message holds control or invisible characters, ignored"))
+    if not text.strip():
+        notes.append(Reason("empty", "the message is empty"))
+        return _Prepared("", (), link_features(()), notes)
+    if len(text) > MAX_MODEL_CHARS:
+        notes.append(
+            Reason(
+                "truncated",
+                f"the message is long ({len(text):,} characters): the text model read the first "
+                f"{MAX_MODEL_CHARS:,} and links were looked for in the first {min(len(text), MAX_SCAN_CHARS):,}",
+            )
+        )
+        text = text[:MAX_SCAN_CHARS]
+    links = extract_links(text)
+    return _Prepared(text, links, link_features(links), notes)
+
+
+def verdict(text: str, matcher: LookalikeMatcher | None = None, model: TextModel | None = None) -> Verdict:
+    """The verdict on one text. `model` defaults to the shipped model; without a matcher no brand is checked."""
+    return next(verdict_many([text], matcher=matcher, model=model))
+
+
+def verdict_many(
+    texts: Iterable[str],
+    matcher: LookalikeMatcher | None = None,
+    model: TextModel | None = None,
+    *,
+    batch_size: int = BATCH_SIZE,
+) -> Iterator[Verdict]:
+    """Verdicts in input order, the model run on batches; host checks are cached for the whole run."""
+    model = model or load_default_model()
+    host_cache: dict[str, DomainResult | Exception] = {}
+    iterator = iter(texts)
+    while True:
+        chunk = list(islice(iterator, batch_size))
+        if not chunk:
+            return
+        prepared = [_prepare(t) for t in chunk]
+        probabilities = model.probabilities([p.text for p in prepared], [p.features for p in prepared])
+        classes = model.classes
+        for prep, row in zip(prepared, probabilities.tolist(), strict=True):
+            probs = dict(zip(classes, row, strict=True))
+            if len(host_cache) > _HOST_CACHE_LIMIT:
+                host_cache.clear()
+            yield _decide(prep, probs, matcher, host_cache)
+
+
+def _check(matcher: LookalikeMatcher, host: str, cache: dict[str, DomainResult | Exception]):
+    hit = cache.get(host)
+    if hit is None:
+        try:
+            hit = matcher.check(host)
+        except ValueError as exc:  # InvalidDomain: a name the matcher cannot read
+            hit = exc
+        cache[host] = hit
+    return hit
+
+
+def _decide(
+    prep: _Prepared,
+    probs: dict[str, float],
+    matcher: LookalikeMatcher | None,
+    cache: dict[str, DomainResult | Exception],
+) -> Verdict:
+    if not prep.text:
+        return Verdict("benign", 0.0, tuple(prep.notes), (), (), (), None, probs)
+    label = max(probs, key=probs.__getitem__)
+    score = 1.0 - probs["ham"]
+    verdict_label = _VERDICT_OF_LABEL[label]
+    links = prep.links
+    signals = [signals_of(link) for link in links]
+    domains: list[DomainResult] = []
+    lookalike_reasons: list[Reason] = []
+    other_reasons: list[Reason] = []
+    flagged: set[str] = set()
+    if matcher is not None:
+        seen: set[str] = set()
+        for link, sig in zip(links, signals, strict=True):
+            if link.is_ip or link.host in seen:
+                continue
+            seen.add(link.host)
+            result = _check(matcher, link.host, cache)
+            if isinstance(result, Exception):
+                other_reasons.append(
+                    Reason("unreadable-domain", f"the link to {link.host_unicode} has a malformed name: {result}")
+                )
+                continue
+            domains.append(result)
+            if result.verdict == "lookalike":
+                flagged.add(link.host)
+                lookalike_reasons.append(
+                    Reason(
+                        "lookalike-domain",
+                        f"links to {result.domain}, which {_imitation(result, sig)}"
+                        f"{_own_domains(matcher, result.brand)}",
+                    )
+                )
+                score = max(score, float(result.score))
+            elif result.verdict == "official":
+                flagged.add(link.host)  # its own domain: no "suspicious name" reasons for it
+                other_reasons.append(
+                    Reason("official-domain", f"links to {result.domain}, {_possessive(result.brand)} own domain")
+                )
+    if lookalike_reasons:
+        verdict_label = "smishing"
+    reasons = [
+        *lookalike_reasons,
+        _model_reason(label, probs),
+        *_link_reasons(links, signals, flagged),
+        *other_reasons,
+        *prep.notes,
+    ]
+    return Verdict(
+        verdict=verdict_label,
+        score=min(1.0, max(0.0, score)),
+        reasons=tuple(reasons),
+        urls=tuple(link.url for link in links),
+        domains=tuple(domains),
+        links=links,
+        model_label=label,
+        probabilities=probs,
+    )
