@@ -1,5 +1,235 @@
-"""WebAuthn endpoints (registration and sign-in ceremonies)."""
+"""WebAuthn endpoints: registration and sign-in ceremonies, and the signed-in employee's keys.
 
-from ninja import Router
+Options and responses are the W3C WebAuthn Level 3 JSON forms, so the browser side is
+``PublicKeyCredential.parseCreationOptionsFromJSON(...)`` / ``credential.toJSON()``.  This module never
+imports py_webauthn: ceremonies.py does, and services.py holds the database work.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from ninja import Field, Router, Schema
+from ninja.responses import Status
+from ninja.utils import check_csrf
+from pydantic import ConfigDict
+
+from smishguard.accounts.middleware import set_session_cookie
+from smishguard.accounts.models import Employee
+from smishguard.errors import NotAuthenticated, PermissionDenied
+from smishguard.passkeys import services
+from smishguard.passkeys.ceremonies import to_base64url
+from smishguard.passkeys.models import Credential
 
 router = Router(tags=["webauthn"])
+
+ERRORS: dict[int, type] = {400: dict, 401: dict, 403: dict, 404: dict, 409: dict, 413: dict, 503: dict}
+
+
+# --------------------------------------------------------------------------------------------------------
+# Bodies
+# --------------------------------------------------------------------------------------------------------
+
+
+class _Open(Schema):
+    """Extra members (clientExtensionResults, publicKey, ...) are allowed and ignored or passed through."""
+
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+
+class RegisterOptionsIn(Schema):
+    token: str | None = Field(None, max_length=128, description="the enrolment link's token; omit when signed in")
+
+
+class AttestationResponseIn(_Open):
+    client_data_json: str = Field(alias="clientDataJSON", max_length=8192)
+    attestation_object: str = Field(alias="attestationObject", max_length=65536)
+    transports: list[str] | None = Field(None, max_length=10)
+
+
+class RegisterVerifyIn(_Open):
+    """RegistrationResponseJSON plus the enrolment token and an optional key name."""
+
+    id: str = Field(max_length=1400)
+    raw_id: str = Field(alias="rawId", max_length=1400)
+    type: str = Field(max_length=32)
+    response: AttestationResponseIn
+    authenticator_attachment: str | None = Field(None, alias="authenticatorAttachment", max_length=32)
+    token: str | None = Field(None, max_length=128)
+    name: str | None = Field(None, max_length=200)
+
+
+class LoginOptionsIn(Schema):
+    email: str | None = Field(None, max_length=254, description="omit for a discoverable credential")
+
+
+class AssertionResponseIn(_Open):
+    client_data_json: str = Field(alias="clientDataJSON", max_length=8192)
+    authenticator_data: str = Field(alias="authenticatorData", max_length=8192)
+    signature: str = Field(max_length=2048)
+    user_handle: str | None = Field(None, alias="userHandle", max_length=128)
+
+
+class LoginVerifyIn(_Open):
+    """AuthenticationResponseJSON (and optionally ``next``, a local path to go to after signing in)."""
+
+    id: str = Field(max_length=1400)
+    raw_id: str = Field(alias="rawId", max_length=1400)
+    type: str = Field(max_length=32)
+    response: AssertionResponseIn
+    authenticator_attachment: str | None = Field(None, alias="authenticatorAttachment", max_length=32)
+    next: str | None = Field(None, max_length=500)
+
+
+class RenameIn(Schema):
+    name: str = Field(max_length=200)
+
+
+def _credential_json(payload: _Open) -> dict[str, Any]:
+    data = payload.model_dump(by_alias=True, exclude_none=True)
+    for key in ("token", "name", "next"):
+        data.pop(key, None)
+    return data
+
+
+def _signed_in(request: HttpRequest) -> Employee:
+    session = getattr(request, "sg_session", None)
+    if session is None:
+        raise NotAuthenticated("sign in first")
+    return session.employee
+
+
+def _csrf(request: HttpRequest) -> None:
+    """Session-authenticated calls that change state must carry the CSRF token (X-CSRFToken header)."""
+    if check_csrf(request) is not None:
+        raise PermissionDenied("the CSRF token is missing or wrong; reload the page")
+
+
+def _safe_next(value: str | None, default: str) -> str:
+    if value and value.startswith("/") and not value.startswith("//") and "\\" not in value:
+        return value
+    return default
+
+
+def key_dict(credential: Credential) -> dict[str, Any]:
+    return {
+        "id": credential.pk,
+        "name": credential.name,
+        "credential_id": to_base64url(bytes(credential.credential_id)),
+        "aaguid": credential.aaguid,
+        "model": credential.model,
+        "attestation_verified": credential.attestation_verified,
+        "backup_eligible": credential.backup_eligible,
+        "backed_up": credential.backed_up,
+        "created_at": credential.created_at.isoformat(),
+        "last_used_at": credential.last_used_at.isoformat() if credential.last_used_at else None,
+        "flagged": credential.flagged_at is not None,
+    }
+
+
+# --------------------------------------------------------------------------------------------------------
+# Registration
+# --------------------------------------------------------------------------------------------------------
+
+
+@router.post(
+    "/register/options",
+    summary="Creation options for registering a security key",
+    description="With an enrolment token: for the employee it names.  Without: a backup key for the signed-in "
+    "employee.  Answers PublicKeyCredentialCreationOptionsJSON.",
+    response={200: dict, **ERRORS},
+)
+def register_options(request: HttpRequest, payload: RegisterOptionsIn) -> dict[str, Any]:
+    if payload.token:
+        return services.begin_registration(token=payload.token).to_dict()
+    employee = _signed_in(request)
+    _csrf(request)
+    return services.begin_registration(employee=employee).to_dict()
+
+
+@router.post(
+    "/register/verify",
+    summary="Verify a new security key and store it",
+    description="RegistrationResponseJSON plus the enrolment token (consumed, once) and an optional key name.",
+    response={201: dict, **ERRORS},
+)
+def register_verify(request: HttpRequest, payload: RegisterVerifyIn) -> Status:
+    employee = None
+    if not payload.token:
+        employee = _signed_in(request)
+        _csrf(request)
+    credential = services.finish_registration(
+        _credential_json(payload), token=payload.token, name=payload.name, employee=employee, request=request
+    )
+    body = key_dict(credential)
+    return Status(
+        201,
+        {
+            "credential_id": body["credential_id"],
+            "aaguid": credential.aaguid,
+            "model": credential.model,
+            "id": credential.pk,
+            "name": credential.name,
+            "attestation_verified": credential.attestation_verified,
+        },
+    )
+
+
+# --------------------------------------------------------------------------------------------------------
+# Sign-in
+# --------------------------------------------------------------------------------------------------------
+
+
+@router.post(
+    "/login/options",
+    summary="Request options for signing in",
+    description="With an email: that employee's keys (an unknown email gets an answer of the same shape).  "
+    "Without: for a discoverable credential.  Answers PublicKeyCredentialRequestOptionsJSON.",
+    response={200: dict, **ERRORS},
+)
+def login_options(request: HttpRequest, payload: LoginOptionsIn) -> dict[str, Any]:
+    return services.begin_login(email=payload.email).to_dict()
+
+
+@router.post(
+    "/login/verify",
+    summary="Verify an assertion and open a session",
+    description="AuthenticationResponseJSON → 200 {email, name, redirect} and the session cookie.",
+    response={200: dict, **ERRORS},
+)
+def login_verify(request: HttpRequest, payload: LoginVerifyIn) -> HttpResponse:
+    signin = services.finish_login(_credential_json(payload), request=request)
+    default = "/console/" if signin.employee.is_admin else "/"
+    body = {**signin.to_dict(), "redirect": _safe_next(payload.next, default)}
+    response = JsonResponse(body)
+    set_session_cookie(response, signin.token)
+    return response
+
+
+# --------------------------------------------------------------------------------------------------------
+# My keys
+# --------------------------------------------------------------------------------------------------------
+
+
+@router.get("/keys", summary="My security keys", response={200: dict, **ERRORS})
+def my_keys(request: HttpRequest) -> dict[str, Any]:
+    employee = _signed_in(request)
+    return {"keys": [key_dict(c) for c in services.keys_for(employee)]}
+
+
+@router.patch("/keys/{key_id}", summary="Rename one of my security keys", response={200: dict, **ERRORS})
+def rename(request: HttpRequest, key_id: int, payload: RenameIn) -> dict[str, Any]:
+    employee = _signed_in(request)
+    _csrf(request)
+    credential = services.get_key(key_id, employee=employee)
+    return key_dict(services.rename_key(credential, payload.name, actor=employee, request=request))
+
+
+@router.delete("/keys/{key_id}", summary="Remove one of my security keys", response={200: dict, **ERRORS})
+def remove(request: HttpRequest, key_id: int) -> dict[str, Any]:
+    employee = _signed_in(request)
+    _csrf(request)
+    credential = services.get_key(key_id, employee=employee)
+    services.remove_key(credential, actor=employee, request=request)
+    return {"removed": key_id}

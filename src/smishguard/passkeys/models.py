@@ -19,9 +19,7 @@ class Credential(models.Model):
     public_key = models.BinaryField()
     sign_count = models.BigIntegerField(default=0)
     aaguid = models.CharField(max_length=36, blank=True)
-    model = models.CharField(
-        max_length=200, blank=True, help_text="authenticator model name, or 'unverified'"
-    )
+    model = models.CharField(max_length=200, blank=True, help_text="authenticator model name, or 'unverified'")
     attestation_format = models.CharField(max_length=32, blank=True)
     attestation_verified = models.BooleanField(default=False)
     backup_eligible = models.BooleanField(default=False)
@@ -34,6 +32,9 @@ class Credential(models.Model):
     flag_reason = models.CharField(max_length=200, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True, db_index=True)
     revoke_reason = models.CharField(max_length=64, blank=True)
+    user_handle = models.BinaryField(
+        default=b"", blank=True, help_text="the WebAuthn user.id the key stored (random, per employee)"
+    )
 
     objects = CredentialQuerySet.as_manager()
 
@@ -58,6 +59,7 @@ class Challenge(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField(db_index=True)
     used_at = models.DateTimeField(null=True, blank=True)
+    user_handle = models.BinaryField(default=b"", blank=True, help_text="user.id offered at registration")
 
     def __str__(self) -> str:
         return f"{self.purpose} challenge {self.pk}"

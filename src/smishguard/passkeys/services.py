@@ -1,0 +1,510 @@
+"""Security keys with the database: ceremonies (challenges, enrolment, sign-in) and key management.
+
+Views and the API call these.  Each writes its audit events, keeps writes in one transaction so a failure
+leaves no half-written record, and raises a narrow error from :mod:`smishguard.passkeys.errors`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import unicodedata
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils import timezone
+
+from smishguard.accounts import sessions
+from smishguard.accounts.models import Employee, EnrolmentLink, Session
+from smishguard.accounts.services import EnrolmentLinkInvalid, consume_link, usable_link
+from smishguard.audit import Action, record
+from smishguard.config import Settings, WebAuthnPolicy
+from smishguard.errors import NotAuthenticated, SmishguardError
+from smishguard.passkeys import ceremonies
+from smishguard.passkeys.errors import (
+    BackupEligibleRefused,
+    ChallengeExpired,
+    ChallengeNotFound,
+    ChallengeReplayed,
+    CounterRegressed,
+    CredentialExists,
+    CredentialRevoked,
+    EmployeeNotActive,
+    InvalidKeyName,
+    KeyFlagged,
+    KeyNotFound,
+    LastKey,
+    OriginMismatch,
+    PolicyRefused,
+    UnknownCredential,
+    UserVerificationMissing,
+)
+from smishguard.passkeys.models import Challenge, Credential
+
+MAX_KEY_NAME = 100
+USER_HANDLE_BYTES = 32
+FAKE_CREDENTIAL_ID_BYTES = 64
+# Policy refusals are recorded as POLICY_REFUSED; other registration failures as KEY_REGISTRATION_REFUSED.
+_POLICY_ERRORS = (PolicyRefused, UserVerificationMissing, BackupEligibleRefused)
+
+
+def policy() -> WebAuthnPolicy:
+    return settings.SMISHGUARD.webauthn
+
+
+def _config() -> Settings:
+    return settings.SMISHGUARD
+
+
+# --------------------------------------------------------------------------------------------------------
+# Challenges: server-side, single-use, short-lived
+# --------------------------------------------------------------------------------------------------------
+
+
+def _store_challenge(
+    options: ceremonies.CeremonyOptions,
+    purpose: str,
+    *,
+    employee: Employee | None = None,
+    link: EnrolmentLink | None = None,
+    user_handle: bytes = b"",
+) -> Challenge:
+    now = timezone.now()
+    if secrets.randbelow(64) == 0:  # now and then, forget challenges that expired over an hour ago
+        Challenge.objects.filter(expires_at__lt=now - timedelta(hours=1)).delete()
+    return Challenge.objects.create(
+        challenge=options.challenge,
+        purpose=purpose,
+        employee=employee,
+        enrolment_link=link,
+        expires_at=now + timedelta(seconds=policy().challenge_ttl_seconds),
+        user_handle=user_handle,
+    )
+
+
+def claim_challenge(value: bytes, purpose: str) -> Challenge:
+    """Find a challenge and mark it used, once: UPDATE ... WHERE used_at IS NULL decides between racers."""
+    row = (
+        Challenge.objects.select_related("employee", "enrolment_link").filter(challenge=value, purpose=purpose).first()
+    )
+    if row is None:
+        raise ChallengeNotFound()
+    if row.used_at is not None:
+        raise ChallengeReplayed()
+    now = timezone.now()
+    if row.expires_at <= now:
+        raise ChallengeExpired()
+    claimed = Challenge.objects.filter(pk=row.pk, used_at__isnull=True, expires_at__gt=now).update(used_at=now)
+    if claimed != 1:
+        raise ChallengeReplayed()
+    row.used_at = now
+    return row
+
+
+# --------------------------------------------------------------------------------------------------------
+# Registration
+# --------------------------------------------------------------------------------------------------------
+
+
+def keys_for(employee: Employee) -> QuerySet[Credential]:
+    """The employee's active (not revoked) keys, oldest first."""
+    return Credential.objects.active().filter(employee=employee)
+
+
+def _user_handle(employee: Employee) -> bytes:
+    existing = (
+        Credential.objects.filter(employee=employee).exclude(user_handle=b"").values_list("user_handle", flat=True)
+    ).first()
+    return bytes(existing) if existing else secrets.token_bytes(USER_HANDLE_BYTES)
+
+
+def _exclude_list(employee: Employee) -> list[tuple[bytes, list[str]]]:
+    return [(bytes(c.credential_id), list(c.transports or [])) for c in keys_for(employee)]
+
+
+def begin_registration(*, token: str | None = None, employee: Employee | None = None) -> ceremonies.CeremonyOptions:
+    """Creation options for the employee an enrolment token names, else for the signed-in ``employee``."""
+    link = None
+    if token is not None:
+        link = usable_link(token)
+        employee = link.employee
+    elif employee is None or not getattr(employee, "is_authenticated", False):
+        raise NotAuthenticated("an enrolment link or a signed-in session is needed to register a key")
+    if employee.status != Employee.Status.ACTIVE:
+        raise EmployeeNotActive()
+    handle = _user_handle(employee)
+    cfg = _config()
+    options = ceremonies.registration_options(
+        rp_id=cfg.rp_id,
+        rp_name=cfg.rp_name,
+        user_id=handle,
+        user_name=employee.email,
+        user_display_name=employee.name,
+        policy=policy(),
+        exclude_credentials=_exclude_list(employee),
+    )
+    _store_challenge(options, Challenge.Purpose.REGISTER, employee=employee, link=link, user_handle=handle)
+    return options
+
+
+def clean_key_name(name: object) -> str:
+    if not isinstance(name, str):
+        raise InvalidKeyName("the key name must be text")
+    cleaned = " ".join(name.split())
+    if not cleaned or len(cleaned) > MAX_KEY_NAME:
+        raise InvalidKeyName(f"a key name must be 1 to {MAX_KEY_NAME} characters")
+    if any(unicodedata.category(ch).startswith("C") for ch in cleaned):
+        raise InvalidKeyName("a key name cannot contain control characters")
+    return cleaned
+
+
+def _refusal_detail(exc: SmishguardError) -> dict[str, object]:
+    detail: dict[str, object] = {"reason": exc.code, "message": exc.message}
+    for key, value in exc.detail.items():
+        detail[key] = value
+    return detail
+
+
+def finish_registration(
+    data: dict[str, Any],
+    *,
+    token: str | None = None,
+    name: str | None = None,
+    employee: Employee | None = None,
+    request: HttpRequest | None = None,
+) -> Credential:
+    """Verify a RegistrationResponseJSON and store the key.
+
+    ``token`` is the enrolment link's token (consumed here, once); without one, ``employee`` must be the
+    signed-in employee who asked for the options (adding a backup key from the portal).
+    """
+    if name is not None and name != "":
+        name = clean_key_name(name)
+    subject: Employee | None = employee if getattr(employee, "is_authenticated", False) else None
+    try:
+        response = ceremonies.parse_registration_response(data)
+        challenge = claim_challenge(response.client_data.challenge, Challenge.Purpose.REGISTER)
+        subject = challenge.employee
+        link = _registration_link(challenge, token=token, employee=employee)
+        if subject is None or subject.status != Employee.Status.ACTIVE:
+            raise EmployeeNotActive()
+        cfg = _config()
+        verified = ceremonies.verify_registration(
+            response=response,
+            expected_challenge=bytes(challenge.challenge),
+            rp_id=cfg.rp_id,
+            origin=cfg.origin,
+            policy=policy(),
+            trust=ceremonies.load_trust(policy()),
+        )
+        if Credential.objects.filter(credential_id=verified.credential_id).exists():
+            raise CredentialExists()
+        with transaction.atomic():
+            if link is not None:
+                consume_link(link, request=request, credential_id=ceremonies.to_base64url(verified.credential_id))
+            count = Credential.objects.filter(employee=subject).count()
+            try:
+                with transaction.atomic():
+                    credential = Credential.objects.create(
+                        employee=subject,
+                        credential_id=verified.credential_id,
+                        public_key=verified.public_key,
+                        sign_count=verified.sign_count,
+                        aaguid=verified.aaguid,
+                        model=verified.model,
+                        attestation_format=verified.attestation_format,
+                        attestation_verified=verified.attestation_verified,
+                        backup_eligible=verified.backup_eligible,
+                        backed_up=verified.backed_up,
+                        transports=list(verified.transports),
+                        name=name or f"Security key {count + 1}",
+                        user_handle=bytes(challenge.user_handle),
+                    )
+            except IntegrityError:
+                raise CredentialExists() from None
+            record(
+                Action.KEY_REGISTERED,
+                request=request,
+                actor=subject,
+                subject=subject,
+                key_id=credential.pk,
+                key_name=credential.name,
+                credential_id=ceremonies.to_base64url(verified.credential_id),
+                aaguid=verified.aaguid,
+                model=verified.model,
+                attestation_format=verified.attestation_format,
+                attestation_verified=verified.attestation_verified,
+                backup_eligible=verified.backup_eligible,
+                via="enrolment link" if link is not None else "portal",
+            )
+    except SmishguardError as exc:
+        action = Action.POLICY_REFUSED if isinstance(exc, _POLICY_ERRORS) else Action.KEY_REGISTRATION_REFUSED
+        record(action, request=request, actor=subject, subject=subject, ceremony="registration", **_refusal_detail(exc))
+        raise
+    return credential
+
+
+def _registration_link(challenge: Challenge, *, token: str | None, employee: Employee | None) -> EnrolmentLink | None:
+    if challenge.enrolment_link_id is not None:
+        if not token:
+            raise EnrolmentLinkInvalid("the enrolment token is missing")
+        link = usable_link(token)
+        if link.pk != challenge.enrolment_link_id:
+            raise ChallengeNotFound("this challenge was issued for another enrolment link")
+        return link
+    if employee is None or not getattr(employee, "is_authenticated", False) or employee.pk != challenge.employee_id:
+        raise NotAuthenticated("sign in as the employee who started adding this key")
+    return None
+
+
+# --------------------------------------------------------------------------------------------------------
+# Sign-in
+# --------------------------------------------------------------------------------------------------------
+
+
+def _fake_allow_list(email: str) -> list[tuple[bytes, list[str]]]:
+    """Deterministic credential ids for an email that has no usable keys, so the answer looks the same."""
+    key = settings.SECRET_KEY.encode()
+    seed = hmac.new(key, f"smishguard:fake-credentials:{email}".encode(), hashlib.sha256).digest()
+    count = 1 + seed[0] % 2
+    out = []
+    for i in range(count):
+        digest = hmac.new(key, f"smishguard:fake-credential:{email}:{i}".encode(), hashlib.sha512).digest()
+        out.append((digest[:FAKE_CREDENTIAL_ID_BYTES], ["usb"]))
+    return out
+
+
+def begin_login(*, email: str | None = None) -> ceremonies.CeremonyOptions:
+    """Request options.  With an email, the employee's keys are offered; an unknown, suspended or keyless
+    email gets the same shape of answer (fake, deterministic ids), so nobody can list accounts."""
+    employee = None
+    allow: list[tuple[bytes, list[str]]] = []
+    if email:
+        normalized = email.strip().lower()
+        candidate = Employee.objects.filter(email__iexact=normalized).first()
+        if candidate is not None and candidate.status == Employee.Status.ACTIVE:
+            allow = [
+                (bytes(c.credential_id), list(c.transports or []))
+                for c in keys_for(candidate).filter(flagged_at__isnull=True)
+            ]
+            if allow:
+                employee = candidate
+        if not allow:
+            allow = _fake_allow_list(normalized)
+    options = ceremonies.authentication_options(rp_id=_config().rp_id, policy=policy(), allow_credentials=allow)
+    _store_challenge(options, Challenge.Purpose.LOGIN, employee=employee)
+    return options
+
+
+@dataclass(frozen=True)
+class SignIn:
+    employee: Employee
+    credential: Credential
+    session: Session
+    token: str  # the session cookie's value
+
+    def to_dict(self) -> dict[str, str]:
+        return {"email": self.employee.email, "name": self.employee.name}
+
+
+def _signin_failed(
+    exc: SmishguardError,
+    *,
+    request: HttpRequest | None,
+    subject: Employee | None,
+    credential_id: bytes | None,
+    credential: Credential | None = None,
+) -> None:
+    detail = _refusal_detail(exc)
+    if credential_id is not None:
+        detail["credential_id"] = ceremonies.to_base64url(credential_id)[:200]
+    if credential is not None:
+        detail["key_id"] = credential.pk
+    record(Action.SIGNIN_FAILED, request=request, actor_label="anonymous", subject=subject, **detail)
+
+
+def flag_key(credential: Credential, *, reason: str, request: HttpRequest | None = None, **detail: object) -> None:
+    """Mark a key as possibly cloned: every later sign-in with it is refused."""
+    now = timezone.now()
+    Credential.objects.filter(pk=credential.pk, flagged_at__isnull=True).update(
+        flagged_at=now, flag_reason=reason[:200]
+    )
+    credential.flagged_at = now
+    credential.flag_reason = reason[:200]
+    record(
+        Action.KEY_FLAGGED,
+        request=request,
+        actor_label="system",
+        subject=credential.employee,
+        key_id=credential.pk,
+        key_name=credential.name,
+        reason=reason,
+        **detail,
+    )
+
+
+def finish_login(data: dict[str, Any], *, request: HttpRequest | None = None) -> SignIn:
+    """Verify an AuthenticationResponseJSON, update the key's counter and open a session.
+
+    Every refusal is recorded as SIGNIN_FAILED with its reason (and the origin seen, for a lookalike).
+    """
+    subject: Employee | None = None
+    credential_id: bytes | None = None
+    credential: Credential | None = None
+    try:
+        response = ceremonies.parse_authentication_response(data)
+        credential_id = response.credential_id
+        challenge = claim_challenge(response.client_data.challenge, Challenge.Purpose.LOGIN)
+        subject = challenge.employee
+        credential = Credential.objects.select_related("employee").filter(credential_id=credential_id).first()
+        if credential is None:
+            raise UnknownCredential()
+        subject = credential.employee
+        if challenge.employee_id is not None and credential.employee_id != challenge.employee_id:
+            raise UnknownCredential("this security key was not offered for this sign-in")
+        if response.user_handle and credential.user_handle and bytes(credential.user_handle) != response.user_handle:
+            raise UnknownCredential("the user handle does not match this security key")
+        if credential.revoked_at is not None:
+            raise CredentialRevoked()
+        if credential.flagged_at is not None:
+            raise KeyFlagged()
+        cfg = _config()
+        try:
+            verified = ceremonies.verify_authentication(
+                response=response,
+                expected_challenge=bytes(challenge.challenge),
+                rp_id=cfg.rp_id,
+                origin=cfg.origin,
+                policy=policy(),
+                public_key=bytes(credential.public_key),
+                stored_sign_count=credential.sign_count,
+                backup_eligible=credential.backup_eligible,
+            )
+        except CounterRegressed as exc:
+            flag_key(
+                credential, reason="signature counter went backwards", request=request, stored=exc.stored, seen=exc.seen
+            )
+            raise
+        if credential.employee.status != Employee.Status.ACTIVE:
+            raise EmployeeNotActive()
+        now = timezone.now()
+        with transaction.atomic():
+            rows = Credential.objects.filter(pk=credential.pk, revoked_at__isnull=True, flagged_at__isnull=True)
+            if verified.sign_count > 0:
+                rows = rows.filter(sign_count__lt=verified.sign_count)
+            updated = rows.update(sign_count=verified.sign_count, last_used_at=now, backed_up=verified.backed_up)
+            if updated != 1:
+                raise CredentialRevoked("this security key changed during sign-in; try again")
+            credential.sign_count = verified.sign_count
+            credential.last_used_at = now
+            token, session = sessions.create(credential.employee, request=request, credential=credential)
+            record(
+                Action.SIGNIN_SUCCEEDED,
+                request=request,
+                actor=credential.employee,
+                subject=credential.employee,
+                key_id=credential.pk,
+                key_name=credential.name,
+                model=credential.model,
+                user_verified=verified.user_verified,
+                session_id=session.pk,
+            )
+    except SmishguardError as exc:
+        _signin_failed(exc, request=request, subject=subject, credential_id=credential_id, credential=credential)
+        raise
+    return SignIn(employee=credential.employee, credential=credential, session=session, token=token)
+
+
+# --------------------------------------------------------------------------------------------------------
+# Key management
+# --------------------------------------------------------------------------------------------------------
+
+
+def get_key(key_id: int, *, employee: Employee) -> Credential:
+    credential = keys_for(employee).filter(pk=key_id).first()
+    if credential is None:
+        raise KeyNotFound()
+    return credential
+
+
+def rename_key(credential: Credential, name: str, *, actor: Employee, request: HttpRequest | None = None) -> Credential:
+    """Give a key a new name (1-100 printable characters); raises InvalidKeyName."""
+    cleaned = clean_key_name(name)
+    old = credential.name
+    if cleaned == old:
+        return credential
+    with transaction.atomic():
+        Credential.objects.filter(pk=credential.pk).update(name=cleaned)
+        credential.name = cleaned
+        record(
+            Action.KEY_RENAMED,
+            request=request,
+            actor=actor,
+            subject=credential.employee,
+            key_id=credential.pk,
+            old_name=old,
+            new_name=cleaned,
+        )
+    return credential
+
+
+def remove_key(credential: Credential, *, actor: Employee, request: HttpRequest | None = None) -> None:
+    """Revoke a key (the row stays, for the audit trail) and end the sessions it opened.
+
+    An employee cannot remove their own last key (LastKey); an admin may remove anyone's, e.g. a lost key.
+    """
+    with transaction.atomic():
+        current = Credential.objects.select_for_update().filter(pk=credential.pk).first()
+        if current is None or current.revoked_at is not None:
+            raise KeyNotFound("this key has already been removed")
+        own = actor is not None and actor.pk == current.employee_id
+        if own and keys_for(current.employee).count() <= 1:
+            raise LastKey()
+        now = timezone.now()
+        reason = "removed by owner" if own else "removed by admin"
+        Credential.objects.filter(pk=current.pk).update(revoked_at=now, revoke_reason=reason)
+        credential.revoked_at = now
+        credential.revoke_reason = reason
+        opened = Session.objects.filter(credential=current)
+        current_session = getattr(request, "sg_session", None)
+        if own and current_session is not None:
+            opened = opened.exclude(pk=current_session.pk)  # removing a key does not sign you out here
+        ended = sessions.revoke(
+            opened,
+            reason="key removed",
+            request=request,
+            actor_label=getattr(actor, "email", None),
+        )
+        record(
+            Action.KEY_REMOVED,
+            request=request,
+            actor=actor,
+            subject=current.employee,
+            key_id=current.pk,
+            key_name=current.name,
+            model=current.model,
+            reason=reason,
+            sessions_revoked=ended,
+        )
+
+
+__all__ = [
+    "OriginMismatch",
+    "SignIn",
+    "begin_login",
+    "begin_registration",
+    "claim_challenge",
+    "finish_login",
+    "finish_registration",
+    "flag_key",
+    "get_key",
+    "keys_for",
+    "remove_key",
+    "rename_key",
+]
