@@ -1,0 +1,61 @@
+"""Who may see a page: signed-in employees for the portal, active admins for the console."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from urllib.parse import urlencode
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+
+View = Callable[..., HttpResponse]
+
+
+def signin_url(next_path: str | None = None) -> str:
+    url = reverse("web:signin")
+    if next_path and next_path != "/":
+        url = f"{url}?{urlencode({'next': next_path})}"
+    return url
+
+
+def safe_next(request: HttpRequest, default: str = "/") -> str:
+    """The ``next`` parameter if it points back into this site, else ``default``."""
+    candidate = request.POST.get("next") or request.GET.get("next") or ""
+    if candidate and url_has_allowed_host_and_scheme(
+        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return candidate
+    return default
+
+
+def signed_in(view: View) -> View:
+    """Send signed-out visitors to the sign-in page, remembering where they were going."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return redirect(signin_url(request.get_full_path()))
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def forbidden(request: HttpRequest, message: str = "This page is for the security team.") -> HttpResponse:
+    return render(request, "web/forbidden.html", {"message": message}, status=403)
+
+
+def admin_only(view: View) -> View:
+    """Console pages: signed-out visitors sign in first; employees who are not admins get a 403 page."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return redirect(signin_url(request.get_full_path()))
+        if not request.user.is_admin:
+            return forbidden(request)
+        return view(request, *args, **kwargs)
+
+    return wrapper

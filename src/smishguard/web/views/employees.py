@@ -1,0 +1,352 @@
+"""Console: the employee directory and one employee's page."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core import signing
+from django.core.paginator import Paginator
+from django.db.models import Count, Max, Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from smishguard.accounts import services, sessions
+from smishguard.accounts.models import Employee, RecoveryRequest, Session
+from smishguard.audit.models import Event
+from smishguard.errors import SmishguardError
+from smishguard.web.guards import admin_only
+from smishguard.web.views.common import act, plural
+
+PAGE_SIZE = 50
+IMPORT_SALT = "smishguard.web.import-result"
+IMPORT_RESULT_MAX_AGE = 3600
+# How many names and bad rows the result page lists (the counts are always complete).
+IMPORT_LIST_LIMIT = 100
+
+
+def _departments() -> list[str]:
+    return list(
+        Employee.objects.exclude(department="").values_list("department", flat=True).distinct().order_by("department")
+    )
+
+
+@require_GET
+@admin_only
+def directory(request: HttpRequest) -> HttpResponse:
+    q = request.GET.get("q", "").strip()[:200]
+    status = request.GET.get("status", "")
+    department = request.GET.get("department", "")
+    people = Employee.objects.all()
+    if q:
+        people = people.filter(Q(name__icontains=q) | Q(email__icontains=q))
+    if status in Employee.Status.values:
+        people = people.filter(status=status)
+    else:
+        status = ""
+    if department:
+        people = people.filter(department=department)
+    people = (
+        people.annotate(
+            key_count=Count("credentials", filter=Q(credentials__revoked_at__isnull=True)),
+            last_key_use=Max("credentials__last_used_at"),
+        )
+        .prefetch_related("groups")
+        .order_by("name", "email")
+    )
+    page = Paginator(people, PAGE_SIZE).get_page(request.GET.get("page"))
+    filters = request.GET.copy()
+    filters.pop("page", None)
+    return render(
+        request,
+        "web/console/employees.html",
+        {
+            "page": page,
+            "q": q,
+            "status": status,
+            "department": department,
+            "departments": _departments(),
+            "statuses": Employee.Status.choices,
+            "filter_query": filters.urlencode(),
+            "total": Employee.objects.count(),
+            "nav": "employees",
+        },
+    )
+
+
+def _employee_form_context(values: dict[str, str], **extra: object) -> dict[str, object]:
+    return {"values": values, "departments": _departments(), "nav": "employees", **extra}
+
+
+def _posted_details(request: HttpRequest) -> dict[str, str]:
+    return {k: request.POST.get(k, "").strip() for k in ("email", "name", "phone", "department", "groups")}
+
+
+def _groups(text: str) -> list[str]:
+    return [g.strip() for g in text.replace(";", ",").split(",") if g.strip()]
+
+
+@require_http_methods(["GET", "POST"])
+@admin_only
+def add(request: HttpRequest) -> HttpResponse:
+    if request.method == "GET":
+        return render(request, "web/console/employee_form.html", _employee_form_context({}, mode="add"))
+    values = _posted_details(request)
+    try:
+        employee = services.add_employee(
+            email=values["email"],
+            name=values["name"],
+            phone=values["phone"],
+            department=values["department"],
+            groups=_groups(values["groups"]),
+            is_admin=request.POST.get("is_admin") == "on",
+            actor=request.user,
+            request=request,
+        )
+    except SmishguardError as exc:
+        context = _employee_form_context(values, mode="add", error=exc.message, is_admin=request.POST.get("is_admin"))
+        return render(request, "web/console/employee_form.html", context, status=400)
+    messages.success(request, f"Added {employee.name}. Issue an enrolment link so they can register a key.")
+    return redirect("web:console-employee", pk=employee.pk)
+
+
+@require_http_methods(["GET", "POST"])
+@admin_only
+def edit(request: HttpRequest, pk: int) -> HttpResponse:
+    employee = get_object_or_404(Employee, pk=pk)
+    if request.method == "GET":
+        values = {
+            "email": employee.email,
+            "name": employee.name,
+            "phone": employee.phone,
+            "department": employee.department,
+            "groups": ", ".join(employee.groups.values_list("name", flat=True)),
+        }
+        context = _employee_form_context(values, mode="edit", employee=employee, is_admin=employee.is_admin)
+        return render(request, "web/console/employee_form.html", context)
+    values = _posted_details(request)
+    values["email"] = employee.email
+    is_admin = request.POST.get("is_admin") == "on"
+    if employee.pk == request.user.pk and not is_admin:
+        context = _employee_form_context(
+            values, mode="edit", employee=employee, is_admin=True, error="You cannot remove your own admin rights."
+        )
+        return render(request, "web/console/employee_form.html", context, status=400)
+    try:
+        services.update_employee(
+            employee,
+            name=values["name"],
+            phone=values["phone"],
+            department=values["department"],
+            groups=_groups(values["groups"]),
+            is_admin=is_admin,
+            actor=request.user,
+            request=request,
+        )
+    except SmishguardError as exc:
+        context = _employee_form_context(values, mode="edit", employee=employee, is_admin=is_admin, error=exc.message)
+        return render(request, "web/console/employee_form.html", context, status=400)
+    messages.success(request, f"Saved {employee.name}'s details.")
+    return redirect("web:console-employee", pk=employee.pk)
+
+
+@require_http_methods(["GET", "POST"])
+@admin_only
+def import_csv(request: HttpRequest) -> HttpResponse:
+    if request.method == "GET":
+        return render(request, "web/console/import.html", {"nav": "employees", "columns": services.CSV_COLUMNS})
+    upload = request.FILES.get("file")
+    data: bytes | str = upload.read() if upload is not None else request.POST.get("text", "")
+    if not data.strip():
+        messages.error(request, "Choose a CSV file (or paste CSV text) to import.")
+        return redirect("web:console-import")
+    try:
+        result = services.import_csv(data, actor=request.user, request=request)
+    except SmishguardError as exc:
+        messages.error(request, exc.message)
+        return redirect("web:console-import")
+    summary = {
+        "created_n": len(result.created),
+        "updated_n": len(result.updated),
+        "errors_n": len(result.errors),
+        "created": list(result.created[:IMPORT_LIST_LIMIT]),
+        "updated": list(result.updated[:IMPORT_LIST_LIMIT]),
+        "errors": [[e.line, e.message] for e in result.errors[:IMPORT_LIST_LIMIT]],
+        "file": upload.name[:200] if upload is not None else "pasted text",
+    }
+    token = signing.dumps(summary, salt=IMPORT_SALT, compress=True)
+    return redirect(f"{reverse('web:console-import-result')}?r={token}")
+
+
+@require_GET
+@admin_only
+def import_result(request: HttpRequest) -> HttpResponse:
+    try:
+        summary = signing.loads(request.GET.get("r", ""), salt=IMPORT_SALT, max_age=IMPORT_RESULT_MAX_AGE)
+    except signing.BadSignature:
+        messages.error(request, "That import result is no longer available; the import itself is in the audit trail.")
+        return redirect("web:console-import")
+    return render(
+        request,
+        "web/console/import_result.html",
+        {"r": summary, "list_limit": IMPORT_LIST_LIMIT, "nav": "employees"},
+    )
+
+
+@require_GET
+@admin_only
+def detail(request: HttpRequest, pk: int) -> HttpResponse:
+    employee = get_object_or_404(Employee.objects.prefetch_related("groups"), pk=pk)
+    all_keys = list(employee.credentials.order_by("revoked_at", "created_at"))
+    active_keys = [k for k in all_keys if k.revoked_at is None]
+    live = sessions.live().filter(employee=employee).select_related("credential").order_by("-last_seen_at")
+    events = Event.objects.filter(Q(subject=employee) | Q(actor=employee))[:25]
+    open_links = [
+        link
+        for link in employee.enrolment_links.filter(used_at__isnull=True, revoked_at__isnull=True)
+        if link.is_usable
+    ]
+    pending = employee.recovery_requests.filter(status=RecoveryRequest.Status.PENDING).first()
+    return render(
+        request,
+        "web/console/employee.html",
+        {
+            "employee": employee,
+            "keys": all_keys,
+            "active_key_count": len(active_keys),
+            "had_keys": bool(all_keys),
+            "sessions": live,
+            "events": events,
+            "open_links": open_links,
+            "pending_recovery": pending,
+            "is_self": employee.pk == request.user.pk,
+            "nav": "employees",
+        },
+    )
+
+
+def _back(request: HttpRequest, employee: Employee) -> str:
+    """Return to the list if the button was pressed there, else to the employee's page."""
+    if request.POST.get("from") == "list":
+        return reverse("web:console-employees")
+    return reverse("web:console-employee", args=[employee.pk])
+
+
+def _refuse_self(request: HttpRequest, employee: Employee, what: str) -> HttpResponse | None:
+    if employee.pk == request.user.pk:
+        messages.error(request, f"You cannot {what} yourself; ask another admin.")
+        return redirect(_back(request, employee))
+    return None
+
+
+@require_POST
+@admin_only
+def suspend(request: HttpRequest, pk: int) -> HttpResponse:
+    employee = get_object_or_404(Employee, pk=pk)
+    if refused := _refuse_self(request, employee, "suspend"):
+        return refused
+    return act(
+        request,
+        lambda: services.suspend(employee, actor=request.user, request=request),
+        success=lambda n: f"Suspended {employee.name}; {plural(n, 'session')} revoked. They cannot sign in.",
+        back=_back(request, employee),
+    )
+
+
+@require_POST
+@admin_only
+def reactivate(request: HttpRequest, pk: int) -> HttpResponse:
+    employee = get_object_or_404(Employee, pk=pk)
+    return act(
+        request,
+        lambda: services.reactivate(employee, actor=request.user, request=request),
+        success=f"Reactivated {employee.name}. They can sign in with their keys again.",
+        back=_back(request, employee),
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@admin_only
+def offboard(request: HttpRequest, pk: int) -> HttpResponse:
+    employee = get_object_or_404(Employee, pk=pk)
+    if refused := _refuse_self(request, employee, "offboard"):
+        return refused
+    if employee.status == Employee.Status.OFFBOARDED:
+        messages.info(request, f"{employee.name} is already offboarded.")
+        return redirect("web:console-employee", pk=employee.pk)
+    if request.method == "GET":
+        return render(
+            request,
+            "web/console/offboard_confirm.html",
+            {
+                "employee": employee,
+                "session_count": sessions.live().filter(employee=employee).count(),
+                "key_count": employee.credentials.filter(revoked_at__isnull=True).count(),
+                "link_count": employee.enrolment_links.filter(used_at__isnull=True, revoked_at__isnull=True).count(),
+                "nav": "employees",
+            },
+        )
+    if request.POST.get("confirm") != employee.email:
+        messages.error(request, "Type the employee's email address to confirm offboarding.")
+        return redirect("web:console-offboard", pk=employee.pk)
+    return act(
+        request,
+        lambda: services.offboard(employee, actor=request.user, request=request),
+        success=lambda c: (
+            f"Offboarded {employee.name}: {plural(c['sessions_revoked'], 'session')} and "
+            f"{plural(c['keys_revoked'], 'key')} revoked, {plural(c['links_cancelled'], 'enrolment link')} cancelled."
+        ),
+        back=reverse("web:console-employee", args=[employee.pk]),
+    )
+
+
+@require_POST
+@admin_only
+def invite(request: HttpRequest, pk: int) -> HttpResponse:
+    employee = get_object_or_404(Employee, pk=pk)
+    back = reverse("web:console-employee", args=[employee.pk])
+    try:
+        issued = services.invite(
+            employee, actor=request.user, request=request, reason=request.POST.get("reason", "").strip()
+        )
+    except SmishguardError as exc:
+        messages.error(request, exc.message)
+        return redirect(back)
+    if isinstance(issued, services.IssuedLink):
+        # Shown once: the token is not stored (only its digest), so this message is the only copy.
+        messages.success(request, issued.url, extra_tags="enrolment-link")
+    else:
+        messages.info(
+            request,
+            f"{employee.name} has lost every key, so this is a recovery: request #{issued.pk} now waits for a "
+            "second admin's approval under Recovery requests. The link is issued on approval.",
+        )
+    return redirect(back)
+
+
+@require_POST
+@admin_only
+def revoke_sessions(request: HttpRequest, pk: int) -> HttpResponse:
+    employee = get_object_or_404(Employee, pk=pk)
+    count = sessions.revoke(Session.objects.filter(employee=employee), reason="revoked by admin", request=request)
+    if count:
+        messages.success(request, f"Revoked {plural(count, 'session')} of {employee.name}. They must sign in again.")
+    else:
+        messages.info(request, f"{employee.name} has no live sessions.")
+    return redirect(_back(request, employee))
+
+
+@require_POST
+@admin_only
+def remove_key(request: HttpRequest, pk: int, key_pk: int) -> HttpResponse:
+    from smishguard.passkeys import services as key_services
+
+    employee = get_object_or_404(Employee, pk=pk)
+    credential = get_object_or_404(employee.credentials.filter(revoked_at__isnull=True), pk=key_pk)
+    label = credential.name or credential.model or "the key"
+    return act(
+        request,
+        lambda: key_services.remove_key(credential, actor=request.user, request=request),
+        success=f"Revoked {employee.name}'s key “{label}”.",
+        back=reverse("web:console-employee", args=[employee.pk]),
+    )
