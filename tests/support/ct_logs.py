@@ -92,8 +92,13 @@ class TestCA:
         common_name: str | None = "",
         precert: bool = False,
         not_before: dt.datetime | None = None,
+        realistic: bool = False,
     ) -> Issued:
-        """Issue for ``names`` (SAN dNSNames); ``common_name`` defaults to the first name, ``None`` omits it."""
+        """Issue for ``names`` (SAN dNSNames); ``common_name`` defaults to the first name, ``None`` omits it.
+
+        ``realistic`` adds the extensions a public CA's leaf carries (key usages, key identifiers, AIA,
+        policies, CRL distribution point), so parsing costs what it costs on real log entries.
+        """
         self._serial += 1
         cn = names[0] if common_name == "" and names else common_name
         subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)] if cn else [])
@@ -112,6 +117,8 @@ class TestCA:
                 x509.SubjectAlternativeName([x509.DNSName(n) for n in names]), critical=False
             )
         builder = builder.add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        if realistic:
+            builder = _add_realistic_extensions(builder, self.key.public_key(), self._leaf_key.public_key())
         final = builder.sign(self.key, hashes.SHA256())
         precert_der = tbs_der = None
         if precert:
@@ -128,6 +135,65 @@ class TestCA:
             tbs_der=tbs_der,
             not_before=start,
         )
+
+
+CRL_URL = "http://c.ca.example/1.crl"
+
+
+def _add_realistic_extensions(
+    builder: x509.CertificateBuilder, ca_public: ec.EllipticCurvePublicKey, leaf_public: ec.EllipticCurvePublicKey
+) -> x509.CertificateBuilder:
+    from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsageOID
+
+    return (
+        builder.add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=False,
+                crl_sign=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(
+            x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False
+        )
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(leaf_public), critical=False)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_public), critical=False)
+        .add_extension(
+            x509.AuthorityInformationAccess(
+                [
+                    x509.AccessDescription(
+                        AuthorityInformationAccessOID.OCSP, x509.UniformResourceIdentifier("http://o.ca.example/")
+                    ),
+                    x509.AccessDescription(
+                        AuthorityInformationAccessOID.CA_ISSUERS,
+                        x509.UniformResourceIdentifier("http://i.ca.example/r1.der"),
+                    ),
+                ]
+            ),
+            critical=False,
+        )
+        .add_extension(
+            x509.CertificatePolicies([x509.PolicyInformation(x509.ObjectIdentifier("2.23.140.1.2.1"), None)]),
+            critical=False,
+        )
+        .add_extension(
+            x509.CRLDistributionPoints(
+                [
+                    x509.DistributionPoint(
+                        [x509.UniformResourceIdentifier("http://c.ca.example/1.crl")], None, None, None
+                    )
+                ]
+            ),
+            critical=False,
+        )
+    )
 
 
 # --------------------------------------------------------------------------- RFC 6962 encodings

@@ -104,8 +104,11 @@ def _issuer_from_chain_cert(der: bytes) -> str | None:
         return None
 
 
-def describe_certificate(cert: x509.Certificate) -> tuple[tuple[str, ...], str, datetime]:
-    """Return (names, issuer, not_before) of ``cert``: CN then SAN dNSNames, normalised and de-duplicated."""
+def describe_certificate(cert: x509.Certificate, *, issuer: str | None = None) -> tuple[tuple[str, ...], str, datetime]:
+    """Return (names, issuer, not_before) of ``cert``: CN then SAN dNSNames, normalised and de-duplicated.
+
+    ``issuer``, when the caller already knows it (from the entry's chain), is returned as given.
+    """
     try:
         raw: list[str] = [
             value
@@ -118,7 +121,8 @@ def describe_certificate(cert: x509.Certificate) -> tuple[tuple[str, ...], str, 
             pass
         else:
             raw.extend(san.get_values_for_type(x509.DNSName))  # type: ignore[attr-defined]
-        issuer = _name_string(cert.issuer)
+        if issuer is None:
+            issuer = _name_string(cert.issuer)
         not_before = cert.not_valid_before_utc
     except ValueError as exc:  # malformed or duplicate extensions, bad name encodings
         raise MalformedEntry(f"certificate fields could not be read: {exc}") from exc
@@ -161,13 +165,13 @@ def _build_entry(index: int, timestamp: int, entry_type: int, body: bytes, chain
         cert = _load_certificate(wrap_tbs_certificate(body), "precertificate TBSCertificate")
         kind = "precert"
         chain_issuer = None  # the TBS issuer is the final issuer; a chain may start at a precert signer
-    names, issuer, not_before = describe_certificate(cert)
+    names, issuer, not_before = describe_certificate(cert, issuer=chain_issuer or None)
     return LogEntry(
         index=index,
         timestamp=_ms_to_datetime(timestamp),
         kind=kind,
         names=names,
-        issuer=chain_issuer or issuer,
+        issuer=issuer,
         not_before=not_before,
     )
 

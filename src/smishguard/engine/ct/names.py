@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 _FORBIDDEN = frozenset(" \t\r\n/\\@:,;\"'<>()[]{}|`^")
+# The common case, checked in one regex: ASCII labels of letters, digits, "-" and "_" with at least one dot.
+_PLAIN = re.compile(r"[a-z0-9_-]+(?:\.[a-z0-9_-]+)+")
+_DOTTED_DIGITS = re.compile(r"[0-9.]+")
 
 
 def _decode_label(label: str) -> str:
@@ -27,6 +31,8 @@ def normalize_name(raw: str) -> str | None:
     name = raw.strip().lower().rstrip(".")
     while name.startswith("*."):
         name = name[2:]
+    if _PLAIN.fullmatch(name) and "xn--" not in name:
+        return None if _DOTTED_DIGITS.fullmatch(name) else name
     if not name or "." not in name or "*" in name or any(ch in _FORBIDDEN for ch in name):
         return None
     labels = name.split(".")
