@@ -82,6 +82,64 @@ class SessionPolicy:
 
 
 @dataclass(frozen=True)
+class TwilioSettings:
+    """Twilio credentials and sending policy, from ``SMISHGUARD_TWILIO_*`` (see docs/messaging.md)."""
+
+    account_sid: str = ""
+    auth_token: str = ""
+    from_numbers: tuple[str, ...] = ()  # SMISHGUARD_TWILIO_FROM, comma-separated E.164 sending numbers
+    messaging_service_sid: str = ""  # SMISHGUARD_TWILIO_MESSAGING_SERVICE_SID, instead of (or beside) numbers
+    api_base: str | None = None  # unset: the real https://api.twilio.com; tests point it at 127.0.0.1
+    public_url: str | None = None  # SMISHGUARD_PUBLIC_URL: base URL Twilio calls (signatures, StatusCallback)
+    rate_per_second: float = 1.0  # messages per second per sending number (a long code: 1/s)
+    timeout_seconds: float = 15.0  # HTTP timeout of one API call
+    send_lease_seconds: float = 60.0  # a send left "sending" longer than this is reconciled (> timeout)
+    max_attempts: int = 5  # provider-unavailable retries before a message is marked failed
+    inbound_limit: int = 10  # inbound texts per number per window before the flood answer
+    inbound_window_seconds: int = 600
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.account_sid and self.auth_token and (self.from_numbers or self.messaging_service_sid))
+
+
+def _float_env(name: str, default: float) -> float:
+    value = env(name)
+    if value is None or not value.strip():
+        return default
+    try:
+        number = float(value)
+    except ValueError as exc:
+        raise ConfigError(f"SMISHGUARD_{name} must be a number, not {value!r}") from exc
+    if not number > 0:
+        raise ConfigError(f"SMISHGUARD_{name} must be greater than 0")
+    return number
+
+
+def twilio_settings() -> TwilioSettings:
+    numbers = tuple(n.strip() for n in (env("TWILIO_FROM") or "").split(",") if n.strip())
+    public_url = env("PUBLIC_URL")
+    api_base = env("TWILIO_API_BASE")
+    result = TwilioSettings(
+        account_sid=(env("TWILIO_ACCOUNT_SID") or "").strip(),
+        auth_token=(env("TWILIO_AUTH_TOKEN") or "").strip(),
+        from_numbers=numbers,
+        messaging_service_sid=(env("TWILIO_MESSAGING_SERVICE_SID") or "").strip(),
+        api_base=api_base.rstrip("/") if api_base else None,
+        public_url=public_url.rstrip("/") if public_url else None,
+        rate_per_second=_float_env("TWILIO_RATE_PER_SECOND", TwilioSettings.rate_per_second),
+        timeout_seconds=_float_env("TWILIO_TIMEOUT", TwilioSettings.timeout_seconds),
+        send_lease_seconds=_float_env("TWILIO_SEND_LEASE_SECONDS", TwilioSettings.send_lease_seconds),
+        max_attempts=int(_float_env("TWILIO_MAX_ATTEMPTS", TwilioSettings.max_attempts)),
+        inbound_limit=int(_float_env("TWILIO_INBOUND_LIMIT", TwilioSettings.inbound_limit)),
+        inbound_window_seconds=int(_float_env("TWILIO_INBOUND_WINDOW_SECONDS", TwilioSettings.inbound_window_seconds)),
+    )
+    if result.send_lease_seconds <= result.timeout_seconds:
+        raise ConfigError("SMISHGUARD_TWILIO_SEND_LEASE_SECONDS must be longer than SMISHGUARD_TWILIO_TIMEOUT")
+    return result
+
+
+@dataclass(frozen=True)
 class Settings:
     origin: str = "http://localhost:8000"
     rp_id: str = "localhost"
@@ -89,6 +147,7 @@ class Settings:
     webauthn: WebAuthnPolicy = field(default_factory=WebAuthnPolicy)
     sessions: SessionPolicy = field(default_factory=SessionPolicy)
     enrolment_ttl_hours: int = 24
+    twilio: TwilioSettings = field(default_factory=TwilioSettings)
     raw: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -134,5 +193,6 @@ def load(path: str | os.PathLike[str] | None = None) -> Settings:
         webauthn=webauthn,
         sessions=sessions,
         enrolment_ttl_hours=int(data.get("enrolment_ttl_hours", Settings.enrolment_ttl_hours)),
+        twilio=twilio_settings(),
         raw=data,
     )
