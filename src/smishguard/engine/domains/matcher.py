@@ -1,0 +1,472 @@
+"""The lookalike matcher: one pass over a host name against every protected brand.
+
+How a host is read (see docs/detection-domains.md for the reasoning):
+
+1. Normalise (unicode form, lower case) and cut at the registrable domain (bundled PSL, private suffixes
+   included). A host under an official domain is "official" and nothing else is looked at.
+2. The registrable domain's own label (the *stem*: ``twilio-sso`` in ``login.twilio-sso.co.uk``) is compared,
+   as a confusable skeleton with hyphens removed, against every brand token:
+   - equal to a token: ``tld-swap`` (same name, foreign suffix), ``homoglyph``/``idn`` (equal only after the
+     skeleton), ``hyphenation`` (equal only without hyphens);
+   - equal to a typo variant of a token of 5+ letters: the fuzzer's name (``omission``, ``bitsquat``, ...);
+   - a token plus one or more identity/IT keywords, in either order: ``keyword``. The whole stem must be
+     made of the token, keywords and digits - a token inside an ordinary word never counts.
+3. Each subdomain label is compared the same way (exact token, skeleton, keyword form): ``subdomain``.
+
+Short tokens (2-3 letters: att, cb, tmo) are held to more: never typo variants, never a subdomain label on
+their own; in the keyword form they must be a whole hyphen-separated part (``att-sso``) or be glued to a
+single keyword of 4+ letters (``attlogin``); a bare short stem under a foreign suffix counts only when it is
+an official domain's own label (att.net for att.com).
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Literal, NamedTuple
+
+import ahocorasick
+
+from smishguard.engine.domains.brands import DEFAULT_KEYWORDS, Brand, clean_keyword
+from smishguard.engine.domains.errors import InvalidDomain
+from smishguard.engine.domains.hosts import _suffix_start, _suffix_trie, normalise_host
+from smishguard.engine.domains.skeleton import _ASCII_FOLD as _FOLD
+from smishguard.engine.domains.skeleton import fold
+from smishguard.engine.domains.typos import variants
+
+# Bytes a plain ASCII host may hold; anything else goes the slow, fully checked way (normalise_host).
+_HOST_BYTES = b"abcdefghijklmnopqrstuvwxyz0123456789-_."
+
+TECHNIQUES: tuple[str, ...] = (
+    "keyword", "omission", "insertion", "replacement", "transposition", "repetition", "bitsquat",
+    "vowel-swap", "homoglyph", "idn", "subdomain", "hyphenation", "tld-swap",
+)  # fmt: skip
+_ORDER = {t: i for i, t in enumerate(TECHNIQUES)}
+
+# How strongly each technique alone says "made to imitate"; several combine as 1 - prod(1 - w).
+WEIGHTS: dict[str, float] = {
+    "keyword": 0.9, "homoglyph": 0.95, "idn": 0.8, "subdomain": 0.8, "hyphenation": 0.75, "tld-swap": 0.7,
+    "omission": 0.8, "insertion": 0.75, "replacement": 0.75, "transposition": 0.8, "repetition": 0.8,
+    "bitsquat": 0.6, "vowel-swap": 0.75,
+}  # fmt: skip
+
+SHORT_TOKEN = 3  # tokens of this many characters or fewer are "short"
+TYPO_MIN = 5  # typo variants only for tokens at least this long, and only variants at least this long
+# Registrations under these suffixes are restricted to governments, armed forces, universities...: a name
+# there is not a squatter's, so only its subdomain labels are looked at (a hacked site can still host one).
+RESTRICTED_SUFFIX_LABELS = frozenset({"gov", "mil", "edu", "int", "ac", "gob", "gouv", "govt", "mod"})
+GLUED_KEYWORD_MIN = 4  # a short token glued to a keyword (no hyphen) needs a keyword this long
+
+Verdict = Literal["lookalike", "official", "clear"]
+
+
+class DomainResult(NamedTuple):
+    """What the matcher says about one host (a NamedTuple: immutable, and cheap to make 100,000 a second)."""
+
+    domain: str
+    registrable: str
+    verdict: Verdict
+    brand: str | None
+    techniques: tuple[str, ...]
+    score: float
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "domain": self.domain,
+            "registrable": self.registrable,
+            "verdict": self.verdict,
+            "brand": self.brand,
+            "techniques": list(self.techniques),
+            "score": self.score,
+        }
+
+
+class _Token(NamedTuple):
+    brand: int
+    text: str  # compact (no hyphens), lower case, as configured
+    skel: str  # compact confusable skeleton of text
+    short: bool
+    exact_ok: bool  # a whole stem equal to it (under a foreign suffix) is flagged as tld-swap
+
+
+class _Hit(NamedTuple):
+    brand: int
+    techniques: frozenset[str]
+
+
+def _combine(techniques: Iterable[str]) -> float:
+    miss = 1.0
+    for t in techniques:
+        miss *= 1.0 - WEIGHTS[t]
+    return round(1.0 - miss, 3)
+
+
+def _compact_name(name: str) -> str:
+    return "".join(ch for ch in unicodedata.normalize("NFKC", name).lower() if ch.isalnum())
+
+
+class LookalikeMatcher:
+    """Checks host names against protected brands; build once, call ``check`` or ``check_many``."""
+
+    def __init__(self, brands: Sequence[Brand], keywords: Iterable[str] = (), *, cache_size: int = 65536):
+        self.brands: tuple[Brand, ...] = tuple(brands)
+        for b in self.brands:
+            if not isinstance(b, Brand):
+                raise TypeError(f"expected Brand, got {type(b).__name__}")
+        self.keywords: tuple[str, ...] = tuple(
+            dict.fromkeys([*DEFAULT_KEYWORDS, *(clean_keyword(k) for k in keywords)])
+        )
+        self._trie = _suffix_trie()
+        self._cache_size = cache_size
+        self._cache: dict[str, tuple[_Hit, ...]] = {}
+
+        # Official hosts; most are registrable domains, checked with one set look-up.
+        self._official: dict[str, int] = {}
+        for i, b in enumerate(self.brands):
+            for d in b.domains:
+                self._official.setdefault(d, i)
+        self._official_deep: dict[str, list[str]] = {}  # registrable -> official names below it
+        self._official_stems: dict[int, set[str]] = {}
+        for d, i in self._official.items():
+            labels = d.split(".")
+            start = _suffix_start(labels, self._trie)
+            start = min(start, len(labels) - 1)
+            reg_labels = labels[max(start - 1, 0) :]
+            reg = ".".join(reg_labels)
+            if reg != d:
+                self._official_deep.setdefault(reg, []).append(d)
+            if start == 1:  # the official domain is itself registrable: its label stands for the brand
+                self._official_stems.setdefault(i, set()).add(labels[0])
+
+        self._kw = frozenset(fold(k) for k in self.keywords)
+        self._kw_max = max(len(k) for k in self._kw)
+
+        tokens: list[_Token] = []
+        for i, b in enumerate(self.brands):
+            # The name and the configured tokens stand for the brand; an official domain's own label does
+            # when it carries one of them (twiliocdn, attwireless), not when it is a word of its own (live,
+            # office, me, force) or a CDN abbreviation (licdn, fbcdn): those would flag ordinary domains.
+            own = {t.replace("-", "") for t in (*b.tokens, _compact_name(b.name))}
+            own = {o for o in own if len(o) >= 2}
+            stems = {s for s in self._official_stems.get(i, ()) if any(o in s.replace("-", "") for o in own)}
+            self._official_stems[i] = stems
+            raw: dict[str, bool] = {}
+            for t in (*b.tokens, *sorted(stems), _compact_name(b.name)):
+                text = t.replace("-", "")
+                if len(text) < 2:
+                    continue
+                raw[text] = raw.get(text, False) or t in stems or len(text) > SHORT_TOKEN
+            for text, exact_ok in raw.items():
+                tokens.append(_Token(i, text, fold(text), len(text) <= SHORT_TOKEN, exact_ok))
+        self._tokens = tuple(tokens)
+        self._brand_texts: dict[int, set[str]] = {}
+        for t in tokens:
+            self._brand_texts.setdefault(t.brand, set()).add(t.text)
+        # The spellings a brand writes itself, hyphens included ("t-mobile", "service-now").
+        self._brand_raw: dict[int, frozenset[str]] = {
+            i: frozenset((*b.tokens, *self._official_stems.get(i, ()), _compact_name(b.name)))
+            for i, b in enumerate(self.brands)
+        }
+
+        self._exact: dict[str, list[_Token]] = {}
+        for t in tokens:
+            self._exact.setdefault(t.skel, []).append(t)
+
+        # Typo variants of long tokens: by spelling (a plain typo) and by skeleton (a typo in disguise). A
+        # variant that is itself some brand's token, an official label or a keyword is dropped.
+        taken = set(self._exact) | self._kw | {t.text for t in tokens}
+        self._typos: dict[str, list[tuple[_Token, str]]] = {}
+        self._typo_skels: dict[str, list[tuple[_Token, str]]] = {}
+        for t in tokens:
+            if len(t.text) < TYPO_MIN or not t.text.isascii():
+                continue
+            for v, technique in variants(t.text).items():
+                key = fold(v)
+                if len(v) < TYPO_MIN or key in taken or v in taken:
+                    continue
+                for table, k in ((self._typos, v), (self._typo_skels, key)):
+                    bucket = table.setdefault(k, [])
+                    if all(other.brand != t.brand for other, _ in bucket):
+                        bucket.append((t, technique))
+
+        # Long tokens are found anywhere in a label (Aho-Corasick, one pass for all brands); short ones only
+        # as a whole hyphen part or glued to one long keyword, so they are looked up, not searched for.
+        self._ac = ahocorasick.Automaton()
+        self._short: dict[str, list[_Token]] = {}
+        self._short_glued: dict[str, list[_Token]] = {}
+        for skel, toks in self._exact.items():
+            long_toks = tuple(t for t in toks if not t.short)
+            if long_toks:
+                self._ac.add_word(skel, (len(skel), long_toks))
+            for t in toks:
+                if not t.short:
+                    continue
+                self._short.setdefault(skel, []).append(t)
+                for w in self.keywords:
+                    if len(w) >= GLUED_KEYWORD_MIN:
+                        for glued in (fold(t.text + w), fold(w + t.text)):
+                            self._short_glued.setdefault(glued, []).append(t)
+        if len(self._ac) == 0:
+            self._ac.add_word("\x00", (1, ()))  # an automaton needs one word; no label holds a NUL
+        self._ac.make_automaton()
+
+    # ------------------------------------------------------------------ public
+
+    def check(self, name: str) -> DomainResult:
+        """Classify one host name; raises InvalidDomain when it is not a valid host."""
+        host = name.strip().lower() if type(name) is str else ""
+        if not (
+            host.isascii()
+            and 0 < len(host) <= 63  # no label can be too long
+            and not host.encode("ascii").translate(None, _HOST_BYTES)
+            and host[0] not in ".-"
+            and host[-1] not in ".-"
+            and not host[-1].isdigit()
+            and ".." not in host
+            and ".-" not in host
+            and "-." not in host
+            and "xn--" not in host
+        ):
+            host = normalise_host(name)  # the full checks, punycode, IDN, "*." and trailing dots
+        labels = host.split(".")
+        n = len(labels)
+        # The walk of hosts._suffix_start, inlined: it runs once per name.
+        node = self._trie
+        start = i = n
+        while i:
+            i -= 1
+            matches = node.matches  # type: ignore[attr-defined]
+            child = matches.get(labels[i])
+            if child is None:
+                if "*" in matches:
+                    start = i + 1 if ("!" + labels[i]) in matches else i
+                break
+            node = child
+            if child.end:
+                start = i
+        if start == n:
+            start = n - 1 if n > 1 else n
+        if start == 0:
+            return DomainResult(host, host, "clear", None, (), 0.0)
+        stem = labels[start - 1]
+        registrable = host if start == 1 else ".".join(labels[start - 1 :])
+        official = self._official.get(registrable)
+        if official is None and registrable in self._official_deep:
+            official = self._deep_official(host, registrable)
+        if official is not None:
+            return DomainResult(host, registrable, "official", self.brands[official].name, (), 0.0)
+
+        hits = self._cache.get(stem) if self._cache_size else None
+        if hits is None:
+            hits = self._stem_hits(stem)
+            if self._cache_size:
+                if len(self._cache) >= self._cache_size:
+                    self._cache.clear()
+                self._cache[stem] = hits
+        if hits and start < n and labels[start] in RESTRICTED_SUFFIX_LABELS:
+            hits = ()
+        if start > 1:
+            sub_hits = self._subdomain_hits(labels[: start - 1], stem)
+            if sub_hits:
+                hits = hits + sub_hits
+        if not hits:
+            return DomainResult(host, registrable, "clear", None, (), 0.0)
+        best_score = -1.0
+        best: _Hit | None = None
+        for h in hits:
+            s = _combine(h.techniques)
+            if s > best_score:
+                best_score, best = s, h
+        assert best is not None  # noqa: S101 - hits is non-empty
+        techniques = tuple(sorted(best.techniques, key=_ORDER.__getitem__))
+        return DomainResult(host, registrable, "lookalike", self.brands[best.brand].name, techniques, best_score)
+
+    def check_many(self, names: Iterable[str]) -> Iterator[DomainResult | InvalidDomain]:
+        """Classify each name in order; a bad name yields its InvalidDomain in its place."""
+        check = self.check
+        for name in names:
+            try:
+                yield check(name)
+            except InvalidDomain as exc:
+                yield exc
+
+    # ------------------------------------------------------------------ internals
+
+    def _deep_official(self, host: str, registrable: str) -> int | None:
+        for d in self._official_deep[registrable]:
+            if host == d or host.endswith("." + d):
+                return self._official[d]
+        return None
+
+    def _skel(self, label: str) -> str:
+        return fold(label)
+
+    def _seg(self, x: str) -> bool:
+        """Whether x is made entirely of keywords and digits (the empty string is)."""
+        if not x:
+            return True
+        kw = self._kw
+        n = len(x)
+        ok = [False] * (n + 1)
+        ok[n] = True
+        for i in range(n - 1, -1, -1):
+            if x[i].isdigit():
+                ok[i] = ok[i + 1]
+                continue
+            for j in range(i + 1, min(n, i + self._kw_max) + 1):
+                if ok[j] and x[i:j] in kw:
+                    ok[i] = True
+                    break
+        return ok[0]
+
+    def _label_hits(self, label: str, *, in_subdomain: bool) -> list[_Hit]:
+        """Techniques by which one label (a stem or a subdomain label) imitates each brand."""
+        is_ascii = label.isascii()
+        k = fold(label)
+        hyphen = "-" in label
+        kc = k.replace("-", "") if hyphen else k
+        lc = label.replace("-", "") if hyphen else label
+        out: list[_Hit] = []
+        disguise = () if is_ascii else ("idn",)
+
+        toks = self._exact.get(kc)
+        if toks:
+            for t in toks:
+                techs: list[str] = []
+                if t.short:  # exactly the token, or an IDN disguise of it; never hyphenated or ASCII look-alikes
+                    if lc == t.text and not hyphen:
+                        if in_subdomain:
+                            techs.append("short")  # needs confirming by the caller
+                        elif t.exact_ok:
+                            techs.append("tld-swap")
+                    elif not is_ascii and not hyphen:
+                        techs += ("homoglyph", *disguise, *(("short",) if in_subdomain else ()))
+                    if techs:
+                        out.append(_Hit(t.brand, frozenset(techs)))
+                    continue
+                if lc not in self._brand_texts[t.brand]:
+                    techs += ("homoglyph", *disguise)
+                if hyphen and label not in self._brand_raw[t.brand]:
+                    techs.append("hyphenation")
+                if not techs and not in_subdomain:
+                    if not t.exact_ok:
+                        continue
+                    techs.append("tld-swap")
+                out.append(_Hit(t.brand, frozenset(techs)))
+
+        if not in_subdomain:
+            out.extend(self._typo_hits(lc, kc, disguise, hyphen=hyphen))
+
+        for end, (length, toks) in self._ac.iter(kc):
+            begin = end - length + 1
+            pre, post = kc[:begin], kc[end + 1 :]
+            if not pre and not post:
+                continue
+            rest = pre + post
+            if rest.isdigit() or not self._seg(pre) or not self._seg(post):
+                continue
+            for t in toks:
+                techs = ["keyword"]
+                if t.text not in lc:  # the token is there only after the skeleton
+                    techs += ("homoglyph", *disguise)
+                out.append(_Hit(t.brand, frozenset(techs)))
+
+        if self._short:
+            out.extend(self._short_keyword_hits(k, lc, disguise))
+        if hyphen and not out:
+            out.extend(self._typo_keyword_hits(k.split("-"), label, disguise, in_subdomain=in_subdomain))
+        return out
+
+    def _typo_hits(self, raw: str, skel: str, disguise: tuple[str, ...], *, hyphen: bool) -> Iterator[_Hit]:
+        extra = ("hyphenation",) if hyphen else ()
+        found = self._typos.get(raw)
+        if found:
+            for t, technique in found:
+                yield _Hit(t.brand, frozenset((technique, *extra)))
+            return
+        if raw.isascii():
+            # In plain ASCII a typo of a skeleton (appia ~ appla ~ apple) is two changes, not one.
+            return
+        found = self._typo_skels.get(skel)
+        if found:
+            for t, technique in found:
+                yield _Hit(t.brand, frozenset((technique, "homoglyph", *disguise, *extra)))
+
+    def _short_keyword_hits(self, k: str, lc: str, disguise: tuple[str, ...]) -> Iterator[_Hit]:
+        """A short token in keyword form: its own hyphen part (att-sso), or glued to one long keyword."""
+        parts = k.split("-")
+        for i, part in enumerate(parts):
+            alone = self._short.get(part)
+            glued = self._short_glued.get(part)
+            if not alone and not glued:
+                continue
+            others = parts[:i] + parts[i + 1 :]
+            if not all(self._seg(o) for o in others):
+                continue
+            keyword_elsewhere = any(o and not o.isdigit() for o in others)
+            for t in (*(alone if alone and keyword_elsewhere else ()), *(glued or ())):
+                techs = ["keyword"]
+                if t.text not in lc:
+                    techs += ("homoglyph", *disguise)
+                yield _Hit(t.brand, frozenset(techs))
+
+    def _typo_keyword_hits(
+        self, parts: list[str], label: str, disguise: tuple[str, ...], *, in_subdomain: bool
+    ) -> Iterator[_Hit]:
+        """A typo of a long token as one hyphen part, keywords in the others (twiiio-sso)."""
+        if in_subdomain:
+            return
+        raw_parts = label.split("-")
+        for i, part in enumerate(parts):
+            if part not in self._typo_skels:
+                continue
+            others = parts[:i] + parts[i + 1 :]
+            if not all(self._seg(o) for o in others) or "".join(others).isdigit():
+                continue
+            for h in self._typo_hits(raw_parts[i], part, disguise, hyphen=False):
+                yield _Hit(h.brand, h.techniques | {"keyword"})
+
+    def _stem_hits(self, stem: str) -> tuple[_Hit, ...]:
+        if not stem:
+            return ()
+        if "-" not in stem and stem.isascii():
+            # The common case, rejected with three look-ups: no token, no typo, no token inside.
+            k = stem.encode("ascii").translate(_FOLD).decode("ascii").replace("rn", "m")
+            if (
+                k not in self._exact
+                and k not in self._short_glued
+                and stem not in self._typos
+                and next(self._ac.iter(k), None) is None
+            ):
+                return ()
+        return tuple(self._label_hits(stem, in_subdomain=False))
+
+    def _subdomain_hits(self, sub: list[str], stem: str) -> tuple[_Hit, ...]:
+        """Brand tokens used as subdomain labels of a foreign registrable domain."""
+        joined = ".".join(sub)
+        if next(self._ac.iter(fold(joined)), None) is None:
+            return ()
+        out: list[_Hit] = []
+        padded = "." + joined + "."
+        for label in sub:
+            for h in self._label_hits(label, in_subdomain=True):
+                techs = set(h.techniques)
+                short = "short" in techs
+                techs.discard("short")
+                if "keyword" not in techs:
+                    if self._keyword_elsewhere(sub, label, stem):
+                        techs.add("keyword")
+                    elif short and not any("." + d + "." in padded for d in self.brands[h.brand].domains):
+                        # a short token alone as a label: only next to its official domain or a keyword
+                        continue
+                techs.add("subdomain")
+                out.append(_Hit(h.brand, frozenset(techs)))
+        return tuple(out)
+
+    def _keyword_elsewhere(self, sub: list[str], label: str, stem: str) -> bool:
+        """Whether another subdomain label, or the stem, is made of keywords (login.att.evil.net)."""
+        return any(self._all_keywords(o) for o in sub if o != label) or self._all_keywords(stem)
+
+    def _all_keywords(self, label: str) -> bool:
+        x = self._skel(label).replace("-", "")
+        return bool(x) and not x.isdigit() and self._seg(x)
