@@ -1,0 +1,6 @@
+"""Twilio sending (idempotent, reconciled, rate-limited) and the inbound / status webhooks.
+
+Public API for other apps: :func:`smishguard.messaging.broadcast.broadcast`,
+:func:`smishguard.messaging.broadcast.queue_message`, the models in :mod:`smishguard.messaging.models` and the
+inbound hook :func:`smishguard.messaging.inbound.handle_inbound`.  See docs/messaging.md.
+"""
