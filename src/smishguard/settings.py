@@ -21,10 +21,13 @@ INSTALLED_APPS = [
     "django.contrib.auth",
     "django.contrib.staticfiles",
     "django.contrib.messages",
+    "django_tasks",
+    "django_tasks_db",
     "smishguard.audit",
     "smishguard.accounts",
     "smishguard.passkeys",
     "smishguard.reports",
+    "smishguard.messaging",
     "smishguard.web",
 ]
 
@@ -74,6 +77,9 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
     _db["CONN_MAX_AGE"] = None
 DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Background work (SMS sending, broadcasts, ...): django-tasks on its database backend; `smishguard worker` runs it.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "UTC"
