@@ -36,6 +36,11 @@ class Action(StrEnum):
     API_TOKEN_ISSUED = "accounts:api_token:issued"
     API_TOKEN_REVOKED = "accounts:api_token:revoked"
     API_TOKEN_REFUSED = "accounts:api_token:refused"
+    # Messaging (Twilio)
+    MESSAGING_WEBHOOK_REFUSED = "messaging:webhook:refused"
+    MESSAGING_INBOUND_RATE_LIMITED = "messaging:inbound:rate_limited"
+    MESSAGING_BROADCAST_QUEUED = "messaging:broadcast:queued"
+    MESSAGING_SMS_FAILED = "messaging:sms:failed"
     # Audit itself
     AUDIT_EXPORTED = "audit:trail:exported"
 
