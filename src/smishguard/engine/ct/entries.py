@@ -25,6 +25,9 @@ from .wire import TLSReader, wrap_tbs_certificate
 
 EntryKind = Literal["x509", "precert"]
 
+# What cryptography raises for a certificate it cannot read: ValueError, plus these Exception subclasses.
+_CERT_ERRORS = (ValueError, x509.InvalidVersion, x509.DuplicateExtension, x509.UnsupportedGeneralNameType)
+
 _X509_ENTRY = 0
 _PRECERT_ENTRY = 1
 
@@ -84,7 +87,7 @@ def _ms_to_datetime(ms: int) -> datetime:
 def _load_certificate(der: bytes, what: str) -> x509.Certificate:
     try:
         return x509.load_der_x509_certificate(der)
-    except ValueError as exc:
+    except _CERT_ERRORS as exc:
         raise MalformedEntry(f"{what} is not a DER X.509 certificate: {exc}") from exc
 
 
@@ -100,7 +103,7 @@ def _issuer_from_chain_cert(der: bytes) -> str | None:
     """Subject of the first chain certificate (the issuer); cached, issuers repeat across entries."""
     try:
         return x509.load_der_x509_certificate(der).subject.rfc4514_string()
-    except ValueError:
+    except _CERT_ERRORS:
         return None
 
 
@@ -124,7 +127,7 @@ def describe_certificate(cert: x509.Certificate, *, issuer: str | None = None) -
         if issuer is None:
             issuer = _name_string(cert.issuer)
         not_before = cert.not_valid_before_utc
-    except ValueError as exc:  # malformed or duplicate extensions, bad name encodings
+    except _CERT_ERRORS as exc:  # malformed or duplicate extensions, bad name encodings
         raise MalformedEntry(f"certificate fields could not be read: {exc}") from exc
     return normalize_names(raw), issuer, not_before
 
