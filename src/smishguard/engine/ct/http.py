@@ -22,7 +22,7 @@ from typing import Any
 
 from .errors import LogRequestFailed, LogUnavailable
 
-USER_AGENT = "smishguard-ct-watcher/0.1 (+https://github.com/smishguard)"
+USER_AGENT = "smishguard-ct-watcher/0.1"
 MAX_BODY_BYTES = 64 * 1024 * 1024
 
 
