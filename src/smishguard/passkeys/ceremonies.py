@@ -14,6 +14,7 @@ import hmac
 import json
 import logging
 import os
+import re
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -94,6 +95,7 @@ REFUSED_STATUSES = frozenset(
 )
 MAX_CREDENTIAL_ID = 1023  # WebAuthn: credential ids are at most 1023 bytes
 MAX_ORIGIN_SHOWN = 200
+_BASE64URL = re.compile(r"[A-Za-z0-9_-]*={0,2}")
 
 
 class TrustStoreError(SmishguardError):
@@ -404,6 +406,8 @@ def _as_mapping(data: Mapping[str, Any] | str | bytes) -> dict[str, Any]:
 def _b64(value: Any, what: str) -> bytes:
     if not isinstance(value, str):
         raise MalformedCredential(f"{what} must be a base64url string")
+    if not _BASE64URL.fullmatch(value):
+        raise MalformedCredential(f"{what} is not valid base64url")
     try:
         return base64url_to_bytes(value)
     except (ValueError, TypeError):

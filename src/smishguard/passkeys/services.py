@@ -83,6 +83,7 @@ def _store_challenge(
         purpose=purpose,
         employee=employee,
         enrolment_link=link,
+        created_at=now,
         expires_at=now + timedelta(seconds=policy().challenge_ttl_seconds),
         user_handle=user_handle,
     )
