@@ -53,8 +53,11 @@ def employee(db: None) -> Employee:
 
 
 def signed_in_client(person: Employee, *, user_agent: str = "Mozilla/5.0 (X11; Linux x86_64) Chrome/126.0") -> Client:
+    from django.test import RequestFactory
+
     client = Client(HTTP_USER_AGENT=user_agent)
-    token, session = sessions.create(person, request=None)
+    signin_request = RequestFactory().post("/api/webauthn/login/verify", HTTP_USER_AGENT=user_agent)
+    token, session = sessions.create(person, request=signin_request)
     client.cookies[settings.SESSION_COOKIE_NAME] = token
     client.sg_session = session  # type: ignore[attr-defined]
     return client
