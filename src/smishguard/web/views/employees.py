@@ -15,6 +15,7 @@ from smishguard.accounts import services, sessions
 from smishguard.accounts.models import Employee, RecoveryRequest, Session
 from smishguard.audit.models import Event
 from smishguard.errors import SmishguardError
+from smishguard.passkeys import services as key_services
 from smishguard.web.guards import admin_only
 from smishguard.web.views.common import act, plural
 
@@ -339,8 +340,6 @@ def revoke_sessions(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @admin_only
 def remove_key(request: HttpRequest, pk: int, key_pk: int) -> HttpResponse:
-    from smishguard.passkeys import services as key_services
-
     employee = get_object_or_404(Employee, pk=pk)
     credential = get_object_or_404(employee.credentials.filter(revoked_at__isnull=True), pk=key_pk)
     label = credential.name or credential.model or "the key"

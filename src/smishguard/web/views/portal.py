@@ -15,21 +15,10 @@ from smishguard.accounts.middleware import clear_session_cookie
 from smishguard.accounts.models import Session
 from smishguard.audit import Action
 from smishguard.audit.models import Event
+from smishguard.passkeys import services as keys
 from smishguard.passkeys.models import Credential
 from smishguard.web.guards import signed_in
 from smishguard.web.views.common import act, plural
-
-
-class _KeyServices:
-    """passkeys.services, imported on first use (it is written in parallel by the passkeys work)."""
-
-    def __getattr__(self, name: str) -> object:
-        from smishguard.passkeys import services
-
-        return getattr(services, name)
-
-
-keys = _KeyServices()
 
 
 @require_GET
