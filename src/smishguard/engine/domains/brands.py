@@ -117,7 +117,10 @@ def load_brand_config(path: str | PathLike[str]) -> tuple[list[Brand], list[str]
     raw_keywords = doc.get("keywords", [])
     if not isinstance(raw_keywords, list):
         raise BrandConfigError(f"{p}: keywords must be a list of strings")
-    keywords = [clean_keyword(w) for w in raw_keywords]
+    try:
+        keywords = [clean_keyword(w) for w in raw_keywords]
+    except BrandConfigError as exc:
+        raise BrandConfigError(f"{p}: {exc}") from None
 
     raw_brands = doc.get("brands", [])
     if not isinstance(raw_brands, list) or not all(isinstance(b, dict) for b in raw_brands):

@@ -444,7 +444,10 @@ class LookalikeMatcher:
     def _subdomain_hits(self, sub: list[str], stem: str) -> tuple[_Hit, ...]:
         """Brand tokens used as subdomain labels of a foreign registrable domain."""
         joined = ".".join(sub)
-        if next(self._ac.iter(fold(joined)), None) is None:
+        probe = fold(joined)
+        if next(self._ac.iter(probe), None) is None and not any(
+            p in self._short or p in self._short_glued for p in probe.replace("-", ".").split(".")
+        ):
             return ()
         out: list[_Hit] = []
         padded = "." + joined + "."
