@@ -217,6 +217,33 @@ def test_allow_list_refuses_a_chain_to_an_unknown_root(employee, token, enrol, s
     assert error_code(response) == "attestation_untrusted"
 
 
+def test_model_revoked_in_the_mds_blob_is_refused(employee, token, enrol, set_policy, tmp_path):
+    from softkey import MdsSigner, mds_entry
+
+    signer = MdsSigner.create()
+    (tmp_path / "blob.jwt").write_bytes(
+        signer.blob([mds_entry(YUBIKEY5_AAGUID, "Recalled key", statuses=("FIDO_CERTIFIED", "REVOKED"))])
+    )
+    (tmp_path / "root.pem").write_bytes(signer.root_pem)
+    set_policy(mds_blob_path=str(tmp_path / "blob.jwt"), mds_root_cert_path=str(tmp_path / "root.pem"))
+    response = enrol(SoftKey(aaguid=YUBIKEY5_AAGUID), token)
+    assert response.status_code == 403
+    assert error_code(response) == "model_revoked"
+    (event,) = events(Action.POLICY_REFUSED)
+    assert (event.detail["status"], event.detail["aaguid"]) == ("REVOKED", YUBIKEY5_AAGUID)
+    assert not Credential.objects.exists()
+
+
+def test_unverifiable_mds_blob_stops_enrolment_with_a_clear_error(employee, token, enrol, set_policy, tmp_path):
+    (tmp_path / "blob.jwt").write_bytes(b"not.a.blob")
+    (tmp_path / "root.pem").write_bytes(TestCA().root_pem)
+    set_policy(mds_blob_path=str(tmp_path / "blob.jwt"), mds_root_cert_path=str(tmp_path / "root.pem"))
+    response = enrol(SoftKey(), token)
+    assert response.status_code == 503
+    assert error_code(response) == "trust_store_unavailable"
+    assert not Credential.objects.exists()
+
+
 def test_backup_eligible_passkey_refused_when_configured(employee, token, enrol, set_policy):
     set_policy(refuse_backup_eligible=True)
     response = enrol(SoftKey(be=True, bs=True), token)
