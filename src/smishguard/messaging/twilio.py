@@ -74,10 +74,7 @@ def _settings() -> TwilioSettings:
 
 @functools.lru_cache(maxsize=4)
 def _client_for(account_sid: str, auth_token: str, api_base: str | None, timeout: float) -> Client:
-    if api_base:
-        http_client = RebasingHttpClient(api_base, timeout=timeout)
-    else:
-        http_client = TwilioHttpClient(timeout=timeout)
+    http_client = RebasingHttpClient(api_base, timeout=timeout) if api_base else TwilioHttpClient(timeout=timeout)
     return Client(account_sid, auth_token, http_client=http_client)
 
 
