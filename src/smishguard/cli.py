@@ -22,6 +22,7 @@ COMMAND_MODULES = (
     "smishguard.audit.cli",
     "smishguard.reports.cli",
     "smishguard.watch.cli",
+    "smishguard.messaging.cli",
 )
 
 
