@@ -34,5 +34,6 @@ handler500 = _json_or_page_500
 
 urlpatterns = [
     path("api/", api.urls),
+    path("hooks/", include("smishguard.messaging.urls")),
     path("", include("smishguard.web.urls")),
 ]
