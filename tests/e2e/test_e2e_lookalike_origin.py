@@ -7,6 +7,7 @@ assertion for the real RP ID (SecurityError: the RP ID is not a suffix of its or
 """
 
 import http.server
+import json
 import threading
 
 import pytest
@@ -23,7 +24,8 @@ REGISTER_JS = """async (token) => {
   };
   const [s1, options] = await post("/api/webauthn/register/options", {token});
   if (s1 !== 200) return {step: "options", status: s1, body: options};
-  const cred = await navigator.credentials.create({publicKey: PublicKeyCredential.parseCreationOptionsFromJSON(options)});
+  const publicKey = PublicKeyCredential.parseCreationOptionsFromJSON(options);
+  const cred = await navigator.credentials.create({publicKey});
   const [s2, body] = await post("/api/webauthn/register/verify", {...cred.toJSON(), token});
   return {step: "verify", status: s2, body};
 }"""
@@ -38,7 +40,7 @@ GET_JS = """async (rpId) => {
 
 
 class _Lookalike(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):  # noqa: N802 - http.server's name
+    def do_GET(self):
         body = b"<!doctype html><title>Corp SSO</title><h1>Sign in to Corp</h1>"
         self.send_response(200)
         self.send_header("Content-Type", "text/html")
@@ -61,8 +63,7 @@ def test_key_enrolled_on_real_origin_is_refused_to_lookalike(tmp_path):
     )
     smishguard(env, "migrate")
     smishguard(env, "employees", "add", "ann@corp.test", "--name", "Ann")
-    token = smishguard(env, "employees", "invite", "ann@corp.test", "--json").stdout
-    token = __import__("json").loads(token)["token"]
+    token = json.loads(smishguard(env, "employees", "invite", "ann@corp.test", "--json").stdout)["token"]
 
     lookalike = http.server.ThreadingHTTPServer(("127.0.0.1", fake_port), _Lookalike)
     threading.Thread(target=lookalike.serve_forever, daemon=True).start()
