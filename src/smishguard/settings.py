@@ -28,6 +28,7 @@ INSTALLED_APPS = [
     "smishguard.passkeys",
     "smishguard.reports",
     "smishguard.messaging",
+    "smishguard.watch",
     "smishguard.web",
 ]
 
