@@ -41,6 +41,10 @@ class Action(StrEnum):
     MESSAGING_INBOUND_RATE_LIMITED = "messaging:inbound:rate_limited"
     MESSAGING_BROADCAST_QUEUED = "messaging:broadcast:queued"
     MESSAGING_SMS_FAILED = "messaging:sms:failed"
+    # Certificate Transparency watch
+    WATCH_TREE_HEAD_REFUSED = "watch:tree_head:refused"
+    WATCH_ALERT_STATUS_CHANGED = "watch:alert:status_changed"
+    WATCH_WEBHOOK_FAILED = "watch:webhook:failed"
     # Audit itself
     AUDIT_EXPORTED = "audit:trail:exported"
 
