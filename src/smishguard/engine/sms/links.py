@@ -335,8 +335,8 @@ def extract_links(text: str) -> tuple[Link, ...]:
         start = max(pos, clean.rfind(" ", pos, at) + 1, clean.rfind("\n", pos, at) + 1)
         space = _SPACE.search(clean, at)
         endpos = space.start() if space else size
-        while endpos < size and _JOIN.match(clean, endpos - 1):  # a link broken over two lines
-            space = _SPACE.search(clean, endpos + 1)
+        while endpos < size and (join := _JOIN.match(clean, endpos - 1)):  # a link broken over two lines
+            space = _SPACE.search(clean, join.end())
             endpos = space.start() if space else size
         m = _CANDIDATE.search(clean, start, endpos)
         if m is None:

@@ -17,6 +17,7 @@ import functools
 import math
 import os
 import re
+import zipfile
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -190,7 +191,7 @@ class TextModel:
 
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        sio.dump(self._state(), path, compression=__import__("zipfile").ZIP_DEFLATED, compresslevel=9)
+        sio.dump(self._state(), path, compression=zipfile.ZIP_DEFLATED, compresslevel=9)
         return path
 
     @classmethod
@@ -201,16 +202,16 @@ class TextModel:
         path = Path(path)
         try:
             untrusted = set(sio.get_untrusted_types(file=path))
-        except (OSError, ValueError, KeyError) as exc:
+        except (OSError, ValueError, KeyError, TypeError, zipfile.BadZipFile) as exc:
             raise ModelFileError(f"cannot read model file {path}: {exc}") from exc
         unexpected = untrusted - set(TRUSTED_TYPES)
         if unexpected:
             raise ModelFileError(f"model file {path} holds types not on the trusted list: {sorted(unexpected)}")
         try:
             state = sio.load(path, trusted=sorted(untrusted))
-        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        except (OSError, ValueError, KeyError, TypeError, AttributeError, zipfile.BadZipFile) as exc:
             raise ModelFileError(f"cannot load model file {path}: {exc}") from exc
-        if not isinstance(state, dict) or state.get("format") != FORMAT_VERSION:
+        if not isinstance(state, dict) or state.get("format") != FORMAT_VERSION or "classifier" not in state:
             raise ModelFileError(f"{path} is not a smishguard text model (format {FORMAT_VERSION})")
         return cls(state["terms"], state["idf"], state["classifier"], state.get("meta"))
 

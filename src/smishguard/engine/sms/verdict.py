@@ -27,7 +27,9 @@ if TYPE_CHECKING:
 BATCH_SIZE = 1024
 _HOST_CACHE_LIMIT = 100_000
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")  # become spaces
+# invisible format characters (zero-width, bidi controls, BOM) are deleted: they hide inside link names
+_INVISIBLE = re.compile(r"[\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
 _VERDICT_OF_LABEL = {"ham": "benign", "spam": "spam", "smishing": "smishing"}
 
 
@@ -201,8 +203,8 @@ def _prepare(raw: object) -> _Prepared:
         notes.append(Reason("not-text", f"the message was not text ({type(raw).__name__}); nothing was read"))
         raw = ""
     text = raw
-    if _CONTROL.search(text):
-        text = _CONTROL.sub(" ", text)
+    if _CONTROL.search(text) or _INVISIBLE.search(text):
+        text = _INVISIBLE.sub("", _CONTROL.sub(" ", text))
         notes.append(Reason("control-characters", "the message holds control or invisible characters, ignored"))
     if not text.strip():
         notes.append(Reason("empty", "the message is empty"))
