@@ -568,3 +568,15 @@ def test_oversize_fields_are_refused(employee, enrolled, api_post):
     response = api_post(LOGIN_VERIFY, assertion)
     assert response.status_code == 400
     assert error_code(response) == "invalid_request"
+
+
+def test_openapi_schema_lists_exactly_the_webauthn_endpoints(db, client):
+    paths = client.get("/api/openapi.json").json()["paths"]
+    assert sorted(p for p in paths if "/webauthn/" in p) == [
+        "/api/webauthn/keys",
+        "/api/webauthn/keys/{key_id}",
+        "/api/webauthn/login/options",
+        "/api/webauthn/login/verify",
+        "/api/webauthn/register/options",
+        "/api/webauthn/register/verify",
+    ]
