@@ -1,0 +1,107 @@
+"""``smishguard domains check`` and ``smishguard brands import|list``."""
+
+import json
+
+import pytest
+
+from smishguard.cli import main
+from smishguard.reports.models import Brand, Keyword
+
+BRANDS_TOML = """
+keywords = ["payroll"]
+
+[[brands]]
+name = "Twilio"
+domains = ["twilio.com"]
+
+[[brands]]
+name = "T-Mobile"
+domains = ["t-mobile.com", "tmobile.com"]
+tokens = ["tmobile", "t-mobile", "tmo"]
+"""
+
+
+@pytest.fixture
+def brands_file(tmp_path):
+    path = tmp_path / "brands.toml"
+    path.write_text(BRANDS_TOML)
+    return path
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, [json.loads(line) for line in out.splitlines()], err
+
+
+def test_check_with_config_needs_no_database(capsys, brands_file):
+    code, rows, _ = run(
+        capsys, "domains", "check", "--config", str(brands_file), "twilio-okta.com", "twilio.com", "example.org"
+    )
+    assert code == 0
+    assert [r["domain"] for r in rows] == ["twilio-okta.com", "twilio.com", "example.org"]
+    assert [r["verdict"] for r in rows] == ["lookalike", "official", "clear"]
+    assert rows[0]["brand"] == "Twilio"
+    assert "keyword" in rows[0]["techniques"]
+    assert set(rows[0]) == {"domain", "registrable", "verdict", "brand", "techniques", "score"}
+
+
+def test_config_keywords_are_used(capsys, brands_file):
+    _, rows, _ = run(capsys, "domains", "check", "--config", str(brands_file), "tmobile-payroll.com")
+    assert rows[0]["verdict"] == "lookalike"
+    assert rows[0]["brand"] == "T-Mobile"
+
+
+def test_file_input_keeps_order_and_reports_bad_lines(capsys, brands_file, tmp_path):
+    f = tmp_path / "names.txt"
+    f.write_bytes(b"twilio-sso.com\n" + b"a" * 300 + b".com\n\xff\xfe.com\nxn--zz.com\ntwilio.com\n")
+    code, rows, _ = run(capsys, "domains", "check", "--config", str(brands_file), "--file", str(f))
+    assert code == 0
+    assert len(rows) == 5
+    assert rows[0]["verdict"] == "lookalike"
+    assert rows[1]["error"]["code"] == "invalid_domain"
+    assert rows[2]["error"]["code"] == "invalid_utf8"
+    assert rows[3]["error"]["code"] == "invalid_domain"
+    assert rows[4]["verdict"] == "official"
+
+
+def test_brand_option_adds_a_brand_for_one_run(capsys, brands_file):
+    _, rows, _ = run(
+        capsys, "domains", "check", "--config", str(brands_file), "--brand", "Acme=acme.com", "acme-vpn.com"
+    )
+    assert (rows[0]["verdict"], rows[0]["brand"]) == ("lookalike", "Acme")
+    code, _, err = run(capsys, "domains", "check", "--config", str(brands_file), "--brand", "Acme", "x.com")
+    assert code == 2
+    assert "NAME=domain1,domain2" in err
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [("[[brands]]\nname = 'X'\n", "domains"), ("not toml ===", "TOML"), ("[[brands]]\ndomains=['x.com']\n", "name")],
+)
+def test_malformed_config_is_one_clear_line(capsys, tmp_path, content, message):
+    f = tmp_path / "bad.toml"
+    f.write_text(content)
+    code, _, err = run(capsys, "domains", "check", "--config", str(f), "x.com")
+    assert code == 2
+    assert err.startswith("smishguard: error:")
+    assert message.lower() in err.lower()
+    assert "Traceback" not in err
+
+
+@pytest.mark.django_db
+def test_brands_import_then_check_uses_the_database(capsys, brands_file):
+    code = main(["brands", "import", str(brands_file)])
+    out, _ = capsys.readouterr()
+    assert code == 0
+    assert "imported 2 brand(s), added 1 keyword(s)" in out
+    assert sorted(Brand.objects.values_list("name", flat=True)) == ["T-Mobile", "Twilio"]
+    assert list(Keyword.objects.values_list("word", flat=True)) == ["payroll"]
+    # importing again updates, it does not duplicate
+    assert main(["brands", "import", str(brands_file)]) == 0
+    capsys.readouterr()
+    assert Brand.objects.count() == 2
+    _, rows, _ = run(capsys, "domains", "check", "twilio-payroll.com", "attic.com")
+    assert [r["verdict"] for r in rows] == ["lookalike", "clear"]
+    code, _, _ = run(capsys, "brands", "list", "--json")
+    assert code == 0
