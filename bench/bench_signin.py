@@ -66,7 +66,7 @@ def client_chunk(args: tuple) -> list[float]:
 
 
 def client_loop(args: tuple) -> list[float]:
-    port, origin, keys, deadline, max_count = args
+    port, _origin, keys, deadline, max_count = args
     latencies: list[float] = []
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     i = 0
