@@ -16,8 +16,9 @@ What it does like Twilio (2010-04-01 API, legacy error JSON):
   sorted parameters, base64; computed here independently of the SDK).
 
 Switches for tests: ``fail_next(n, status=500)`` answers the next n API requests with an error;
-``delay_seconds`` delays every answer (after a POST has created its message, like a timeout that Twilio
-nevertheless acted on); ``hold = True`` keeps new messages queued (no date_sent, no callbacks).
+``delay_next(n, seconds)`` delays the next n answers and ``delay_seconds`` every answer (after a POST has
+created its message, like a timeout that Twilio nevertheless acted on); ``hold = True`` keeps new messages
+queued (no date_sent, no callbacks).
 """
 
 from __future__ import annotations
@@ -90,6 +91,7 @@ class FakeTwilio:
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
         self._fail: list[int] = []
+        self._delays: list[float] = []
         self._timers: list[threading.Timer] = []
         self.server: ThreadingHTTPServer | None = None
         self._stopped = False
@@ -98,6 +100,11 @@ class FakeTwilio:
     def fail_next(self, count: int, status: int = 500) -> None:
         with self._lock:
             self._fail.extend([status] * count)
+
+    def delay_next(self, count: int, seconds: float) -> None:
+        """Delay the answers to the next ``count`` API requests (a POST's message is created first)."""
+        with self._lock:
+            self._delays.extend([seconds] * count)
 
     @property
     def url(self) -> str:
@@ -146,8 +153,10 @@ class FakeTwilio:
         length = int(handler.headers.get("Content-Length") or 0)
         raw = handler.rfile.read(length) if length else b""
         status, payload, after = self._answer(method, parsed, handler.headers.get("Authorization", ""), raw)
-        if self.delay_seconds:
-            time.sleep(self.delay_seconds)
+        with self._lock:
+            delay = self._delays.pop(0) if self._delays else self.delay_seconds
+        if delay:
+            time.sleep(delay)
         body = json.dumps(payload).encode()
         with self._lock:
             self.requests.append((time.monotonic(), method, parsed.path, status))
