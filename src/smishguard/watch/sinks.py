@@ -1,0 +1,205 @@
+"""Where new alerts go besides the database: a JSON lines file and a webhook.
+
+Each new alert has a ``SinkDelivery`` row per sink, created in the same transaction as the alert.
+
+JSON lines file (written by the watcher, after the commit): pending rows are appended in id order, the file
+is flushed and fsync'd, and only then are the rows marked delivered. A crash between the write and the mark
+leaves rows pending whose lines are already in the file, so before writing after a start (or after a failed
+write) the file is read back and every pending alert whose ``alert_id`` is already there is marked delivered
+instead of written again: each alert is in the file exactly once.
+
+Webhook (run by the task worker, never by the reader): one POST per task run, with a ``Idempotency-Key``
+header naming the delivery; a 429, 5xx, timeout or refused connection is retried by a new task with
+exponential backoff (5 s, 10 s, ... up to 10 min) until ``max_attempts``. A crash after the receiver
+answered but before the row is marked can repeat a POST: receivers dedupe on ``Idempotency-Key``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+import urllib.error
+import urllib.request
+from datetime import timedelta
+from pathlib import Path
+
+from django.db import transaction
+from django.utils import timezone
+
+from smishguard.audit import Action, record
+from smishguard.watch.models import SinkDelivery
+
+log = logging.getLogger("smishguard.watch")
+
+WEBHOOK_TIMEOUT = 10.0
+WEBHOOK_BACKOFF_BASE = 5.0
+WEBHOOK_BACKOFF_MAX = 600.0
+_CRASH_AFTER_SINK_LINES = "SMISHGUARD_TEST_CRASH_AFTER_SINK_LINES"
+
+Status = SinkDelivery.Status
+
+
+def alert_line(delivery: SinkDelivery) -> dict[str, object]:
+    return {"alert_id": delivery.alert_id, **delivery.alert.to_dict()}
+
+
+class JsonlSink:
+    """Appends each new alert to ``path`` once (see the module's docstring)."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self._lock = threading.Lock()
+        self._reconciled = False
+        self.written = 0
+        crash = os.environ.get(_CRASH_AFTER_SINK_LINES)
+        # Fault injection for the crash tests (off unless the variable is set): exit like kill -9 after
+        # writing this many lines and before marking them delivered.
+        self._crash_after = int(crash) if crash and crash.isdigit() else None
+
+    @property
+    def target(self) -> str:
+        return str(self.path)
+
+    def _pending(self):
+        return SinkDelivery.objects.filter(
+            sink=SinkDelivery.Sink.JSONL, target=self.target, status=Status.PENDING
+        ).select_related("alert")
+
+    def _alert_ids_in_file(self) -> set[int]:
+        ids: set[int] = set()
+        try:
+            handle = self.path.open("rb")
+        except FileNotFoundError:
+            return ids
+        with handle:
+            for raw in handle:
+                try:
+                    obj = json.loads(raw)
+                except ValueError:
+                    continue  # a line cut short by a crash: it is not counted as delivered
+                if isinstance(obj, dict) and isinstance(obj.get("alert_id"), int):
+                    ids.add(obj["alert_id"])
+        return ids
+
+    def _reconcile(self) -> None:
+        pending = list(self._pending().values_list("pk", "alert_id"))
+        if pending:
+            present = self._alert_ids_in_file()
+            done = [pk for pk, alert_id in pending if alert_id in present]
+            if done:
+                SinkDelivery.objects.filter(pk__in=done).update(status=Status.DELIVERED, delivered_at=timezone.now())
+                log.info("jsonl %s: %d alert(s) already written before a restart", self.path, len(done))
+        # A crash mid-write can leave a last line without its newline: end it, so the next line is whole.
+        try:
+            with self.path.open("rb") as handle:
+                handle.seek(0, os.SEEK_END)
+                if handle.tell():
+                    handle.seek(-1, os.SEEK_END)
+                    if handle.read(1) != b"\n":
+                        with self.path.open("ab") as out:
+                            out.write(b"\n")
+        except FileNotFoundError:
+            pass
+        self._reconciled = True
+
+    def flush(self) -> int:
+        """Write every pending alert; returns how many lines were written.  An I/O error is logged and the
+        rows stay pending for the next call."""
+        with self._lock:
+            try:
+                if not self._reconciled:
+                    self._reconcile()
+                pending = list(self._pending())
+                if not pending:
+                    return 0
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                with self.path.open("a", encoding="utf-8") as out:
+                    for delivery in pending:
+                        out.write(json.dumps(alert_line(delivery), ensure_ascii=False) + "\n")
+                    out.flush()
+                    os.fsync(out.fileno())
+            except OSError as exc:
+                self._reconciled = False
+                log.error("jsonl sink %s: %s", self.path, exc.strerror or exc)
+                return 0
+            self.written += len(pending)
+            if self._crash_after is not None and self.written >= self._crash_after:
+                os._exit(137)
+            SinkDelivery.objects.filter(pk__in=[d.pk for d in pending]).update(
+                status=Status.DELIVERED, delivered_at=timezone.now(), attempts=1
+            )
+            return len(pending)
+
+
+class WebhookFailed(Exception):
+    def __init__(self, message: str, *, retry: bool) -> None:
+        super().__init__(message)
+        self.retry = retry
+
+
+def post_json(url: str, payload: dict[str, object], *, key: str, timeout: float = WEBHOOK_TIMEOUT) -> int:
+    """POST ``payload``; returns the 2xx status or raises ``WebhookFailed`` (``retry`` says if worth it)."""
+    body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+    request = urllib.request.Request(  # noqa: S310 - the scheme is checked when the sink is configured
+        url,
+        data=body,
+        method="POST",
+        headers={"Content-Type": "application/json", "Idempotency-Key": key, "User-Agent": "smishguard-ct-watcher"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+            response.read(65536)
+            return response.status
+    except urllib.error.HTTPError as exc:
+        exc.close()
+        retry = exc.code in (408, 425, 429) or exc.code >= 500
+        raise WebhookFailed(f"HTTP {exc.code}", retry=retry) from None
+    except (urllib.error.URLError, OSError, TimeoutError) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise WebhookFailed(f"{type(exc).__name__}: {reason}", retry=True) from None
+
+
+def backoff(attempt: int) -> float:
+    return min(WEBHOOK_BACKOFF_BASE * 2 ** max(0, attempt - 1), WEBHOOK_BACKOFF_MAX)
+
+
+def deliver_webhook(delivery_id: int, max_attempts: int = 8) -> str:
+    """One delivery attempt (run by the task worker).  Returns the outcome: delivered, retry, failed, ..."""
+    delivery = SinkDelivery.objects.select_related("alert").filter(pk=delivery_id).first()
+    if delivery is None:
+        return "gone"
+    if delivery.status != Status.PENDING:
+        return f"already {delivery.status}"
+    payload = {"event": "lookalike_alert", "delivery_id": delivery.pk, "alert": delivery.alert.to_dict()}
+    attempts = delivery.attempts + 1
+    try:
+        post_json(delivery.target, payload, key=f"smishguard-ct-alert-{delivery.pk}")
+    except WebhookFailed as exc:
+        give_up = not exc.retry or attempts >= max_attempts
+        with transaction.atomic():
+            SinkDelivery.objects.filter(pk=delivery.pk).update(
+                attempts=attempts, last_error=str(exc), status=Status.FAILED if give_up else Status.PENDING
+            )
+            if give_up:
+                record(
+                    Action.WATCH_WEBHOOK_FAILED,
+                    actor_label="ct-watcher",
+                    subject_label=delivery.alert.domain,
+                    delivery_id=delivery.pk,
+                    url=delivery.target,
+                    attempts=attempts,
+                    error=str(exc),
+                )
+            else:
+                from smishguard.watch.tasks import deliver_alert_webhook
+
+                later = timezone.now() + timedelta(seconds=backoff(attempts))
+                deliver_alert_webhook.using(run_after=later).enqueue(delivery.pk, max_attempts)
+        log.warning("webhook %s for %s: %s (attempt %d)", delivery.target, delivery.alert.domain, exc, attempts)
+        return "failed" if give_up else "retry"
+    SinkDelivery.objects.filter(pk=delivery.pk).update(
+        status=Status.DELIVERED, attempts=attempts, delivered_at=timezone.now(), last_error=""
+    )
+    return "delivered"
