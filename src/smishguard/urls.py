@@ -35,5 +35,6 @@ handler500 = _json_or_page_500
 urlpatterns = [
     path("api/", api.urls),
     path("hooks/", include("smishguard.messaging.urls")),
+    path("console/watch/", include("smishguard.watch.urls")),
     path("", include("smishguard.web.urls")),
 ]
