@@ -203,7 +203,7 @@ def _prepare(raw: object) -> _Prepared:
         notes.append(Reason("not-text", f"the message was not text ({type(raw).__name__}); nothing was read"))
         raw = ""
     text = raw
-    if _CONTROL.search(text) or _INVISIBLE.search(text):
+    if _CONTROL.search(text) or (not text.isascii() and _INVISIBLE.search(text)):
         text = _INVISIBLE.sub("", _CONTROL.sub(" ", text))
         notes.append(Reason("control-characters", "the message holds control or invisible characters, ignored"))
     if not text.strip():
@@ -275,6 +275,17 @@ def _decide(
     score = 1.0 - probs["ham"]
     verdict_label = _VERDICT_OF_LABEL[label]
     links = prep.links
+    if not links:  # most texts: no domains, no link reasons
+        return Verdict(
+            verdict_label,
+            min(1.0, max(0.0, score)),
+            (_model_reason(label, probs), *prep.notes),
+            (),
+            (),
+            (),
+            label,
+            probs,
+        )
     signals = [signals_of(link) for link in links]
     domains: list[DomainResult] = []
     lookalike_reasons: list[Reason] = []
