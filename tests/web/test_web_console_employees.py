@@ -13,7 +13,10 @@ from smishguard.audit.models import Event
 
 
 @pytest.fixture
-def directory(admin, employee):
+def directory(admin, employee, add_key):
+    add_key(employee)
+    add_key(employee, revoked=True)  # not usable: Carl has one key
+    add_key(employee, flagged=True)  # not usable either
     services.add_employee(email="fay@example.com", name="Fay Finance", department="Finance")
     suspended = services.add_employee(email="sue@example.com", name="Sue Spended", department="Finance")
     services.suspend(suspended)
@@ -31,6 +34,9 @@ def directory(admin, employee):
         ("department=Finance", ["Fay Finance", "Sue Spended"], ["Carl Support"]),
         ("department=Finance&status=active", ["Fay Finance"], ["Sue Spended"]),
         ("status=bogus", ["Carl Support", "Sue Spended"], []),
+        ("keys=none", ["Fay Finance", "Ada Admin"], ["Carl Support"]),
+        ("keys=one", ["Carl Support"], ["Fay Finance"]),
+        ("keys=two", [], []),
     ],
 )
 def test_directory_search_and_filters(directory, admin, login, query, shown, hidden):  # noqa: PLR0917 - pytest passes these
@@ -256,3 +262,11 @@ def test_import_without_a_header_is_a_clear_error(admin, login):
 def test_import_result_link_cannot_be_forged(admin, login):
     response = login(admin).get("/console/employees/import/result?r=forged", follow=True)
     assert b"no longer available" in response.content
+
+
+def test_the_admin_box_reflects_the_employee_not_the_admin_viewing(admin, employee, login):
+    client = login(admin)
+    checkbox = re.compile(r'<input id="f-admin" name="is_admin" type="checkbox"( checked)?>')
+    assert checkbox.search(client.get("/console/employees/new").content.decode()).group(1) is None
+    assert checkbox.search(client.get(f"/console/employees/{employee.pk}/edit").content.decode()).group(1) is None
+    assert checkbox.search(client.get(f"/console/employees/{admin.pk}/edit").content.decode()).group(1) == " checked"

@@ -29,7 +29,7 @@ def test_recovery_page_lists_pending_requests(pending, second_admin, login):
 
 def test_the_requesting_admin_sees_no_approve_button(pending, admin, login):
     text = login(admin).get("/console/recovery").content.decode()
-    assert "Your request: another admin must approve" in text
+    assert "Your request: awaiting another admin" in text
     assert "Approve and issue link" not in text
 
 

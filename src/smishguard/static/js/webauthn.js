@@ -125,10 +125,12 @@
       const credential = await navigator.credentials.get({ publicKey: publicKey });
       if (!credential) throw new ApiError("No security key answered. Try again.", "no_credential", 0);
       show("busy", "Checking your key…");
-      const result = await api("/api/webauthn/login/verify", credential.toJSON());
+      const body = credential.toJSON();
+      const next = form.dataset.next && form.dataset.next !== "/" ? form.dataset.next : "";
+      if (next) body.next = next;
+      const result = await api("/api/webauthn/login/verify", body);
       show("ok", "Signed in as " + (result && result.name ? result.name : "you") + ". Redirecting…");
-      const next = form.dataset.next && form.dataset.next !== "/" ? form.dataset.next : (result && result.redirect) || "/";
-      window.location.assign(next);
+      window.location.assign((result && result.redirect) || next || "/");
     } catch (error) {
       show("error", explain(error));
       busy(button, false);
@@ -152,7 +154,7 @@
       if (token) body.token = token;
       if (name) body.name = name;
       const result = await api("/api/webauthn/register/verify", body);
-      const model = result && result.model && result.model !== "unverified" ? " (" + result.model + ")" : "";
+      const model = result && result.model && result.model !== "unverified" ? ": " + result.model : "";
       if (root.dataset.done === "reload") {
         show("ok", "Key registered" + model + ". Updating the list…");
         window.location.reload();

@@ -91,23 +91,42 @@ def pct(value: float) -> str:
     return f"{value:.0f}%"
 
 
+_ISO_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
+
+
+def _short_time(text: str) -> str:
+    """An ISO timestamp in a detail field, shortened to minutes in UTC; other text unchanged."""
+    if _ISO_TIME.match(text):
+        try:
+            return datetime.fromisoformat(text).astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+        except ValueError:
+            return text
+    return text
+
+
+# Internal identifiers that say nothing to a reader of the trail (they stay in the JSON export).
+_DETAIL_HIDDEN = frozenset({"session_ids", "session_id", "key_id", "link_id", "credential_id", "aaguid"})
+
+
 @register.filter
 def detail_summary(detail: dict | None) -> str:
-    """The interesting parts of an audit event's detail, as "key: value" pairs."""
+    """The interesting parts of an audit event's detail, as "key: value" pairs separated by " · "."""
     if not detail:
         return ""
     parts = []
     for key, value in detail.items():
-        if key in {"session_ids"}:
+        if key in _DETAIL_HIDDEN or value in ("", None, [], {}):
             continue
-        if isinstance(value, list | tuple):
+        if isinstance(value, bool):
+            shown = "yes" if value else "no"
+        elif isinstance(value, list | tuple):
             shown = ", ".join(str(v) for v in value)
         elif isinstance(value, dict):
             shown = ", ".join(f"{k}={v}" for k, v in value.items())
         else:
-            shown = str(value)
+            shown = _short_time(str(value))
         parts.append(f"{key.replace('_', ' ')}: {shown}")
-    return "; ".join(parts)
+    return " · ".join(parts)
 
 
 @register.filter

@@ -223,15 +223,12 @@ def audit_filter(params: dict[str, str]) -> AuditFilter:
     return AuditFilter(action, params.get("person", "").strip()[:254], times["since"], times["until"], tuple(errors))
 
 
-def _action_choices() -> list[tuple[str, str]]:
+def _action_choices() -> list[tuple[str, list[tuple[str, str]]]]:
+    """Actions grouped by ``source:subject``, each group led by an entry that matches the whole group."""
     groups: dict[str, list[tuple[str, str]]] = {}
     for a in Action:
-        groups.setdefault(a.value.rsplit(":", 1)[0] + ":", []).append((a.value, a.value))
-    choices: list[tuple[str, str]] = []
-    for prefix, members in groups.items():
-        choices.append((prefix, f"{prefix}* (all {len(members)})"))
-        choices.extend(members)
-    return choices
+        groups.setdefault(a.value.rsplit(":", 1)[0], []).append((a.value, a.value))
+    return [(prefix, [(f"{prefix}:", f"any {prefix} event"), *members]) for prefix, members in groups.items()]
 
 
 @require_GET

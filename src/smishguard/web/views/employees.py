@@ -24,6 +24,9 @@ IMPORT_SALT = "smishguard.web.import-result"
 IMPORT_RESULT_MAX_AGE = 3600
 # How many names and bad rows the result page lists (the counts are always complete).
 IMPORT_LIST_LIMIT = 100
+# The directory's "keys" filter counts usable keys (neither revoked nor flagged), as the coverage page does.
+KEY_FILTERS = {"none": {"key_count": 0}, "one": {"key_count": 1}, "two": {"key_count__gte": 2}}
+KEY_FILTER_LABELS = [("none", "No usable key"), ("one", "Only one key"), ("two", "Two or more keys")]
 
 
 def _departments() -> list[str]:
@@ -49,12 +52,19 @@ def directory(request: HttpRequest) -> HttpResponse:
         people = people.filter(department=department)
     people = (
         people.annotate(
-            key_count=Count("credentials", filter=Q(credentials__revoked_at__isnull=True)),
+            key_count=Count(
+                "credentials", filter=Q(credentials__revoked_at__isnull=True, credentials__flagged_at__isnull=True)
+            ),
             last_key_use=Max("credentials__last_used_at"),
         )
         .prefetch_related("groups")
         .order_by("name", "email")
     )
+    keys = request.GET.get("keys", "")
+    if keys in KEY_FILTERS:
+        people = people.filter(**KEY_FILTERS[keys])
+    else:
+        keys = ""
     page = Paginator(people, PAGE_SIZE).get_page(request.GET.get("page"))
     filters = request.GET.copy()
     filters.pop("page", None)
@@ -66,6 +76,8 @@ def directory(request: HttpRequest) -> HttpResponse:
             "q": q,
             "status": status,
             "department": department,
+            "keys": keys,
+            "key_filters": KEY_FILTER_LABELS,
             "departments": _departments(),
             "statuses": Employee.Status.choices,
             "filter_query": filters.urlencode(),
@@ -105,7 +117,9 @@ def add(request: HttpRequest) -> HttpResponse:
             request=request,
         )
     except SmishguardError as exc:
-        context = _employee_form_context(values, mode="add", error=exc.message, is_admin=request.POST.get("is_admin"))
+        context = _employee_form_context(
+            values, mode="add", error=exc.message, admin_checked=request.POST.get("is_admin") == "on"
+        )
         return render(request, "web/console/employee_form.html", context, status=400)
     messages.success(request, f"Added {employee.name}. Issue an enrolment link so they can register a key.")
     return redirect("web:console-employee", pk=employee.pk)
@@ -123,14 +137,14 @@ def edit(request: HttpRequest, pk: int) -> HttpResponse:
             "department": employee.department,
             "groups": ", ".join(employee.groups.values_list("name", flat=True)),
         }
-        context = _employee_form_context(values, mode="edit", employee=employee, is_admin=employee.is_admin)
+        context = _employee_form_context(values, mode="edit", employee=employee, admin_checked=employee.is_admin)
         return render(request, "web/console/employee_form.html", context)
     values = _posted_details(request)
     values["email"] = employee.email
     is_admin = request.POST.get("is_admin") == "on"
     if employee.pk == request.user.pk and not is_admin:
         context = _employee_form_context(
-            values, mode="edit", employee=employee, is_admin=True, error="You cannot remove your own admin rights."
+            values, mode="edit", employee=employee, admin_checked=True, error="You cannot remove your own admin rights."
         )
         return render(request, "web/console/employee_form.html", context, status=400)
     try:
@@ -145,7 +159,9 @@ def edit(request: HttpRequest, pk: int) -> HttpResponse:
             request=request,
         )
     except SmishguardError as exc:
-        context = _employee_form_context(values, mode="edit", employee=employee, is_admin=is_admin, error=exc.message)
+        context = _employee_form_context(
+            values, mode="edit", employee=employee, admin_checked=is_admin, error=exc.message
+        )
         return render(request, "web/console/employee_form.html", context, status=400)
     messages.success(request, f"Saved {employee.name}'s details.")
     return redirect("web:console-employee", pk=employee.pk)
