@@ -1,0 +1,89 @@
+"""``--replay FILE|-`` over the real certstream fixtures in ../shared/data/ct, and ``--certstream URL``."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from ct_logs import CertstreamServer
+
+from conftest import SHARED_CT
+from smishguard.watch.models import LogState, LookalikeAlert, Sighting
+
+pytestmark = pytest.mark.django_db
+
+BRANDS = ("--brand", "SMM Cheap=smmcheap.com", "--brand", "K-K=k-k.de")
+
+
+def fixture_lines() -> tuple[str, str]:
+    calidog = json.dumps(json.loads((SHARED_CT / "certstream_example_calidog.json").read_text()))
+    lite = json.dumps(json.loads((SHARED_CT / "certstream_example_lite_certstream-server-go.json").read_text()))
+    return calidog, lite
+
+
+def test_replay_of_the_real_certstream_examples(tmp_path, watch):
+    calidog, lite = fixture_lines()
+    heartbeat = json.dumps({"message_type": "heartbeat", "timestamp": 1659301203.9})
+    replay = tmp_path / "updates.jsonl"
+    replay.write_text("\n".join([calidog, heartbeat, lite]) + "\n", encoding="utf-8")
+
+    run = watch("--replay", str(replay), "--json", *BRANDS)
+
+    assert run.code == 0, run.err
+    assert [(a["domain"], a["brand"]) for a in run.lines] == [
+        ("access.smm-cheap.com", "SMM Cheap"),
+        ("www.access.smm-cheap.com", "SMM Cheap"),
+    ]
+    alert = LookalikeAlert.objects.get(domain="access.smm-cheap.com")
+    assert alert.log == "Google 'Argon2020' log"
+    assert alert.log_url == "ct.googleapis.com/logs/argon2020/"
+    assert alert.entry_index == 343999487
+    assert alert.issuer == "CN=Let's Encrypt Authority X3,O=Let's Encrypt,C=US"
+    assert alert.not_before.isoformat() == "2020-02-15T03:35:41+00:00"
+    assert alert.names == ["access.smm-cheap.com", "www.access.smm-cheap.com"]
+    # The lite message (a precert of an official K-K host) was read and raised nothing.
+    assert "2 entries, 3 names" in run.err
+    assert not LookalikeAlert.objects.filter(registrable="k-k.de").exists()
+    assert not LogState.objects.exists()  # a replay keeps no checkpoint
+
+    # The same certificates replayed again: no new alert, nothing counted twice.
+    again = watch("--replay", str(replay), "--json", *BRANDS)
+    assert again.lines == []
+    assert LookalikeAlert.objects.get(domain="access.smm-cheap.com").times_seen == 1
+    assert Sighting.objects.count() == 2
+
+
+def test_replay_from_stdin_with_a_bad_line_in_the_middle(watch):
+    calidog, lite = fixture_lines()
+    other = json.loads(calidog)
+    other["data"]["cert_index"] = 7
+    other["data"]["leaf_cert"]["all_domains"] = ["smm-cheap.net"]
+    stdin = "\n".join([lite, "{not json", json.dumps({"message_type": "certificate_update"}), calidog]) + "\n"
+    stdin += json.dumps(other) + "\n"
+
+    run = watch("--replay", "-", "--json", *BRANDS, stdin=stdin)
+
+    assert run.code == 0
+    assert [a["domain"] for a in run.lines] == ["access.smm-cheap.com", "www.access.smm-cheap.com", "smm-cheap.net"]
+    assert "line 2 skipped: not JSON" in run.err
+    assert "line 3 skipped: certificate_update has no data object" in run.err
+    assert "2 bad line(s) skipped, the rest processed" in run.err
+    assert "Traceback" not in run.err
+
+
+def test_replay_of_a_missing_file_is_one_clear_line(tmp_path, watch):
+    run = watch("--replay", str(tmp_path / "nope.jsonl"), *BRANDS)
+    assert run.code == 2
+    assert run.err.strip().splitlines()[-1].startswith("smishguard: error: cannot read")
+
+
+def test_certstream_websocket(watch):
+    calidog, lite = fixture_lines()
+    with CertstreamServer([lite, "garbage", calidog]) as server:
+        url = server.url
+        run = watch("--certstream", url, "--limit", "3", "--json", *BRANDS)
+    assert run.code == 0, run.err
+    assert [a["domain"] for a in run.lines] == ["access.smm-cheap.com", "www.access.smm-cheap.com"]
+    assert "message 2 skipped: not JSON" in run.err
+    state = LogState.objects.get()
+    assert (state.api, state.key, state.entries_read) == ("certstream", f"certstream:{url}", 2)
