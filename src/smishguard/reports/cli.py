@@ -63,7 +63,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--data", metavar="DIR", required=True, help="folder with the labelled SMS files")
     p.add_argument("--out", metavar="FILE", help="where to write the model (default: the packaged model file)")
-    p.add_argument("--seed", type=int, default=1337, help="random seed (default 1337)")
+    p.add_argument("--seed", type=int, default=None, help="random seed (default: the seed the shipped model used)")
     p.set_defaults(func=cmd_model_train)
 
 
@@ -104,13 +104,23 @@ def build_matcher(args: argparse.Namespace):
             raise CommandError(str(exc)) from None
         return LookalikeMatcher([*brands, *extra], keywords)
     setup_django()
-    from smishguard.reports.detection import current_matcher, engine_brands
+    from django.db.utils import OperationalError, ProgrammingError
 
-    if not extra:
-        return current_matcher()
+    from smishguard.reports.detection import current_matcher, engine_brands
     from smishguard.reports.models import Keyword
 
-    return LookalikeMatcher([*engine_brands(), *extra], list(Keyword.objects.values_list("word", flat=True)))
+    try:
+        if not extra:
+            return current_matcher()
+        return LookalikeMatcher([*engine_brands(), *extra], list(Keyword.objects.values_list("word", flat=True)))
+    except (OperationalError, ProgrammingError):
+        # No database here yet: still useful, with the --brand options only.
+        print(
+            "smishguard: note: no database here, so no protected brands from it "
+            "(run `smishguard migrate` and `smishguard brands import`, or pass --config FILE.toml)",
+            file=sys.stderr,
+        )
+        return LookalikeMatcher(extra)
 
 
 def _open_lines(path: str) -> Iterator[tuple[int, bytes]]:
@@ -286,11 +296,12 @@ def cmd_brands_list(args: argparse.Namespace) -> int:
 
 def cmd_model_train(args: argparse.Namespace) -> int:
     from smishguard.engine.sms.cli_support import train_command
+    from smishguard.engine.sms.model import DEFAULT_SEED
 
     if not Path(args.data).is_dir():
         raise CommandError(f"--data {args.data} is not a folder")
     try:
-        figures = train_command(args.data, args.out, args.seed)
+        figures = train_command(args.data, args.out, DEFAULT_SEED if args.seed is None else args.seed)
     except (OSError, ValueError) as exc:
         raise CommandError(str(exc)) from None
     print_json(figures)

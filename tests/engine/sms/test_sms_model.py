@@ -155,3 +155,15 @@ def test_model_file_with_other_content_is_refused(tmp_path: Path) -> None:
     sio.dump({"format": 999}, path)
     with pytest.raises(ModelFileError, match="not a smishguard text model"):
         TextModel.load(path)
+
+
+def test_batch_with_texts_that_have_no_known_words_matches_single_predictions():
+    """Rows without any known gram (empty text, gibberish) used to break the batched row norms."""
+    from smishguard.engine.sms import load_default_model
+
+    model = load_default_model()
+    texts = ["URGENT your parcel is held pay the fee now", "", "zzqx", "call me back", ""]
+    batched = model.probabilities(texts)
+    for i, text in enumerate(texts):
+        single = model.probabilities([text])[0]
+        assert list(batched[i]) == pytest.approx(list(single), abs=1e-12), text

@@ -130,8 +130,10 @@ class TextModel:
         matrix.sum_duplicates()
         matrix = matrix[:, :unknown].tocsr()
         matrix.data = (np.log(matrix.data) + 1.0) * self.idf[matrix.indices]
-        norms = np.sqrt(np.add.reduceat(matrix.data**2, matrix.indptr[:-1])) if matrix.nnz else np.zeros(n)
+        # Row norms by bincount: unlike np.add.reduceat it is right for rows with no known gram (empty texts).
         counts = np.diff(matrix.indptr)
+        rows = np.repeat(np.arange(n), counts)
+        norms = np.sqrt(np.bincount(rows, weights=matrix.data**2, minlength=n))
         norms = np.where(counts > 0, norms, 1.0)
         matrix.data /= np.repeat(norms, counts)
         return matrix
