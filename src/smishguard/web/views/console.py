@@ -124,14 +124,14 @@ def revoke_session(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @admin_only
 def revoke_all(request: HttpRequest) -> HttpResponse:
-    live = sessions.live()
     if request.method == "GET":
+        others = sessions.live().exclude(pk=request.sg_session.pk)
         return render(
             request,
             "web/console/revoke_all_confirm.html",
             {
-                "session_count": live.count(),
-                "employee_count": live.values("employee").distinct().count(),
+                "session_count": others.count(),
+                "employee_count": others.values("employee").distinct().count(),
                 "nav": "console-sessions",
             },
         )
