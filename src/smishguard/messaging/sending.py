@@ -1,7 +1,7 @@
 """The send protocol: record, call, mark; and reconcile what a crash leaves in between.
 
-1. A send is claimed by a conditional update ``queued -> sending`` (``attempted_at`` set, ``attempts`` + 1),
-   committed BEFORE the API call: two workers can never both claim it.
+1. A send is claimed by a conditional update ``queued -> sending`` (``attempted_at`` set to its rate-limit
+   slot, ``attempts`` + 1), committed BEFORE the API call: two workers can never both claim it.
 2. The API call.
 3. The mark: ``sending -> sent`` with Twilio's message SID (or ``failed`` with Twilio's error code).
 
@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 import unicodedata
 from datetime import datetime, timedelta
 
+from django.db import transaction
 from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
@@ -29,7 +31,7 @@ from smishguard.config import TwilioSettings
 from smishguard.messaging import twilio
 from smishguard.messaging.errors import InvalidNumber, ProviderRefused, ProviderUnavailable
 from smishguard.messaging.models import DeliveryStatus, OutboundMessage
-from smishguard.messaging.ratelimit import wait_for_slot
+from smishguard.messaging.ratelimit import reserve_slot
 
 log = logging.getLogger("smishguard.messaging")
 
@@ -164,6 +166,10 @@ def apply_status(message_id: int, provider_status: str, error_code: int | None) 
     return bool(OutboundMessage.objects.filter(pk=message_id, status=message.status).update(**changes))
 
 
+class _Taken(Exception):
+    """Another worker claimed the message first."""
+
+
 def deliver(message_id: int) -> str:
     """Send one queued message, following the protocol above.  Returns what happened (for the task result)."""
     config = _config()
@@ -183,14 +189,22 @@ def deliver(message_id: int) -> str:
     if message.status != Status.QUEUED:
         return message.status
 
-    wait_for_slot(message.sender, config.rate_per_second)
-    now = timezone.now()
-    claimed = OutboundMessage.objects.filter(pk=message.pk, status=Status.QUEUED).update(
-        status=Status.SENDING, attempted_at=now, attempts=F("attempts") + 1, updated_at=now
-    )
-    if not claimed:
-        return "taken"  # another worker claimed it between our read and our update
+    # The claim and the sender's rate slot in one transaction; attempted_at is the slot, the moment of the API
+    # call, so the row only becomes "in doubt" a lease after the call started, however long the wait.
+    try:
+        with transaction.atomic():
+            slot = reserve_slot(message.sender, config.rate_per_second)
+            claimed = OutboundMessage.objects.filter(pk=message.pk, status=Status.QUEUED).update(
+                status=Status.SENDING, attempted_at=slot, attempts=F("attempts") + 1, updated_at=timezone.now()
+            )
+            if not claimed:
+                raise _Taken
+    except _Taken:
+        return "taken"  # another worker claimed it between our read and our update (its slot is not used)
     message.refresh_from_db()
+    delay = (slot - timezone.now()).total_seconds()
+    if delay > 0:
+        time.sleep(delay)  # no database work between the end of the wait and the call: an even rate at Twilio
     try:
         sid = twilio.send_sms(
             message.to, message.body, status_callback_url(message, config), sender=message.sender or None

@@ -21,6 +21,7 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.http.response import Response
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
+from twilio.rest.api.v2010.account.message import MessageList  # noqa: F401 - loaded now, not in a timed send
 from twilio.twiml.messaging_response import MessagingResponse
 
 from smishguard.config import TwilioSettings
