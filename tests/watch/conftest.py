@@ -151,8 +151,17 @@ class Site:
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory) -> Site:
-    root = tmp_path_factory.mktemp("watch-site")
-    env = clean_env(root / "var")
-    smishguard(env, "migrate")
-    return Site(root, env)
+def migrated(tmp_path_factory) -> Path:
+    """A migrated database, made once per module and copied for each test."""
+    root = tmp_path_factory.mktemp("watch-template")
+    smishguard(clean_env(root / "var"), "migrate")
+    return root / "var" / "smishguard.sqlite3"
+
+
+@pytest.fixture
+def site(tmp_path: Path, migrated: Path) -> Site:
+    import shutil
+
+    (tmp_path / "var").mkdir()
+    shutil.copy(migrated, tmp_path / "var" / "smishguard.sqlite3")
+    return Site(tmp_path, clean_env(tmp_path / "var"))

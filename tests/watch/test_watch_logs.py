@@ -178,3 +178,24 @@ def test_batch_size_follows_what_the_log_returns(rfc_log, tmp_path, brands_file,
     # The first ask is for all 20 (under 100); the log gives 3; from then on the watcher asks for 3.
     assert asks == ["start=0&end=19", *(f"start={i}&end={min(i + 2, 19)}" for i in range(3, 20, 3))]
     assert LogState.objects.get().next_index == 20
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ((), "nothing to watch"),
+        (("--log-list", "/nonexistent/list.json"), "cannot read log list"),
+        (("--certstream", "ws://127.0.0.1:9/", "--once"), "--once does not apply to --certstream"),
+        (("--certstream", "http://x/"), "must start with ws:// or wss://"),
+        (("--replay", "-", "--batch-size", "0"), "batch_size must be"),
+        (("--replay", "-", "--webhook", "ftp://x"), "webhook must be an http(s) URL"),
+        (("--replay", "-", "--config", "/nonexistent.toml"), "cannot read the file"),
+    ],
+)
+def test_bad_usage_is_one_clear_line(watch, args, message):
+    result = watch(*args, stdin="")
+    assert result.code == 2
+    lines = result.err.strip().splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith("smishguard: error: ")
+    assert message in lines[0]

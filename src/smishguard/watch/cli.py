@@ -141,6 +141,13 @@ def cmd_watch_ct(args: argparse.Namespace) -> int:
     if args.certstream and args.once:
         raise CommandError("--once does not apply to --certstream (a live feed has no end): use --limit N")
     logs = None if (args.replay or args.certstream) else _logs(args, options)
+    stop = threading.Event()
+    client = None
+    if args.certstream:
+        try:
+            client = CertstreamClient(args.certstream, stop=stop, sleep=stop.wait)
+        except ValueError as exc:
+            raise CommandError(str(exc)) from None
     matcher = build_matcher(args)
     if not matcher.brands:
         print(
@@ -149,7 +156,6 @@ def cmd_watch_ct(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
 
-    stop = threading.Event()
     console = Console(
         Figures(),
         sys.stderr,
@@ -175,10 +181,7 @@ def cmd_watch_ct(args: argparse.Namespace) -> int:
         elif args.certstream:
             from smishguard.watch import store
 
-            try:
-                client = CertstreamClient(args.certstream, stop=stop, sleep=stop.wait)
-            except ValueError as exc:
-                raise CommandError(str(exc)) from None
+            assert client is not None  # noqa: S101 - made above for --certstream
             state = store.ensure_stream_state(args.certstream)
             try:
                 watcher.run_stream(

@@ -1,0 +1,167 @@
+"""The real ``smishguard watch ct`` process: crashes (kill -9) and restarts lose nothing and repeat nothing;
+several logs at once; follow mode with the figures line; a clean stop on SIGTERM."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+from collections import Counter
+
+from ct_logs import RFC6962Log, StaticCTLog
+
+from conftest import write_log_list
+
+N_ENTRIES = 40
+
+
+def lookalike(n: int) -> str:
+    return f"h{n}.twilio-okta.com"
+
+
+def lookalike_log(log, ca, n: int = N_ENTRIES):
+    """Every even entry holds a lookalike (and an official name); every odd one only official names."""
+    for i in range(n):
+        names = [lookalike(i), "www.twilio.com"] if i % 2 == 0 else [f"n{i}.twilio.com"]
+        log.add(ca.issue(names, precert=i % 4 == 0))
+    return {lookalike(i) for i in range(0, n, 2)}
+
+
+class SlowLog(RFC6962Log):
+    """An RFC 6962 log that takes its time over get-entries (so a kill lands mid-run)."""
+
+    delay = 0.08
+
+    def handle(self, path: str):
+        if "get-entries" in path:
+            time.sleep(self.delay)
+        return super().handle(path)
+
+
+def assert_exactly_once(site, expected: set[str], jsonl) -> None:
+    alerts = dict(site.query("SELECT domain, id FROM watch_lookalikealert"))
+    assert set(alerts) == expected  # every lookalike, and nothing else
+    assert site.query("SELECT count(*) FROM watch_sighting") == [(len(expected),)]  # no entry matched twice
+    assert site.query("SELECT DISTINCT times_seen FROM watch_lookalikealert") == [(1,)]
+    lines = [json.loads(x) for x in jsonl.read_text().splitlines() if x.strip()]
+    counts = Counter(x["alert_id"] for x in lines)
+    assert counts == Counter(alerts.values())  # the sink got each alert exactly once
+    assert site.query("SELECT DISTINCT status FROM watch_sinkdelivery") == [("delivered",)]
+
+
+def test_crash_between_matching_and_commit_then_after_the_sink_write(site, ca, tmp_path, brands_file):
+    log = RFC6962Log(ca, description="Crash log")
+    expected = lookalike_log(log, ca)
+    jsonl = tmp_path / "alerts.jsonl"
+    with log:
+        args = (
+            "watch", "ct", "--log-list", str(write_log_list(tmp_path / "l.json", log)), "--once",
+            "--start", "beginning", "--batch-size", "8", "--jsonl", str(jsonl), "--config", str(brands_file),
+        )  # fmt: skip
+        # 1. Fault injection: exit(137) after matching 20 entries, in the middle of the third batch (16..23),
+        #    before its commit.
+        first = site.run(*args, SMISHGUARD_TEST_CRASH_AFTER_ENTRIES="20")
+        assert first.returncode == 137
+        assert site.query("SELECT next_index FROM watch_logstate") == [(16,)]
+        assert site.query("SELECT count(*) FROM watch_lookalikealert") == [(8,)]  # entries 0..15 only
+        assert len(jsonl.read_text().splitlines()) == 8
+
+        # 2. Exit(137) after the sink lines of the next batch are written and before they are marked delivered.
+        second = site.run(*args, SMISHGUARD_TEST_CRASH_AFTER_SINK_LINES="4")
+        assert second.returncode == 137
+        assert site.query("SELECT next_index FROM watch_logstate") == [(24,)]
+        assert site.query("SELECT count(*) FROM watch_sinkdelivery WHERE status = 'pending'") == [(4,)]
+        assert len(jsonl.read_text().splitlines()) == 12
+
+        # 3. Restart: finishes the log; the lines already written are recognised, not written again.
+        third = site.run(*args)
+        assert third.returncode == 0, third.stderr
+    assert site.query("SELECT next_index, tree_size FROM watch_logstate") == [(N_ENTRIES, N_ENTRIES)]
+    assert_exactly_once(site, expected, jsonl)
+
+
+def test_kill_9_mid_run_and_restart(site, ca, tmp_path, brands_file):
+    log = SlowLog(ca, description="Slow log")
+    expected = lookalike_log(log, ca, 60)
+    jsonl = tmp_path / "alerts.jsonl"
+    with log:
+        args = (
+            "watch", "ct", "--log-list", str(write_log_list(tmp_path / "l.json", log)), "--once",
+            "--start", "beginning", "--batch-size", "3", "--jsonl", str(jsonl), "--config", str(brands_file),
+        )  # fmt: skip
+        process = subprocess.Popen(
+            site.command(*args), env=site.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        try:
+            deadline = time.monotonic() + 30
+            position = 0
+            while time.monotonic() < deadline and position < 15:
+                time.sleep(0.05)
+                rows = site.query("SELECT next_index FROM watch_logstate") if site.db.exists() else []
+                position = rows[0][0] if rows else 0
+            assert 15 <= position < 60, "the watcher should be part-way through the log"
+            os.kill(process.pid, signal.SIGKILL)
+        finally:
+            assert process.wait(timeout=10) == -signal.SIGKILL
+        killed_at = site.query("SELECT next_index FROM watch_logstate")[0][0]
+        assert killed_at < 60
+        restart = site.run(*args)
+        assert restart.returncode == 0, restart.stderr
+    assert site.query("SELECT next_index FROM watch_logstate") == [(60,)]
+    assert_exactly_once(site, expected, jsonl)
+    # The restart asked for nothing before the checkpoint it resumed from.
+    asks = [p for p in log.requests if "get-entries" in p]
+    assert any(p.endswith(f"start={killed_at}&end={killed_at + 2}") for p in asks)
+
+
+def test_several_logs_followed_with_figures_and_a_clean_stop(site, ca, tmp_path, brands_file):
+    rfc = RFC6962Log(ca, description="Follow RFC log")
+    tiled = StaticCTLog(ca, description="Follow tiled log")
+    expected = lookalike_log(rfc, ca, 10)
+    for i in range(300):  # more than a full tile
+        tiled.add(ca.issue([f"t{i}.twilio.com"] if i != 290 else ["twilio-helpdesk.com"]))
+    expected.add("twilio-helpdesk.com")
+    with rfc, tiled:
+        process = subprocess.Popen(
+            site.command(
+                "watch", "ct", "--log-list", str(write_log_list(tmp_path / "l.json", rfc, tiled)), "--json",
+                "--start", "beginning", "--poll-interval", "0.2", "--stats-interval", "0.3",
+                "--config", str(brands_file),
+            ),
+            env=site.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        try:
+            deadline = time.monotonic() + 30
+
+            def alerts() -> int:
+                rows = site.query("SELECT count(*) FROM watch_lookalikealert")
+                return rows[0][0]
+
+            while time.monotonic() < deadline and alerts() < len(expected):
+                time.sleep(0.1)
+            assert alerts() == len(expected)
+            # New certificates while following: picked up at the next tree head.
+            rfc.add(ca.issue(["twilio-vpn.com"]))
+            tiled.add(ca.issue(["twilio-mfa.com"], precert=True))
+            while time.monotonic() < deadline and alerts() < len(expected) + 2:
+                time.sleep(0.1)
+            time.sleep(0.5)  # a figures line with both logs caught up
+            process.send_signal(signal.SIGTERM)
+            out, err = process.communicate(timeout=15)
+        finally:
+            if process.poll() is None:
+                process.kill()
+    assert process.returncode == 0, err
+    printed = [json.loads(x)["domain"] for x in out.splitlines()]
+    assert sorted(printed) == sorted([*expected, "twilio-vpn.com", "twilio-mfa.com"])
+    states = dict(site.query("SELECT description, next_index FROM watch_logstate"))
+    assert states == {"Follow RFC log": 11, "Follow tiled log": 301}
+    figures = [x for x in err.splitlines() if x.startswith("ct: ") and "entries/s" in x]
+    assert figures, err
+    assert "names/s" in figures[-1]
+    assert "lag: " in figures[-1]
+    assert "Follow RFC log 0" in figures[-1]
+    assert "Follow tiled log 0" in figures[-1]
+    assert "stopping after the current batch" in err
