@@ -36,5 +36,6 @@ urlpatterns = [
     path("api/", api.urls),
     path("hooks/", include("smishguard.messaging.urls")),
     path("console/watch/", include("smishguard.watch.urls")),
+    path("console/", include("smishguard.reports.urls")),
     path("", include("smishguard.web.urls")),
 ]
