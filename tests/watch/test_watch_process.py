@@ -165,3 +165,53 @@ def test_several_logs_followed_with_figures_and_a_clean_stop(site, ca, tmp_path,
     assert "Follow RFC log 0" in figures[-1]
     assert "Follow tiled log 0" in figures[-1]
     assert "stopping after the current batch" in err
+
+
+def test_live_display_on_a_terminal(site, ca, tmp_path, brands_file):
+    import pty
+    import threading
+
+    log = RFC6962Log(ca, description="Terminal log")
+    lookalike_log(log, ca, 6)
+    master, slave = pty.openpty()
+    chunks: list[bytes] = []
+
+    def drain() -> None:
+        while True:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:
+                return
+            if not chunk:
+                return
+            chunks.append(chunk)
+
+    reader = threading.Thread(target=drain, daemon=True)
+    reader.start()
+    with log:
+        process = subprocess.Popen(
+            site.command(
+                "watch", "ct", "--log-list", str(write_log_list(tmp_path / "l.json", log)), "--start", "beginning",
+                "--poll-interval", "0.2", "--config", str(brands_file),
+            ),
+            env={**site.env, "TERM": "xterm"}, stdout=subprocess.DEVNULL, stderr=slave,
+        )  # fmt: skip
+        os.close(slave)
+        try:
+            deadline = time.monotonic() + 20
+            while time.monotonic() < deadline and b"caught up" not in b"".join(chunks):
+                time.sleep(0.1)
+            process.send_signal(signal.SIGINT)
+            assert process.wait(timeout=15) == 0
+        finally:
+            if process.poll() is None:
+                process.kill()
+    reader.join(timeout=5)
+    os.close(master)
+    screen = b"".join(chunks).decode()
+    assert "smishguard watch ct: 6 entries, 9 names, 3 new alert(s)" in screen
+    assert "Terminal log" in screen
+    assert "6/6 lag           0" in screen
+    assert "\x1b[2F\x1b[J" in screen  # the block is redrawn in place
+    assert "smishguard: stopping after the current batch" in screen
+    assert "ct: done in" in screen

@@ -165,7 +165,7 @@ def cmd_watch_ct(args: argparse.Namespace) -> int:
     watcher = Watcher(
         matcher=matcher, options=options, console=console, stop=stop, json_out=sys.stdout if args.json else None
     )
-    previous = _install_signals(stop)
+    previous = _install_signals(stop, console)
     console.start()
     code = 0
     try:
@@ -196,12 +196,12 @@ def cmd_watch_ct(args: argparse.Namespace) -> int:
                 console.say(f"{len(failed)} of {len(logs)} log(s) failed: {', '.join(failed)}")
                 code = 1
     finally:
-        console.close(summary=args.once or bool(args.replay) or args.limit is not None)
+        console.close(summary=True)
         _restore_signals(previous)
     return code
 
 
-def _install_signals(stop: threading.Event):
+def _install_signals(stop: threading.Event, console):
     if threading.current_thread() is not threading.main_thread():
         return None
 
@@ -209,7 +209,7 @@ def _install_signals(stop: threading.Event):
         if stop.is_set():  # a second Ctrl-C: stop now
             raise KeyboardInterrupt
         stop.set()
-        print("smishguard: stopping after the current batch (again to stop at once)", file=sys.stderr)
+        console.notice("stopping after the current batch (again to stop at once)")
 
     return {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
 

@@ -103,8 +103,22 @@ class Console:
         self._last = (time.monotonic(), 0, 0)
         self._last_line = time.monotonic()
         self._rates: dict[str, tuple[float, int]] = {}
+        self._pending: list[str] = []
 
     # messages
+    def notice(self, message: str) -> None:
+        """``say`` from a signal handler: never waits on the lock (the interrupted code may hold it)."""
+        if self._lock.acquire(blocking=False):
+            try:
+                self._erase()
+                self.stream.write(f"smishguard: {message}\n")
+                self.stream.flush()
+                self._draw()
+            finally:
+                self._lock.release()
+        else:
+            self._pending.append(message)
+
     def say(self, message: str) -> None:
         with self._lock:
             self._erase()
@@ -174,6 +188,8 @@ class Console:
         while not self._stop.wait(0.5 if self.live else min(self.interval, 1.0)):
             with self._lock:
                 self._erase()
+                while self._pending:
+                    self.stream.write(f"smishguard: {self._pending.pop(0)}\n")
                 if self.interval and time.monotonic() - self._last_line >= self.interval:
                     self._last_line = time.monotonic()
                     self.stream.write(self.figures_line() + "\n")
@@ -192,6 +208,8 @@ class Console:
         with self._lock:
             self._erase()
             self._thread = None
+            while self._pending:
+                self.stream.write(f"smishguard: {self._pending.pop(0)}\n")
             if summary:
                 self.stream.write(self.summary() + "\n")
             self.stream.flush()
