@@ -120,6 +120,22 @@ def test_tree_head_with_bad_signature_is_refused_and_position_kept(rfc_log, tmp_
     assert (state.next_index, state.last_error) == (9, "")
 
 
+def test_a_tree_head_smaller_than_the_verified_one_is_refused(rfc_log, tmp_path, brands_file, watch, ca):
+    log_list = write_log_list(tmp_path / "log_list.json", rfc_log)
+    args = ("--log-list", str(log_list), "--once", "--json", "--config", str(brands_file))
+    assert watch(*args, "--start", "beginning").code == 0
+    rfc_log.add(ca.issue(["twilio-reset.com"]))
+    rfc_log.published_size = 5  # a well-signed head of a tree that shrank from the 8 entries verified before
+
+    run = watch(*args)
+
+    assert run.code == 1
+    assert "smaller than the verified 8" in run.err
+    state = LogState.objects.get()
+    assert (state.next_index, state.tree_size) == (8, 8)
+    assert Event.objects.filter(action="watch:tree_head:refused").count() == 1
+
+
 def test_bad_signature_on_a_new_log_reads_nothing(ca, tmp_path, brands_file, watch):
     log = RFC6962Log(ca, description="Bad log")
     log.add(ca.issue(["twilio-sso.com"]))

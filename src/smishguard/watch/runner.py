@@ -26,6 +26,7 @@ from smishguard.engine.ct import (
     LogReader,
     LogRequestFailed,
     RetryPolicy,
+    TreeHead,
     TreeHeadInvalid,
     source_for,
 )
@@ -312,15 +313,20 @@ class Watcher:
         position = state.next_index
         unplaced = state.tree_size is None and state.next_index == 0
         batch_size = self.options.batch_size
+        # The last verified tree head, from the database: a new head smaller than it is refused (the reader
+        # compares each head with the one it holds), across restarts too.
+        verified = _stored_head(state)
         ok = True
         while not self.stop.is_set():
             reader = LogReader(source, start=position, batch_size=batch_size)
+            reader.tree_head = verified
             try:
                 if unplaced and self.options.start == "head":
                     head = reader.refresh()
                     position = head.tree_size
                     store.set_position(key, position, head)
                     reader = LogReader(source, start=position, batch_size=batch_size)
+                    reader.tree_head = verified = head
                     self.console.say(f"{info.description}: new log, starting at its tree head ({position:,})")
                 unplaced = False
                 figures.state = "reading"
@@ -360,6 +366,8 @@ class Watcher:
                 store.record_error(key, str(exc))
                 self.console.say(f"{info.description}: {exc}")
                 ok = False
+            finally:
+                verified = reader.tree_head or verified
             if once:
                 return False
             self.stop.wait(self.options.poll_interval)
@@ -440,6 +448,16 @@ class Watcher:
             _save_stream(state_key, figures.position or 0, unsaved)
         figures.state = "done"
         return bad
+
+
+def _stored_head(state: LogState) -> TreeHead | None:
+    if state.tree_size is None or state.tree_head_at is None:
+        return None
+    try:
+        root = bytes.fromhex(state.root_hash)
+    except ValueError:
+        return None
+    return TreeHead(state.tree_size, int(state.tree_head_at.timestamp() * 1000), root)
 
 
 def _save_stream(key: str, number: int, count: int) -> None:
