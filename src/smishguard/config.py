@@ -140,6 +140,46 @@ def twilio_settings() -> TwilioSettings:
 
 
 @dataclass(frozen=True)
+class ResponsePolicy:
+    """What happens to reported texts and their campaigns: ``[response]`` in smishguard.toml (docs/response.md)."""
+
+    auto_blocklist: bool = True  # a known employee's report of a brand lookalike judged smishing: blocklisted at once
+    auto_warn: bool = True  # warn all staff by itself once enough different employees reported a campaign ...
+    warn_threshold: int = 3  # ... this many different (known) employees ...
+    warn_window_seconds: int = 3600  # ... within this many seconds
+    warn_verdicts: tuple[str, ...] = ("smishing",)  # a campaign judged one of these may be warned about by itself
+    warning_template: str = (
+        "Security warning: a phishing text is going round{brand}. Do not open links to {domains} and never type "
+        "your password or a code after such a link. If you did, call the IT help desk now."
+    )
+    blocklist_dir: str | None = None  # the blocklists are written here on every change (none: served only)
+    rpz_zone: str = "rpz.smishguard.local"  # the RPZ zone's name (its origin)
+    alert_webhook: str | None = None  # the security team's webhook (Slack-compatible "text"); none: no alerts
+    alert_attempts: int = 8  # deliveries tried before giving up (backoff 5 s, 10 s, ... up to 10 min)
+    report_limit: int = 20  # reports per reporter (number, employee, token) per window before they are refused
+    report_window_seconds: int = 600
+
+    def __post_init__(self) -> None:
+        counts = ("warn_threshold", "warn_window_seconds", "alert_attempts", "report_limit", "report_window_seconds")
+        for name in counts:
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ConfigError(f"[response] {name} must be a whole number >= 1, not {value!r}")
+        for name in ("auto_blocklist", "auto_warn"):
+            if not isinstance(getattr(self, name), bool):
+                raise ConfigError(f"[response] {name} must be true or false")
+        unknown = set(self.warn_verdicts) - {"smishing", "spam", "benign"}
+        if unknown or not self.warn_verdicts:
+            raise ConfigError("[response] warn_verdicts must be some of smishing, spam, benign")
+        if "{domains}" not in self.warning_template:
+            raise ConfigError("[response] warning_template must contain {domains}")
+        if self.alert_webhook is not None and not str(self.alert_webhook).startswith(("http://", "https://")):
+            raise ConfigError(f"[response] alert_webhook must be an http(s) URL, not {self.alert_webhook!r}")
+        if not self.rpz_zone or not all(part for part in self.rpz_zone.strip(".").split(".")):
+            raise ConfigError(f"[response] rpz_zone must be a domain name, not {self.rpz_zone!r}")
+
+
+@dataclass(frozen=True)
 class Settings:
     origin: str = "http://localhost:8000"
     rp_id: str = "localhost"
@@ -148,6 +188,7 @@ class Settings:
     sessions: SessionPolicy = field(default_factory=SessionPolicy)
     enrolment_ttl_hours: int = 24
     twilio: TwilioSettings = field(default_factory=TwilioSettings)
+    response: ResponsePolicy = field(default_factory=ResponsePolicy)
     raw: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -184,6 +225,7 @@ def load(path: str | os.PathLike[str] | None = None) -> Settings:
             raise ConfigError(f"cannot read config {path}: {exc}") from exc
     webauthn = _build(WebAuthnPolicy, _section(data, "webauthn"), "webauthn")
     sessions = _build(SessionPolicy, _section(data, "sessions"), "sessions")
+    response = _build(ResponsePolicy, _section(data, "response"), "response")
     origin = env("ORIGIN") or data.get("origin") or Settings.origin
     rp_id = env("RP_ID") or data.get("rp_id") or urlsplit(origin).hostname or "localhost"
     return Settings(
@@ -194,5 +236,6 @@ def load(path: str | os.PathLike[str] | None = None) -> Settings:
         sessions=sessions,
         enrolment_ttl_hours=int(data.get("enrolment_ttl_hours", Settings.enrolment_ttl_hours)),
         twilio=twilio_settings(),
+        response=response,
         raw=data,
     )
