@@ -45,6 +45,17 @@ class Action(StrEnum):
     WATCH_TREE_HEAD_REFUSED = "watch:tree_head:refused"
     WATCH_ALERT_STATUS_CHANGED = "watch:alert:status_changed"
     WATCH_WEBHOOK_FAILED = "watch:webhook:failed"
+    # Reported texts, campaigns and the response
+    REPORT_RECEIVED = "reports:report:received"
+    REPORT_RATE_LIMITED = "reports:report:rate_limited"
+    CAMPAIGN_CREATED = "reports:campaign:created"
+    CAMPAIGN_STATUS_CHANGED = "reports:campaign:status_changed"
+    CAMPAIGN_BLOCKLISTED = "reports:campaign:blocklisted"
+    CAMPAIGN_WARNED = "reports:campaign:warned"
+    CAMPAIGN_ALERTED = "reports:campaign:alerted"
+    CAMPAIGN_ALERT_FAILED = "reports:campaign:alert_failed"
+    CAMPAIGN_STIX_EXPORTED = "reports:campaign:stix_exported"
+    BLOCKLIST_ENTRY_REMOVED = "reports:blocklist:removed"
     # Audit itself
     AUDIT_EXPORTED = "audit:trail:exported"
 
