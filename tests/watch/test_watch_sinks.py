@@ -173,3 +173,28 @@ def test_webhook_4xx_is_not_retried(rfc_log, tmp_path, brands_file, watch):
         receiver.close()
     assert set(SinkDelivery.objects.values_list("status", flat=True)) == {"failed"}
     assert len(receiver.calls) == len(EXPECTED)
+
+
+def test_a_delivery_whose_worker_died_is_requeued_at_the_next_start(rfc_log, ca, tmp_path, brands_file, watch):
+    from datetime import timedelta
+
+    from django.utils import timezone
+    from django_tasks_db.models import DBTaskResult
+
+    receiver = Receiver([])
+    try:
+        args = ("--log-list", str(write_log_list(tmp_path / "l.json", rfc_log)), "--once", "--webhook", receiver.url)
+        assert watch(*args, "--start", "beginning", "--config", str(brands_file)).code == 0
+        # A worker took every task and was killed -9 ten minutes ago: the rows stay RUNNING.
+        DBTaskResult.objects.update(status="RUNNING", started_at=timezone.now() - timedelta(minutes=10))
+        assert run_tasks() == 0
+        # A fresh running task (another worker, alive) is left alone.
+        fresh = SinkDelivery.objects.get(alert__domain="twilio-sso.com")
+        DBTaskResult.objects.filter(id=fresh.task_id).update(started_at=timezone.now())
+
+        assert watch(*args, "--config", str(brands_file)).code == 0  # the next run recovers the others
+        assert run_tasks() == len(EXPECTED) - 1
+    finally:
+        receiver.close()
+    assert sorted(b["alert"]["domain"] for _, _, b in receiver.calls) == sorted(set(EXPECTED) - {"twilio-sso.com"})
+    assert SinkDelivery.objects.get(pk=fresh.pk).status == "pending"

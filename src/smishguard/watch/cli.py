@@ -170,6 +170,8 @@ def cmd_watch_ct(args: argparse.Namespace) -> int:
     code = 0
     try:
         watcher.deliver_pending()
+        if not (args.once or args.replay):
+            watcher.start_recovery()
         if args.replay:
             try:
                 with open_replay(args.replay) as items:

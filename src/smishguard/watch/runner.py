@@ -42,6 +42,7 @@ log = logging.getLogger("smishguard.watch")
 # Fault injection for the crash tests, off unless set: after matching this many entries (in all) and before
 # committing the batch that holds them, the process exits at once with status 137, as under kill -9.
 CRASH_AFTER_ENTRIES = "SMISHGUARD_TEST_CRASH_AFTER_ENTRIES"
+RECOVERY_INTERVAL = 300.0  # seconds between checks for webhook deliveries that lost their task
 
 
 # --------------------------------------------------------------------------- figures
@@ -269,9 +270,33 @@ class Watcher:
                 self.json_out.flush()
 
     def deliver_pending(self) -> None:
-        """Write what a previous run committed but did not get to write (after a crash)."""
+        """Write what a previous run committed but did not get to write (after a crash), and give a live task
+        back to any webhook delivery whose worker died; in follow mode the webhook check runs again every
+        ``RECOVERY_INTERVAL`` seconds (on its own thread)."""
         if self.jsonl is not None:
             self.jsonl.flush()
+        if self.options.webhook:
+            from smishguard.watch.tasks import recover_webhooks
+
+            recover_webhooks(max_attempts=self.options.webhook_attempts)
+
+    def start_recovery(self) -> None:
+        if not self.options.webhook:
+            return
+
+        def loop() -> None:
+            from smishguard.watch.tasks import recover_webhooks
+
+            try:
+                while not self.stop.wait(RECOVERY_INTERVAL):
+                    try:
+                        recover_webhooks(max_attempts=self.options.webhook_attempts)
+                    except Exception:
+                        log.exception("webhook recovery")
+            finally:
+                connection.close()
+
+        threading.Thread(target=loop, name="ct-webhook-recovery", daemon=True).start()
 
     # ------------------------------------------------------------------ CT logs
 

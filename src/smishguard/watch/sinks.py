@@ -193,10 +193,11 @@ def deliver_webhook(delivery_id: int, max_attempts: int = 8) -> str:
                     error=str(exc),
                 )
             else:
-                from smishguard.watch.tasks import deliver_alert_webhook
+                from smishguard.watch.tasks import enqueue_webhook
 
-                later = timezone.now() + timedelta(seconds=backoff(attempts))
-                deliver_alert_webhook.using(run_after=later).enqueue(delivery.pk, max_attempts)
+                enqueue_webhook(
+                    delivery.pk, max_attempts, run_after=timezone.now() + timedelta(seconds=backoff(attempts))
+                )
         log.warning("webhook %s for %s: %s (attempt %d)", delivery.target, delivery.alert.domain, exc, attempts)
         return "failed" if give_up else "retry"
     SinkDelivery.objects.filter(pk=delivery.pk).update(

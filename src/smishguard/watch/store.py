@@ -131,9 +131,9 @@ def commit(
                 for target in sinks:
                     delivery = SinkDelivery.objects.create(alert=alert, sink=target.sink, target=target.target)
                     if target.sink == SinkDelivery.Sink.WEBHOOK:
-                        from smishguard.watch.tasks import deliver_alert_webhook
+                        from smishguard.watch.tasks import enqueue_webhook
 
-                        deliver_alert_webhook.enqueue(delivery.pk, target.max_attempts)
+                        enqueue_webhook(delivery.pk, target.max_attempts)
                 created.append(alert)
             elif _sighting(alert, hit, where, now):
                 LookalikeAlert.objects.filter(pk=alert.pk).update(times_seen=F("times_seen") + 1, last_seen=now)
