@@ -215,3 +215,58 @@ def test_bad_usage_is_one_clear_line(watch, args, message):
     assert len(lines) == 1
     assert lines[0].startswith("smishguard: error: ")
     assert message in lines[0]
+
+
+def test_the_real_get_sth_with_a_fake_signature_is_refused(tmp_path, brands_file, watch):
+    """certificate-transparency-go's 4-entry STH (signature well-formed, not valid) over its real entries."""
+    import base64
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from ct_logs import LogKey, log_list
+
+    from conftest import SHARED_CT
+
+    sth = (SHARED_CT / "ctgo_scanner_get-sth_4_fake-sig.json").read_bytes()
+    entries = (SHARED_CT / "ctgo_scanner_get-entries_4.json").read_bytes()
+    served: list[str] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args) -> None:
+            del args
+
+        def do_GET(self) -> None:
+            served.append(self.path)
+            body = sth if self.path.endswith("get-sth") else entries
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    key = LogKey()
+    document = log_list()
+    document["operators"][0]["logs"] = [
+        {
+            "description": "ct-go scanner fixture",
+            "log_id": base64.b64encode(key.log_id).decode(),
+            "key": base64.b64encode(key.spki).decode(),
+            "url": f"http://127.0.0.1:{server.server_address[1]}/",
+            "state": {"usable": {}},
+        }
+    ]
+    path = tmp_path / "l.json"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    try:
+        run = watch("--log-list", str(path), "--once", "--start", "beginning", "--config", str(brands_file))
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert run.code == 1
+    assert "tree head refused" in run.err
+    assert served == ["/ct/v1/get-sth"]  # not one entry read under a tree head that did not verify
+    state = LogState.objects.get()
+    assert (state.next_index, state.tree_size) == (0, None)
+    assert Event.objects.filter(action="watch:tree_head:refused", subject_label="ct-go scanner fixture").exists()
