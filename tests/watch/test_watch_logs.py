@@ -270,3 +270,20 @@ def test_the_real_get_sth_with_a_fake_signature_is_refused(tmp_path, brands_file
     state = LogState.objects.get()
     assert (state.next_index, state.tree_size) == (0, None)
     assert Event.objects.filter(action="watch:tree_head:refused", subject_label="ct-go scanner fixture").exists()
+
+
+def test_brands_from_the_database_when_no_config_is_given(rfc_log, tmp_path, watch):
+    from smishguard.reports.detection import save_brand
+
+    save_brand(name="Acme", domains=["acme-corp.com"], tokens=["acme"])
+    log_list = write_log_list(tmp_path / "l.json", rfc_log)
+    run = watch("--log-list", str(log_list), "--once", "--json", "--start", "beginning")
+    assert run.code == 0, run.err
+    assert [(a["domain"], a["brand"]) for a in run.lines] == [("acme-login.com", "Acme")]
+
+
+def test_no_brands_at_all_is_warned_about(rfc_log, tmp_path, watch):
+    run = watch("--log-list", str(write_log_list(tmp_path / "l.json", rfc_log)), "--once", "--start", "beginning")
+    assert run.code == 0
+    assert "warning: no protected brands" in run.err
+    assert not LookalikeAlert.objects.exists()

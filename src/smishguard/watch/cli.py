@@ -162,8 +162,16 @@ def cmd_watch_ct(args: argparse.Namespace) -> int:
         interval=options.stats_interval,
         live=not args.no_live and live_display_wanted(sys.stderr),
     )
+    reload = None
+    if not args.config and not args.brand:  # the database's brands: follow the console's changes
+        from smishguard.reports.detection import current_matcher as reload
     watcher = Watcher(
-        matcher=matcher, options=options, console=console, stop=stop, json_out=sys.stdout if args.json else None
+        matcher=matcher,
+        options=options,
+        console=console,
+        stop=stop,
+        json_out=sys.stdout if args.json else None,
+        reload_matcher=reload,
     )
     previous = _install_signals(stop, console)
     console.start()

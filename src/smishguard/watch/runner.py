@@ -12,7 +12,7 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TextIO
 
@@ -42,6 +42,7 @@ log = logging.getLogger("smishguard.watch")
 # Fault injection for the crash tests, off unless set: after matching this many entries (in all) and before
 # committing the batch that holds them, the process exits at once with status 137, as under kill -9.
 CRASH_AFTER_ENTRIES = "SMISHGUARD_TEST_CRASH_AFTER_ENTRIES"
+MATCHER_RELOAD = 30.0  # seconds between checks that the database's brands have not changed
 RECOVERY_INTERVAL = 300.0  # seconds between checks for webhook deliveries that lost their task
 
 
@@ -230,8 +231,11 @@ class Watcher:
         stop: threading.Event,
         json_out: TextIO | None = None,
         retry: RetryPolicy | None = None,
+        reload_matcher: Callable[[], LookalikeMatcher] | None = None,
     ) -> None:
-        self.matcher = matcher
+        self._matcher = matcher
+        self._reload = reload_matcher
+        self._reloaded_at = time.monotonic()
         self.options = options
         self.console = console
         self.figures = console.figures
@@ -251,6 +255,15 @@ class Watcher:
         self._crash_after = int(crash) if crash.isdigit() else None
 
     # ------------------------------------------------------------------ shared steps
+
+    @property
+    def matcher(self) -> LookalikeMatcher:
+        """The matcher; with the database's brands, brought up to date every ``MATCHER_RELOAD`` seconds so
+        that a brand added in the console is watched for without a restart."""
+        if self._reload is not None and time.monotonic() - self._reloaded_at >= MATCHER_RELOAD:
+            self._reloaded_at = time.monotonic()
+            self._matcher = self._reload()
+        return self._matcher
 
     def _crash_point(self, entries: int) -> None:
         if self._crash_after is None:
