@@ -21,6 +21,7 @@ an official domain's own label (att.net for att.com).
 
 from __future__ import annotations
 
+import json
 import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Literal, NamedTuple
@@ -33,6 +34,11 @@ from smishguard.engine.domains.hosts import _suffix_start, _suffix_trie, normali
 from smishguard.engine.domains.skeleton import _ASCII_FOLD as _FOLD
 from smishguard.engine.domains.skeleton import fold
 from smishguard.engine.domains.typos import variants
+
+# The JSON of a string as json.dumps(..., ensure_ascii=False) writes it (the C encoder json itself uses).
+_q = json.encoder.encode_basestring
+_float_repr = float.__repr__  # how json writes a finite float
+_INF = float("inf")
 
 # Bytes a plain ASCII host may hold; anything else goes the slow, fully checked way (normalise_host).
 _HOST_BYTES = b"abcdefghijklmnopqrstuvwxyz0123456789-_."
@@ -79,6 +85,27 @@ class DomainResult(NamedTuple):
             "techniques": list(self.techniques),
             "score": self.score,
         }
+
+    def to_json(self) -> str:
+        """``json.dumps(self.to_dict(), ensure_ascii=False)``, written out: 100,000 of them a second."""
+        brand = self.brand
+        techniques = self.techniques
+        score = self.score
+        return (
+            '{"domain": '
+            + _q(self.domain)
+            + ', "registrable": '
+            + _q(self.registrable)
+            + ', "verdict": '
+            + _q(self.verdict)
+            + ', "brand": '
+            + ("null" if brand is None else _q(brand))
+            + ', "techniques": '
+            + ("[" + ", ".join(map(_q, techniques)) + "]" if techniques else "[]")
+            + ', "score": '
+            + (_float_repr(score) if type(score) is float and -_INF < score < _INF else json.dumps(score))
+            + "}"
+        )
 
 
 class _Token(NamedTuple):
@@ -180,14 +207,19 @@ class LookalikeMatcher:
         for t in tokens:
             if len(t.text) < TYPO_MIN or not t.text.isascii():
                 continue
-            for v, technique in variants(t.text).items():
-                key = fold(v)
+            found = variants(t.text)
+            # fold() of every (ASCII) variant in one pass: the table is per byte and no "rn" spans a newline
+            keys = "\n".join(found).encode("ascii").translate(_FOLD).decode("ascii").replace("rn", "m").split("\n")
+            for (v, technique), key in zip(found.items(), keys, strict=True):
                 if len(v) < TYPO_MIN or key in taken or v in taken:
                     continue
+                entry = (t, technique)
                 for table, k in ((self._typos, v), (self._typo_skels, key)):
-                    bucket = table.setdefault(k, [])
-                    if all(other.brand != t.brand for other, _ in bucket):
-                        bucket.append((t, technique))
+                    bucket = table.get(k)
+                    if bucket is None:
+                        table[k] = [entry]
+                    elif all(other.brand != t.brand for other, _ in bucket):
+                        bucket.append(entry)
 
         # Long tokens are found anywhere in a label (Aho-Corasick, one pass for all brands); short ones only
         # as a whole hyphen part or glued to one long keyword, so they are looked up, not searched for.

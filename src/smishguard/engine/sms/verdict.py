@@ -11,6 +11,7 @@ reasons), control characters, malformed links, an IDN that will not decode all g
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -23,6 +24,11 @@ from .model import MAX_MODEL_CHARS, TextModel, load_default_model
 
 if TYPE_CHECKING:
     from smishguard.engine.domains import DomainResult, LookalikeMatcher
+
+# The JSON of a string as json.dumps(..., ensure_ascii=False) writes it (the C encoder json itself uses).
+_q = json.encoder.encode_basestring
+_float_repr = float.__repr__  # how json writes a finite float
+_INF = float("inf")
 
 BATCH_SIZE = 1024
 _HOST_CACHE_LIMIT = 100_000
@@ -40,6 +46,10 @@ class Reason:
 
     def to_dict(self) -> dict[str, str]:
         return {"code": self.code, "detail": self.detail}
+
+    def to_json(self) -> str:
+        """``json.dumps(self.to_dict(), ensure_ascii=False)``, written out."""
+        return '{"code": ' + _q(self.code) + ', "detail": ' + _q(self.detail) + "}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +71,23 @@ class Verdict:
             "urls": list(self.urls),
             "domains": [d.to_dict() for d in self.domains],
         }
+
+    def to_json(self) -> str:
+        """``json.dumps(self.to_dict(), ensure_ascii=False)``, written out (``scan --file`` prints one a line)."""
+        score = round(self.score, 4)
+        return (
+            '{"verdict": '
+            + _q(self.verdict)
+            + ', "score": '
+            + (_float_repr(score) if type(score) is float and -_INF < score < _INF else json.dumps(score))
+            + ', "reasons": ['
+            + ", ".join([r.to_json() for r in self.reasons])
+            + '], "urls": ['
+            + ", ".join(map(_q, self.urls))
+            + '], "domains": ['
+            + ", ".join([d.to_json() for d in self.domains])
+            + "]}"
+        )
 
 
 # --- wording ------------------------------------------------------------------------------------------------
