@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 from ct_logs import RFC6962Log
+from watch_support import EXPECTED, write_log_list
 
-from conftest import EXPECTED, write_log_list
 from smishguard.audit.models import Event
 from smishguard.watch.models import LogState, LookalikeAlert, Sighting
 
@@ -225,8 +225,7 @@ def test_the_real_get_sth_with_a_fake_signature_is_refused(tmp_path, brands_file
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
     from ct_logs import LogKey, log_list
-
-    from conftest import SHARED_CT
+    from watch_support import SHARED_CT
 
     sth = (SHARED_CT / "ctgo_scanner_get-sth_4_fake-sig.json").read_bytes()
     entries = (SHARED_CT / "ctgo_scanner_get-entries_4.json").read_bytes()

@@ -11,8 +11,7 @@ import time
 from collections import Counter
 
 from ct_logs import RFC6962Log, StaticCTLog
-
-from conftest import write_log_list
+from watch_support import write_log_list
 
 N_ENTRIES = 40
 
@@ -142,9 +141,21 @@ def test_several_logs_followed_with_figures_and_a_clean_stop(site, ca, tmp_path,
             while time.monotonic() < deadline and alerts() < len(expected):
                 time.sleep(0.1)
             assert alerts() == len(expected)
-            # New certificates while following: picked up at the next tree head.
+            # New certificates while following: picked up at the next tree head, except under a tree head
+            # whose signature fails: that log stays where it was until its heads verify again.
+            rfc.faults.bad_signature = True
             rfc.add(ca.issue(["twilio-vpn.com"]))
             tiled.add(ca.issue(["twilio-mfa.com"], precert=True))
+
+            def rfc_error() -> str:
+                return site.query("SELECT last_error FROM watch_logstate WHERE description = 'Follow RFC log'")[0][0]
+
+            while time.monotonic() < deadline and (alerts() < len(expected) + 1 or not rfc_error()):
+                time.sleep(0.1)
+            assert rfc_error().startswith("tree head refused")
+            assert site.query("SELECT next_index FROM watch_logstate WHERE description = 'Follow RFC log'") == [(10,)]
+            assert site.query("SELECT domain FROM watch_lookalikealert WHERE domain = 'twilio-vpn.com'") == []
+            rfc.faults.bad_signature = False
             while time.monotonic() < deadline and alerts() < len(expected) + 2:
                 time.sleep(0.1)
             time.sleep(0.5)  # a figures line with both logs caught up
@@ -165,6 +176,9 @@ def test_several_logs_followed_with_figures_and_a_clean_stop(site, ca, tmp_path,
     assert "Follow RFC log 0" in figures[-1]
     assert "Follow tiled log 0" in figures[-1]
     assert "stopping after the current batch" in err
+    assert "Follow RFC log: tree head refused" in err
+    refusals = site.query("SELECT subject_label FROM audit_event WHERE action = 'watch:tree_head:refused'")
+    assert refusals == [("Follow RFC log",)]  # audited once, however many polls it lasted
 
 
 def test_live_display_on_a_terminal(site, ca, tmp_path, brands_file):

@@ -6,8 +6,8 @@ import json
 
 import pytest
 from ct_logs import CertstreamServer
+from watch_support import SHARED_CT
 
-from conftest import SHARED_CT
 from smishguard.watch.models import LogState, LookalikeAlert, Sighting
 
 pytestmark = pytest.mark.django_db

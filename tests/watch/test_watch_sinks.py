@@ -7,8 +7,8 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from watch_support import EXPECTED, write_log_list
 
-from conftest import EXPECTED, write_log_list
 from smishguard.audit.models import Event
 from smishguard.watch.models import LookalikeAlert, SinkDelivery
 

@@ -341,7 +341,8 @@ class Watcher:
         return failed
 
     def run_log(self, info: LogInfo, *, once: bool) -> bool:
-        """Read one log from its checkpoint; ``True`` unless a tree head was refused or the log failed."""
+        """Read one log from its checkpoint.  With ``once``: ``False`` when a tree head was refused or the log
+        failed.  Following, failures are recorded on the log's state and retried every poll until stopped."""
         key = store.state_key(info)
         figures = self.figures.source(key, info.description, info.api)
         state, _ = store.ensure_state(info)
@@ -354,7 +355,6 @@ class Watcher:
         # The last verified tree head, from the database: a new head smaller than it is refused (the reader
         # compares each head with the one it holds), across restarts too.
         verified = _stored_head(state)
-        ok = True
         while not self.stop.is_set():
             reader = LogReader(source, start=position, batch_size=batch_size)
             reader.tree_head = verified
@@ -395,21 +395,19 @@ class Watcher:
                         reader.batch_size = batch_size = got
                 store.note_tree_head(key, reader.tree_head)
                 figures.state = "done" if once else "stopped"
-                return ok
+                return True
             except TreeHeadInvalid as exc:
                 self._refused(info, key, exc)
-                ok = False
             except LogRequestFailed as exc:
                 figures.state = "error"
                 store.record_error(key, str(exc))
                 self.console.say(f"{info.description}: {exc}")
-                ok = False
             finally:
                 verified = reader.tree_head or verified
             if once:
                 return False
             self.stop.wait(self.options.poll_interval)
-        return ok
+        return True
 
     def _wait(self, seconds: float) -> None:
         self.stop.wait(seconds)
