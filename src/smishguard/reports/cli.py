@@ -9,10 +9,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from smishguard.cli import CommandError, needs_django, print_json, progress, setup_django
+from smishguard.cli import CommandError, needs_django, print_json, setup_django
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -143,7 +143,11 @@ def _error(code: str, message: str, **where: object) -> dict[str, object]:
 
 def _texts_from_file(path: str) -> Iterator[tuple[int, str | None, dict | None]]:
     """(line, text, error): a message per line, or JSON lines with a "text" field."""
-    for number, raw in _open_lines(path):
+    return _texts_from_lines(_open_lines(path))
+
+
+def _texts_from_lines(lines: Iterable[tuple[int, bytes]]) -> Iterator[tuple[int, str | None, dict | None]]:
+    for number, raw in lines:
         try:
             line = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
@@ -162,6 +166,74 @@ def _texts_from_file(path: str) -> Iterator[tuple[int, str | None, dict | None]]
                     yield number, text, None
                 continue
         yield number, line, None
+
+
+_CHUNK_BYTES = 256 * 1024  # input is read, checked and printed this much at a time
+
+
+def _line_chunks(path: str) -> Iterator[tuple[int, list[bytes]]]:
+    """(number of the first line, raw lines with their endings) for each ~256 KB of a file or standard input."""
+    try:
+        stream = sys.stdin.buffer if path == "-" else open(path, "rb")  # noqa: SIM115
+    except OSError as exc:
+        raise CommandError(f"cannot read {path}: {exc.strerror}") from None
+    try:
+        number = 1
+        while lines := stream.readlines(_CHUNK_BYTES):
+            yield number, lines
+            number += len(lines)
+    finally:
+        if path != "-":
+            stream.close()
+
+
+def _decode_chunk(lines: list[bytes]) -> list[str] | None:
+    """The lines decoded, without their line endings; None when some line is not UTF-8.
+
+    One decode for the whole chunk: a newline byte is never part of a multi-byte UTF-8 sequence, so this is
+    the same as decoding line by line."""
+    try:
+        text = b"".join(lines).decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    pieces = text.split("\n")
+    if len(pieces) > len(lines):  # the chunk ends with a newline: an empty piece after it
+        pieces.pop()
+    return [p.rstrip("\r") if p[-1:] == "\r" else p for p in pieces]
+
+
+def _texts_of_chunk(first: int, lines: list[bytes]) -> tuple[list[str | None], dict[int, dict]]:
+    """As _texts_from_file, for one chunk: texts (None where a line is bad) and the errors by index."""
+    decoded = _decode_chunk(lines)
+    if decoded is not None and not any(line[:1] == "{" for line in decoded):
+        return decoded, {}  # the common case: plain messages, all valid
+    texts: list[str | None] = []
+    errors: dict[int, dict] = {}
+    numbered = enumerate((raw.rstrip(b"\r\n") for raw in lines), first)
+    for i, (_, text, err) in enumerate(_texts_from_lines(numbered)):
+        texts.append(text)
+        if err is not None:
+            errors[i] = err
+    return texts, errors
+
+
+class _Progress:
+    """A progress line on stderr, only when stderr is a terminal (updated once per chunk)."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self.done = 0
+        self.tty = sys.stderr.isatty()
+
+    def add(self, n: int) -> None:
+        self.done += n
+        if self.tty:
+            sys.stderr.write(f"\r{self.label} {self.done}")
+            sys.stderr.flush()
+
+    def close(self) -> None:
+        if self.tty:
+            sys.stderr.write(f"\r{self.label} {self.done} done\n")
 
 
 def cmd_scan(args: argparse.Namespace) -> int:
@@ -185,23 +257,18 @@ def _scan_file(path: str, matcher) -> int:
 
     write = sys.stdout.write
     dumps = json.JSONEncoder(ensure_ascii=False).encode
-    batch: list[tuple[int, str | None, dict | None]] = []
-
-    def flush() -> None:
-        texts = [t for _, t, err in batch if err is None]
-        verdicts = iter(verdict_many(texts, matcher=matcher))
-        out = []
-        for _, _, err in batch:
-            out.append(dumps(err if err is not None else next(verdicts).to_dict()))
-        write("\n".join(out) + "\n")
-        batch.clear()
-
-    for item in progress(_texts_from_file(path), label="scanned"):
-        batch.append(item)
-        if len(batch) >= 2048:
-            flush()
-    if batch:
-        flush()
+    drawn = _Progress("scanned")
+    for first, lines in _line_chunks(path):
+        texts, errors = _texts_of_chunk(first, lines)
+        if errors:
+            verdicts = iter(verdict_many([t for t in texts if t is not None], matcher=matcher))
+            out = [dumps(errors[i]) if t is None else next(verdicts).to_json() for i, t in enumerate(texts)]
+        else:
+            out = [v.to_json() for v in verdict_many(texts, matcher=matcher)]
+        out.append("")
+        write("\n".join(out))
+        drawn.add(len(lines))
+    drawn.close()
     return 0
 
 
@@ -216,53 +283,53 @@ def _print_readable(result) -> None:
         print(f"  {d.domain}: {d.verdict}{brand}{techniques}")
 
 
-def _domains_input(args: argparse.Namespace) -> Iterator[tuple[str, dict | None]]:
+def _domain_chunks(args: argparse.Namespace) -> Iterator[tuple[list[str], dict[int, dict]]]:
+    """Names to check, a chunk at a time, with the errors (by index) of lines that are not UTF-8."""
     if args.domains:
-        for d in args.domains:
-            yield d, None
+        yield list(args.domains), {}
     if args.file:
-        for number, raw in _open_lines(args.file):
-            try:
-                yield raw.decode("utf-8").strip(), None
-            except UnicodeDecodeError:
-                yield "", _error("invalid_utf8", f"line {number} is not UTF-8", line=number)
+        for first, lines in _line_chunks(args.file):
+            decoded = _decode_chunk(lines)
+            if decoded is not None:
+                yield [d.strip() for d in decoded], {}
+                continue
+            names: list[str] = []
+            errors: dict[int, dict] = {}
+            for i, raw in enumerate(lines):
+                try:
+                    names.append(raw.rstrip(b"\r\n").decode("utf-8").strip())
+                except UnicodeDecodeError:
+                    names.append("")
+                    number = first + i
+                    errors[i] = _error("invalid_utf8", f"line {number} is not UTF-8", line=number)
+            yield names, errors
 
 
 def cmd_domains_check(args: argparse.Namespace) -> int:
-    from smishguard.engine.domains import InvalidDomain
+    from smishguard.engine.domains import DomainResult
 
     if not args.domains and not args.file:
         raise CommandError('give one or more DOMAINs or --file F (see "smishguard domains check --help")')
     matcher = build_matcher(args)
     write = sys.stdout.write
     dumps = json.JSONEncoder(ensure_ascii=False).encode
-    out: list[str] = []
-    names: list[str] = []
-    errors: list[dict | None] = []
+    drawn = _Progress("checked")
 
-    def flush() -> None:
-        results = iter(matcher.check_many([n for n, e in zip(names, errors, strict=True) if e is None]))
-        for name, err in zip(names, errors, strict=True):
-            if err is not None:
-                out.append(dumps(err))
-                continue
-            res = next(results)
-            if isinstance(res, InvalidDomain):
-                out.append(dumps(_error("invalid_domain", str(res), domain=name)))
-            else:
-                out.append(dumps(res.to_dict()))
-        write("\n".join(out) + "\n")
-        out.clear()
-        names.clear()
-        errors.clear()
+    def line(name: str, res: object) -> str:
+        if type(res) is DomainResult:
+            return res.to_json()
+        return dumps(_error("invalid_domain", str(res), domain=name))  # an InvalidDomain in its place
 
-    for name, err in progress(_domains_input(args), label="checked"):
-        names.append(name)
-        errors.append(err)
-        if len(names) >= 4096:
-            flush()
-    if names:
-        flush()
+    for names, errors in _domain_chunks(args):
+        if errors:
+            results = iter(matcher.check_many([n for i, n in enumerate(names) if i not in errors]))
+            out = [dumps(errors[i]) if i in errors else line(n, next(results)) for i, n in enumerate(names)]
+        else:
+            out = [line(n, r) for n, r in zip(names, matcher.check_many(names), strict=True)]
+        out.append("")
+        write("\n".join(out))
+        drawn.add(len(names))
+    drawn.close()
     return 0
 
 
