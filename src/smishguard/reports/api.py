@@ -1,13 +1,30 @@
-"""Detection endpoints of the JSON API."""
+"""Detection and response endpoints of the JSON API.
+
+``router`` (detection):
+* ``POST /api/scan`` (token scope "scan"): the verdict on a text.
+
+``response_router`` (response):
+* ``POST /api/reports`` (token scope "reports"): report a text for an integration (a mail gateway, a chat bot).
+* ``GET /api/blocklists/rpz | hosts | domains`` (scope "blocklists"): the lists for resolvers and proxies, as
+  text; also with ``?token=`` for tools that cannot send a header.  ``GET /api/blocklists``: the entries as JSON.
+* ``GET /api/stix/campaigns`` and ``/api/stix/campaigns/{id}`` (scope "blocklists"): STIX 2.1 bundles.
+"""
 
 from __future__ import annotations
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404
 from ninja import Router, Schema
+from ninja.responses import Status
+from ninja.security import APIKeyQuery
 from pydantic import Field
 
-from smishguard.accounts.tokens import TokenAuth
+from smishguard.accounts.models import ApiToken
+from smishguard.accounts.tokens import TokenAuth, authenticate
+from smishguard.audit import Action, record
+from smishguard.reports import blocklists, intake, stix
 from smishguard.reports.detection import current_matcher
+from smishguard.reports.models import Campaign, Report
 
 router = Router(tags=["detection"])
 
@@ -27,3 +44,101 @@ def scan(request: HttpRequest, payload: ScanIn) -> dict:
     from smishguard.engine.sms import verdict
 
     return verdict(payload.text, matcher=current_matcher()).to_dict()
+
+
+response_router = Router(tags=["response"])
+
+
+class QueryToken(APIKeyQuery):
+    """``?token=sg_...`` for resolvers and proxies that fetch a list by URL and cannot set a header."""
+
+    param_name = "token"
+
+    def __init__(self, scope: str) -> None:
+        super().__init__()
+        self.scope = scope
+
+    def authenticate(self, request: HttpRequest, key: str | None) -> ApiToken | None:
+        row = authenticate(key, self.scope)
+        if row is None:
+            record(Action.API_TOKEN_REFUSED, request=request, scope=self.scope, via="query")
+        return row
+
+
+LISTS_AUTH = [TokenAuth("blocklists"), QueryToken("blocklists")]
+
+
+class ReportIn(Schema):
+    text: str = Field(..., description=f"the suspicious text, up to {intake.MAX_REPORT_CHARS} characters")
+    sender: str = Field("", description="who sent it (a number or a name), as the reporter saw it")
+    reporter_phone: str | None = Field(None, max_length=32, description="the reporter's number (E.164)")
+    reporter_email: str | None = Field(None, max_length=254, description="the reporter's e-mail address")
+
+
+@response_router.post(
+    "/reports",
+    auth=TokenAuth("reports"),
+    summary="Report a suspicious text",
+    description='Needs an API token with the "reports" scope.  The reporter is matched to an employee by '
+    "phone or e-mail (an unknown reporter is recorded, not trusted).  Answers 201 with the report, its verdict "
+    "and its campaign; 429 when the reporter sent too many reports in a short time (the report is recorded).",
+    response={201: dict, 400: dict, 401: dict, 413: dict, 429: dict},
+)
+def create_report(request: HttpRequest, payload: ReportIn) -> Status:
+    if payload.reporter_phone:
+        reporter = intake.reporter_by_phone(payload.reporter_phone)
+    elif payload.reporter_email:
+        reporter = intake.reporter_by_email(payload.reporter_email)
+    else:
+        token = request.auth
+        reporter = intake.Reporter(employee=None, known=False, label=f"api:{token.name}")
+    report = intake.submit(
+        payload.text, channel=Report.Channel.API, reporter=reporter, sender=payload.sender, request=request
+    )
+    if report.state == Report.State.RATE_LIMITED:
+        raise intake.ReportRateLimited(intake.LIMIT_REPLY, report_id=report.pk)
+    return Status(201, {"report": report.to_dict(), "verdict": report.verdict_json, "campaign_id": report.campaign_id})
+
+
+def _text(body: str, filename: str, content_type: str = "text/plain; charset=utf-8") -> HttpResponse:
+    response = HttpResponse(body, content_type=content_type)
+    response["Content-Disposition"] = f'inline; filename="{filename}"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@response_router.get("/blocklists/rpz", auth=LISTS_AUTH, summary="The RPZ zone (BIND, Unbound, PowerDNS)")
+def blocklist_rpz(request: HttpRequest) -> HttpResponse:
+    return _text(blocklists.build().rpz, blocklists.FILES["rpz"])
+
+
+@response_router.get("/blocklists/hosts", auth=LISTS_AUTH, summary="A hosts file (0.0.0.0 domain)")
+def blocklist_hosts(request: HttpRequest) -> HttpResponse:
+    return _text(blocklists.build().hosts, blocklists.FILES["hosts"])
+
+
+@response_router.get("/blocklists/domains", auth=LISTS_AUTH, summary="A plain list of domains, one a line")
+def blocklist_domains(request: HttpRequest) -> HttpResponse:
+    return _text(blocklists.build().domains, blocklists.FILES["domains"])
+
+
+@response_router.get("/blocklists", auth=LISTS_AUTH, summary="The blocklist's entries as JSON", response={200: dict})
+def blocklist_json(request: HttpRequest) -> dict:
+    lists = blocklists.build()
+    return {"serial": lists.serial, "entries": [e.to_dict() for e in lists.entries]}
+
+
+@response_router.get("/stix/campaigns", auth=LISTS_AUTH, summary="STIX 2.1 bundle of every campaign judged smishing")
+def stix_all(request: HttpRequest) -> HttpResponse:
+    rows = list(Campaign.objects.filter(verdict="smishing").order_by("pk"))
+    return _text(stix.bundle_json(rows), "smishguard-campaigns.stix.json", "application/stix+json;version=2.1")
+
+
+@response_router.get("/stix/campaigns/{campaign_id}", auth=LISTS_AUTH, summary="STIX 2.1 bundle of one campaign")
+def stix_one(request: HttpRequest, campaign_id: int) -> HttpResponse:
+    campaign = get_object_or_404(Campaign, pk=campaign_id)
+    return _text(
+        stix.bundle_json([campaign]),
+        f"smishguard-campaign-{campaign.pk}.stix.json",
+        "application/stix+json;version=2.1",
+    )

@@ -1,19 +1,24 @@
-"""Console pages for detection: the protected brands (with a try-a-domain box) and API tokens."""
+"""Console pages for detection and response: the protected brands (with a try-a-domain box), API tokens, the
+reports inbox, campaigns (with their response actions) and the blocklist."""
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
+from django.conf import settings
 from django.contrib import messages
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from smishguard.accounts import tokens
 from smishguard.accounts.models import ApiToken
 from smishguard.engine.domains import DEFAULT_KEYWORDS, InvalidDomain
 from smishguard.errors import SmishguardError
-from smishguard.reports import detection
-from smishguard.reports.models import Brand, Keyword
+from smishguard.reports import blocklists, detection, response, stix
+from smishguard.reports.models import BlocklistEntry, Brand, Campaign, Keyword, Report
 from smishguard.web.guards import admin_only
 
 
@@ -136,3 +141,214 @@ def api_token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, f"Revoked the token “{row.name}”. Requests with it are refused from now on.")
     return redirect(reverse("reports:tokens"))
+
+
+# --- reported texts, campaigns and the blocklist ----------------------------------------------------------------
+
+PAGE_SIZE = 50
+
+
+def _page(request: HttpRequest, rows):
+    from django.core.paginator import Paginator
+
+    return Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+
+
+@require_GET
+@admin_only
+def inbox(request: HttpRequest) -> HttpResponse:
+    verdict = request.GET.get("verdict", "").strip()
+    channel = request.GET.get("channel", "").strip()
+    reporter = request.GET.get("reporter", "").strip()
+    query = request.GET.get("q", "").strip()
+    rows = Report.objects.select_related("campaign", "reporter")
+    if verdict in ("smishing", "spam", "benign"):
+        rows = rows.filter(verdict=verdict)
+    elif verdict == "rate_limited":
+        rows = rows.filter(state=Report.State.RATE_LIMITED)
+    else:
+        verdict = ""
+    if channel in Report.Channel.values:
+        rows = rows.filter(channel=channel)
+    else:
+        channel = ""
+    if reporter == "known":
+        rows = rows.filter(reporter_known=True)
+    elif reporter == "unknown":
+        rows = rows.filter(reporter_known=False)
+    else:
+        reporter = ""
+    if query:
+        rows = rows.filter(Q(text__icontains=query) | Q(reporter_label__icontains=query) | Q(sender__icontains=query))
+    params = {k: v for k, v in (("verdict", verdict), ("channel", channel), ("reporter", reporter), ("q", query)) if v}
+    context = {
+        "page": _page(request, rows),
+        "flt": {"verdict": verdict, "channel": channel, "reporter": reporter, "q": query},
+        "channels": Report.Channel.choices,
+        "filter_query": urlencode(params),
+        "nav": "reports-inbox",
+    }
+    return render(request, "reports/inbox.html", context)
+
+
+@require_GET
+@admin_only
+def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    report = get_object_or_404(Report.objects.select_related("campaign", "reporter"), pk=pk)
+    return render(request, "reports/report.html", {"report": report, "nav": "reports-inbox"})
+
+
+@require_GET
+@admin_only
+def campaigns(request: HttpRequest) -> HttpResponse:
+    status = request.GET.get("status", "").strip()
+    verdict = request.GET.get("verdict", "").strip()
+    rows = Campaign.objects.all()
+    if status in Campaign.Status.values:
+        rows = rows.filter(status=status)
+    else:
+        status = ""
+    if verdict in ("smishing", "spam", "benign"):
+        rows = rows.filter(verdict=verdict)
+    else:
+        verdict = ""
+    params = {k: v for k, v in (("status", status), ("verdict", verdict)) if v}
+    context = {
+        "page": _page(request, rows),
+        "flt": {"status": status, "verdict": verdict},
+        "statuses": Campaign.Status.choices,
+        "filter_query": urlencode(params),
+        "open_count": Campaign.objects.filter(status=Campaign.Status.OPEN, verdict="smishing").count(),
+        "nav": "campaigns",
+    }
+    return render(request, "reports/campaigns.html", context)
+
+
+def _reporters(campaign: Campaign) -> list[dict]:
+    rows: dict[str, dict] = {}
+    for r in campaign.reports.order_by("created_at").values("reporter_label", "reporter_known", "created_at"):
+        row = rows.setdefault(r["reporter_label"], {"label": r["reporter_label"], "known": r["reporter_known"], "n": 0})
+        row["n"] += 1
+        row["last"] = r["created_at"]
+    return list(rows.values())
+
+
+@require_GET
+@admin_only
+def campaign(request: HttpRequest, pk: int) -> HttpResponse:
+    row = get_object_or_404(Campaign, pk=pk)
+    samples = []
+    seen = set()
+    for report in row.reports.order_by("created_at"):
+        if report.fingerprint not in seen:
+            seen.add(report.fingerprint)
+            samples.append(report)
+        if len(samples) >= 5:
+            break
+    from smishguard.reports.blocklists import is_official, official_domains
+
+    officials = official_domains()
+    blocked = set(BlocklistEntry.objects.filter(removed_at__isnull=True).values_list("domain", flat=True))
+    domains = [{"name": d, "blocked": d in blocked, "official": is_official(d, officials)} for d in row.domains]
+    context = {
+        "campaign": row,
+        "samples": samples,
+        "reporters": _reporters(row),
+        "domains": domains,
+        "can_block": any(not d["blocked"] and not d["official"] for d in domains),
+        "events": row.events.all(),
+        "statuses": Campaign.Status.choices,
+        "nav": "campaigns",
+    }
+    return render(request, "reports/campaign.html", context)
+
+
+@require_POST
+@admin_only
+def campaign_blocklist(request: HttpRequest, pk: int) -> HttpResponse:
+    row = get_object_or_404(Campaign, pk=pk)
+    try:
+        added = response.add_to_blocklist(row, actor=request.user, request=request)
+    except SmishguardError as exc:
+        messages.error(request, exc.message[0].upper() + exc.message[1:] + ".")
+    else:
+        if added:
+            messages.success(request, f"Added {', '.join(added)} to the blocklists.")
+        else:
+            messages.info(request, "Every domain of this campaign is already on the blocklists.")
+    return redirect("reports:campaign", pk=row.pk)
+
+
+@admin_only
+def campaign_warn(request: HttpRequest, pk: int) -> HttpResponse:
+    row = get_object_or_404(Campaign, pk=pk)
+    if request.method == "POST" and request.POST.get("confirm") == "yes":
+        try:
+            batch = response.warn(row, actor=request.user, request=request)
+        except SmishguardError as exc:
+            messages.error(request, exc.message[0].upper() + exc.message[1:] + ".")
+        else:
+            messages.success(
+                request, f"Warning queued to {batch.messages.count()} employee(s); the worker sends it now."
+            )
+        return redirect("reports:campaign", pk=row.pk)
+    if request.method not in ("GET", "POST"):
+        return HttpResponse(status=405)
+    from smishguard.accounts.models import Employee
+
+    recipients = Employee.objects.filter(status="active").exclude(phone="").count()
+    context = {"campaign": row, "text": response.warning_text(row), "recipients": recipients, "nav": "campaigns"}
+    return render(request, "reports/warn_confirm.html", context)
+
+
+@require_POST
+@admin_only
+def campaign_status(request: HttpRequest, pk: int) -> HttpResponse:
+    row = get_object_or_404(Campaign, pk=pk)
+    try:
+        response.set_status(row, request.POST.get("status", ""), actor=request.user, request=request)
+    except SmishguardError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"Campaign marked {row.status}.")
+    return redirect("reports:campaign", pk=row.pk)
+
+
+@require_GET
+@admin_only
+def campaign_stix(request: HttpRequest, pk: int) -> HttpResponse:
+    row = get_object_or_404(Campaign, pk=pk)
+    body = stix.bundle_json([row])
+    response.stix_exported([row], actor=request.user, request=request)
+    out = HttpResponse(body, content_type="application/stix+json;version=2.1")
+    out["Content-Disposition"] = f'attachment; filename="smishguard-campaign-{row.pk}.stix.json"'
+    return out
+
+
+@require_GET
+@admin_only
+def blocklist(request: HttpRequest) -> HttpResponse:
+    lists = blocklists.build()
+    base = request.build_absolute_uri("/api/blocklists/")
+    context = {
+        "lists": lists,
+        "entries": lists.entries,
+        "removable": {
+            e.domain: e.pk for e in BlocklistEntry.objects.filter(removed_at__isnull=True).only("pk", "domain")
+        },
+        "urls": {kind: base + kind for kind in ("rpz", "hosts", "domains")},
+        "stix_url": request.build_absolute_uri("/api/stix/campaigns"),
+        "directory": settings.SMISHGUARD.response.blocklist_dir,
+        "files": blocklists.FILES,
+        "nav": "blocklist",
+    }
+    return render(request, "reports/blocklist.html", context)
+
+
+@require_POST
+@admin_only
+def blocklist_remove(request: HttpRequest, pk: int) -> HttpResponse:
+    entry = get_object_or_404(BlocklistEntry, pk=pk)
+    response.remove_from_blocklist(entry, actor=request.user, request=request)
+    messages.success(request, f"Removed {entry.domain} from the blocklists.")
+    return redirect("reports:blocklist")

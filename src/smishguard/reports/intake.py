@@ -1,0 +1,271 @@
+"""Reports coming in: a forwarded SMS, the portal's form, ``POST /api/reports``.
+
+Every path ends in :func:`submit`: the reporter is matched to an employee (by phone number, e-mail or session;
+only an ACTIVE employee is "known", and only known reporters' reports can trigger the response policy), the
+text is scanned by the detection engine against the database's brands, stored with its verdict, put into a
+campaign, and answered in plain words.  A reporter who sends more than ``[response] report_limit`` reports
+within ``report_window_seconds`` is refused politely; the refused report is still recorded.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from smishguard.audit import Action, record
+from smishguard.errors import SmishguardError
+from smishguard.reports import campaigns, response
+from smishguard.reports.detection import current_matcher
+from smishguard.reports.models import Report
+
+log = logging.getLogger("smishguard.reports")
+
+MAX_REPORT_CHARS = 5000  # a forwarded text, with a line or two around it; a long SMS is 1600
+MAX_SENDER_CHARS = 200
+
+PHISHING_REPLY = "Thanks — this is a phishing text. Don't open the link; we are warning everyone."
+SPAM_REPLY = (
+    "Thanks — this looks like spam (unwanted advertising), not an attack on the company. Delete it; don't reply."
+)
+SAFE_REPLY = "This looks safe because {reasons}. If it still feels wrong, ask the IT help desk before you click."
+EMPTY_REPLY = "We could not find a text in your message. Please forward or paste the suspicious text itself."
+LIMIT_REPLY = (
+    "You have sent us many reports in a short time. Please wait a few minutes before sending more; "
+    "what you sent is kept."
+)
+
+
+class InvalidReport(SmishguardError):
+    """The report cannot be taken: no text, a text too long, binary content, a bad field."""
+
+    code = "invalid_report"
+    status = 400
+
+
+class ReportRateLimited(SmishguardError):
+    """Too many reports from one reporter in a short time (the report is recorded, not scanned)."""
+
+    code = "rate_limited"
+    status = 429
+
+
+@dataclass(frozen=True)
+class Reporter:
+    employee: Any  # accounts.Employee or None
+    known: bool
+    phone: str = ""
+    email: str = ""
+    label: str = ""
+
+
+def _digits(phone: str) -> str:
+    return "".join(ch for ch in phone if ch.isdigit())
+
+
+def reporter_by_phone(phone: str) -> Reporter:
+    """The employee with this number (E.164, exactly as Twilio gives it); unknown numbers are not trusted."""
+    from smishguard.accounts.models import Employee
+
+    phone = (phone or "").strip()
+    employee = None
+    if phone:
+        candidates = {phone, "+" + _digits(phone)} - {"+"}
+        people = Employee.objects.filter(phone__in=candidates)
+        employee = people.filter(status="active").order_by("pk").first() or people.order_by("pk").first()
+    return Reporter(
+        employee=employee,
+        known=bool(employee is not None and employee.is_active),
+        phone=phone,
+        email=employee.email if employee else "",
+        label=phone or "unknown number",
+    )
+
+
+def reporter_by_email(email: str) -> Reporter:
+    from smishguard.accounts.models import Employee
+
+    email = (email or "").strip().lower()
+    employee = Employee.objects.filter(email__iexact=email).first() if email else None
+    return Reporter(
+        employee=employee,
+        known=bool(employee is not None and employee.is_active),
+        phone=employee.phone if employee else "",
+        email=email,
+        label=email or "unknown",
+    )
+
+
+def reporter_for(employee: Any) -> Reporter:
+    return Reporter(
+        employee=employee, known=employee.is_active, phone=employee.phone, email=employee.email, label=employee.email
+    )
+
+
+def reply_for(result: Any) -> str:
+    """What the reporter is told, in plain words."""
+    if result.verdict == "smishing":
+        return PHISHING_REPLY
+    if result.verdict == "spam":
+        return SPAM_REPLY
+    wanted = ("official-domain", "text-model")
+    reasons = [r.detail for r in result.reasons if r.code in wanted] or [r.detail for r in result.reasons[:1]]
+    text = "; ".join(reasons) or "nothing in it points at a fake site"
+    return SAFE_REPLY.format(reasons=text)[:1200]
+
+
+def _check_text(text: object, sender: object) -> tuple[str, str]:
+    if not isinstance(text, str):
+        raise InvalidReport("the text must be a string")
+    if not text.strip():
+        raise InvalidReport("the text is empty")
+    if len(text) > MAX_REPORT_CHARS:
+        raise InvalidReport(f"the text is longer than {MAX_REPORT_CHARS} characters")
+    if "\x00" in text:
+        raise InvalidReport("the text contains a NUL byte: send the text, not a file")
+    sender = sender or ""
+    if not isinstance(sender, str) or len(sender) > MAX_SENDER_CHARS or "\x00" in sender:
+        raise InvalidReport(f"the sender must be text of at most {MAX_SENDER_CHARS} characters")
+    return text, sender.strip()
+
+
+def _limited(reporter: Reporter, now) -> bool:
+    rules = response.policy()
+    since = now - timedelta(seconds=rules.report_window_seconds)
+    return Report.objects.filter(reporter_label=reporter.label, created_at__gte=since).count() >= rules.report_limit
+
+
+def _employee_names() -> frozenset[str]:
+    from smishguard.accounts.models import Employee
+
+    return campaigns.name_words(Employee.objects.values_list("name", flat=True))
+
+
+def _domains(result: Any) -> tuple[list[str], list[str], str]:
+    """(registrable domains linked to, less official ones and shorteners; lookalike ones; the brand)."""
+    shorteners = set()
+    for link in result.links:
+        if link.is_shortener:
+            shorteners.update({link.host, link.host_unicode})
+    linked: list[str] = []
+    lookalikes: list[str] = []
+    brand = ""
+    for d in result.domains:
+        if d.verdict == "official" or d.domain in shorteners or d.registrable in shorteners:
+            continue
+        if d.registrable not in linked:
+            linked.append(d.registrable)
+        if d.verdict == "lookalike":
+            if d.registrable not in lookalikes:
+                lookalikes.append(d.registrable)
+            brand = brand or (d.brand or "")
+    return linked, lookalikes, brand
+
+
+def submit(
+    text: object,
+    *,
+    channel: str,
+    reporter: Reporter,
+    sender: object = "",
+    message_sid: str | None = None,
+    request: Any = None,
+) -> Report:
+    """Record, scan and cluster one report; returns it (``state`` says whether it was rate-limited).
+
+    Raises InvalidReport for unusable input.  A ``message_sid`` seen before returns that report (a replay).
+    """
+    from smishguard.engine.sms import verdict
+
+    if message_sid:
+        existing = Report.objects.filter(message_sid=message_sid).first()
+        if existing is not None:
+            return existing
+    text, sender = _check_text(text, sender)
+    now = timezone.now()
+    base = {
+        "channel": channel,
+        "text": text,
+        "sender": sender,
+        "reporter": reporter.employee,
+        "reporter_known": reporter.known,
+        "reporter_phone": reporter.phone[:32],
+        "reporter_email": reporter.email[:254],
+        "reporter_label": reporter.label[:254],
+        "message_sid": message_sid or None,
+    }
+    if _limited(reporter, now):
+        since = now - timedelta(seconds=response.policy().report_window_seconds)
+        first = not Report.objects.filter(
+            reporter_label=reporter.label, state=Report.State.RATE_LIMITED, created_at__gte=since
+        ).exists()
+        with transaction.atomic():
+            report = Report.objects.create(**base, state=Report.State.RATE_LIMITED, reply=LIMIT_REPLY, created_at=now)
+            if first:
+                record(
+                    Action.REPORT_RATE_LIMITED,
+                    request=request,
+                    subject=reporter.employee,
+                    subject_label=None if reporter.employee else reporter.label,
+                    channel=channel,
+                    reporter=reporter.label,
+                    limit=response.policy().report_limit,
+                )
+        return report
+
+    result = verdict(text, matcher=current_matcher())
+    linked, lookalikes, brand = _domains(result)
+    fingerprint = campaigns.normalise(text, link_texts=[link.raw for link in result.links], names=_employee_names())
+    try:
+        with transaction.atomic():
+            report = Report.objects.create(
+                **base,
+                verdict=result.verdict,
+                score=round(float(result.score), 4),
+                verdict_json=result.to_dict(),
+                domains=linked,
+                lookalikes=lookalikes,
+                fingerprint=fingerprint,
+                reply=reply_for(result),
+                created_at=now,
+            )
+            campaign, created = campaigns.assign(report, brand=brand)
+            record(
+                Action.REPORT_RECEIVED,
+                request=request,
+                subject=reporter.employee,
+                subject_label=None if reporter.employee else reporter.label,
+                report_id=report.pk,
+                channel=channel,
+                verdict=result.verdict,
+                known=reporter.known,
+                campaign_id=campaign.pk,
+            )
+            response.after_report(report, campaign, created=created, request=request)
+    except IntegrityError:
+        # the same MessageSid at the same moment from another request: that one has it
+        existing = Report.objects.filter(message_sid=message_sid).first() if message_sid else None
+        if existing is None:
+            raise
+        return existing
+    return report
+
+
+def handle_sms(from_number: str, to_number: str, body: str, message_sid: str) -> str:  # noqa: ARG001 - the hook's arguments
+    """A text forwarded to the reporting number: the reply to send back."""
+    if not body or not body.strip():
+        return EMPTY_REPLY
+    try:
+        report = submit(
+            body, channel=Report.Channel.SMS, reporter=reporter_by_phone(from_number), message_sid=message_sid
+        )
+    except InvalidReport as exc:
+        log.info("inbound %s from %s refused: %s", message_sid, from_number, exc.message)
+        return "We could not read that message as a text: " + exc.message + "."
+    if report.state == Report.State.RATE_LIMITED:
+        return LIMIT_REPLY
+    return report.reply

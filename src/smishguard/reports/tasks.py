@@ -1,0 +1,135 @@
+"""Background tasks (django-tasks, database backend): alerts to the security team's webhook, with retries.
+
+``smishguard worker`` runs them.  One POST per task run, with an ``Idempotency-Key`` header naming the alert;
+a 408/425/429, a 5xx, a timeout or a refused connection is retried by a new task with exponential backoff
+(5 s, 10 s, ... up to 10 min) until ``[response] alert_attempts``; a delivered or failed alert lands in the
+campaign's timeline and the audit trail.  A crash after the receiver answered but before the row is marked can
+repeat a POST: receivers dedupe on ``Idempotency-Key``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import urllib.error
+import urllib.request
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.utils import timezone
+from django_tasks import task
+
+from smishguard.audit import Action, record
+from smishguard.reports.models import AlertDelivery, CampaignEvent
+
+log = logging.getLogger("smishguard.reports")
+
+TIMEOUT = 10.0
+BACKOFF_BASE = 5.0
+BACKOFF_MAX = 600.0
+Status = AlertDelivery.Status
+
+
+class AlertFailed(Exception):
+    def __init__(self, message: str, *, retry: bool) -> None:
+        super().__init__(message)
+        self.retry = retry
+
+
+def backoff(attempt: int) -> float:
+    return min(BACKOFF_BASE * 2 ** max(0, attempt - 1), BACKOFF_MAX)
+
+
+def post(url: str, payload: dict[str, object], *, key: str) -> int:
+    body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+    request = urllib.request.Request(  # noqa: S310 - the scheme is checked when the policy is read
+        url,
+        data=body,
+        method="POST",
+        headers={"Content-Type": "application/json", "Idempotency-Key": key, "User-Agent": "smishguard-response"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=TIMEOUT) as response:  # noqa: S310
+            response.read(65536)
+            return response.status
+    except urllib.error.HTTPError as exc:
+        exc.close()
+        raise AlertFailed(f"HTTP {exc.code}", retry=exc.code in (408, 425, 429) or exc.code >= 500) from None
+    except (urllib.error.URLError, OSError, TimeoutError) as exc:
+        raise AlertFailed(f"{type(exc).__name__}: {getattr(exc, 'reason', exc)}", retry=True) from None
+
+
+def deliver(delivery_id: int) -> str:
+    """One attempt; returns the outcome (delivered, retry, failed, gone, already ...)."""
+    from django.conf import settings
+
+    max_attempts = settings.SMISHGUARD.response.alert_attempts
+    delivery = AlertDelivery.objects.select_related("campaign").filter(pk=delivery_id).first()
+    if delivery is None:
+        return "gone"
+    if delivery.status != Status.PENDING:
+        return f"already {delivery.status}"
+    attempts = delivery.attempts + 1
+    campaign = delivery.campaign
+    try:
+        post(delivery.url, delivery.payload, key=f"smishguard-{delivery.key}")
+    except AlertFailed as exc:
+        give_up = not exc.retry or attempts >= max_attempts
+        with transaction.atomic():
+            AlertDelivery.objects.filter(pk=delivery.pk).update(
+                attempts=attempts, last_error=str(exc)[:2000], status=Status.FAILED if give_up else Status.PENDING
+            )
+            if give_up:
+                CampaignEvent.objects.create(
+                    campaign=campaign,
+                    kind=CampaignEvent.Kind.ALERT_FAILED,
+                    automatic=True,
+                    actor_label="policy",
+                    summary=f"The alert to the security team's webhook failed after {attempts} attempt(s): {exc}",
+                    detail={"key": delivery.key, "error": str(exc)},
+                )
+                record(
+                    Action.CAMPAIGN_ALERT_FAILED,
+                    actor_label="response-policy",
+                    subject_label=f"campaign {campaign.pk}",
+                    campaign_id=campaign.pk,
+                    key=delivery.key,
+                    attempts=attempts,
+                    error=str(exc),
+                )
+            else:
+                enqueue_alert(delivery, run_after=timezone.now() + timedelta(seconds=backoff(attempts)))
+        log.warning("alert %s: %s (attempt %d)", delivery.key, exc, attempts)
+        return "failed" if give_up else "retry"
+    with transaction.atomic():
+        AlertDelivery.objects.filter(pk=delivery.pk).update(
+            status=Status.DELIVERED, attempts=attempts, delivered_at=timezone.now(), last_error=""
+        )
+        CampaignEvent.objects.create(
+            campaign=campaign,
+            kind=CampaignEvent.Kind.ALERTED,
+            automatic=True,
+            actor_label="policy",
+            summary=f"Security team alerted ({delivery.payload.get('event', 'alert')})",
+            detail={"key": delivery.key, "attempts": attempts},
+        )
+        record(
+            Action.CAMPAIGN_ALERTED,
+            actor_label="response-policy",
+            subject_label=f"campaign {campaign.pk}",
+            campaign_id=campaign.pk,
+            key=delivery.key,
+            attempts=attempts,
+        )
+    return "delivered"
+
+
+@task()
+def deliver_alert(delivery_id: int) -> str:
+    """POST one alert to the security team's webhook; a failure re-queues itself with backoff."""
+    return deliver(delivery_id)
+
+
+def enqueue_alert(delivery: AlertDelivery, *, run_after: datetime | None = None) -> None:
+    runner = deliver_alert if run_after is None else deliver_alert.using(run_after=run_after)
+    runner.enqueue(delivery.pk)
