@@ -37,5 +37,6 @@ urlpatterns = [
     path("hooks/", include("smishguard.messaging.urls")),
     path("console/watch/", include("smishguard.watch.urls")),
     path("console/", include("smishguard.reports.urls")),
+    path("portal/", include("smishguard.reports.portal_urls")),
     path("", include("smishguard.web.urls")),
 ]
