@@ -108,6 +108,9 @@ class DomainResult(NamedTuple):
         )
 
 
+_new_result = tuple.__new__  # DomainResult(...) without the Python-level __new__ of a NamedTuple
+
+
 class _Token(NamedTuple):
     brand: int
     text: str  # compact (no hyphens), lower case, as configured
@@ -302,7 +305,7 @@ class LookalikeMatcher:
             if sub_hits:
                 hits = hits + sub_hits
         if not hits:
-            return DomainResult(host, registrable, "clear", None, (), 0.0)
+            return _new_result(DomainResult, (host, registrable, "clear", None, (), 0.0))
         best_score = -1.0
         best: _Hit | None = None
         for h in hits:
@@ -461,16 +464,30 @@ class LookalikeMatcher:
     def _stem_hits(self, stem: str) -> tuple[_Hit, ...]:
         if not stem:
             return ()
-        if "-" not in stem and stem.isascii():
-            # The common case, rejected with three look-ups: no token, no typo, no token inside.
+        if stem.isascii():
             k = stem.encode("ascii").translate(_FOLD).decode("ascii").replace("rn", "m")
-            if (
-                k not in self._exact
-                and k not in self._short_glued
-                and stem not in self._typos
-                and next(self._ac.iter(k), None) is None
-            ):
-                return ()
+            if "-" not in stem:
+                # The common case, rejected with three look-ups: no token, no typo, no token inside.
+                if (
+                    k not in self._exact
+                    and k not in self._short_glued
+                    and stem not in self._typos
+                    and next(self._ac.iter(k), None) is None
+                ):
+                    return ()
+            else:
+                # A hyphenated ASCII stem (one in eleven real names): rejected when no branch of _label_hits
+                # can fire - no token or typo of the whole, no long token inside, no part that is a short
+                # token (alone or glued to a keyword) or a typo of a long one.
+                kc = k.replace("-", "")
+                short, glued, typo_parts = self._short, self._short_glued, self._typo_skels
+                if (
+                    kc not in self._exact
+                    and stem.replace("-", "") not in self._typos
+                    and next(self._ac.iter(kc), None) is None
+                    and not any(p in short or p in glued or p in typo_parts for p in k.split("-"))
+                ):
+                    return ()
         return tuple(self._label_hits(stem, in_subdomain=False))
 
     def _subdomain_hits(self, sub: list[str], stem: str) -> tuple[_Hit, ...]:
