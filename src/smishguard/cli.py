@@ -26,6 +26,12 @@ COMMAND_MODULES = (
 )
 
 
+# Commands whose module is known before parsing: a run of one of these imports that module alone (the other
+# modules' imports and sub-parsers cost about 40 ms of start-up, a tenth of a `domains check` of 100,000
+# names). Any other first word, or none (``--help``, ``--version``), builds the whole parser.
+_COMMAND_MODULE = {"scan": "smishguard.reports.cli", "domains": "smishguard.reports.cli"}
+
+
 class CommandError(Exception):
     """A user-facing failure: printed as one line, exit status 2 (or ``exit_code``)."""
 
@@ -85,7 +91,7 @@ def progress(items: Iterable[Any], *, total: int | None = None, label: str = "")
     sys.stderr.write(f"\r{label} {done} done\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(modules: Iterable[str] = COMMAND_MODULES) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="smishguard",
         description="Defence against SMS-phishing aimed at a company's staff.",
@@ -93,7 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=_version())
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-    for name in COMMAND_MODULES:
+    for name in modules:
         try:
             module = importlib.import_module(name)
         except ModuleNotFoundError as exc:
@@ -111,7 +117,9 @@ def _version() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    words = sys.argv[1:] if argv is None else argv
+    known = _COMMAND_MODULE.get(words[0]) if words else None
+    parser = build_parser((known,) if known else COMMAND_MODULES)
     args = parser.parse_args(argv)
     try:
         code = args.func(args)
