@@ -14,6 +14,7 @@ afresh and checks the shipped model gives exactly the same predictions on the wh
 from __future__ import annotations
 
 import functools
+import json
 import math
 import os
 import re
@@ -47,6 +48,20 @@ TRUSTED_TYPES: tuple[str, ...] = (
     "numpy.int64",
     "numpy.ndarray",
     "sklearn.linear_model._logistic.LogisticRegression",
+)
+
+
+# What read_plain() accepts in a model file's schema: (module, class, skops loader) of each node. These are
+# the nodes our own _state() makes; a file with anything else is read by skops (and its trusted-type check).
+_PLAIN_NODES = frozenset(
+    {
+        ("builtins", "str", "JsonNode"),
+        ("builtins", "str", "TypeNode"),
+        ("builtins", "list", "ListNode"),
+        ("builtins", "dict", "DictNode"),
+        ("numpy", "ndarray", "NdArrayNode"),
+        ("sklearn.linear_model._logistic", "LogisticRegression", "ObjectNode"),
+    }
 )
 
 
@@ -89,10 +104,11 @@ class TextModel:
     """Vocabulary, idf weights and a fitted LogisticRegression; `predict` is vectorised over a batch."""
 
     def __init__(self, terms: Sequence[str], idf: np.ndarray, classifier, meta: dict | None = None) -> None:
+        self._classifier = classifier
+        self._classifier_file: Path | None = None  # set by read_plain: the real classifier is read on demand
         self.terms = list(terms)
         self.vocabulary = _lookup_table(self.terms)
         self.idf = np.asarray(idf, dtype=np.float64)
-        self.classifier = classifier
         self.meta = dict(meta or {})
         self.classes: tuple[str, ...] = tuple(str(c) for c in classifier.classes_)
         if set(self.classes) != set(LABELS):
@@ -104,6 +120,19 @@ class TextModel:
         self._w_text = np.ascontiguousarray(coef[:, :n_text].T)
         self._w_links = np.ascontiguousarray(coef[:, n_text:].T)
         self._bias = np.asarray(classifier.intercept_, dtype=np.float64)
+
+    @property
+    def classifier(self):
+        """The fitted scikit-learn LogisticRegression (read from the model file on first use after read_plain)."""
+        if self._classifier_file is not None:
+            self._classifier = TextModel.load(self._classifier_file)._classifier
+            self._classifier_file = None
+        return self._classifier
+
+    @classifier.setter
+    def classifier(self, value) -> None:
+        self._classifier = value
+        self._classifier_file = None
 
     # --- features ---------------------------------------------------------------------------------------
 
@@ -217,11 +246,97 @@ class TextModel:
             raise ModelFileError(f"{path} is not a smishguard text model (format {FORMAT_VERSION})")
         return cls(state["terms"], state["idf"], state["classifier"], state.get("meta"))
 
+    @classmethod
+    def read_plain(cls, path: str | os.PathLike[str]) -> TextModel:
+        """Load a model file written by `save`, reading its numbers without importing skops or scikit-learn.
+
+        Importing skops (and with it scikit-learn) takes about 2 s, ten times what a whole ``scan --file`` of
+        10,000 texts needs. A model file is a zip of one JSON schema and numpy arrays; when every node of the
+        schema is one our own `_state()` writes (plain containers, JSON values, arrays, the classifier), the
+        terms, idf and the classifier's classes, coefficients and intercepts are read from it directly
+        (``np.load`` with ``allow_pickle=False``: no object is built from the file). Anything else, and any
+        error, goes to `load` and so to skops and its trusted-type check. The scikit-learn classifier itself
+        is read (by skops) only if something asks for ``model.classifier``.
+        """
+        path = Path(path)
+        try:
+            with zipfile.ZipFile(path) as archive:
+                schema = json.loads(archive.read("schema.json"))
+                if not _plain_nodes_only(schema):
+                    return cls.load(path)
+                state = schema["content"]
+                if _value(state["format"], archive) != FORMAT_VERSION:
+                    return cls.load(path)
+                fitted = state["classifier"]["content"]["content"]
+                parameters = _FittedParameters(
+                    _value(fitted["classes_"], archive),
+                    _value(fitted["coef_"], archive),
+                    _value(fitted["intercept_"], archive),
+                )
+                terms = _value(state["terms"], archive)
+                idf = _value(state["idf"], archive)
+                meta = _value(state["meta"], archive) if "meta" in state else None
+        except (OSError, ValueError, KeyError, TypeError, AttributeError, zipfile.BadZipFile, _NotPlain):
+            return cls.load(path)
+        if not isinstance(terms, list) or not all(isinstance(t, str) for t in terms):
+            return cls.load(path)
+        model = cls(terms, idf, parameters, meta)
+        model._classifier_file = path
+        return model
+
+
+class _NotPlain(Exception):
+    """A schema node read_plain does not read itself."""
+
+
+class _FittedParameters:
+    """The fitted parameters of a LogisticRegression, as read_plain finds them in a model file."""
+
+    __slots__ = ("classes_", "coef_", "intercept_")
+
+    def __init__(self, classes: np.ndarray, coef: np.ndarray, intercept: np.ndarray) -> None:
+        self.classes_ = classes
+        self.coef_ = coef
+        self.intercept_ = intercept
+
+
+def _plain_nodes_only(node: object) -> bool:
+    if isinstance(node, dict):
+        if "__class__" in node and (node.get("__module__"), node["__class__"], node.get("__loader__")) not in (
+            _PLAIN_NODES
+        ):
+            return False
+        return all(_plain_nodes_only(v) for v in node.values() if isinstance(v, dict | list))
+    if isinstance(node, list):
+        return all(_plain_nodes_only(v) for v in node if isinstance(v, dict | list))
+    return True
+
+
+def _value(node: dict, archive: zipfile.ZipFile) -> object:
+    """The value of one plain schema node (JSON value, list, dict with str keys, numpy array)."""
+    loader = node.get("__loader__")
+    if loader == "JsonNode" and node.get("is_json") is True:
+        return json.loads(node["content"])
+    if loader == "ListNode":
+        items = node["content"]
+        if all(i.get("__loader__") == "JsonNode" and i.get("is_json") is True for i in items):
+            return json.loads("[" + ",".join(i["content"] for i in items) + "]")  # one parse for 10,000 terms
+        return [_value(i, archive) for i in items]
+    if loader == "DictNode":
+        key_types = node["key_types"]["content"]
+        if not all(k.get("__loader__") == "TypeNode" and k.get("__class__") == "str" for k in key_types):
+            raise _NotPlain
+        return {k: _value(v, archive) for k, v in node["content"].items()}
+    if loader == "NdArrayNode" and node.get("type") == "numpy":
+        with archive.open(node["file"]) as f:
+            return np.load(f, allow_pickle=False)
+    raise _NotPlain
+
 
 @functools.cache
 def load_default_model() -> TextModel:
     """The model shipped in the package (loaded once)."""
-    return TextModel.load(DEFAULT_MODEL_PATH)
+    return TextModel.read_plain(DEFAULT_MODEL_PATH)
 
 
 # --- training -----------------------------------------------------------------------------------------------
