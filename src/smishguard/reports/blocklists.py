@@ -16,6 +16,7 @@ import hashlib
 import logging
 import os
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -248,7 +249,11 @@ def publish() -> Blocklists:
     return lists
 
 
+_pending = threading.local()
+
+
 def _publish_on_commit() -> None:
+    _pending.queued = False
     publish()
 
 
@@ -257,6 +262,11 @@ def publish_after_commit() -> None:
     transaction (a batch of CT alerts) publish once."""
     from django.db import connection
 
-    if connection.in_atomic_block and any(item[1] is _publish_on_commit for item in connection.run_on_commit):
-        return
+    if (
+        getattr(_pending, "queued", False)
+        and connection.in_atomic_block
+        and any(item[1] is _publish_on_commit for item in connection.run_on_commit)
+    ):
+        return  # already due after this commit (a rolled-back one left no callback: then register again)
+    _pending.queued = True
     transaction.on_commit(_publish_on_commit)
