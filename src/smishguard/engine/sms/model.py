@@ -24,13 +24,16 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from itertools import pairwise, repeat
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy import sparse
 
 from .dataset import LABELS, DedupeStats, Example, load_training_examples, split_examples
 from .features import NO_LINKS, LinkFeatures, link_features
 from .links import extract_links
+
+if TYPE_CHECKING:
+    from scipy import sparse
 
 MAX_MODEL_CHARS = 2_000  # characters of a text the model reads (a 1 MB text costs the same as a long SMS)
 DEFAULT_SEED = 20220815  # the Oktapus texts went out in the summer of 2022
@@ -39,6 +42,8 @@ FORMAT_VERSION = 1
 
 _TOKEN = re.compile(r"\b\w\w+\b")
 _DIGIT = re.compile(r"\d")
+_SEP = "\x00"  # joins a batch's texts (verdicts replace control characters, so it is never in one)
+_TOKEN_OR_SEP = re.compile(r"\b\w\w+\b|\x00")
 
 # What skops may build when loading a model file: the plain containers and numpy/sklearn types our own
 # `_state()` writes, nothing else. Checked against skops.io.get_untrusted_types() by the tests.
@@ -108,6 +113,7 @@ class TextModel:
         self._classifier_file: Path | None = None  # set by read_plain: the real classifier is read on demand
         self.terms = list(terms)
         self.vocabulary = _lookup_table(self.terms)
+        self._lookup = {**self.vocabulary, _SEP: len(self.terms) + 1}  # the batch separator has its own id
         self.idf = np.asarray(idf, dtype=np.float64)
         self.meta = dict(meta or {})
         self.classes: tuple[str, ...] = tuple(str(c) for c in classifier.classes_)
@@ -138,6 +144,8 @@ class TextModel:
 
     def text_matrix(self, texts: Sequence[str]) -> sparse.csr_matrix:
         """TF-IDF rows (sub-linear tf, l2-normalised) for a batch of texts."""
+        from scipy import sparse  # training and evaluation only: prediction goes through _text_scores
+
         # Unknown grams map to one extra column (index n_terms) that is dropped afterwards: this keeps the
         # per-text work inside C-level map() calls.
         get = self.vocabulary.get
@@ -167,6 +175,38 @@ class TextModel:
         matrix.data /= np.repeat(norms, counts)
         return matrix
 
+    def _text_scores(self, texts: Sequence[str]) -> np.ndarray | None:
+        """``text_matrix(texts) @ self._w_text``, the same numbers in the same order of additions, in numpy only.
+
+        The batch is read as one string (texts joined by NUL, which cannot be in a token, and lower-cased and
+        digit-folded in one call each), its grams looked up in two C-level passes over the whole batch, and
+        the products summed per row with bincount in the order scipy's sparse product sums them (columns
+        ascending within a row). None when a text holds a NUL itself: the caller then takes the sparse path.
+        """
+        n = len(texts)
+        joined = _SEP.join([t[:MAX_MODEL_CHARS] for t in texts])
+        if joined.count(_SEP) != n - 1:
+            return None
+        words = _TOKEN_OR_SEP.findall(_DIGIT.sub("0", joined.lower()))
+        get = self._lookup.get
+        unknown = len(self.terms)
+        grams = np.fromiter(map(get, words, repeat(unknown)), dtype=np.int64, count=len(words))
+        pairs = np.fromiter(map(get, pairwise(words), repeat(unknown)), dtype=np.int64, count=max(len(words) - 1, 0))
+        row_of = np.cumsum(grams == unknown + 1)  # the row of each word: separators before it
+        ids = np.concatenate((grams, pairs))
+        rows = np.concatenate((row_of, row_of[:-1]))
+        known = ids < unknown  # a pair across a separator, an unknown gram or the separator itself: dropped
+        keys, counts = np.unique(rows[known] * unknown + ids[known], return_counts=True)
+        rows, cols = np.divmod(keys, unknown)
+        data = (np.log(counts.astype(np.float64)) + 1.0) * self.idf[cols]
+        norms = np.sqrt(np.bincount(rows, weights=data**2, minlength=n))
+        data /= norms[rows]  # rows without a known gram have no entries to divide
+        weights = self._w_text[cols]
+        scores = np.empty((n, weights.shape[1]), dtype=np.float64)
+        for c in range(weights.shape[1]):
+            scores[:, c] = np.bincount(rows, weights=data * weights[:, c], minlength=n)
+        return scores
+
     @staticmethod
     def link_matrix(features: Sequence[LinkFeatures]) -> np.ndarray:
         matrix = np.zeros((len(features), len(LinkFeatures.NAMES)), dtype=np.float64)
@@ -177,6 +217,8 @@ class TextModel:
 
     def design_matrix(self, texts: Sequence[str], features: Sequence[LinkFeatures]) -> sparse.csr_matrix:
         """The matrix the classifier sees: text columns, then link-feature columns."""
+        from scipy import sparse
+
         return sparse.hstack([self.text_matrix(texts), sparse.csr_matrix(self.link_matrix(features))]).tocsr()
 
     # --- prediction -------------------------------------------------------------------------------------
@@ -188,7 +230,9 @@ class TextModel:
             features = [link_features(extract_links(t)) for t in texts]
         if not texts:
             return np.zeros((0, len(self.classes)))
-        scores = self.text_matrix(texts) @ self._w_text
+        scores = self._text_scores(texts)
+        if scores is None:
+            scores = self.text_matrix(texts) @ self._w_text
         scores += self.link_matrix(features) @ self._w_links
         scores += self._bias
         scores -= scores.max(axis=1, keepdims=True)
