@@ -1,6 +1,6 @@
 """The lookalike matcher: one pass over a host name against every protected brand.
 
-How a host is read (see docs/detection-domains.md for the reasoning):
+How a host is read (see docs/detection.md, "Lookalike domains", for the reasoning):
 
 1. Normalise (unicode form, lower case) and cut at the registrable domain (bundled PSL, private suffixes
    included). A host under an official domain is "official" and nothing else is looked at.
