@@ -90,6 +90,9 @@ def _serve(*, bind: str, workers: int) -> int:
             self.cfg.set("bind", bind)
             self.cfg.set("workers", workers)
             self.cfg.set("accesslog", "-")
+            # The path without its query string: /api/blocklists/* accept ?token= for resolvers that cannot send
+            # a header, and no secret may reach a log.
+            self.cfg.set("access_log_format", '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(M)sms')
             self.cfg.set("graceful_timeout", 5)
 
         def load(self):
