@@ -43,6 +43,13 @@ def seed_demo() -> services.IssuedLink | None:
             services.add_employee(
                 email=email, name=name, phone=phone, department=department, groups=groups, is_admin=admin
             )
+    from smishguard.reports.detection import save_brand
+    from smishguard.reports.models import Brand
+
+    if not Brand.objects.exists():
+        # The demo company's own brand, and the identity provider its staff sign in with elsewhere.
+        save_brand(name="Example", domains=["example.com"], tokens=["examplecorp"])
+        save_brand(name="Okta", domains=["okta.com", "oktacdn.com"])
     admin = Employee.objects.get(email=DEMO_ADMIN)
     if admin.credentials.filter(revoked_at__isnull=True).exists() or admin.status != Employee.Status.ACTIVE:
         return None
