@@ -114,6 +114,7 @@ class TextModel:
         self.terms = list(terms)
         self.vocabulary = _lookup_table(self.terms)
         self._lookup = {**self.vocabulary, _SEP: len(self.terms) + 1}  # the batch separator has its own id
+        self._pair_codes, self._pair_cols = _pair_tables(self.vocabulary, len(self.terms))
         self.idf = np.asarray(idf, dtype=np.float64)
         self.meta = dict(meta or {})
         self.classes: tuple[str, ...] = tuple(str(c) for c in classifier.classes_)
@@ -191,7 +192,15 @@ class TextModel:
         get = self._lookup.get
         unknown = len(self.terms)
         grams = np.fromiter(map(get, words, repeat(unknown)), dtype=np.int64, count=len(words))
-        pairs = np.fromiter(map(get, pairwise(words), repeat(unknown)), dtype=np.int64, count=max(len(words) - 1, 0))
+        if self._pair_codes is not None:
+            # A bigram is known only if both its words are (see _pair_tables): look the pairs of known words
+            # up by number, in one sorted search.
+            first, second = grams[:-1], grams[1:]
+            codes = np.where((first < unknown) & (second < unknown), first * unknown + second, -1)
+            at = np.minimum(np.searchsorted(self._pair_codes, codes), len(self._pair_codes) - 1)
+            pairs = np.where(self._pair_codes[at] == codes, self._pair_cols[at], unknown)
+        else:
+            pairs = np.fromiter(map(get, pairwise(words), repeat(unknown)), np.int64, max(len(words) - 1, 0))
         row_of = np.cumsum(grams == unknown + 1)  # the row of each word: separators before it
         ids = np.concatenate((grams, pairs))
         rows = np.concatenate((row_of, row_of[:-1]))
@@ -327,6 +336,27 @@ class TextModel:
         model = cls(terms, idf, parameters, meta)
         model._classifier_file = path
         return model
+
+
+def _pair_tables(vocabulary: dict[object, int], unknown: int) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """Bigram columns keyed by the numbers of their two words: (sorted codes, column of each code).
+
+    fit_vocabulary keeps a gram seen in two texts or more, so both words of a kept bigram are kept too; a
+    vocabulary where that does not hold (not one of ours) gets (None, None) and its bigrams are looked up
+    by name."""
+    codes: list[int] = []
+    cols: list[int] = []
+    for key, col in vocabulary.items():
+        if isinstance(key, tuple):
+            first, second = vocabulary.get(key[0]), vocabulary.get(key[1])
+            if first is None or second is None:
+                return None, None
+            codes.append(first * unknown + second)
+            cols.append(col)
+    if not codes:
+        return None, None
+    order = np.argsort(np.asarray(codes, dtype=np.int64), kind="stable")
+    return np.asarray(codes, dtype=np.int64)[order], np.asarray(cols, dtype=np.int64)[order]
 
 
 class _NotPlain(Exception):
