@@ -228,6 +228,33 @@ _GATE = re.compile(
     r"|[\uff01-\uff5e]"  # full-width letters and dots
 )
 
+# The same gate in parts, each led by a literal or one character set, so that the regular expression engine
+# scans for that first character instead of trying every alternative at every position (the alternation
+# above has no common prefix it can scan for). Searched one after the other they match exactly when _GATE
+# does; in ASCII text the only dot is ".", so one pattern led by a literal "." does for the dot branches.
+_GATE_ASCII = re.compile(r"\.(?:(?<=[^\W_]\.)[^\W\d_]|(?<=[ \t]\.)[ \t]*[^\W\d_]|(?<=\d\.)\d{1,3}\.\d{1,3}\.\d)")
+_GATE_DOT = re.compile(r"[.\u3002\uff0e\uff61\ufe12\u2024](?<=[^\W_][.\u3002\uff0e\uff61\ufe12\u2024])[^\W\d_]")
+_GATE_ASCII_DOT = re.compile(r"\.(?:(?<=[ \t]\.)[ \t]*[^\W\d_]|(?<=\d\.)\d{1,3}\.\d{1,3}\.\d)")
+_GATE_BRACKET = re.compile(r"[\[({][ \t]*(?:\.|[dD][oO][tT])[ \t]*[\])}]")
+_GATE_WIDE = re.compile(r"[\uff01-\uff5e]")
+
+
+def _gate(text: str) -> bool:
+    """``_GATE.search(text) is not None``, about twice as fast."""
+    if "://" in text or "[:]" in text:
+        return True
+    if text.isascii():
+        return ("." in text and _GATE_ASCII.search(text) is not None) or (
+            ("[" in text or "(" in text or "{" in text) and _GATE_BRACKET.search(text) is not None
+        )
+    return (
+        _GATE_DOT.search(text) is not None
+        or _GATE_ASCII_DOT.search(text) is not None
+        or _GATE_BRACKET.search(text) is not None
+        or _GATE_WIDE.search(text) is not None
+    )
+
+
 _ANCHOR = re.compile(r"\.(?=[^\W_])|://")
 _SPACE = re.compile(r"\s")
 _JOIN = re.compile(r"[/\-_~?=&%#+:]\r?\n[^\s<>\"']")
@@ -238,7 +265,7 @@ _CJK_PREFIX = re.compile(r"^[^\x00-\x7f]+(?=[a-z0-9])", re.IGNORECASE)
 
 def might_contain_link(text: str) -> bool:
     """A fast pre-check: False means `extract_links(text)` is certainly empty."""
-    return _GATE.search(text, 0, MAX_SCAN_CHARS) is not None
+    return _gate(text[:MAX_SCAN_CHARS])
 
 
 def _trim(url: str) -> str:
@@ -319,7 +346,7 @@ def extract_links(text: str) -> tuple[Link, ...]:
         return ()
     if len(text) > MAX_SCAN_CHARS:
         text = text[:MAX_SCAN_CHARS]
-    if not _GATE.search(text):
+    if not _gate(text):
         return ()
     cleaned = _Cleaned(text)
     clean = cleaned.text
