@@ -70,20 +70,34 @@ def _psl_snapshot_text() -> str:
 
 
 @cache
+def psl_suffixes() -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(ICANN suffixes, private suffixes) of tldextract's bundled snapshot, as tldextract lists them."""
+    public, _, private = _psl_snapshot_text().partition(_PSL_PRIVATE)
+    return (
+        tuple(m.group("suffix") for m in _PSL_SUFFIX.finditer(public)),
+        tuple(m.group("suffix") for m in _PSL_SUFFIX.finditer(private)),
+    )
+
+
+def suffix_trie(suffixes: tuple[str, ...]) -> _SuffixNode:
+    """A trie of suffixes, labels right to left (tldextract's ``Trie.create``)."""
+    root = _SuffixNode()
+    for suffix in suffixes:
+        node = root
+        for label in reversed(suffix.split(".")):
+            child = node.matches.get(label)
+            if child is None:
+                child = node.matches[label] = _SuffixNode()
+            node = child
+        node.end = True
+    return root
+
+
+@cache
 def _suffix_trie() -> _SuffixNode:
     """ICANN and private suffixes of the bundled snapshot (tldextract's ``tlds_incl_private_trie``)."""
-    public, _, private = _psl_snapshot_text().partition(_PSL_PRIVATE)
-    root = _SuffixNode()
-    for section in (public, private):
-        for match in _PSL_SUFFIX.finditer(section):
-            node = root
-            for label in reversed(match.group("suffix").split(".")):
-                child = node.matches.get(label)
-                if child is None:
-                    child = node.matches[label] = _SuffixNode()
-                node = child
-            node.end = True
-    return root
+    public, private = psl_suffixes()
+    return suffix_trie(public + private)
 
 
 def _suffix_start(labels: list[str], root: object) -> int:
