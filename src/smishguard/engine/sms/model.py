@@ -314,9 +314,7 @@ class TextModel:
         path = Path(path)
         try:
             with zipfile.ZipFile(path) as archive:
-                schema = json.loads(archive.read("schema.json"))
-                if not _plain_nodes_only(schema):
-                    return cls.load(path)
+                schema = json.loads(archive.read("schema.json"), object_hook=_plain_node)
                 state = schema["content"]
                 if _value(state["format"], archive) != FORMAT_VERSION:
                     return cls.load(path)
@@ -374,16 +372,11 @@ class _FittedParameters:
         self.intercept_ = intercept
 
 
-def _plain_nodes_only(node: object) -> bool:
-    if isinstance(node, dict):
-        if "__class__" in node and (node.get("__module__"), node["__class__"], node.get("__loader__")) not in (
-            _PLAIN_NODES
-        ):
-            return False
-        return all(_plain_nodes_only(v) for v in node.values() if isinstance(v, dict | list))
-    if isinstance(node, list):
-        return all(_plain_nodes_only(v) for v in node if isinstance(v, dict | list))
-    return True
+def _plain_node(node: dict) -> dict:
+    """json.loads hook: every schema node (a dict with a class) must be one read_plain knows."""
+    if "__class__" in node and (node.get("__module__"), node["__class__"], node.get("__loader__")) not in _PLAIN_NODES:
+        raise _NotPlain
+    return node
 
 
 def _value(node: dict, archive: zipfile.ZipFile) -> object:
