@@ -73,13 +73,21 @@ def _actor_label(actor: Any, automatic: bool) -> str:
 
 
 def timeline(
-    campaign: Campaign, kind: str, summary: str, *, automatic: bool = False, actor: Any = None, **detail: Any
+    campaign: Campaign,
+    kind: str,
+    summary: str,
+    *,
+    automatic: bool = False,
+    actor: Any = None,
+    by: str = "",
+    **detail: Any,
 ) -> CampaignEvent:
+    """One line of the campaign's timeline; ``by`` names who did it when that is not ``actor`` (a reporter)."""
     return CampaignEvent.objects.create(
         campaign=campaign,
         kind=kind,
         automatic=automatic,
-        actor_label=_actor_label(actor, automatic),
+        actor_label=(by or _actor_label(actor, automatic))[:254],
         summary=summary[:500],
         detail=detail,
     )
@@ -105,12 +113,19 @@ def after_report(report: Report, campaign: Campaign, *, created: bool, request: 
     """Timeline entries for the report, then whatever the policy does.  Runs in the intake's transaction."""
     who = report.reporter_label + ("" if report.reporter_known else " (unknown, not trusted)")
     if created:
-        timeline(campaign, Kind.CREATED, f"Campaign formed by a report from {who}", report_id=report.pk)
+        timeline(
+            campaign,
+            Kind.CREATED,
+            f"Campaign formed by a report from {who}",
+            by=report.reporter_label,
+            report_id=report.pk,
+        )
         _audit(Action.CAMPAIGN_CREATED, campaign, actor=None, request=request, automatic=True, report_id=report.pk)
     timeline(
         campaign,
         Kind.REPORTED,
         f"Reported through {report.get_channel_display().lower()} by {who}: {report.verdict}",
+        by=report.reporter_label,
         report_id=report.pk,
         known=report.reporter_known,
     )

@@ -225,9 +225,14 @@ def campaigns(request: HttpRequest) -> HttpResponse:
 
 
 def _reporters(campaign: Campaign) -> list[dict]:
+    """Who reported the campaign: the label (number, e-mail, token) and, for an employee, their name."""
     rows: dict[str, dict] = {}
-    for r in campaign.reports.order_by("created_at").values("reporter_label", "reporter_known", "created_at"):
-        row = rows.setdefault(r["reporter_label"], {"label": r["reporter_label"], "known": r["reporter_known"], "n": 0})
+    fields = ("reporter_label", "reporter_known", "reporter__name", "created_at")
+    for r in campaign.reports.order_by("created_at").values(*fields):
+        row = rows.setdefault(
+            r["reporter_label"],
+            {"label": r["reporter_label"], "known": r["reporter_known"], "name": r["reporter__name"] or "", "n": 0},
+        )
         row["n"] += 1
         row["last"] = r["created_at"]
     return list(rows.values())
