@@ -11,6 +11,7 @@ reasons), control characters, malformed links, an IDN that will not decode all g
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Iterable, Iterator, Sequence
@@ -81,7 +82,7 @@ class Verdict:
             + ', "score": '
             + (_float_repr(score) if type(score) is float and -_INF < score < _INF else json.dumps(score))
             + ', "reasons": ['
-            + ", ".join([r.to_json() for r in self.reasons])
+            + ", ".join(['{"code": ' + _q(r.code) + ', "detail": ' + _q(r.detail) + "}" for r in self.reasons])
             + '], "urls": ['
             + ", ".join(map(_q, self.urls))
             + '], "domains": ['
@@ -140,20 +141,34 @@ def _own_domains(matcher: LookalikeMatcher | None, brand: str | None) -> str:
 
 
 def _model_reason(label: str, probs: dict[str, float]) -> Reason:
+    try:
+        # f"{p:.0%}" is f"{round(p * 100)}%" for a finite p (the same product, rounded half to even), so
+        # the reason depends only on these whole percentages: made once per combination, then shared.
+        return _model_reason_for(
+            label, round(probs["smishing"] * 100), round(probs["spam"] * 100), round(probs["ham"] * 100)
+        )
+    except (ValueError, OverflowError):  # not finite: cannot happen with a softmax, worded as before anyway
+        return _model_reason_text(label, *(f"{probs[c]:.0%}" for c in ("smishing", "spam", "ham")))
+
+
+@functools.lru_cache(maxsize=16_384)
+def _model_reason_for(label: str, smishing: int, spam: int, ham: int) -> Reason:
+    return _model_reason_text(label, f"{smishing}%", f"{spam}%", f"{ham}%")
+
+
+def _model_reason_text(label: str, smishing: str, spam: str, ham: str) -> Reason:
     if label == "smishing":
         detail = (
             f"the wording reads like smishing (a text that tries to get you to a fake site or to hand over "
-            f"details): {probs['smishing']:.0%} by the text model"
+            f"details): {smishing} by the text model"
         )
     elif label == "spam":
         detail = (
-            f"the wording reads like spam (unsolicited offers, prizes, premium-rate numbers): "
-            f"{probs['spam']:.0%} by the text model"
+            f"the wording reads like spam (unsolicited offers, prizes, premium-rate numbers): {spam} by the text model"
         )
     else:
         detail = (
-            f"the wording reads like an ordinary message: {probs['ham']:.0%} by the text model "
-            f"(smishing {probs['smishing']:.0%}, spam {probs['spam']:.0%})"
+            f"the wording reads like an ordinary message: {ham} by the text model (smishing {smishing}, spam {spam})"
         )
     return Reason("text-model", detail)
 
