@@ -6,12 +6,16 @@
 What it does, all on this machine and in a temporary folder:
 1. migrates a fresh SQLite database (SMISHGUARD_DATA_DIR in a temp dir) and seeds the demo organisation
    (smishguard.demo.seed_demo) plus more people, keys, sessions, recovery requests and audit events,
-   written through accounts.services / audit.record, and the ORM for keys and back-dated times;
+   written through accounts.services / audit.record, and the ORM for keys and back-dated times; then
+   detection and response (seed_response): brands, API tokens, reported texts through reports.intake.submit
+   (clustered into campaigns, blocklisted and warned about by the response policy), an analyst's actions
+   through reports.response, and the CT watcher's alerts and log checkpoints (seed_watch: the real
+   `smishguard watch ct --replay FILE --once` on certstream messages, and watch.store for the log-list logs);
 2. starts `smishguard serve` (gunicorn) on a free port with origin http://localhost:PORT;
 3. drives Debian's chromium (/usr/bin/chromium) with Playwright: signed-out pages, a real enrolment and
    sign-in with a CDP virtual authenticator (exercising static/js/webauthn.js end to end), then the portal
    as an employee and the console as an admin (sessions are opened with accounts.sessions.create and their
-   token is put in the browser's cookie).
+   token is put in the browser's cookie), and the detection, response and CT watch pages.
 """
 
 from __future__ import annotations
@@ -35,14 +39,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = ROOT / "docs" / "screenshots"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
+# The chromium launch and the CDP virtual security key are the browser tests' own (tests/support/browser.py).
+sys.path.insert(0, str(ROOT / "tests" / "support"))
+from browser import CHROMIUM, add_virtual_key, chromium  # noqa: E402 - after the path insert above
+
 VIEWPORT = {"width": 1280, "height": 800}
 CHROME_LINUX = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36"
 USER_AGENTS = [
@@ -320,6 +320,333 @@ def seed(now: datetime) -> Seeded:
     return out
 
 
+# --- detection and response: brands, API tokens, reported texts, campaigns, the CT watcher -----------------
+
+# Reports as (hours before now, reporter, channel, sender, text).  A reporter is an employee's e-mail (a
+# known, trusted reporter) or a phone number nobody in the directory has (recorded, never acted on alone).
+# The first campaign is the Oktapus pattern: "IT" says the password expired and links to a lookalike.
+REPORTS = [
+    # The day before yesterday: three employees within the hour, so the policy warns everyone by itself.
+    (50.0, "carl.support@example.com", "sms", "+1 (628) 555-0142",
+     "Example IT: your password has expired, reset it at example-sso.com"),
+    (49.9, "+447700900123", "sms", "+1 (628) 555-0142",
+     "Example IT: your password has expired, reset it at example-sso.com"),
+    (49.85, "dana.support@example.com", "portal", "+1 (628) 555-0187",
+     "Example IT: your password has expired, reset it at example-okta.com"),
+    (49.7, "eli.sales@example.com", "sms", "+1 (628) 555-0187",
+     "Example IT: your password has expired, reset it at example-okta.com"),
+    (49.5, "tara.okafor@example.com", "sms", "+1 (628) 555-0110",
+     "Hi Tara, Example IT here. We noticed an unusual sign-in to your account. Confirm it was you at "
+     "https://example-sso.com/verify within 2 hours or it will be locked."),
+    (49.2, "+14085550177", "sms", "+1 (628) 555-0110",
+     "Example IT: your password has expired, reset it at examp1e.com"),
+    (47.5, "priya.shah@example.com", "portal", "",
+     "Example IT: your password has expired, reset it at example-sso.com"),
+    (31.0, "+447700900789", "sms", "+1 (628) 555-0163",
+     "EXAMPLE: your Okta MFA enrolment ends today. Re-enrol now at examp1e.com/okta to keep your access"),
+    (30.0, "zoe.martin@example.com", "sms", "+1 (628) 555-0199",
+     "Example IT: your password has expired, reset it at examp1e.com"),
+    # This morning: the HR lure, two employees so far (no automatic warning yet).
+    (5.0, "fay.finance@example.com", "sms", "+1 (332) 555-0123",
+     "Your schedule has changed, see examplehr-portal.com"),
+    (4.6, "ian.hr@example.com", "portal", "+1 (332) 555-0123",
+     "Example HR: your schedule has changed, see https://examplehr-portal.com/shift"),
+    # Not about us: a parcel scam from an unknown number, spam, and a harmless text checked to be sure.
+    (20.0, "+447700900456", "sms", "+44 7451 209 338",
+     "Your USPS package is on hold, pay the fee at usps-redelivery.top"),
+    (26.0, "wes.tan@example.com", "sms", "72345",
+     "50% off all pizzas this weekend! Order at dominos.com, reply STOP to opt out"),
+    (3.0, "gus.eng@example.com", "portal", "Dana Support",
+     "Hi, it's Dana from Support, running 10 minutes late for the standup"),
+]  # fmt: skip
+# A campaign three weeks ago, contained then closed by the second admin.
+OLD_REPORTS = [
+    (21 * 24.0, "bea.lopez@example.com", "sms", "+1 (415) 555-0175",
+     "Okta: your account is locked, unlock it at okta-example.com within 24h"),
+    (21 * 24.0 - 0.4, "cody.reed@example.com", "sms", "+1 (415) 555-0175",
+     "Okta: your account is locked, unlock it at okta-example.com within 24h"),
+]  # fmt: skip
+# Certificates the CT watcher sees, as certstream would send them: (hours before now, log, issuer, names,
+# precertificate?).  Official and unrelated names are in the stream too, as they are in the real one.
+LOGS = {
+    "argon": ("Google 'Argon2025h2' log", "https://ct.googleapis.com/logs/us1/argon2025h2/"),
+    "xenon": ("Google 'Xenon2025h2' log", "https://ct.googleapis.com/logs/eu1/xenon2025h2/"),
+    "oak": ("Let's Encrypt 'Oak2025h2' log", "https://oak.ct.letsencrypt.org/2025h2/"),
+    "nimbus": ("Cloudflare 'Nimbus2025' Log", "https://ct.cloudflare.com/logs/nimbus2025/"),
+    "wyvern": ("DigiCert 'Wyvern2025h2' Log", "https://wyvern.ct.digicert.com/2025h2/"),
+    "elephant": ("Sectigo 'Elephant2025h2'", "https://elephant2025h2.ct.sectigo.com/"),
+}
+ISSUERS = {
+    "r11": {"C": "US", "O": "Let's Encrypt", "CN": "R11"},
+    "e6": {"C": "US", "O": "Let's Encrypt", "CN": "E6"},
+    "zerossl": {"C": "AT", "O": "ZeroSSL", "CN": "ZeroSSL ECC Domain Secure Site CA"},
+    "sectigo": {
+        "C": "GB",
+        "ST": "Greater Manchester",
+        "L": "Salford",
+        "O": "Sectigo Limited",
+        "CN": "Sectigo RSA Domain Validation Secure Server CA",
+    },
+    "gts": {"C": "US", "O": "Google Trust Services", "CN": "WR3"},
+}
+CERTIFICATES = [
+    (6 * 24 + 5, "argon", "r11", ["example-sso.com", "www.example-sso.com"], False),
+    (6 * 24 + 4, "argon", "r11", ["shop.bakery-lyon.fr"], False),
+    (5 * 24 + 9, "nimbus", "zerossl", ["examp1e.com"], False),
+    (5 * 24 + 8, "wyvern", "gts", ["sso.example.com", "www.example.com"], False),  # ours: no alert
+    (3 * 24 + 2, "oak", "e6", ["example-okta.com", "www.example-okta.com"], True),
+    (3 * 24 + 2, "oak", "e6", ["example-okta.com", "www.example-okta.com"], False),
+    (3 * 24 + 1, "xenon", "sectigo", ["okta-example.com", "login.okta-example.com"], False),
+    (2 * 24 + 14, "argon", "r11", ["examplehr-portal.com"], False),
+    (2 * 24 + 13, "nimbus", "zerossl", ["xn--exmple-cua.com"], False),
+    (2 * 24 + 12, "oak", "e6", ["mail.riverside-dental.com"], False),
+    (30, "argon", "r11", ["example-sso.com", "www.example-sso.com"], False),  # renewed on a new key
+    (9, "xenon", "sectigo", ["example-helpdesk.com", "www.example-helpdesk.com"], False),
+    (2, "oak", "e6", ["examplecorp-vpn.com"], True),
+    (0.3, "nimbus", "zerossl", ["example-payroll.com"], False),
+]
+# The logs the watcher follows (the log-list mode): (log, API, entries read, lag, last error).
+WATCHED = [
+    ("argon", "rfc6962", 1_482_337, 0, ""),
+    ("xenon", "rfc6962", 1_127_904, 0, ""),
+    ("oak", "rfc6962", 906_115, 212, ""),
+    ("wyvern", "static", 655_301, 0, ""),
+    ("elephant", "rfc6962", 1_204_770, 3_584, "{url}ct/v1/get-entries still failing after 6 attempts (HTTP 503)"),
+]
+
+
+def _reporter(who: str):
+    from smishguard.accounts.models import Employee
+    from smishguard.reports import intake
+
+    if who.startswith("+"):
+        return intake.reporter_by_phone(who)
+    person = Employee.objects.get(email=who)
+    return intake.reporter_by_phone(person.phone) if person.phone else intake.reporter_for(person)
+
+
+def _submit(now: datetime, rows) -> list:
+    from smishguard.reports import intake
+    from smishguard.reports.models import Report
+
+    made = []
+    for n, (hours, who, channel, sender, text) in enumerate(rows):
+        with at(now - timedelta(hours=hours)):
+            reporter = _reporter(who)
+            if channel == "portal" and reporter.employee is not None:
+                reporter = intake.reporter_for(reporter.employee)
+            made.append(
+                intake.submit(
+                    text,
+                    channel=Report.Channel(channel),
+                    reporter=reporter,
+                    sender=sender,
+                    message_sid=f"SM{secrets.token_hex(16)}" if channel == "sms" else None,
+                    request=None,
+                )
+            )
+            assert made[-1].pk, n  # noqa: S101 - a seeding step that silently did nothing would mislead
+    return made
+
+
+def certstream_line(when: datetime, index: int, *, log: str, issuer: str, names: list[str], precert: bool) -> str:
+    """One certificate in certstream's message form (certstream-server-go's full ``certificate_update``)."""
+    import json
+
+    name, url = LOGS[log]
+    not_before = int((when - timedelta(minutes=5)).timestamp())
+    return json.dumps(
+        {
+            "message_type": "certificate_update",
+            "data": {
+                "update_type": "PrecertLogEntry" if precert else "X509LogEntry",
+                "cert_index": index,
+                "cert_link": f"{url}ct/v1/get-entries?start={index}&end={index}",
+                "seen": when.timestamp(),
+                "source": {"name": name, "url": url.removeprefix("https://")},
+                "leaf_cert": {
+                    "all_domains": names,
+                    "subject": {"CN": names[0]},
+                    "issuer": ISSUERS[issuer],
+                    "not_before": not_before,
+                    "not_after": not_before + 90 * 86400,
+                    "serial_number": secrets.token_hex(16).upper(),
+                },
+            },
+        }
+    )
+
+
+def seed_watch(now: datetime, tmp: Path) -> dict[str, int]:
+    """The CT watcher, two ways, each at the moment its certificate appeared.
+
+    The logs of the log list (the watcher's main mode) move through watch.store exactly as a log-list run
+    leaves them: the first checkpoint at the log's tree head, then each batch's hits committed with the new
+    checkpoint and tree head (the matching is watch.matching's), alerts written to the JSON-lines sink by its
+    JsonlSink.  Cloudflare's log is not in that list: its certificates come from a certstream feed, replayed
+    by the real command, ``smishguard watch ct --replay FILE --once``, one message per run.
+    """
+    import hashlib
+
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    from smishguard.cli import main as smishguard
+    from smishguard.engine.ct import LogEntry, LogInfo, TreeHead
+    from smishguard.reports.detection import current_matcher
+    from smishguard.watch import store
+    from smishguard.watch.matching import find_lookalikes
+    from smishguard.watch.models import LookalikeAlert
+    from smishguard.watch.sinks import JsonlSink
+
+    sink = tmp / "var" / "ct-alerts.jsonl"
+    sinks = (store.SinkTarget("jsonl", str(JsonlSink(sink).target)),)
+    start = now - timedelta(days=7)
+    position = {log: 400_000_000 + 37_000_000 * n for n, log in enumerate(LOGS)}
+    keys: dict[str, str] = {}
+    infos: dict[str, LogInfo] = {}
+
+    def head(log: str, size: int, when: datetime) -> TreeHead:
+        root = hashlib.sha256(f"{log}:{size}".encode()).digest()
+        return TreeHead(size, int(when.timestamp() * 1000), root)
+
+    for log, api, _read, _lag, _error in WATCHED:
+        name, url = LOGS[log]
+        public = ec.generate_private_key(ec.SECP256R1()).public_key()
+        der = public.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+        infos[log] = LogInfo.from_key(der, url=url, description=name, api=api)
+        with at(start):
+            state, _ = store.ensure_state(infos[log])
+            store.set_position(state.key, position[log], head(log, position[log], start))
+        keys[log] = state.key
+
+    for hours, log, issuer, names, precert in sorted(CERTIFICATES, key=lambda c: -c[0]):
+        when = now - timedelta(hours=hours)
+        read = 20_000 + secrets.randbelow(90_000)
+        index = position[log] + read - 1
+        if log in keys:
+            name, url = LOGS[log]
+            entry = LogEntry(
+                index=index,
+                timestamp=when,
+                kind="precert" if precert else "x509",
+                names=tuple(names),
+                issuer=issuer_dn(ISSUERS[issuer]),
+                not_before=when - timedelta(minutes=5),
+            )
+            with at(when + timedelta(seconds=3)):
+                matched = find_lookalikes([entry], current_matcher())
+                store.commit(
+                    matched.hits,
+                    where=store.Where(keys[log], name, url),
+                    sinks=sinks,
+                    state=keys[log],
+                    next_index=index + 1,
+                    head=head(log, index + 1, when),
+                    entries_read=read,
+                )
+                JsonlSink(sink).flush()
+        else:
+            replay = tmp / f"certstream-{log}-{index}.jsonl"
+            line = certstream_line(when, index, log=log, issuer=issuer, names=names, precert=precert)
+            replay.write_text(line + "\n", encoding="utf-8")
+            with at(when + timedelta(seconds=3)):
+                code = smishguard(["watch", "ct", "--replay", str(replay), "--once", "--no-live", "--jsonl", str(sink)])
+            if code != 0:
+                raise SystemExit(f"smishguard watch ct --replay {replay} failed with status {code}")
+        position[log] = index + 1
+
+    # Now: every log read up to its last verified tree head less its lag; one log failing.
+    for log, _api, read, lag, error in WATCHED:
+        name, url = LOGS[log]
+        size = position[log] + read + lag
+        with at(now - timedelta(seconds=30)):
+            store.commit(
+                (),
+                where=store.Where(keys[log], name, url),
+                state=keys[log],
+                next_index=size - lag,
+                head=head(log, size, now - timedelta(seconds=40)),
+                entries_read=read,
+            )
+        if error:
+            with at(now - timedelta(minutes=3)):
+                store.record_error(keys[log], error.format(url=url))
+    alerts = {a.domain: a.pk for a in LookalikeAlert.objects.all()}
+    return {"alert_okta": alerts["example-okta.com"], "alert_sso": alerts["example-sso.com"]}
+
+
+def issuer_dn(fields: dict[str, str]) -> str:
+    """The issuer as the watcher stores it (certstream's subject fields, in the engine's RFC 4514 form)."""
+    from smishguard.engine.ct import issuer_from_subject_fields
+
+    return issuer_from_subject_fields(fields)
+
+
+def seed_response(now: datetime, tmp: Path) -> dict[str, int]:
+    """Brands, keywords and API tokens; reported texts put through intake (verdict, campaign, the response
+    policy's blocklisting and warning); an analyst's actions; then the CT watcher."""
+    from smishguard.accounts import tokens
+    from smishguard.accounts.models import Employee
+    from smishguard.reports import detection, response
+    from smishguard.reports.models import Campaign
+
+    admin = Employee.objects.get(email="admin@example.com")
+    sam = Employee.objects.get(email="sam.second@example.com")
+    day = timedelta(days=1)
+    with at(now - 60 * day):
+        detection.save_brand(
+            name="Example",
+            domains=["example.com", "example.net", "examplecdn.com"],
+            tokens=["examplecorp"],
+            actor=admin,
+        )
+        detection.import_config([], ["timesheet", "paystub"], actor=admin)
+    with at(now - 45 * day):
+        detection.save_brand(name="Workday", domains=["workday.com", "myworkday.com"], actor=sam)
+
+    issued = {}
+    for days, name, scopes, who in [
+        (80, "Mail gateway (Proofpoint)", ["scan"], admin),
+        (64, "DNS resolvers (RPZ feed)", ["blocklists"], admin),
+        (40, "SIEM connector (old)", ["reports", "scan"], sam),
+        (12, "SOAR playbooks", ["reports", "blocklists"], sam),
+    ]:
+        with at(now - days * day):
+            issued[name] = tokens.issue(name, scopes=scopes, actor=who)
+    for name, scope, ago in [
+        ("Mail gateway (Proofpoint)", "scan", timedelta(minutes=4)),
+        ("DNS resolvers (RPZ feed)", "blocklists", timedelta(minutes=11)),
+        ("SIEM connector (old)", "reports", 13 * day),
+        ("SOAR playbooks", "reports", timedelta(hours=6)),
+    ]:
+        with at(now - ago):
+            tokens.authenticate(issued[name][1], scope)
+    with at(now - 12 * day):
+        tokens.revoke(issued["SIEM connector (old)"][0].pk, actor=sam)
+
+    old = _submit(now, OLD_REPORTS)
+    old_campaign = old[0].campaign
+    with at(now - 20 * day):
+        response.set_status(old_campaign, Campaign.Status.CONTAINED, actor=sam)
+    with at(now - 14 * day):
+        response.set_status(old_campaign, Campaign.Status.CLOSED, actor=sam)
+
+    # The analyst acts between reports: the STIX bundle goes to the ISAC, and examp1e.com (reported by an
+    # unknown number only, so not blocked by the policy) is blocked by hand.
+    first = _submit(now, [r for r in REPORTS if r[0] > 49.1])
+    big = first[0].campaign
+    with at(now - timedelta(hours=49, minutes=5)):
+        response.stix_exported([Campaign.objects.get(pk=big.pk)], actor=admin)
+    with at(now - timedelta(hours=49)):
+        response.add_to_blocklist(Campaign.objects.get(pk=big.pk), ["examp1e.com"], actor=admin)
+    later = _submit(now, [r for r in REPORTS if r[0] <= 49.1])
+    hr = next(r.campaign for r in later if "examplehr-portal.com" in r.domains)
+    out = {"campaign": big.pk, "campaign_hr": hr.pk, "report": first[0].pk}
+    out.update(seed_watch(now, tmp))
+    return out
+
+
 IMPORT_CSV = """email,name,phone,department,groups
 lena.fox@example.com,Lena Fox,+14155550190,Support,support;customer-data
 mark.obi@example,Mark Obi,,Sales,sales
@@ -359,12 +686,11 @@ def serve_command(bind: str) -> list[str]:
 
 
 def shoot(base: str, seeded: Seeded, out: Path, tmp: Path) -> list[str]:
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     made: list[str] = []
 
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    with chromium() as browser:
 
         def context(token: str | None = None):
             ctx = browser.new_context(
@@ -391,22 +717,7 @@ def shoot(base: str, seeded: Seeded, out: Path, tmp: Path) -> list[str]:
         page.goto(f"{base}/signin")
         shot(page, "signin")
 
-        cdp = ctx.new_cdp_session(page)
-        cdp.send("WebAuthn.enable", {"enableUI": False})
-        cdp.send(
-            "WebAuthn.addVirtualAuthenticator",
-            {
-                "options": {
-                    "protocol": "ctap2",
-                    "ctap2Version": "ctap2_1",
-                    "transport": "usb",
-                    "hasResidentKey": True,
-                    "hasUserVerification": True,
-                    "isUserVerified": True,
-                    "automaticPresenceSimulation": True,
-                }
-            },
-        )
+        add_virtual_key(ctx, page)
         page.goto(f"{base}/enrol/{seeded.enrol_token}")
         shot(page, "enrol")
         page.fill("#key-name", "Blue YubiKey on my keyring")
@@ -474,8 +785,60 @@ def shoot(base: str, seeded: Seeded, out: Path, tmp: Path) -> list[str]:
         shot(page, "console-audit", height=1400)
         page.goto(f"{base}/console/audit?action=passkeys%3Asignin%3Afailed")
         shot(page, "console-audit-filtered")
+
+        # --- detection and response -----------------------------------------------------------------------
+        page.goto(f"{base}/console/brands?check=example-sso.com")
+        shot(page, "console-brands")
+        page.goto(f"{base}/console/brands/new")
+        shot(page, "console-brand-add")
+        page.goto(f"{base}/console/tokens")
+        page.fill("#name", "Helpdesk ticketing (Jira)")
+        page.check("input[name=scopes][value=reports]")
+        page.click("button:has-text('Issue token')")
+        page.wait_for_load_state("networkidle")
+        expect(page.locator("[data-new-token]")).to_be_visible()
+        shot(page, "console-tokens")
+        page.goto(f"{base}/console/reports")
+        shot(page, "console-reports")
+        page.goto(f"{base}/console/reports/{seeded.ids['report']}")
+        shot(page, "console-report")
+        page.goto(f"{base}/console/campaigns")
+        shot(page, "console-campaigns")
+        page.goto(f"{base}/console/campaigns/{seeded.ids['campaign']}")
+        shot(page, "console-campaign")
+        page.goto(f"{base}/console/campaigns/{seeded.ids['campaign_hr']}/warn")
+        shot(page, "console-campaign-warn")
+        page.goto(f"{base}/console/blocklist")
+        shot(page, "console-blocklist")
+
+        # --- the CT watcher: the analyst has triaged one alert (through the console's own form) ---------------
+        page.goto(f"{base}/console/watch/alerts/{seeded.ids['alert_sso']}")
+        page.select_option("#status", "acknowledged")
+        page.click("button:has-text('Set status')")
+        page.wait_for_load_state("networkidle")
+        page.goto(f"{base}/console/watch/")
+        shot(page, "console-watch")
+        page.goto(f"{base}/console/watch/alerts/{seeded.ids['alert_okta']}")
+        shot(page, "console-watch-alert")
+        page.goto(f"{base}/console/watch/logs")
+        shot(page, "console-watch-logs")
         ctx.close()
-        browser.close()
+
+        # --- the employee reports a text in the portal -------------------------------------------------------
+        ctx = context(seeded.employee_token)
+        page = ctx.new_page()
+        page.goto(f"{base}/portal/report")
+        page.fill(
+            "#f-text",
+            "Example IT: your VPN access will be suspended tonight. Verify your account at example-okta.com/vpn",
+        )
+        page.fill("#f-sender", "+1 (628) 555-0187")
+        shot(page, "portal-report")
+        page.click("button:has-text('Check and report')")
+        page.wait_for_load_state("networkidle")
+        expect(page.locator("[data-verdict]")).to_be_visible()
+        shot(page, "portal-report-result")
+        ctx.close()
     return made
 
 
@@ -498,6 +861,12 @@ def main(argv: list[str] | None = None) -> int:
             "SMISHGUARD_ORIGIN": base,
             "SMISHGUARD_RP_ID": "localhost",
             "DJANGO_SETTINGS_MODULE": "smishguard.settings",
+            # A sender, so that the warning to all staff is queued (nothing is sent: no worker runs, and the
+            # API base is a closed local port).
+            "SMISHGUARD_TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
+            "SMISHGUARD_TWILIO_AUTH_TOKEN": "screenshots-not-a-real-token",
+            "SMISHGUARD_TWILIO_FROM": "+14155550199",
+            "SMISHGUARD_TWILIO_API_BASE": "http://127.0.0.1:9",
         }
     )
     os.environ.pop("SMISHGUARD_DATABASE_URL", None)
@@ -511,7 +880,9 @@ def main(argv: list[str] | None = None) -> int:
 
     call_command("migrate", verbosity=0)
     print(f"seeding the demo organisation in {tmp}")
-    seeded = seed(datetime.now(UTC))
+    now = datetime.now(UTC)
+    seeded = seed(now)
+    seeded.ids.update(seed_response(now, tmp))
     connections.close_all()
 
     server = subprocess.Popen(  # noqa: S603 - our own console script
