@@ -315,17 +315,19 @@ def cmd_domains_check(args: argparse.Namespace) -> int:
     dumps = json.JSONEncoder(ensure_ascii=False).encode
     drawn = _Progress("checked")
 
-    def line(name: str, res: object) -> str:
-        if type(res) is DomainResult:
-            return res.to_json()
-        return dumps(_error("invalid_domain", str(res), domain=name))  # an InvalidDomain in its place
+    def invalid(name: str, exc: object) -> str:  # an InvalidDomain in the result's place
+        return dumps(_error("invalid_domain", str(exc), domain=name))
 
     for names, errors in _domain_chunks(args):
         if errors:
             results = iter(matcher.check_many([n for i, n in enumerate(names) if i not in errors]))
-            out = [dumps(errors[i]) if i in errors else line(n, next(results)) for i, n in enumerate(names)]
+            out = [dumps(errors[i]) if i in errors else next(results) for i, n in enumerate(names)]
         else:
-            out = [line(n, r) for n, r in zip(names, matcher.check_many(names), strict=True)]
+            out = list(matcher.check_many(names))
+        out = [
+            r.to_json() if type(r) is DomainResult else r if type(r) is str else invalid(n, r)
+            for n, r in zip(names, out, strict=True)
+        ]
         out.append("")
         write("\n".join(out))
         drawn.add(len(names))

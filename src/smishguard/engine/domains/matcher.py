@@ -88,26 +88,18 @@ class DomainResult(NamedTuple):
 
     def to_json(self) -> str:
         """``json.dumps(self.to_dict(), ensure_ascii=False)``, written out: 100,000 of them a second."""
-        brand = self.brand
-        techniques = self.techniques
-        score = self.score
-        return (
-            '{"domain": '
-            + _q(self.domain)
-            + ', "registrable": '
-            + _q(self.registrable)
-            + ', "verdict": '
-            + _q(self.verdict)
-            + ', "brand": '
-            + ("null" if brand is None else _q(brand))
-            + ', "techniques": '
-            + ("[" + ", ".join(map(_q, techniques)) + "]" if techniques else "[]")
-            + ', "score": '
-            + (_float_repr(score) if type(score) is float and -_INF < score < _INF else json.dumps(score))
-            + "}"
+        domain, registrable, verdict, brand, techniques, score = self
+        return _RESULT_JSON % (
+            _q(domain),
+            _q(registrable),
+            _q(verdict),
+            "null" if brand is None else _q(brand),
+            "[" + ", ".join(map(_q, techniques)) + "]" if techniques else "[]",
+            _float_repr(score) if type(score) is float and -_INF < score < _INF else json.dumps(score),
         )
 
 
+_RESULT_JSON = '{"domain": %s, "registrable": %s, "verdict": %s, "brand": %s, "techniques": %s, "score": %s}'
 _new_result = tuple.__new__  # DomainResult(...) without the Python-level __new__ of a NamedTuple
 
 

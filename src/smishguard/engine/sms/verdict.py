@@ -76,19 +76,17 @@ class Verdict:
     def to_json(self) -> str:
         """``json.dumps(self.to_dict(), ensure_ascii=False)``, written out (``scan --file`` prints one a line)."""
         score = round(self.score, 4)
-        return (
-            '{"verdict": '
-            + _q(self.verdict)
-            + ', "score": '
-            + (_float_repr(score) if type(score) is float and -_INF < score < _INF else json.dumps(score))
-            + ', "reasons": ['
-            + ", ".join(['{"code": ' + _q(r.code) + ', "detail": ' + _q(r.detail) + "}" for r in self.reasons])
-            + '], "urls": ['
-            + ", ".join(map(_q, self.urls))
-            + '], "domains": ['
-            + ", ".join([d.to_json() for d in self.domains])
-            + "]}"
+        return _VERDICT_JSON % (
+            _q(self.verdict),
+            _float_repr(score) if type(score) is float and -_INF < score < _INF else json.dumps(score),
+            ", ".join([_REASON_JSON % (_q(r.code), _q(r.detail)) for r in self.reasons]),
+            ", ".join(map(_q, self.urls)),
+            ", ".join([d.to_json() for d in self.domains]),
         )
+
+
+_VERDICT_JSON = '{"verdict": %s, "score": %s, "reasons": [%s], "urls": [%s], "domains": [%s]}'
+_REASON_JSON = '{"code": %s, "detail": %s}'
 
 
 # --- wording ------------------------------------------------------------------------------------------------
