@@ -9,10 +9,7 @@ repeat a POST: receivers dedupe on ``Idempotency-Key``.
 
 from __future__ import annotations
 
-import json
 import logging
-import urllib.error
-import urllib.request
 from datetime import datetime, timedelta
 
 from django.db import transaction
@@ -21,42 +18,11 @@ from django_tasks import task
 
 from smishguard.audit import Action, record
 from smishguard.reports.models import AlertDelivery, CampaignEvent
+from smishguard.webhooks import WebhookFailed, backoff, post_json
 
 log = logging.getLogger("smishguard.reports")
 
-TIMEOUT = 10.0
-BACKOFF_BASE = 5.0
-BACKOFF_MAX = 600.0
 Status = AlertDelivery.Status
-
-
-class AlertFailed(Exception):
-    def __init__(self, message: str, *, retry: bool) -> None:
-        super().__init__(message)
-        self.retry = retry
-
-
-def backoff(attempt: int) -> float:
-    return min(BACKOFF_BASE * 2 ** max(0, attempt - 1), BACKOFF_MAX)
-
-
-def post(url: str, payload: dict[str, object], *, key: str) -> int:
-    body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
-    request = urllib.request.Request(  # noqa: S310 - the scheme is checked when the policy is read
-        url,
-        data=body,
-        method="POST",
-        headers={"Content-Type": "application/json", "Idempotency-Key": key, "User-Agent": "smishguard-response"},
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT) as response:  # noqa: S310
-            response.read(65536)
-            return response.status
-    except urllib.error.HTTPError as exc:
-        exc.close()
-        raise AlertFailed(f"HTTP {exc.code}", retry=exc.code in (408, 425, 429) or exc.code >= 500) from None
-    except (urllib.error.URLError, OSError, TimeoutError) as exc:
-        raise AlertFailed(f"{type(exc).__name__}: {getattr(exc, 'reason', exc)}", retry=True) from None
 
 
 def deliver(delivery_id: int) -> str:
@@ -72,8 +38,8 @@ def deliver(delivery_id: int) -> str:
     attempts = delivery.attempts + 1
     campaign = delivery.campaign
     try:
-        post(delivery.url, delivery.payload, key=f"smishguard-{delivery.key}")
-    except AlertFailed as exc:
+        post_json(delivery.url, delivery.payload, key=f"smishguard-{delivery.key}", user_agent="smishguard-response")
+    except WebhookFailed as exc:
         give_up = not exc.retry or attempts >= max_attempts
         with transaction.atomic():
             AlertDelivery.objects.filter(pk=delivery.pk).update(

@@ -20,8 +20,6 @@ import json
 import logging
 import os
 import threading
-import urllib.error
-import urllib.request
 from datetime import timedelta
 from pathlib import Path
 
@@ -30,12 +28,10 @@ from django.utils import timezone
 
 from smishguard.audit import Action, record
 from smishguard.watch.models import SinkDelivery
+from smishguard.webhooks import WebhookFailed, backoff, post_json
 
 log = logging.getLogger("smishguard.watch")
 
-WEBHOOK_TIMEOUT = 10.0
-WEBHOOK_BACKOFF_BASE = 5.0
-WEBHOOK_BACKOFF_MAX = 600.0
 _CRASH_AFTER_SINK_LINES = "SMISHGUARD_TEST_CRASH_AFTER_SINK_LINES"
 
 Status = SinkDelivery.Status
@@ -133,38 +129,6 @@ class JsonlSink:
             return len(pending)
 
 
-class WebhookFailed(Exception):
-    def __init__(self, message: str, *, retry: bool) -> None:
-        super().__init__(message)
-        self.retry = retry
-
-
-def post_json(url: str, payload: dict[str, object], *, key: str, timeout: float = WEBHOOK_TIMEOUT) -> int:
-    """POST ``payload``; returns the 2xx status or raises ``WebhookFailed`` (``retry`` says if worth it)."""
-    body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
-    request = urllib.request.Request(  # noqa: S310 - the scheme is checked when the sink is configured
-        url,
-        data=body,
-        method="POST",
-        headers={"Content-Type": "application/json", "Idempotency-Key": key, "User-Agent": "smishguard-ct-watcher"},
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
-            response.read(65536)
-            return response.status
-    except urllib.error.HTTPError as exc:
-        exc.close()
-        retry = exc.code in (408, 425, 429) or exc.code >= 500
-        raise WebhookFailed(f"HTTP {exc.code}", retry=retry) from None
-    except (urllib.error.URLError, OSError, TimeoutError) as exc:
-        reason = getattr(exc, "reason", exc)
-        raise WebhookFailed(f"{type(exc).__name__}: {reason}", retry=True) from None
-
-
-def backoff(attempt: int) -> float:
-    return min(WEBHOOK_BACKOFF_BASE * 2 ** max(0, attempt - 1), WEBHOOK_BACKOFF_MAX)
-
-
 def deliver_webhook(delivery_id: int, max_attempts: int = 8) -> str:
     """One delivery attempt (run by the task worker).  Returns the outcome: delivered, retry, failed, ..."""
     delivery = SinkDelivery.objects.select_related("alert").filter(pk=delivery_id).first()
@@ -175,7 +139,9 @@ def deliver_webhook(delivery_id: int, max_attempts: int = 8) -> str:
     payload = {"event": "lookalike_alert", "delivery_id": delivery.pk, "alert": delivery.alert.to_dict()}
     attempts = delivery.attempts + 1
     try:
-        post_json(delivery.target, payload, key=f"smishguard-ct-alert-{delivery.pk}")
+        post_json(
+            delivery.target, payload, key=f"smishguard-ct-alert-{delivery.pk}", user_agent="smishguard-ct-watcher"
+        )
     except WebhookFailed as exc:
         give_up = not exc.retry or attempts >= max_attempts
         with transaction.atomic():
