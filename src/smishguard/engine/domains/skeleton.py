@@ -18,21 +18,41 @@ one shape, and typo-squatters use ``paypai`` for ``paypal``. ``rn`` is written `
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import unicodedata
 from functools import cache
-from importlib import resources
+from pathlib import Path
 
 _LRM = "\u200e"  # the package wraps right-to-left characters in LEFT-TO-RIGHT MARKs
 
 
+def _confusables_text() -> str:
+    """The package's confusables.json, found without importing importlib.resources' machinery when it can."""
+    spec = importlib.util.find_spec("confusable_homoglyphs")
+    if spec is not None and spec.origin:
+        path = Path(spec.origin).with_name("confusables.json")
+        if path.is_file():
+            return path.read_text("utf-8")
+    from importlib import resources
+
+    return resources.files("confusable_homoglyphs").joinpath("confusables.json").read_text("utf-8")
+
+
 @cache
 def _table() -> dict[int, str]:
-    raw = json.loads(resources.files("confusable_homoglyphs").joinpath("confusables.json").read_text("utf-8"))
+    raw = json.loads(_confusables_text())
     entries: dict[str, list[str]] = {}
     for key, values in raw.items():
-        k = key.replace(_LRM, "")
-        entries.setdefault(k, []).extend(v["c"].replace(_LRM, "") for v in values)
+        k = key.replace(_LRM, "") if _LRM in key else key
+        found = [v["c"] for v in values]
+        if any(_LRM in c for c in found):
+            found = [c.replace(_LRM, "") for c in found]
+        known = entries.get(k)
+        if known is None:
+            entries[k] = found
+        else:
+            known.extend(found)
     table: dict[int, str] = {}
     for k, values in entries.items():
         if len(k) != 1 or len(values) != 1:
