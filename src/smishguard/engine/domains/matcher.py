@@ -205,16 +205,21 @@ class LookalikeMatcher:
             found = variants(t.text)
             # fold() of every (ASCII) variant in one pass: the table is per byte and no "rn" spans a newline
             keys = "\n".join(found).encode("ascii").translate(_FOLD).decode("ascii").replace("rn", "m").split("\n")
+            brand, typos, typo_skels = t.brand, self._typos, self._typo_skels
             for (v, technique), key in zip(found.items(), keys, strict=True):
                 if len(v) < TYPO_MIN or key in taken or v in taken:
                     continue
                 entry = (t, technique)
-                for table, k in ((self._typos, v), (self._typo_skels, key)):
-                    bucket = table.get(k)
-                    if bucket is None:
-                        table[k] = [entry]
-                    elif all(other.brand != t.brand for other, _ in bucket):
-                        bucket.append(entry)
+                bucket = typos.get(v)
+                if bucket is None:
+                    typos[v] = [entry]
+                elif all(other.brand != brand for other, _ in bucket):
+                    bucket.append(entry)
+                bucket = typo_skels.get(key)
+                if bucket is None:
+                    typo_skels[key] = [entry]
+                elif all(other.brand != brand for other, _ in bucket):
+                    bucket.append(entry)
 
         # Long tokens are found anywhere in a label (Aho-Corasick, one pass for all brands); short ones only
         # as a whole hyphen part or glued to one long keyword, so they are looked up, not searched for.
