@@ -8,15 +8,16 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import secrets
 import unicodedata
 from dataclasses import dataclass
-from datetime import timedelta
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, NamedTuple
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import QuerySet
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -67,26 +68,46 @@ def _config() -> Settings:
 # --------------------------------------------------------------------------------------------------------
 
 
+def _db_time(value: datetime) -> Any:
+    """A datetime as the database backend stores it (what the ORM would pass)."""
+    return connection.ops.adapt_datetimefield_value(value)
+
+
+# The sign-in path runs a few fixed statements: written out once here rather than compiled by the ORM on every
+# request (the ORM's query compiler cost more than SQLite itself).  Plain SQL that SQLite and PostgreSQL share,
+# on the tables of Challenge, Credential and Employee; every value is a parameter.
+_INSERT_CHALLENGE = (
+    "INSERT INTO passkeys_challenge (challenge, purpose, employee_id, enrolment_link_id, created_at, expires_at, "
+    "used_at, user_handle) VALUES (%s, %s, %s, %s, %s, %s, NULL, %s)"
+)
+
+
 def _store_challenge(
     options: ceremonies.CeremonyOptions,
     purpose: str,
     *,
-    employee: Employee | None = None,
+    employee: Employee | int | None = None,
     link: EnrolmentLink | None = None,
     user_handle: bytes = b"",
-) -> Challenge:
+) -> None:
+    """Keep a ceremony's challenge server-side (one INSERT); ``employee`` is an Employee or its id."""
     now = timezone.now()
     if secrets.randbelow(64) == 0:  # now and then, forget challenges that expired over an hour ago
         Challenge.objects.filter(expires_at__lt=now - timedelta(hours=1)).delete()
-    return Challenge.objects.create(
-        challenge=options.challenge,
-        purpose=purpose,
-        employee=employee,
-        enrolment_link=link,
-        created_at=now,
-        expires_at=now + timedelta(seconds=policy().challenge_ttl_seconds),
-        user_handle=user_handle,
-    )
+    employee_id = employee.pk if isinstance(employee, Employee) else employee
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _INSERT_CHALLENGE,
+            [
+                options.challenge,
+                purpose,
+                employee_id,
+                link.pk if link is not None else None,
+                _db_time(now),
+                _db_time(now + timedelta(seconds=policy().challenge_ttl_seconds)),
+                user_handle,
+            ],
+        )
 
 
 def claim_challenge(value: bytes, purpose: str) -> Challenge:
@@ -281,25 +302,39 @@ def _fake_allow_list(email: str) -> list[tuple[bytes, list[str]]]:
     return out
 
 
+# The employee's status and usable keys (not revoked, not flagged), oldest first, in one statement.  Emails are
+# stored stripped and lower-cased (Employee.save), so equality on the unique column is the case-insensitive match.
+_LOGIN_KEYS = (
+    "SELECT e.id, e.status, c.credential_id, c.transports FROM accounts_employee e "
+    "LEFT JOIN passkeys_credential c ON c.employee_id = e.id AND c.revoked_at IS NULL AND c.flagged_at IS NULL "
+    "WHERE e.email = %s ORDER BY c.created_at"
+)
+
+
+def _transports(value: Any) -> list[str]:
+    if value is None:
+        return []
+    return list(value) if isinstance(value, list) else list(json.loads(value) or [])
+
+
 def begin_login(*, email: str | None = None) -> ceremonies.CeremonyOptions:
     """Request options.  With an email, the employee's keys are offered; an unknown, suspended or keyless
     email gets the same shape of answer (fake, deterministic ids), so nobody can list accounts."""
-    employee = None
+    employee_id = None
     allow: list[tuple[bytes, list[str]]] = []
     if email:
         normalized = email.strip().lower()
-        candidate = Employee.objects.filter(email__iexact=normalized).first()
-        if candidate is not None and candidate.status == Employee.Status.ACTIVE:
-            allow = [
-                (bytes(c.credential_id), list(c.transports or []))
-                for c in keys_for(candidate).filter(flagged_at__isnull=True)
-            ]
+        with connection.cursor() as cursor:
+            cursor.execute(_LOGIN_KEYS, [normalized])
+            rows = cursor.fetchall()
+        if rows and rows[0][1] == Employee.Status.ACTIVE:
+            allow = [(bytes(cid), _transports(transports)) for _, _, cid, transports in rows if cid is not None]
             if allow:
-                employee = candidate
+                employee_id = rows[0][0]
         if not allow:
             allow = _fake_allow_list(normalized)
     options = ceremonies.authentication_options(rp_id=_config().rp_id, policy=policy(), allow_credentials=allow)
-    _store_challenge(options, Challenge.Purpose.LOGIN, employee=employee)
+    _store_challenge(options, Challenge.Purpose.LOGIN, employee=employee_id)
     return options
 
 
@@ -350,60 +385,160 @@ def flag_key(credential: Credential, *, reason: str, request: HttpRequest | None
     )
 
 
+_FIND_LOGIN_CHALLENGE = (
+    "SELECT id, employee_id, used_at IS NOT NULL, expires_at > %s FROM passkeys_challenge "
+    "WHERE challenge = %s AND purpose = %s"
+)
+# Marks a challenge used, once: the request whose UPDATE changes the row is the one that consumed it.
+_CLAIM_CHALLENGE = "UPDATE passkeys_challenge SET used_at = %s WHERE id = %s AND used_at IS NULL AND expires_at > %s"
+_FIND_LOGIN_KEY = (
+    "SELECT c.id, c.employee_id, c.public_key, c.sign_count, c.backup_eligible, c.user_handle, "
+    "c.revoked_at IS NOT NULL, c.flagged_at IS NOT NULL, c.name, c.model, e.email, e.name, e.status, e.is_admin "
+    "FROM passkeys_credential c JOIN accounts_employee e ON e.id = c.employee_id WHERE c.credential_id = %s"
+)
+_USE_KEY = (
+    "UPDATE passkeys_credential SET sign_count = %s, last_used_at = %s, backed_up = %s "
+    "WHERE id = %s AND revoked_at IS NULL AND flagged_at IS NULL"
+)
+
+
+def _loaded(cls: type[Model], /, **values: Any) -> Any:
+    """A model instance as the ORM loads it with only some columns (``.only()``): the others load on access."""
+    names = [f.attname for f in cls._meta.concrete_fields if f.attname in values]
+    return cls.from_db(connection.alias, names, [values[n] for n in names])
+
+
+def _claim(challenge_pk: int, now: datetime) -> bool:
+    """Mark the challenge used at ``now``; False when another request consumed it first."""
+    at = _db_time(now)
+    with connection.cursor() as cursor:
+        cursor.execute(_CLAIM_CHALLENGE, [at, challenge_pk, at])
+        return cursor.rowcount == 1
+
+
+def _login_challenge(value: bytes, now: datetime) -> tuple[int, int | None]:
+    """The sign-in challenge's id and the employee it was issued for; raises if unknown, used or expired.
+
+    Read only: the challenge is consumed (``_claim``) in the transaction that ends the ceremony, whatever its
+    outcome, and only the request whose claim succeeds has its outcome recorded; any other is a replay.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(_FIND_LOGIN_CHALLENGE, [_db_time(now), value, Challenge.Purpose.LOGIN])
+        row = cursor.fetchone()
+    if row is None:
+        raise ChallengeNotFound()
+    pk, employee_id, used, live = row
+    if used:
+        raise ChallengeReplayed()
+    if not live:
+        raise ChallengeExpired()
+    return pk, employee_id
+
+
+class _LoginKey(NamedTuple):
+    credential: Credential  # only the columns a sign-in needs, its employee attached; the rest load on access
+    public_key: bytes
+    user_handle: bytes
+    revoked: bool
+    flagged: bool
+
+
+def _login_key(credential_id: bytes) -> _LoginKey | None:
+    """The key with this id and its employee, in one statement."""
+    with connection.cursor() as cursor:
+        cursor.execute(_FIND_LOGIN_KEY, [credential_id])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    pk, employee_id, public_key, sign_count, backup_eligible, handle, revoked, flagged = row[:8]
+    key_name, model, email, name, status, is_admin = row[8:]
+    employee = _loaded(Employee, id=employee_id, email=email, name=name, status=status, is_admin=bool(is_admin))
+    credential = _loaded(
+        Credential,
+        id=pk,
+        employee_id=employee_id,
+        sign_count=sign_count,
+        backup_eligible=bool(backup_eligible),
+        name=key_name,
+        model=model,
+    )
+    credential.employee = employee
+    return _LoginKey(credential, bytes(public_key), bytes(handle or b""), bool(revoked), bool(flagged))
+
+
 def finish_login(data: dict[str, Any], *, request: HttpRequest | None = None) -> SignIn:
     """Verify an AuthenticationResponseJSON, update the key's counter and open a session.
 
-    Every refusal is recorded as SIGNIN_FAILED with its reason (and the origin seen, for a lookalike).
+    Every refusal is recorded as SIGNIN_FAILED with its reason (and the origin seen, for a lookalike).  The
+    challenge is single-use: the transaction that ends the ceremony (a session opened, a key flagged, or the
+    refusal recorded) consumes it, and a request that finds it consumed by another is refused as a replay.
     """
     subject: Employee | None = None
+    subject_id: int | None = None
     credential_id: bytes | None = None
     credential: Credential | None = None
+    challenge_pk: int | None = None
+    claimed = False
+    now = timezone.now()
     try:
         response = ceremonies.parse_authentication_response(data)
         credential_id = response.credential_id
-        challenge = claim_challenge(response.client_data.challenge, Challenge.Purpose.LOGIN)
-        subject = challenge.employee
-        credential = Credential.objects.select_related("employee").filter(credential_id=credential_id).first()
-        if credential is None:
+        challenge_pk, subject_id = _login_challenge(response.client_data.challenge, now)
+        challenge_employee_id = subject_id
+        key = _login_key(credential_id)
+        if key is None:
             raise UnknownCredential()
-        subject = credential.employee
-        if challenge.employee_id is not None and credential.employee_id != challenge.employee_id:
+        credential = key.credential
+        subject, subject_id = credential.employee, credential.employee_id
+        if challenge_employee_id is not None and credential.employee_id != challenge_employee_id:
             raise UnknownCredential("this security key was not offered for this sign-in")
-        if response.user_handle and credential.user_handle and bytes(credential.user_handle) != response.user_handle:
+        if response.user_handle and key.user_handle and key.user_handle != response.user_handle:
             raise UnknownCredential("the user handle does not match this security key")
-        if credential.revoked_at is not None:
+        if key.revoked:
             raise CredentialRevoked()
-        if credential.flagged_at is not None:
+        if key.flagged:
             raise KeyFlagged()
         cfg = _config()
         try:
             verified = ceremonies.verify_authentication(
                 response=response,
-                expected_challenge=bytes(challenge.challenge),
+                expected_challenge=response.client_data.challenge,
                 rp_id=cfg.rp_id,
                 origin=cfg.origin,
                 policy=policy(),
-                public_key=bytes(credential.public_key),
+                public_key=key.public_key,
                 stored_sign_count=credential.sign_count,
                 backup_eligible=credential.backup_eligible,
             )
         except CounterRegressed as exc:
-            flag_key(
-                credential, reason="signature counter went backwards", request=request, stored=exc.stored, seen=exc.seen
-            )
+            with transaction.atomic():
+                if not _claim(challenge_pk, now):
+                    raise ChallengeReplayed() from None
+                claimed = True
+                flag_key(
+                    credential,
+                    reason="signature counter went backwards",
+                    request=request,
+                    stored=exc.stored,
+                    seen=exc.seen,
+                )
             raise
         if credential.employee.status != Employee.Status.ACTIVE:
             raise EmployeeNotActive()
-        now = timezone.now()
         with transaction.atomic():
-            rows = Credential.objects.filter(pk=credential.pk, revoked_at__isnull=True, flagged_at__isnull=True)
+            if not _claim(challenge_pk, now):
+                raise ChallengeReplayed()
+            params = [verified.sign_count, _db_time(now), verified.backed_up, credential.pk]
+            sql = _USE_KEY
             if verified.sign_count > 0:
-                rows = rows.filter(sign_count__lt=verified.sign_count)
-            updated = rows.update(sign_count=verified.sign_count, last_used_at=now, backed_up=verified.backed_up)
-            if updated != 1:
-                raise CredentialRevoked("this security key changed during sign-in; try again")
+                sql, params = f"{_USE_KEY} AND sign_count < %s", [*params, verified.sign_count]
+            with connection.cursor() as cursor:
+                cursor.execute(sql, params)
+                if cursor.rowcount != 1:
+                    raise CredentialRevoked("this security key changed during sign-in; try again")
             credential.sign_count = verified.sign_count
             credential.last_used_at = now
+            credential.backed_up = verified.backed_up
             token, session = sessions.create(credential.employee, request=request, credential=credential)
             record(
                 Action.SIGNIN_SUCCEEDED,
@@ -416,8 +551,19 @@ def finish_login(data: dict[str, Any], *, request: HttpRequest | None = None) ->
                 user_verified=verified.user_verified,
                 session_id=session.pk,
             )
+        claimed = True
     except SmishguardError as exc:
-        _signin_failed(exc, request=request, subject=subject, credential_id=credential_id, credential=credential)
+        if subject is None and subject_id is not None:
+            subject = Employee.objects.filter(pk=subject_id).first()
+        replayed = None
+        with transaction.atomic():
+            if challenge_pk is not None and not claimed and not _claim(challenge_pk, now):
+                replayed = ChallengeReplayed()  # another request consumed this challenge first
+            _signin_failed(
+                replayed or exc, request=request, subject=subject, credential_id=credential_id, credential=credential
+            )
+        if replayed is not None:
+            raise replayed from None
         raise
     return SignIn(employee=credential.employee, credential=credential, session=session, token=token)
 
