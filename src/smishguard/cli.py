@@ -123,23 +123,25 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         code = args.func(args)
+        sys.stdout.flush()
     except CommandError as exc:
         print(f"smishguard: error: {exc}", file=sys.stderr)
         return exc.exit_code
+    except BrokenPipeError:
+        # The reader of our output went away (``| head``): not an error of ours.  Point stdout at /dev/null so
+        # that the interpreter's own flush at exit does not fail again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
+    except KeyboardInterrupt:
+        print("smishguard: interrupted", file=sys.stderr)
+        return 130
     except Exception as exc:
         message = _known_failure(exc)
         if message is None:
             raise
         print(f"smishguard: error: {message}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("smishguard: interrupted", file=sys.stderr)
-        return 130
-    except BrokenPipeError:
-        # The reader of our output went away (``| head``): not an error of ours.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        return 0
     return int(code or 0)
 
 

@@ -42,6 +42,11 @@ def assert_lookalike(domain: str, brand: str, *techniques: str) -> DomainResult:
         ("sso-twilio.com", "Twilio"),
         ("twilio-login-help.com", "Twilio"),
         ("twilio-sso2.com", "Twilio"),
+        # digits that fold to letters in the skeleton (1 -> l, 0 -> o) must not hide brand + keyword
+        ("twilio-sso1.com", "Twilio"),
+        ("twilio-sso-1.com", "Twilio"),
+        ("twilio1-sso.com", "Twilio"),
+        ("twiliosso10.com", "Twilio"),
         ("cloudflare-okta.com", "Cloudflare"),
         ("cloudflare-sso.com", "Cloudflare"),
         ("www.twilio-okta.com", "Twilio"),

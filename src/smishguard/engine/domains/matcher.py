@@ -389,6 +389,23 @@ class LookalikeMatcher:
         if not in_subdomain:
             out.extend(self._typo_hits(lc, kc, disguise, hyphen=hyphen))
 
+        found = self._keyword_hits(kc, lc, disguise, out)
+        if not found and any(ch.isdigit() for ch in lc):
+            # The skeleton reads digits as letters (1 -> l, 0 -> o), so "twilio-sso1" or "twilio1-sso" would hide
+            # brand + keyword behind a number; look again with the digits taken out before folding.
+            bare = "".join(ch for ch in lc if not ch.isdigit())
+            if bare:
+                self._keyword_hits(fold(bare), lc, disguise, out)
+
+        if self._short:
+            out.extend(self._short_keyword_hits(k, lc, disguise))
+        if hyphen and not out:
+            out.extend(self._typo_keyword_hits(k.split("-"), label, disguise, in_subdomain=in_subdomain))
+        return out
+
+    def _keyword_hits(self, kc: str, lc: str, disguise: tuple[str, ...], out: list[_Hit]) -> bool:
+        """Brand token plus keywords and digits around it in the folded label ``kc``; appends to ``out``."""
+        found = False
         for end, (length, toks) in self._ac.iter(kc):
             begin = end - length + 1
             pre, post = kc[:begin], kc[end + 1 :]
@@ -402,12 +419,8 @@ class LookalikeMatcher:
                 if t.text not in lc:  # the token is there only after the skeleton
                     techs += ("homoglyph", *disguise)
                 out.append(_Hit(t.brand, frozenset(techs)))
-
-        if self._short:
-            out.extend(self._short_keyword_hits(k, lc, disguise))
-        if hyphen and not out:
-            out.extend(self._typo_keyword_hits(k.split("-"), label, disguise, in_subdomain=in_subdomain))
-        return out
+                found = True
+        return found
 
     def _typo_hits(self, raw: str, skel: str, disguise: tuple[str, ...], *, hyphen: bool) -> Iterator[_Hit]:
         extra = ("hyphenation",) if hyphen else ()
