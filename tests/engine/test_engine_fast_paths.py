@@ -39,14 +39,14 @@ def test_domain_result_to_json_is_json_dumps_of_to_dict(name):
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.text(alphabet=string.printable + "。．｡[]()", max_size=60))
+@given(st.text(alphabet=string.printable + "\u3002\uff0e\uff61[]()", max_size=60))
 def test_link_gate_agrees_with_the_regex(text):
     assert _gate(text) == (_GATE.search(text) is not None)
 
 
 def test_plain_model_reader_predicts_what_skops_loading_predicts():
     rng = random.Random(7)
-    words = "your account password expired click link win prize call now mum dinner meeting tomorrow".split()
+    words = ["your", "account", "password", "expired", "click", "link", "win", "prize", "call", "now", "mum", "dinner"]
     texts = TEXTS + [" ".join(rng.choice(words) for _ in range(rng.randint(1, 12))) for _ in range(200)]
     plain = TextModel.read_plain(DEFAULT_MODEL_PATH)
     full = TextModel.load(DEFAULT_MODEL_PATH)
@@ -57,14 +57,15 @@ def test_check_many_matches_check_one_by_one():
     names = ["twilio-sso.com", "a" * 300 + ".com", "twilio.com", "xn--zz.com", "ok.example"]
     many = list(MATCHER.check_many(names))
     for name, got in zip(names, many, strict=True):
-        try:
+        if isinstance(got, InvalidDomain):
+            with pytest.raises(InvalidDomain, match="."):
+                MATCHER.check(name)
+        else:
             assert got == MATCHER.check(name)
-        except InvalidDomain as exc:
-            assert isinstance(got, InvalidDomain)
-            assert str(got) == str(exc)
+    assert [isinstance(g, InvalidDomain) for g in many] == [False, True, False, True, False]
 
 
 def test_written_out_ascii_fold_table_is_the_derived_one():
     from smishguard.engine.domains.skeleton import _ASCII_FOLD, _ascii_fold_table
 
-    assert _ASCII_FOLD == _ascii_fold_table()
+    assert _ascii_fold_table() == _ASCII_FOLD
