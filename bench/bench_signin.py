@@ -3,21 +3,29 @@
 Each sign-in is what a browser does: POST /api/webauthn/login/options {"email"}, sign the challenge with the
 employee's own key, POST /api/webauthn/login/verify -> 200 and a session cookie.  The server makes every write
 a real sign-in makes (challenge stored and claimed, counter and last use updated, session created, audit
-event).  Distinct employees and keys; the load generator runs on the same machine.
+event).  Distinct employees and keys; the load generator runs on the same machine, so it shares the CPUs: the
+report gives the CPU seconds the server and the clients used, and the load average before the run.
 
-    .venv/bin/python bench/bench_signin.py [--employees 400] [--seconds 20] [--clients 8] [--workers 2]
-        [--worker-class gthread|sync] [--threads 4]
+    .venv/bin/python bench/bench_signin.py [--employees 400] [--seconds 20] [--clients 4] [--workers 2]
+        [--worker-class gthread|sync] [--threads 2] [--serve]
 
-Bounded: it stops after --seconds of load (and at most --max-signins), then stops the server.
+``--serve`` runs the server exactly as ``smishguard serve --workers N`` does (its defaults: sync workers,
+an access log), instead of a gunicorn command line with the worker class and threads given.
+
+The clients speak HTTP/1.1 over a plain socket with keep-alive (a small client, so that the load generator
+spends little of the shared CPU on itself; it reconnects when the server closes, as sync workers do after
+each response).  Each client process signs in with its own share of the employees, each with that
+employee's own key.  Bounded: it stops after --seconds of load (and at most --max-signins), then stops the
+server.
 """
 
 from __future__ import annotations
 
 import argparse
-import http.client
 import json
 import multiprocessing as mp
 import os
+import socket
 import statistics
 import subprocess
 import sys
@@ -32,62 +40,163 @@ from servers import clean_env, django_eval, free_port, smishguard, wait_for  # n
 from softkey import SoftKey  # noqa: E402
 
 VENV_BIN = Path(sys.executable).parent
+TICKS = os.sysconf("SC_CLK_TCK")
 
 
-def post(conn: http.client.HTTPConnection, path: str, body: dict) -> tuple[int, dict, str]:
-    data = json.dumps(body).encode()
-    conn.request("POST", path, body=data, headers={"Content-Type": "application/json"})
-    resp = conn.getresponse()
-    payload = resp.read()
-    return resp.status, json.loads(payload or b"{}"), resp.getheader("Set-Cookie") or ""
+class ServerClosed(Exception):
+    """The server closed the connection before answering."""
+
+
+def _header(lower_head: bytes, name: bytes) -> bytes | None:
+    """A header's value from a lower-cased header block."""
+    i = lower_head.find(b"\r\n" + name + b":")
+    if i < 0:
+        return None
+    j = lower_head.find(b"\r\n", i + 2)
+    return lower_head[i + len(name) + 3 : j if j > 0 else None].strip()
+
+
+class Http:
+    """A minimal HTTP/1.1 client: JSON POSTs on one kept-alive connection, reopened when the server closes it."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.host = b"127.0.0.1:%d" % port
+        self.sock: socket.socket | None = None
+        self.buf = b""
+
+    def close(self) -> None:
+        if self.sock is not None:
+            self.sock.close()
+        self.sock, self.buf = None, b""
+
+    def post(self, path: bytes, body: bytes) -> tuple[int, bytes, bytes]:
+        """(status, header block, body)."""
+        if self.sock is None:
+            self.sock = socket.create_connection(("127.0.0.1", self.port), timeout=30)
+            self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.sock.sendall(
+            b"POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s"
+            % (path, self.host, len(body), body)
+        )
+        while (end := self.buf.find(b"\r\n\r\n")) < 0:
+            self._fill()
+        head, self.buf = self.buf[:end], self.buf[end + 4 :]
+        status = int(head[9:12])
+        lower = head.lower()
+        length = _header(lower, b"content-length")
+        if length is not None:
+            payload = self._read(int(length))
+        elif _header(lower, b"transfer-encoding") == b"chunked":
+            payload = b""
+            while True:
+                while (eol := self.buf.find(b"\r\n")) < 0:
+                    self._fill()
+                size = int(self.buf[:eol].split(b";")[0], 16)
+                self.buf = self.buf[eol + 2 :]
+                payload += self._read(size)
+                self._read(2)  # the CRLF after the chunk
+                if size == 0:
+                    break
+        else:
+            raise ServerClosed("a response without a length")
+        if _header(lower, b"connection") == b"close":
+            self.close()
+        return status, head, payload
+
+    def _read(self, n: int) -> bytes:
+        while len(self.buf) < n:
+            self._fill()
+        data, self.buf = self.buf[:n], self.buf[n:]
+        return data
+
+    def _fill(self) -> None:
+        chunk = self.sock.recv(65536) if self.sock is not None else b""
+        if not chunk:
+            self.close()
+            raise ServerClosed()
+        self.buf += chunk
 
 
 def enrol_all(port: int, origin: str, tokens: dict[str, str]) -> dict[str, SoftKey]:
     keys: dict[str, SoftKey] = {}
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    http = Http(port)
     for email, token in tokens.items():
         key = SoftKey(origin=origin, rp_id="localhost")
-        status, options, _ = post(conn, "/api/webauthn/register/options", {"token": token})
-        assert status == 200, options
-        response = key.register(options)
-        status, body, _ = post(conn, "/api/webauthn/register/verify", {**response, "token": token})
+        status, _, body = http.post(b"/api/webauthn/register/options", json.dumps({"token": token}).encode())
+        assert status == 200, body
+        response = key.register(json.loads(body))
+        status, _, body = http.post(b"/api/webauthn/register/verify", json.dumps({**response, "token": token}).encode())
         assert status == 201, body
         keys[email] = key
-    conn.close()
+    http.close()
     return keys
 
 
 _CHUNKS: list[list[tuple[str, SoftKey]]] = []  # inherited by the forked clients (keys do not pickle)
 
 
-def client_chunk(args: tuple) -> list[float]:
-    port, origin, index, deadline, max_count = args
-    return client_loop((port, origin, _CHUNKS[index], deadline, max_count))
+def client_chunk(args: tuple) -> tuple[list[float], float, int]:
+    port, index, start_at, deadline, max_count = args
+    return client_loop(port, _CHUNKS[index], start_at, deadline, max_count)
 
 
-def client_loop(args: tuple) -> list[float]:
-    port, _origin, keys, deadline, max_count = args
+def client_loop(
+    port: int, keys: list[tuple[str, SoftKey]], start_at: float, deadline: float, max_count: int
+) -> tuple[list[float], float, int]:
+    """Sign in round-robin over ``keys`` until the deadline: (latencies, CPU seconds used, dropped connections)."""
+    bodies = [(json.dumps({"email": email}).encode(), key) for email, key in keys]
     latencies: list[float] = []
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    http = Http(port)
+    dropped = 0
+    while time.monotonic() < start_at:
+        time.sleep(0.001)
+    cpu = time.process_time()
     i = 0
     while time.monotonic() < deadline and len(latencies) < max_count:
-        email, key = keys[i % len(keys)]
+        body, key = bodies[i % len(bodies)]
         i += 1
         start = time.perf_counter()
         try:
-            status, options, _ = post(conn, "/api/webauthn/login/options", {"email": email})
+            status, _, options = http.post(b"/api/webauthn/login/options", body)
             if status != 200:
-                raise RuntimeError(f"options {status} {options}")
-            status, body, cookie = post(conn, "/api/webauthn/login/verify", key.assertion(options))
-        except (http.client.HTTPException, OSError):
-            conn.close()
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+                raise RuntimeError(f"options {status} {options[:300]!r}")
+            assertion = json.dumps(key.assertion(json.loads(options))).encode()
+            status, head, reply = http.post(b"/api/webauthn/login/verify", assertion)
+        except (ServerClosed, OSError):
+            http.close()
+            dropped += 1
             continue
-        if status != 200 or "sg_session=" not in cookie:
-            raise RuntimeError(f"sign-in failed: {status} {body}")
+        if status != 200 or b"sg_session=" not in head:
+            raise RuntimeError(f"sign-in failed: {status} {reply[:300]!r}")
         latencies.append(time.perf_counter() - start)
-    conn.close()
-    return latencies
+    cpu = time.process_time() - cpu
+    http.close()
+    return latencies, cpu, dropped
+
+
+def process_tree_cpu(root_pid: int) -> float:
+    """CPU seconds (user + system) used so far by a process and its children (gunicorn's master and workers)."""
+    parents: dict[int, int] = {}
+    stats: dict[int, float] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            raw = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        fields = raw[raw.rindex(")") + 2 :].split()
+        parents[int(entry)] = int(fields[1])
+        stats[int(entry)] = (int(fields[11]) + int(fields[12])) / TICKS
+    tree, frontier = {root_pid}, [root_pid]
+    while frontier:
+        pid = frontier.pop()
+        for child, parent in parents.items():
+            if parent == pid and child not in tree:
+                tree.add(child)
+                frontier.append(child)
+    return sum(stats.get(pid, 0.0) for pid in tree)
 
 
 def main() -> int:
@@ -95,10 +204,14 @@ def main() -> int:
     parser.add_argument("--employees", type=int, default=400)
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--max-signins", type=int, default=200_000)
-    parser.add_argument("--clients", type=int, default=8, help="concurrent client processes")
+    parser.add_argument("--clients", type=int, default=4, help="concurrent client processes")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--worker-class", default="gthread", choices=["gthread", "sync"])
-    parser.add_argument("--threads", type=int, default=4, help="threads per gthread worker")
+    parser.add_argument("--threads", type=int, default=2, help="threads per gthread worker")
+    parser.add_argument("--gunicorn-config", help="a gunicorn config file to add (e.g. profiling hooks)")
+    parser.add_argument(
+        "--serve", action="store_true", help="run the server as `smishguard serve --workers N` (its defaults)"
+    )
     args = parser.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="sg-bench-"))
@@ -119,41 +232,60 @@ def main() -> int:
             "print(json.dumps({e.email: services.invite(e).token for e in Employee.objects.all()}))",
         )
     )
-    cmd = [
-        str(VENV_BIN / "gunicorn"),
-        "smishguard.wsgi",
-        "--workers",
-        str(args.workers),
-        "--worker-class",
-        args.worker_class,
-        "--bind",
-        f"127.0.0.1:{port}",
-        "--backlog",
-        "2048",
-    ]
-    if args.worker_class == "gthread":
-        cmd += ["--threads", str(args.threads), "--keep-alive", "30"]
-    server = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=open(tmp / "gunicorn.err", "w"))  # noqa: S603, SIM115
+    if args.serve:
+        cmd = [str(VENV_BIN / "smishguard"), "serve", "--bind", f"127.0.0.1:{port}", "--workers", str(args.workers)]
+        server_desc = f"smishguard serve --workers {args.workers} (gunicorn sync workers, access log on)"
+    else:
+        cmd = [
+            str(VENV_BIN / "gunicorn"),
+            "smishguard.wsgi",
+            "--workers",
+            str(args.workers),
+            "--worker-class",
+            args.worker_class,
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--backlog",
+            "2048",
+        ]
+        if args.worker_class == "gthread":
+            cmd += ["--threads", str(args.threads), "--keep-alive", "30"]
+        if args.gunicorn_config:
+            cmd += ["--config", args.gunicorn_config]
+        server_desc = f"gunicorn {args.worker_class} workers={args.workers}" + (
+            f" threads={args.threads}" if args.worker_class == "gthread" else ""
+        )
+    with open(tmp / "server.out", "w") as out, open(tmp / "server.err", "w") as err:
+        server = subprocess.Popen(cmd, env=env, stdout=out, stderr=err)  # noqa: S603 - our own server
     try:
         wait_for(f"http://127.0.0.1:{port}/api/me")
         print(f"enrolling {len(tokens)} employees' keys ...", file=sys.stderr)
         keys = enrol_all(port, origin, tokens)
         items = list(keys.items())
         _CHUNKS[:] = [items[i :: args.clients] for i in range(args.clients)]
-        # Warm up each worker's database connection and imports.
-        client_loop((port, origin, items[:20], time.monotonic() + 5, 20))
-        deadline = time.monotonic() + args.seconds
+        # Warm up every worker (imports, database connections): more sign-ins than workers x threads.
+        for chunk in _CHUNKS:
+            client_loop(port, chunk[:10], 0, time.monotonic() + 5, 10)
+        load = os.getloadavg()
         cap = args.max_signins // args.clients
-        started = time.perf_counter()
         with mp.get_context("fork").Pool(args.clients) as pool:
-            results = pool.map(client_chunk, [(port, origin, i, deadline, cap) for i in range(args.clients)])
-        elapsed = time.perf_counter() - started
+            start_at = time.monotonic() + 0.5
+            deadline = start_at + args.seconds
+            pending = pool.map_async(client_chunk, [(port, i, start_at, deadline, cap) for i in range(args.clients)])
+            while time.monotonic() < start_at:
+                time.sleep(0.001)
+            server_cpu = process_tree_cpu(server.pid)
+            started = time.perf_counter()
+            results = pending.get()
+            elapsed = time.perf_counter() - started
+            server_cpu = process_tree_cpu(server.pid) - server_cpu
     finally:
         server.terminate()
         server.wait(timeout=20)
-    latencies = sorted(x for r in results for x in r)
+    latencies = sorted(x for r in results for x in r[0])
     n = len(latencies)
     q = statistics.quantiles(latencies, n=100)
+    client_cpu = sum(r[1] for r in results)
     report = {
         "signins": n,
         "seconds": round(elapsed, 2),
@@ -161,9 +293,13 @@ def main() -> int:
         "p50_ms": round(q[49] * 1000, 1),
         "p99_ms": round(q[98] * 1000, 1),
         "distinct_employees_and_keys": len(keys),
-        "server": f"gunicorn {args.worker_class} workers={args.workers}"
-        + (f" threads={args.threads}" if args.worker_class == "gthread" else ""),
+        "server": server_desc,
         "clients": args.clients,
+        "dropped_connections": sum(r[2] for r in results),
+        "server_cpu_ms_per_signin": round(server_cpu / max(n, 1) * 1000, 2),
+        "client_cpu_ms_per_signin": round(client_cpu / max(n, 1) * 1000, 2),
+        "cpu_used_of_available": round((server_cpu + client_cpu) / (elapsed * (os.cpu_count() or 1)), 2),
+        "load_average_before": [round(x, 2) for x in load],
         "database": "SQLite (WAL)",
         "cpus": os.cpu_count(),
     }

@@ -71,9 +71,13 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
     _db["OPTIONS"] = {
         # WAL lets readers run beside the one writer; IMMEDIATE takes the write lock at BEGIN so two
         # workers never deadlock upgrading a read lock; the busy timeout queues writers instead of failing.
+        # mmap: a connection reads pages through a memory map instead of a read() per page; with several
+        # workers each one's page cache is emptied whenever another writes, so pages are read again often
+        # (about 15% less server CPU per sign-in with two workers; see docs/benchmarks-signin.md).
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=20000;",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=20000; "
+        "PRAGMA mmap_size=268435456;",
     }
     _db["CONN_MAX_AGE"] = None
 DATABASES = {"default": _db}
