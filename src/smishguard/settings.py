@@ -73,7 +73,7 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
         # workers never deadlock upgrading a read lock; the busy timeout queues writers instead of failing.
         # mmap: a connection reads pages through a memory map instead of a read() per page; with several
         # workers each one's page cache is emptied whenever another writes, so pages are read again often
-        # (about 15% less server CPU per sign-in with two workers; see docs/benchmarks-signin.md).
+        # (about 15% less server CPU per sign-in with two workers; see docs/benchmarks.md, "Sign-in").
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=20000; "
