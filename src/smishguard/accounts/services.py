@@ -271,19 +271,30 @@ def _revoke_keys(employee: Employee, reason: str) -> int:
     return Credential.objects.active().filter(employee=employee).update(revoked_at=timezone.now(), revoke_reason=reason)
 
 
+def _set_status(
+    employee: Employee, status: str, *, actor: Employee | None, request: HttpRequest | None, revoke_reason: str = ""
+) -> int:
+    """Change the status (inside the caller's transaction); with a reason, revoke every session.  Returns those."""
+    employee.status = status
+    employee.status_changed_at = timezone.now()
+    employee.save(update_fields=["status", "status_changed_at"])
+    if not revoke_reason:
+        return 0
+    return sessions.revoke(
+        Session.objects.filter(employee=employee),
+        reason=revoke_reason,
+        request=request,
+        actor_label=_actor_label(actor),
+    )
+
+
 def suspend(employee: Employee, *, actor: Employee | None = None, request: HttpRequest | None = None) -> int:
     """Suspend an employee: no sign-in, every session revoked at once.  Returns sessions revoked."""
     if employee.status == Employee.Status.OFFBOARDED:
         raise EmployeeNotActive(f"{employee.email} is offboarded")
     with transaction.atomic():
-        employee.status = Employee.Status.SUSPENDED
-        employee.status_changed_at = timezone.now()
-        employee.save(update_fields=["status", "status_changed_at"])
-        revoked = sessions.revoke(
-            Session.objects.filter(employee=employee),
-            reason="suspended",
-            request=request,
-            actor_label=_actor_label(actor),
+        revoked = _set_status(
+            employee, Employee.Status.SUSPENDED, actor=actor, request=request, revoke_reason="suspended"
         )
         record(
             Action.EMPLOYEE_SUSPENDED,
@@ -299,9 +310,7 @@ def reactivate(employee: Employee, *, actor: Employee | None = None, request: Ht
     if employee.status == Employee.Status.OFFBOARDED:
         raise EmployeeNotActive(f"{employee.email} is offboarded; add them again as a new employee")
     with transaction.atomic():
-        employee.status = Employee.Status.ACTIVE
-        employee.status_changed_at = timezone.now()
-        employee.save(update_fields=["status", "status_changed_at"])
+        _set_status(employee, Employee.Status.ACTIVE, actor=actor, request=request)
         record(Action.EMPLOYEE_REACTIVATED, request=request, actor=actor, subject=employee)
 
 
@@ -310,14 +319,8 @@ def offboard(
 ) -> dict[str, int]:
     """Offboard: every session and every key revoked at once, open enrolment links cancelled."""
     with transaction.atomic():
-        employee.status = Employee.Status.OFFBOARDED
-        employee.status_changed_at = timezone.now()
-        employee.save(update_fields=["status", "status_changed_at"])
-        revoked_sessions = sessions.revoke(
-            Session.objects.filter(employee=employee),
-            reason="offboarded",
-            request=request,
-            actor_label=_actor_label(actor),
+        revoked_sessions = _set_status(
+            employee, Employee.Status.OFFBOARDED, actor=actor, request=request, revoke_reason="offboarded"
         )
         revoked_keys = _revoke_keys(employee, "offboarded")
         links = EnrolmentLink.objects.filter(employee=employee, used_at__isnull=True, revoked_at__isnull=True).update(
