@@ -350,6 +350,20 @@ def _new_link(employee: Employee, purpose: str, issued_by: str) -> tuple[Enrolme
     return link, token
 
 
+def _issued(link: EnrolmentLink, token: str, *, actor: Employee | None, request: HttpRequest | None) -> IssuedLink:
+    """Record that ``link`` was issued and hand back what is shown once: the URL with its token."""
+    record(
+        Action.ENROLMENT_ISSUED,
+        request=request,
+        actor=actor,
+        subject=link.employee,
+        link_id=link.pk,
+        purpose=link.purpose,
+        expires=link.expires_at.isoformat(),
+    )
+    return IssuedLink(enrolment_url(token), token, link.expires_at, link.pk)
+
+
 def enrolment_url(token: str) -> str:
     return f"{settings.SMISHGUARD.origin}/enrol/{token}"
 
@@ -402,16 +416,7 @@ def invite(
             revoked_at=timezone.now()
         )
         link, token = _new_link(employee, EnrolmentLink.Purpose.INITIAL, issued_by or _cli_label())
-        record(
-            Action.ENROLMENT_ISSUED,
-            request=request,
-            actor=actor,
-            subject=employee,
-            link_id=link.pk,
-            purpose=link.purpose,
-            expires=link.expires_at.isoformat(),
-        )
-    return IssuedLink(enrolment_url(token), token, link.expires_at, link.pk)
+        return _issued(link, token, actor=actor, request=request)
 
 
 class EnrolmentLinkInvalid(SmishguardError):
@@ -511,16 +516,7 @@ def _approve_locked(rec: RecoveryRequest, approver: Employee, request: HttpReque
         requested_by=rec.requested_by_label,
         link_id=link.pk,
     )
-    record(
-        Action.ENROLMENT_ISSUED,
-        request=request,
-        actor=approver,
-        subject=rec.employee,
-        link_id=link.pk,
-        purpose=link.purpose,
-        expires=link.expires_at.isoformat(),
-    )
-    return IssuedLink(enrolment_url(token), token, link.expires_at, link.pk)
+    return _issued(link, token, actor=approver, request=request)
 
 
 def refuse_recovery(request_id: int, *, approver: Employee, request: HttpRequest | None = None) -> None:
