@@ -25,6 +25,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("serve", help="run the web server (gunicorn)")
     p.add_argument("--bind", default="127.0.0.1:8000", help="address:port (default 127.0.0.1:8000)")
     p.add_argument("--workers", type=int, default=2, help="gunicorn worker processes (default 2)")
+    p.add_argument(
+        "--no-pin",
+        dest="pin",
+        action="store_false",
+        help="let the scheduler place the workers (by default each is pinned to one CPU, in turn)",
+    )
     p.set_defaults(func=cmd_serve)
 
 
@@ -74,25 +80,26 @@ def _db_name() -> str:
 
 @needs_django
 def cmd_serve(args: argparse.Namespace) -> int:
-    return _serve(bind=args.bind, workers=args.workers)
+    return _serve(bind=args.bind, workers=args.workers, pin=args.pin)
 
 
-def _serve(*, bind: str, workers: int) -> int:
+def _serve(*, bind: str, workers: int, pin: bool = True) -> int:
     from django.db import connections
 
     connections.close_all()
     from gunicorn.app.base import BaseApplication
 
+    from smishguard import server
     from smishguard.wsgi import application
 
     class _App(BaseApplication):
         def load_config(self) -> None:
             self.cfg.set("bind", bind)
             self.cfg.set("workers", workers)
+            self.cfg.set("worker_class", "smishguard.server." + ("SyncWorker" if pin else "UnpinnedSyncWorker"))
             self.cfg.set("accesslog", "-")
-            # The path without its query string: /api/blocklists/* accept ?token= for resolvers that cannot send
-            # a header, and no secret may reach a log.
-            self.cfg.set("access_log_format", '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(M)sms')
+            self.cfg.set("access_log_format", server.ACCESS_LOG_FORMAT)
+            self.cfg.set("logger_class", "smishguard.server.AccessLogger")
             self.cfg.set("graceful_timeout", 5)
 
         def load(self):

@@ -129,7 +129,8 @@ class Session(models.Model):
     """A server-side session; the cookie holds a random token, the database only its SHA-256."""
 
     key_hash = models.CharField(max_length=64, unique=True)
-    employee = models.ForeignKey(Employee, on_delete=models.CASCADE, related_name="sessions")
+    # No index of its own: the (employee, revoked_at) index below serves lookups by employee.
+    employee = models.ForeignKey(Employee, on_delete=models.CASCADE, related_name="sessions", db_index=False)
     auth_method = models.CharField(max_length=32, default="webauthn")
     credential = models.ForeignKey(
         "passkeys.Credential", on_delete=models.SET_NULL, null=True, blank=True, related_name="sessions"

@@ -22,13 +22,15 @@ class Event(models.Model):
     at = models.DateTimeField(db_index=True)
     # Not `choices=`: new actions must not need a migration; record() only accepts Action members.
     action = models.CharField(max_length=64, db_index=True)
+    # actor and subject have no index of their own: the (actor, -at) and (subject, -at) indexes below serve
+    # lookups by either, and each index is one more page written with every event.
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
     )
     # Who acted, as text: an employee's email, "cli:<os user>", or "anonymous".
     actor_label = models.CharField(max_length=254, blank=True)
     subject = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
     )
     subject_label = models.CharField(max_length=254, blank=True)
     ip = models.GenericIPAddressField(null=True, blank=True)

@@ -1,0 +1,87 @@
+"""What ``smishguard serve`` runs inside gunicorn: its worker class and its access logger."""
+
+from __future__ import annotations
+
+import os
+import socket
+import traceback
+
+from gunicorn.glogging import Logger
+from gunicorn.workers.sync import SyncWorker as _SyncWorker
+
+# The access log's line: the path without its query string (/api/blocklists/* accept ?token= for resolvers
+# that cannot send a header, and no secret may reach a log).
+ACCESS_LOG_FORMAT = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(M)sms'
+
+
+def worker_cpu(age: int, allowed: set[int]) -> int:
+    """The CPU for the worker spawned ``age``-th (gunicorn counts from 1): the allowed CPUs in turn."""
+    cpus = sorted(allowed)
+    return cpus[(age - 1) % len(cpus)]
+
+
+class SyncWorker(_SyncWorker):
+    """gunicorn's sync worker, pinned to one CPU, with each connection corked.
+
+    Pinned (what nginx's ``worker_cpu_affinity auto`` does): each worker stays on one CPU of those the server
+    may use, the workers in turn, so its caches stay warm between requests instead of the scheduler moving it
+    to whichever CPU a client just left (about a tenth more sign-ins per second on two CPUs; see
+    docs/benchmarks.md). ``smishguard serve --no-pin`` leaves placement to the scheduler.
+
+    Corked (what nginx's ``tcp_nopush`` does): a sync worker answers one request per connection and then shuts the
+    connection down. gunicorn sends the status line and headers, then the body, each with its own ``send``; with
+    TCP_NODELAY on (gunicorn sets it), each leaves as a segment of its own and wakes the client for half a response.
+    Corked, the kernel holds partial segments until the shutdown that ends the response, so a small response and its
+    FIN leave together. Full segments of a large or streamed response still leave as soon as they fill, and the
+    kernel sends a held partial segment after 200 ms at the latest.
+    """
+
+    pin = True
+
+    def init_process(self) -> None:
+        if self.pin and hasattr(os, "sched_setaffinity"):
+            allowed = os.sched_getaffinity(0)
+            if len(allowed) > 1:
+                os.sched_setaffinity(0, {worker_cpu(self.age, allowed)})
+        super().init_process()
+
+    def handle(self, listener, client, addr):
+        if client.family in (socket.AF_INET, socket.AF_INET6):
+            client.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 1)
+        return super().handle(listener, client, addr)
+
+
+class UnpinnedSyncWorker(SyncWorker):
+    """The same worker, placed by the scheduler (``smishguard serve --no-pin``)."""
+
+    pin = False
+
+
+class AccessLogger(Logger):
+    """gunicorn's logger, writing the access line of ACCESS_LOG_FORMAT without building gunicorn's table of
+    every request header, response header and environ variable for each request (about 5% of a worker's time
+    on the sign-in endpoints)."""
+
+    def access(self, resp, req, environ, request_time):  # noqa: ARG002 - gunicorn's signature
+        if not self.access_log_enabled:
+            return
+        status = resp.status
+        if isinstance(status, str):
+            status = status.split(None, 1)[0]
+        sent = getattr(resp, "sent", None)
+        try:
+            self.access_log.info(
+                ACCESS_LOG_FORMAT,
+                {
+                    "h": environ.get("REMOTE_ADDR", "-"),
+                    "t": self.now(),
+                    "m": environ.get("REQUEST_METHOD", "-"),
+                    "U": environ.get("PATH_INFO", "-"),
+                    "H": environ.get("SERVER_PROTOCOL", "-"),
+                    "s": status,
+                    "b": "-" if sent is None else str(sent),
+                    "M": request_time.seconds * 1000 + request_time.microseconds // 1000,
+                },
+            )
+        except Exception:  # noqa: BLE001 - as gunicorn's own access(): a log line never fails a request
+            self.error(traceback.format_exc())

@@ -1,0 +1,136 @@
+"""`smishguard serve`: gunicorn with smishguard's worker (pinned, corked) and access logger, run for real."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+from servers import VENV_BIN, clean_env, free_port, smishguard, wait_for
+
+from smishguard.server import worker_cpu
+
+ACCESS_LINE = re.compile(r'^127\.0\.0\.1 \[[^\]]+\] "(GET|POST) (\S+) HTTP/1\.1" (\d{3}) (\d+|-) (\d+)ms$')
+
+
+@pytest.mark.parametrize(
+    ("allowed", "ages", "expected"),
+    [
+        ({0, 1}, [1, 2, 3, 4], [0, 1, 0, 1]),
+        ({2, 5, 7}, [1, 2, 3, 4], [2, 5, 7, 2]),
+        ({3}, [1, 2], [3, 3]),
+    ],
+)
+def test_workers_take_the_allowed_cpus_in_turn(allowed, ages, expected):
+    assert [worker_cpu(age, allowed) for age in ages] == expected
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat[stat.rindex(")") + 2 :].split()[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def _serve(tmp_path: Path, *extra: str):
+    env = clean_env(tmp_path / "var")
+    smishguard(env, "migrate")
+    port = free_port()
+    out = tmp_path / "serve.out"
+    process = subprocess.Popen(
+        [str(VENV_BIN / "smishguard"), "serve", "--bind", f"127.0.0.1:{port}", "--workers", "2", *extra],
+        env=env,
+        stdout=open(out, "w"),  # noqa: SIM115 - lives as long as the server
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    wait_for(url + "/api/me")
+    deadline = time.monotonic() + 20
+    while len(_children(process.pid)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return process, url, out
+
+
+def _stop(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def _get(url: str) -> tuple[int, bytes]:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as reply:  # noqa: S310 - loopback test server
+            return reply.status, reply.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read()
+
+
+def test_serve_pins_each_worker_to_its_own_cpu(tmp_path):
+    allowed = os.sched_getaffinity(0)
+    process, _, _ = _serve(tmp_path)
+    try:
+        workers = _children(process.pid)
+        assert len(workers) == 2
+        placed = [os.sched_getaffinity(pid) for pid in workers]
+    finally:
+        _stop(process)
+    if len(allowed) >= 2:
+        assert all(len(cpus) == 1 for cpus in placed), placed
+        assert placed[0] != placed[1], "two workers on two or more CPUs should not share one"
+        assert set().union(*placed) <= allowed
+    else:  # one CPU: nothing to choose
+        assert placed == [allowed, allowed]
+
+
+def test_serve_no_pin_leaves_placement_to_the_scheduler(tmp_path):
+    allowed = os.sched_getaffinity(0)
+    process, _, _ = _serve(tmp_path, "--no-pin")
+    try:
+        placed = [os.sched_getaffinity(pid) for pid in _children(process.pid)]
+    finally:
+        _stop(process)
+    assert placed == [allowed, allowed]
+
+
+def test_serve_answers_small_and_large_responses_whole_and_logs_paths_without_query_strings(tmp_path):
+    process, url, out = _serve(tmp_path)
+    try:
+        status, body = _get(url + "/api/me")
+        assert status == 401
+        assert json.loads(body)["error"]["code"] == "not_authenticated"
+        # Larger than a TCP segment: the corked socket still sends all of it.
+        status, body = _get(url + "/api/openapi.json")
+        assert status == 200
+        assert len(body) > 20_000
+        assert "/api/webauthn/login/verify" in json.loads(body)["paths"]
+        status, _ = _get(url + "/api/blocklists/rpz?token=sg_not-a-real-token-0123456789")
+        assert status == 401
+        deadline = time.monotonic() + 5
+        while "/api/blocklists/rpz" not in out.read_text() and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        _stop(process)
+    log = out.read_text()
+    assert "not-a-real-token" not in log
+    lines = [m.groups() for m in map(ACCESS_LINE.match, log.splitlines()) if m]
+    assert [(method, path, status) for method, path, status, _, _ in lines[-3:]] == [
+        ("GET", "/api/me", "401"),
+        ("GET", "/api/openapi.json", "200"),
+        ("GET", "/api/blocklists/rpz", "401"),
+    ]
+    assert int(lines[-2][3]) > 20_000  # bytes sent
