@@ -25,6 +25,7 @@ import argparse
 import json
 import multiprocessing as mp
 import os
+import shutil
 import socket
 import statistics
 import subprocess
@@ -33,11 +34,13 @@ import tempfile
 import time
 from pathlib import Path
 
+from cryptography.hazmat.primitives import serialization
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests" / "support"))
 
 from servers import clean_env, django_eval, free_port, smishguard, wait_for  # noqa: E402
-from softkey import SoftKey  # noqa: E402
+from softkey import SoftKey, b64url  # noqa: E402
 
 VENV_BIN = Path(sys.executable).parent
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -199,12 +202,78 @@ def process_tree_cpu(root_pid: int) -> float:
     return sum(stats.get(pid, 0.0) for pid in tree)
 
 
+def run_python_clients(port: int, args: argparse.Namespace, server_pid: int) -> tuple[list, float, float]:
+    """The Python load generator: ``--clients`` processes running ``client_loop``; (results, seconds, server CPU)."""
+    cap = args.max_signins // args.clients
+    with mp.get_context("fork").Pool(args.clients) as pool:
+        start_at = time.monotonic() + 0.5
+        deadline = start_at + args.seconds
+        pending = pool.map_async(client_chunk, [(port, i, start_at, deadline, cap) for i in range(args.clients)])
+        while time.monotonic() < start_at:
+            time.sleep(0.001)
+        server_cpu = process_tree_cpu(server_pid)
+        started = time.perf_counter()
+        results = pending.get()
+        elapsed = time.perf_counter() - started
+        server_cpu = process_tree_cpu(server_pid) - server_cpu
+    return results, elapsed, server_cpu
+
+
+def build_c_client(tmp: Path) -> Path:
+    """Compile bench/signin_load.c (gcc, OpenSSL's libcrypto) into ``tmp``."""
+    binary = tmp / "signin_load"
+    gcc = shutil.which("gcc")
+    if gcc is None:
+        raise SystemExit("bench_signin.py: the C load generator needs gcc and libssl-dev (or use --client python)")
+    subprocess.run(  # noqa: S603 - the compiler on our own source
+        [gcc, "-O2", "-Wall", "-o", str(binary), str(ROOT / "bench" / "signin_load.c"), "-lcrypto"], check=True
+    )
+    return binary
+
+
+def run_c_clients(
+    tmp: Path, port: int, origin: str, *, keys: list[tuple[str, SoftKey]], args: argparse.Namespace, server_pid: int
+) -> tuple[list, float, float]:
+    """The C load generator (bench/signin_load.c) with the same keys: (results, seconds, server CPU)."""
+    binary = build_c_client(tmp)
+    lines = []
+    for email, key in keys:
+        der = key.private_key.private_bytes(
+            serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+        handle = b64url(key.user_handle) if key.user_handle else "-"
+        lines.append(f"{email}\t{b64url(key.credential_id)}\t{handle}\t{key.sign_count}\t{der.hex()}\n")
+    (tmp / "keys.tsv").write_text("".join(lines))
+    out = tmp / "load"
+    server_cpu = process_tree_cpu(server_pid)
+    subprocess.run(  # noqa: S603 - our own load generator
+        [binary, str(port), origin, "localhost", tmp / "keys.tsv", str(args.clients), str(args.seconds), out],
+        check=True,
+        timeout=args.seconds + 60,
+    )
+    server_cpu = process_tree_cpu(server_pid) - server_cpu
+    results, spans = [], []
+    for i in range(args.clients):
+        head, *rest = Path(f"{out}.{i}").read_text().splitlines()
+        _, cpu, started, ended = head.split()
+        results.append(([int(x) / 1e6 for x in rest], float(cpu), 0))
+        spans.append((float(started), float(ended)))
+    elapsed = max(e for _, e in spans) - min(s for s, _ in spans)
+    return results, elapsed, server_cpu
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--employees", type=int, default=400)
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--max-signins", type=int, default=200_000)
     parser.add_argument("--clients", type=int, default=4, help="concurrent client processes")
+    parser.add_argument(
+        "--client",
+        choices=["c", "python"],
+        default="c",
+        help="the load generator: bench/signin_load.c (default, built with gcc) or the Python client here",
+    )
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--worker-class", default="gthread", choices=["gthread", "sync"])
     parser.add_argument("--threads", type=int, default=2, help="threads per gthread worker")
@@ -267,18 +336,13 @@ def main() -> int:
         for chunk in _CHUNKS:
             client_loop(port, chunk[:10], 0, time.monotonic() + 5, 10)
         load = os.getloadavg()
-        cap = args.max_signins // args.clients
-        with mp.get_context("fork").Pool(args.clients) as pool:
-            start_at = time.monotonic() + 0.5
-            deadline = start_at + args.seconds
-            pending = pool.map_async(client_chunk, [(port, i, start_at, deadline, cap) for i in range(args.clients)])
-            while time.monotonic() < start_at:
-                time.sleep(0.001)
-            server_cpu = process_tree_cpu(server.pid)
-            started = time.perf_counter()
-            results = pending.get()
-            elapsed = time.perf_counter() - started
-            server_cpu = process_tree_cpu(server.pid) - server_cpu
+        if args.client == "c":
+            keys_in_use = [item for chunk in _CHUNKS for item in chunk]
+            results, elapsed, server_cpu = run_c_clients(
+                tmp, port, origin, keys=keys_in_use, args=args, server_pid=server.pid
+            )
+        else:
+            results, elapsed, server_cpu = run_python_clients(port, args, server.pid)
     finally:
         server.terminate()
         server.wait(timeout=20)
@@ -295,6 +359,7 @@ def main() -> int:
         "distinct_employees_and_keys": len(keys),
         "server": server_desc,
         "clients": args.clients,
+        "load_generator": "bench/signin_load.c" if args.client == "c" else "Python (client_loop)",
         "dropped_connections": sum(r[2] for r in results),
         "server_cpu_ms_per_signin": round(server_cpu / max(n, 1) * 1000, 2),
         "client_cpu_ms_per_signin": round(client_cpu / max(n, 1) * 1000, 2),

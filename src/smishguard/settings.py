@@ -38,7 +38,7 @@ MIDDLEWARE = [
     "smishguard.accounts.middleware.BodySizeLimitMiddleware",
     "smishguard.accounts.middleware.SessionMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "smishguard.web.middleware.MessageMiddleware",  # Django's, with the storage made on first use
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 

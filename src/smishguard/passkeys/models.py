@@ -56,9 +56,7 @@ class Challenge(models.Model):
     purpose = models.CharField(max_length=16, choices=Purpose.choices)
     # Not indexed: challenges are only ever looked up by their value (or expiry), never by employee or link,
     # and each index is one more page written by every sign-in's options request.
-    employee = models.ForeignKey(
-        "accounts.Employee", on_delete=models.CASCADE, null=True, blank=True, db_index=False
-    )
+    employee = models.ForeignKey("accounts.Employee", on_delete=models.CASCADE, null=True, blank=True, db_index=False)
     enrolment_link = models.ForeignKey(EnrolmentLink, on_delete=models.CASCADE, null=True, blank=True, db_index=False)
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField(db_index=True)

@@ -20,16 +20,12 @@ class Migration(migrations.Migration):
             fields=[
                 (
                     "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
+                    models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID"),
                 ),
                 ("challenge", models.BinaryField(unique=True)),
                 (
                     "purpose",
-                    models.CharField(
-                        choices=[("register", "Registration"), ("login", "Sign-in")], max_length=16
-                    ),
+                    models.CharField(choices=[("register", "Registration"), ("login", "Sign-in")], max_length=16),
                 ),
                 ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
                 ("expires_at", models.DateTimeField(db_index=True)),
@@ -59,9 +55,7 @@ class Migration(migrations.Migration):
             fields=[
                 (
                     "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
+                    models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID"),
                 ),
                 ("credential_id", models.BinaryField(unique=True)),
                 ("public_key", models.BinaryField()),
@@ -69,9 +63,7 @@ class Migration(migrations.Migration):
                 ("aaguid", models.CharField(blank=True, max_length=36)),
                 (
                     "model",
-                    models.CharField(
-                        blank=True, help_text="authenticator model name, or 'unverified'", max_length=200
-                    ),
+                    models.CharField(blank=True, help_text="authenticator model name, or 'unverified'", max_length=200),
                 ),
                 ("attestation_format", models.CharField(blank=True, max_length=32)),
                 ("attestation_verified", models.BooleanField(default=False)),
@@ -83,9 +75,7 @@ class Migration(migrations.Migration):
                 ("last_used_at", models.DateTimeField(blank=True, null=True)),
                 (
                     "flagged_at",
-                    models.DateTimeField(
-                        blank=True, help_text="possibly cloned: sign-ins refused", null=True
-                    ),
+                    models.DateTimeField(blank=True, help_text="possibly cloned: sign-ins refused", null=True),
                 ),
                 ("flag_reason", models.CharField(blank=True, max_length=200)),
                 ("revoked_at", models.DateTimeField(blank=True, db_index=True, null=True)),
