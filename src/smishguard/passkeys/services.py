@@ -431,17 +431,19 @@ def flag_key(credential: Credential, *, reason: str, request: HttpRequest | None
     )
 
 
-_FIND_LOGIN_CHALLENGE = (
-    "SELECT id, employee_id, used_at IS NOT NULL, expires_at > %s FROM passkeys_challenge "
-    "WHERE challenge = %s AND purpose = %s"
+# The challenge and the key in one statement: the challenge row, and beside it the key the assertion names (with
+# its employee), or NULLs when no key has that id.
+_FIND_LOGIN = (
+    "SELECT ch.id, ch.employee_id, ch.used_at IS NOT NULL, ch.expires_at > %s, "
+    "c.id, c.employee_id, c.public_key, c.sign_count, c.backup_eligible, c.user_handle, "
+    "c.revoked_at IS NOT NULL, c.flagged_at IS NOT NULL, c.name, c.model, e.email, e.name, e.status, e.is_admin "
+    "FROM passkeys_challenge ch "
+    "LEFT JOIN passkeys_credential c ON c.credential_id = %s "
+    "LEFT JOIN accounts_employee e ON e.id = c.employee_id "
+    "WHERE ch.challenge = %s AND ch.purpose = %s"
 )
 # Marks a challenge used, once: the request whose UPDATE changes the row is the one that consumed it.
 _CLAIM_CHALLENGE = "UPDATE passkeys_challenge SET used_at = %s WHERE id = %s AND used_at IS NULL AND expires_at > %s"
-_FIND_LOGIN_KEY = (
-    "SELECT c.id, c.employee_id, c.public_key, c.sign_count, c.backup_eligible, c.user_handle, "
-    "c.revoked_at IS NOT NULL, c.flagged_at IS NOT NULL, c.name, c.model, e.email, e.name, e.status, e.is_admin "
-    "FROM passkeys_credential c JOIN accounts_employee e ON e.id = c.employee_id WHERE c.credential_id = %s"
-)
 _USE_KEY = (
     "UPDATE passkeys_credential SET sign_count = %s, last_used_at = %s, backed_up = %s "
     "WHERE id = %s AND revoked_at IS NULL AND flagged_at IS NULL"
@@ -454,31 +456,11 @@ def _loaded(cls: type[Model], /, **values: Any) -> Any:
     return cls.from_db(connection.alias, names, [values[n] for n in names])
 
 
-def _claim(challenge_pk: int, now: datetime) -> bool:
-    """Mark the challenge used at ``now``; False when another request consumed it first."""
-    at = _db_time(now)
+def _claim(challenge_pk: int, at: Any) -> bool:
+    """Mark the challenge used at ``at`` (a database time); False when another request consumed it first."""
     with connection.cursor() as cursor:
         cursor.execute(_CLAIM_CHALLENGE, [at, challenge_pk, at])
         return cursor.rowcount == 1
-
-
-def _login_challenge(value: bytes, now: datetime) -> tuple[int, int | None]:
-    """The sign-in challenge's id and the employee it was issued for; raises if unknown, used or expired.
-
-    Read only: the challenge is consumed (``_claim``) in the transaction that ends the ceremony, whatever its
-    outcome, and only the request whose claim succeeds has its outcome recorded; any other is a replay.
-    """
-    with connection.cursor() as cursor:
-        cursor.execute(_FIND_LOGIN_CHALLENGE, [_db_time(now), value, Challenge.Purpose.LOGIN])
-        row = cursor.fetchone()
-    if row is None:
-        raise ChallengeNotFound()
-    pk, employee_id, used, live = row
-    if used:
-        raise ChallengeReplayed()
-    if not live:
-        raise ChallengeExpired()
-    return pk, employee_id
 
 
 class _LoginKey(NamedTuple):
@@ -489,15 +471,27 @@ class _LoginKey(NamedTuple):
     flagged: bool
 
 
-def _login_key(credential_id: bytes) -> _LoginKey | None:
-    """The key with this id and its employee, in one statement."""
+def _login_lookup(challenge: bytes, credential_id: bytes, at: Any) -> tuple[int, int | None, _LoginKey | None]:
+    """The sign-in challenge's id, the employee it was issued for, and the key named (None if unknown).
+
+    Raises if the challenge is unknown, used or expired, before anything is said about the key.  Read only:
+    the challenge is consumed (``_claim``) in the transaction that ends the ceremony, whatever its outcome,
+    and only the request whose claim succeeds has its outcome recorded; any other is a replay.
+    """
     with connection.cursor() as cursor:
-        cursor.execute(_FIND_LOGIN_KEY, [credential_id])
+        cursor.execute(_FIND_LOGIN, [at, credential_id, challenge, Challenge.Purpose.LOGIN])
         row = cursor.fetchone()
     if row is None:
-        return None
-    pk, employee_id, public_key, sign_count, backup_eligible, handle, revoked, flagged = row[:8]
-    key_name, model, email, name, status, is_admin = row[8:]
+        raise ChallengeNotFound()
+    challenge_pk, challenge_employee_id, used, live = row[:4]
+    if used:
+        raise ChallengeReplayed()
+    if not live:
+        raise ChallengeExpired()
+    pk, employee_id, public_key, sign_count, backup_eligible, handle, revoked, flagged = row[4:12]
+    if pk is None:
+        return challenge_pk, challenge_employee_id, None
+    key_name, model, email, name, status, is_admin = row[12:]
     employee = _loaded(Employee, id=employee_id, email=email, name=name, status=status, is_admin=bool(is_admin))
     credential = _loaded(
         Credential,
@@ -509,7 +503,8 @@ def _login_key(credential_id: bytes) -> _LoginKey | None:
         model=model,
     )
     credential.employee = employee
-    return _LoginKey(credential, bytes(public_key), bytes(handle or b""), bool(revoked), bool(flagged))
+    key = _LoginKey(credential, bytes(public_key), bytes(handle or b""), bool(revoked), bool(flagged))
+    return challenge_pk, challenge_employee_id, key
 
 
 def finish_login(data: dict[str, Any], *, request: HttpRequest | None = None) -> SignIn:
@@ -526,12 +521,12 @@ def finish_login(data: dict[str, Any], *, request: HttpRequest | None = None) ->
     challenge_pk: int | None = None
     claimed = False
     now = timezone.now()
+    at = _db_time(now)
     try:
         response = ceremonies.parse_authentication_response(data)
         credential_id = response.credential_id
-        challenge_pk, subject_id = _login_challenge(response.client_data.challenge, now)
+        challenge_pk, subject_id, key = _login_lookup(response.client_data.challenge, credential_id, at)
         challenge_employee_id = subject_id
-        key = _login_key(credential_id)
         if key is None:
             raise UnknownCredential()
         credential = key.credential
@@ -558,7 +553,7 @@ def finish_login(data: dict[str, Any], *, request: HttpRequest | None = None) ->
             )
         except CounterRegressed as exc:
             with transaction.atomic():
-                if not _claim(challenge_pk, now):
+                if not _claim(challenge_pk, at):
                     raise ChallengeReplayed() from None
                 claimed = True
                 flag_key(
@@ -572,9 +567,9 @@ def finish_login(data: dict[str, Any], *, request: HttpRequest | None = None) ->
         if credential.employee.status != Employee.Status.ACTIVE:
             raise EmployeeNotActive()
         with _one_writer(), transaction.atomic():
-            if not _claim(challenge_pk, now):
+            if not _claim(challenge_pk, at):
                 raise ChallengeReplayed()
-            params = [verified.sign_count, _db_time(now), verified.backed_up, credential.pk]
+            params = [verified.sign_count, at, verified.backed_up, credential.pk]
             sql = _USE_KEY
             if verified.sign_count > 0:
                 sql, params = f"{_USE_KEY} AND sign_count < %s", [*params, verified.sign_count]
@@ -603,7 +598,7 @@ def finish_login(data: dict[str, Any], *, request: HttpRequest | None = None) ->
             subject = Employee.objects.filter(pk=subject_id).first()
         replayed = None
         with transaction.atomic():
-            if challenge_pk is not None and not claimed and not _claim(challenge_pk, now):
+            if challenge_pk is not None and not claimed and not _claim(challenge_pk, at):
                 replayed = ChallengeReplayed()  # another request consumed this challenge first
             _signin_failed(
                 replayed or exc, request=request, subject=subject, credential_id=credential_id, credential=credential
