@@ -72,19 +72,24 @@ static size_t b64url(const unsigned char *in, size_t n, char *out) {
     return o;
 }
 
-/* One request on a new connection (sync workers close each connection after one response); reads the whole
- * response up to the server's close.  Returns the HTTP status; *body points into buf. */
+/* One request.  Sync workers close each connection after one response, and the response then ends at the
+ * close; a server that keeps the connection open (keep-alive) ends it at Content-Length, and the connection is
+ * used again for the next request.  Returns the HTTP status; *head_end points at the body in buf. */
+static int conn = -1;
+
 static int post(int port, const char *path, const char *body, size_t body_len, char *buf, size_t cap,
                 char **head_end) {
-    int s = socket(AF_INET, SOCK_STREAM, 0);
-    if (s < 0) die("socket", strerror(errno));
-    int one = 1;
-    setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    struct timeval tv = {30, 0};
-    setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons(port)};
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (connect(s, (struct sockaddr *)&addr, sizeof addr) < 0) die("connect", strerror(errno));
+    if (conn < 0) {
+        conn = socket(AF_INET, SOCK_STREAM, 0);
+        if (conn < 0) die("socket", strerror(errno));
+        int one = 1;
+        setsockopt(conn, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        struct timeval tv = {30, 0};
+        setsockopt(conn, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+        struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons(port)};
+        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        if (connect(conn, (struct sockaddr *)&addr, sizeof addr) < 0) die("connect", strerror(errno));
+    }
     char req[8192];
     int n = snprintf(req, sizeof req,
                      "POST %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nContent-Type: application/json\r\n"
@@ -94,21 +99,46 @@ static int post(int port, const char *path, const char *body, size_t body_len, c
     memcpy(req + n, body, body_len);
     size_t total = n + body_len, sent = 0;
     while (sent < total) {
-        ssize_t w = send(s, req + sent, total - sent, MSG_NOSIGNAL);
+        ssize_t w = send(conn, req + sent, total - sent, MSG_NOSIGNAL);
         if (w <= 0) die("send", strerror(errno));
         sent += w;
     }
     size_t got = 0;
+    long length = -1;
+    char *end = NULL;
+    int closed = 0;
     for (;;) {
         if (got + 1 >= cap) die("response too long", path);
-        ssize_t r = recv(s, buf + got, cap - 1 - got, 0);
+        ssize_t r = recv(conn, buf + got, cap - 1 - got, 0);
         if (r < 0) die("recv", strerror(errno));
-        if (r == 0) break;
+        if (r == 0) {
+            closed = 1;
+            break;
+        }
         got += r;
+        buf[got] = 0;
+        if (!end && (end = strstr(buf, "\r\n\r\n"))) {
+            *end = 0;
+            char *cl = strcasestr(buf, "\r\ncontent-length:");
+            if (cl) length = atol(cl + 17);
+            if (strcasestr(buf, "\r\nconnection: close")) length = -1; /* read to the close */
+            *end = '\r';
+        }
+        if (end && length >= 0 && (size_t)(end + 4 - buf) + (size_t)length <= got) break;
     }
-    close(s);
+    if (closed || length < 0) {
+        if (!closed) { /* read the rest up to the close */
+            for (;;) {
+                ssize_t r = recv(conn, buf + got, cap - 1 - got, 0);
+                if (r <= 0) break;
+                got += r;
+            }
+        }
+        close(conn);
+        conn = -1;
+    }
     buf[got] = 0;
-    char *end = strstr(buf, "\r\n\r\n");
+    end = strstr(buf, "\r\n\r\n");
     if (got < 12 || !end) die("no HTTP response", path);
     *head_end = end + 4;
     return atoi(buf + 9);
