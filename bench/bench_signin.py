@@ -7,16 +7,17 @@ event).  Distinct employees and keys; the load generator runs on the same machin
 report gives the CPU seconds the server and the clients used, and the load average before the run.
 
     .venv/bin/python bench/bench_signin.py [--employees 400] [--seconds 20] [--clients 4] [--workers 2]
-        [--worker-class gthread|sync] [--threads 2] [--serve]
+        [--worker-class gthread|sync] [--threads 2] [--serve] [--client c|python]
 
-``--serve`` runs the server exactly as ``smishguard serve --workers N`` does (its defaults: sync workers,
+``--serve`` runs the server exactly as ``smishguard serve --workers N`` does (its defaults: pinned sync workers,
 an access log), instead of a gunicorn command line with the worker class and threads given.
 
-The clients speak HTTP/1.1 over a plain socket with keep-alive (a small client, so that the load generator
-spends little of the shared CPU on itself; it reconnects when the server closes, as sync workers do after
-each response).  Each client process signs in with its own share of the employees, each with that
-employee's own key.  Bounded: it stops after --seconds of load (and at most --max-signins), then stops the
-server.
+The load generator is bench/signin_load.c by default (built here with gcc and libcrypto: it uses about half
+the CPU per sign-in the Python client does, and that CPU is taken from the server under test); ``--client
+python`` runs the Python client below instead (HTTP/1.1 over a plain socket, keep-alive where the server
+offers it, a reconnect after each response from sync workers).  Each client process signs in with its own
+share of the employees, each with that employee's own key.  Bounded: it stops after --seconds of load (the
+Python client also after --max-signins), then stops the server.
 """
 
 from __future__ import annotations
