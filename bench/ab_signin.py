@@ -27,10 +27,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests" / "support"))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from servers import clean_env, django_eval, free_port, smishguard, wait_for  # noqa: E402
+from servers import clean_env, free_port, wait_for  # noqa: E402
 from softkey import SoftKey  # noqa: E402
 
-from bench_signin import Http, enrol_all, process_tree_cpu  # noqa: E402
+from bench_signin import Http, enrol_all, process_tree_cpu, staff_with_links  # noqa: E402
 
 _SERVERS: dict[str, tuple[subprocess.Popen, int, list]] = {}  # inherited by the forked clients
 
@@ -43,17 +43,7 @@ def start(name: str, src: str, employees: int) -> None:
     if src:
         extra["PYTHONPATH"] = src
     env = clean_env(tmp / "var", **extra)
-    smishguard(env, "migrate")
-    csv = tmp / "staff.csv"
-    csv.write_text("email,name,department\n" + "".join(f"ab{i:05d}@example.com,AB {i},D\n" for i in range(employees)))
-    smishguard(env, "employees", "import", str(csv))
-    tokens = json.loads(
-        django_eval(
-            env,
-            "import json\nfrom smishguard.accounts import services\nfrom smishguard.accounts.models import Employee\n"
-            "print(json.dumps({e.email: services.invite(e).token for e in Employee.objects.all()}))",
-        )
-    )
+    tokens = staff_with_links(tmp, env, employees)
     server = subprocess.Popen(  # noqa: S603 - our own server
         [str(Path(sys.executable).parent / "smishguard"), "serve", "--bind", f"127.0.0.1:{port}", "--workers", "2"],
         env=env,

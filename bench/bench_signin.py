@@ -203,6 +203,24 @@ def process_tree_cpu(root_pid: int) -> float:
     return sum(stats.get(pid, 0.0) for pid in tree)
 
 
+def staff_with_links(tmp: Path, env: dict[str, str], employees: int) -> dict[str, str]:
+    """Migrate ``env``'s database, import ``employees`` people and issue each an enrolment link: {email: token}."""
+    smishguard(env, "migrate")
+    csv = tmp / "staff.csv"
+    csv.write_text(
+        "email,name,department\n"
+        + "".join(f"bench{i:05d}@example.com,Bench {i},Dept {i % 7}\n" for i in range(employees))
+    )
+    smishguard(env, "employees", "import", str(csv))
+    return json.loads(
+        django_eval(
+            env,
+            "import json\nfrom smishguard.accounts import services\nfrom smishguard.accounts.models import Employee\n"
+            "print(json.dumps({e.email: services.invite(e).token for e in Employee.objects.all()}))",
+        )
+    )
+
+
 def run_python_clients(port: int, args: argparse.Namespace, server_pid: int) -> tuple[list, float, float]:
     """The Python load generator: ``--clients`` processes running ``client_loop``; (results, seconds, server CPU)."""
     cap = args.max_signins // args.clients
@@ -288,20 +306,7 @@ def main() -> int:
     port = free_port()
     origin = f"http://localhost:{port}"
     env = clean_env(tmp / "var", SMISHGUARD_ORIGIN=origin, SMISHGUARD_RP_ID="localhost")
-    smishguard(env, "migrate")
-    csv = tmp / "staff.csv"
-    csv.write_text(
-        "email,name,department\n"
-        + "".join(f"bench{i:05d}@example.com,Bench {i},Dept {i % 7}\n" for i in range(args.employees))
-    )
-    smishguard(env, "employees", "import", str(csv))
-    tokens = json.loads(
-        django_eval(
-            env,
-            "import json\nfrom smishguard.accounts import services\nfrom smishguard.accounts.models import Employee\n"
-            "print(json.dumps({e.email: services.invite(e).token for e in Employee.objects.all()}))",
-        )
-    )
+    tokens = staff_with_links(tmp, env, args.employees)
     if args.serve:
         cmd = [str(VENV_BIN / "smishguard"), "serve", "--bind", f"127.0.0.1:{port}", "--workers", str(args.workers)]
         server_desc = f"smishguard serve --workers {args.workers} (gunicorn sync workers, access log on)"

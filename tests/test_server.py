@@ -12,7 +12,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from servers import VENV_BIN, clean_env, free_port, smishguard, wait_for
+from servers import VENV_BIN, clean_env, free_port, smishguard, stop, wait_for
 
 from smishguard.server import worker_cpu
 
@@ -63,15 +63,6 @@ def _serve(tmp_path: Path, *extra: str):
     return process, url, out
 
 
-def _stop(process: subprocess.Popen) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-
-
 def _get(url: str) -> tuple[int, bytes]:
     try:
         with urllib.request.urlopen(url, timeout=10) as reply:  # noqa: S310 - loopback test server
@@ -88,7 +79,7 @@ def test_serve_pins_each_worker_to_its_own_cpu(tmp_path):
         assert len(workers) == 2
         placed = [os.sched_getaffinity(pid) for pid in workers]
     finally:
-        _stop(process)
+        stop(process)
     if len(allowed) >= 2:
         assert all(len(cpus) == 1 for cpus in placed), placed
         assert placed[0] != placed[1], "two workers on two or more CPUs should not share one"
@@ -103,7 +94,7 @@ def test_serve_no_pin_leaves_placement_to_the_scheduler(tmp_path):
     try:
         placed = [os.sched_getaffinity(pid) for pid in _children(process.pid)]
     finally:
-        _stop(process)
+        stop(process)
     assert placed == [allowed, allowed]
 
 
@@ -124,7 +115,7 @@ def test_serve_answers_small_and_large_responses_whole_and_logs_paths_without_qu
         while "/api/blocklists/rpz" not in out.read_text() and time.monotonic() < deadline:
             time.sleep(0.05)
     finally:
-        _stop(process)
+        stop(process)
     log = out.read_text()
     assert "not-a-real-token" not in log
     lines = [m.groups() for m in map(ACCESS_LINE.match, log.splitlines()) if m]

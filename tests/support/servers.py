@@ -76,6 +76,16 @@ def wait_for(url: str, timeout: float = 30.0) -> None:
     raise TimeoutError(f"{url} did not answer within {timeout}s")
 
 
+def stop(process: subprocess.Popen) -> None:
+    """Ask a server to stop (SIGTERM), and kill it if it has not within 10 s."""
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 @contextlib.contextmanager
 def gunicorn(env: dict[str, str], *, workers: int = 2, log_dir: Path, port: int | None = None) -> Iterator[Server]:
     """smishguard.wsgi under gunicorn; the access log records each request's worker pid first."""
@@ -105,9 +115,4 @@ def gunicorn(env: dict[str, str], *, workers: int = 2, log_dir: Path, port: int 
         wait_for(url + "/api/me")
         yield Server(url, process, access_log)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
