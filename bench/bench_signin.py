@@ -244,9 +244,13 @@ def build_c_client(tmp: Path) -> Path:
     gcc = shutil.which("gcc")
     if gcc is None:
         raise SystemExit("bench_signin.py: the C load generator needs gcc and libssl-dev (or use --client python)")
-    subprocess.run(  # noqa: S603 - the compiler on our own source
-        [gcc, "-O2", "-Wall", "-o", str(binary), str(ROOT / "bench" / "signin_load.c"), "-lcrypto"], check=True
+    built = subprocess.run(  # noqa: S603 - the compiler on our own source
+        [gcc, "-O2", "-Wall", "-o", str(binary), str(ROOT / "bench" / "signin_load.c"), "-lcrypto"], check=False
     )
+    if built.returncode != 0:
+        raise SystemExit(
+            "bench_signin.py: could not build bench/signin_load.c; install libssl-dev (Debian) or use --client python"
+        )
     return binary
 
 
