@@ -18,6 +18,7 @@ from django_tasks import task
 
 from smishguard.audit import Action, record
 from smishguard.reports.models import AlertDelivery, CampaignEvent
+from smishguard.reports.response import timeline
 from smishguard.webhooks import WebhookFailed, backoff, post_json
 
 log = logging.getLogger("smishguard.reports")
@@ -46,13 +47,13 @@ def deliver(delivery_id: int) -> str:
                 attempts=attempts, last_error=str(exc)[:2000], status=Status.FAILED if give_up else Status.PENDING
             )
             if give_up:
-                CampaignEvent.objects.create(
-                    campaign=campaign,
-                    kind=CampaignEvent.Kind.ALERT_FAILED,
+                timeline(
+                    campaign,
+                    CampaignEvent.Kind.ALERT_FAILED,
+                    f"The alert to the security team's webhook failed after {attempts} attempt(s): {exc}",
                     automatic=True,
-                    actor_label="policy",
-                    summary=f"The alert to the security team's webhook failed after {attempts} attempt(s): {exc}",
-                    detail={"key": delivery.key, "error": str(exc)},
+                    key=delivery.key,
+                    error=str(exc),
                 )
                 record(
                     Action.CAMPAIGN_ALERT_FAILED,
@@ -71,13 +72,13 @@ def deliver(delivery_id: int) -> str:
         AlertDelivery.objects.filter(pk=delivery.pk).update(
             status=Status.DELIVERED, attempts=attempts, delivered_at=timezone.now(), last_error=""
         )
-        CampaignEvent.objects.create(
-            campaign=campaign,
-            kind=CampaignEvent.Kind.ALERTED,
+        timeline(
+            campaign,
+            CampaignEvent.Kind.ALERTED,
+            f"Security team alerted ({delivery.payload.get('event', 'alert')})",
             automatic=True,
-            actor_label="policy",
-            summary=f"Security team alerted ({delivery.payload.get('event', 'alert')})",
-            detail={"key": delivery.key, "attempts": attempts},
+            key=delivery.key,
+            attempts=attempts,
         )
         record(
             Action.CAMPAIGN_ALERTED,
