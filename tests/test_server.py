@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import socket
 import subprocess
 import time
 import urllib.error
@@ -14,7 +15,7 @@ from pathlib import Path
 import pytest
 from servers import VENV_BIN, clean_env, free_port, smishguard, stop, wait_for
 
-from smishguard.server import worker_cpu
+from smishguard.server import nothing_waiting, worker_cpu
 
 ACCESS_LINE = re.compile(r'^127\.0\.0\.1 \[[^\]]+\] "(GET|POST) (\S+) HTTP/1\.1" (\d{3}) (\d+|-) (\d+)ms$')
 
@@ -29,6 +30,17 @@ ACCESS_LINE = re.compile(r'^127\.0\.0\.1 \[[^\]]+\] "(GET|POST) (\S+) HTTP/1\.1"
 )
 def test_workers_take_the_allowed_cpus_in_turn(allowed, ages, expected):
     assert [worker_cpu(age, allowed) for age in ages] == expected
+
+
+def test_nothing_waiting_tells_unread_bytes_from_none():
+    ours, theirs = socket.socketpair()
+    with ours, theirs:
+        assert nothing_waiting(ours)
+        theirs.sendall(b"more")
+        assert not nothing_waiting(ours)
+        assert ours.recv(10) == b"more"  # the peek took nothing
+        theirs.close()
+        assert nothing_waiting(ours)  # only the peer's end of stream
 
 
 def _children(pid: int) -> list[int]:
@@ -125,3 +137,59 @@ def test_serve_answers_small_and_large_responses_whole_and_logs_paths_without_qu
         ("GET", "/api/blocklists/rpz", "401"),
     ]
     assert int(lines[-2][3]) > 20_000  # bytes sent
+
+
+def _held_request(url: str, request: bytes) -> tuple[socket.socket, bytes]:
+    """Send ``request`` on a new connection and read the response to the server's end; leave our side open."""
+    host, port = url.removeprefix("http://").split(":")
+    conn = socket.create_connection((host, int(port)), timeout=10)
+    conn.sendall(request)
+    reply = b""
+    while chunk := conn.recv(65536):
+        reply += chunk
+    return conn, reply
+
+
+def test_a_worker_is_free_again_once_it_has_answered_without_waiting_for_the_client_to_close(tmp_path):
+    # gunicorn's own close waits up to 2 s for the client's FIN: with both workers holding connections the
+    # client keeps open, the fifth request below would wait about 4 s.
+    process, url, _ = _serve(tmp_path)
+    held = []
+    try:
+        started = time.monotonic()
+        for _ in range(5):
+            conn, reply = _held_request(url, b"GET /api/me HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            held.append(conn)
+            assert reply.startswith(b"HTTP/1.1 401 ")
+            assert b'"not_authenticated"' in reply
+            assert reply.endswith(b"\r\n0\r\n\r\n")  # the whole (chunked) response, then the server's FIN
+        elapsed = time.monotonic() - started
+    finally:
+        for conn in held:
+            conn.close()
+        stop(process)
+    assert elapsed < 2.0, f"five requests took {elapsed:.1f} s: the workers waited for the client to close"
+
+
+def test_a_request_whose_body_was_not_read_still_gets_a_lingering_close(tmp_path):
+    # Refused (413) before its body is read: bytes of that body arriving after the response are read and dropped
+    # by the server, not answered with a reset (which can destroy a response the client has not read yet).
+    process, url, _ = _serve(tmp_path)
+    try:
+        conn, reply = _held_request(
+            url,
+            b"POST /api/webauthn/login/options HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b"Content-Length: 5000000\r\nConnection: close\r\n\r\n",
+        )
+        assert reply.startswith(b"HTTP/1.1 413 ")
+        assert b'"body_too_large"' in reply
+        try:
+            conn.sendall(b"x" * 1000)
+            time.sleep(0.3)  # a reset, if the server had closed, is back long before this on loopback
+            conn.sendall(b"x" * 1000)
+            time.sleep(0.3)
+            assert conn.recv(10) == b""  # still only the server's FIN: no reset
+        finally:
+            conn.close()
+    finally:
+        stop(process)

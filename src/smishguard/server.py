@@ -8,6 +8,7 @@ import socket
 import traceback
 
 from gunicorn.glogging import Logger
+from gunicorn.http.body import LengthReader
 from gunicorn.workers.sync import SyncWorker as _SyncWorker
 
 # The access log's line: the path without its query string (/api/blocklists/* accept ?token= for resolvers
@@ -21,8 +22,25 @@ def worker_cpu(age: int, allowed: set[int]) -> int:
     return cpus[(age - 1) % len(cpus)]
 
 
+def read_whole(req) -> bool:
+    """Whether the request's body (if any) has all been taken from the connection."""
+    body = getattr(req, "body", None)
+    reader = getattr(body, "reader", None)
+    return isinstance(reader, LengthReader) and reader.length == 0
+
+
+def nothing_waiting(client: socket.socket) -> bool:
+    """Whether the kernel holds no unread bytes from the client (a non-blocking peek finds none)."""
+    try:
+        return not client.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT)
+    except BlockingIOError:
+        return True
+    except OSError:
+        return False
+
+
 class SyncWorker(_SyncWorker):
-    """gunicorn's sync worker, pinned to one CPU, with each connection corked.
+    """gunicorn's sync worker, pinned to one CPU, with each connection corked and closed at once when it can be.
 
     Pinned (what nginx's ``worker_cpu_affinity auto`` does): each worker stays on one CPU of those the server
     may use, the workers in turn, so its caches stay warm between requests instead of the scheduler moving it
@@ -35,6 +53,15 @@ class SyncWorker(_SyncWorker):
     Corked, the kernel holds partial segments until the shutdown that ends the response, so a small response and its
     FIN leave together. Full segments of a large or streamed response still leave as soon as they fill, and the
     kernel sends a held partial segment after 200 ms at the latest.
+
+    Closed at once when it can be (what nginx's ``lingering_close on`` does): gunicorn ends every connection by
+    sending its FIN and then waiting, up to 2 s, for the client's, reading and dropping whatever the client still
+    sends, so that closing a socket with unread bytes does not make the kernel answer with a reset that can
+    destroy the response before the client reads it. Only a request whose body was not all read can leave such
+    bytes; for any other the wait holds the worker idle until the client has been scheduled, read the response
+    and closed (about a tenth of a worker's time under load). So when the request's body was read whole and
+    nothing unread waits on the socket, the connection is closed right after the response (the kernel still
+    sends the response, then the FIN); otherwise gunicorn's lingering close runs as before.
     """
 
     pin = True
@@ -50,6 +77,12 @@ class SyncWorker(_SyncWorker):
         if client.family in (socket.AF_INET, socket.AF_INET6):
             client.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 1)
         return super().handle(listener, client, addr)
+
+    def handle_request(self, listener, req, client, addr):
+        super().handle_request(listener, req, client, addr)
+        if read_whole(req) and nothing_waiting(client):
+            # gunicorn's close_graceful(), which runs next, finds the socket closed and has nothing to do.
+            client.close()
 
 
 class UnpinnedSyncWorker(SyncWorker):
