@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import socket
+import sqlite3
 import subprocess
 import time
 import urllib.error
@@ -191,5 +193,35 @@ def test_a_request_whose_body_was_not_read_still_gets_a_lingering_close(tmp_path
             assert conn.recv(10) == b""  # still only the server's FIN: no reset
         finally:
             conn.close()
+    finally:
+        stop(process)
+
+
+def _rows_in_database_file(database: Path, table: str, tmp_path: Path) -> int:
+    """Rows of ``table`` in the database file alone: what a checkpoint has copied there, not what is in the WAL."""
+    copy = tmp_path / "copy.sqlite3"
+    shutil.copyfile(database, copy)
+    with sqlite3.connect(f"file:{copy}?immutable=1", uri=True) as db:
+        return db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+
+
+def test_serve_copies_the_wal_back_into_the_database_in_the_background(tmp_path):
+    # SQLite's own checkpoint waits for 10,000 pages of WAL; a few requests' writes reach the database file only
+    # through the workers' checkpointer threads.
+    process, url, _ = _serve(tmp_path)
+    database = tmp_path / "var" / "smishguard.sqlite3"
+    try:
+        before = _rows_in_database_file(database, "passkeys_challenge", tmp_path)
+        body = json.dumps({"email": "nobody@example.com"}).encode()
+        for _ in range(3):  # an unknown email gets a challenge all the same (nobody can list accounts)
+            request = urllib.request.Request(  # noqa: S310 - loopback test server
+                url + "/api/webauthn/login/options", data=body, headers={"Content-Type": "application/json"}
+            )
+            with urllib.request.urlopen(request, timeout=10) as reply:  # noqa: S310 - loopback test server
+                assert reply.status == 200
+        deadline = time.monotonic() + 10
+        while (after := _rows_in_database_file(database, "passkeys_challenge", tmp_path)) < before + 3:
+            assert time.monotonic() < deadline, f"{after - before} of 3 challenges in the database file after 10 s"
+            time.sleep(0.1)
     finally:
         stop(process)

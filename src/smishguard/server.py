@@ -1,10 +1,12 @@
-"""What ``smishguard serve`` runs inside gunicorn: its worker class and its access logger."""
+"""What ``smishguard serve`` runs inside gunicorn: its worker class, its WAL checkpointer and its access logger."""
 
 from __future__ import annotations
 
 import logging
 import os
 import socket
+import threading
+import time
 import traceback
 
 from gunicorn.glogging import Logger
@@ -15,11 +17,42 @@ from gunicorn.workers.sync import SyncWorker as _SyncWorker
 # that cannot send a header, and no secret may reach a log).
 ACCESS_LOG_FORMAT = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(M)sms'
 
+# How often each worker's checkpointer copies the SQLite WAL back into the database (see checkpoint_wal).
+CHECKPOINT_INTERVAL = 0.5
+
+log = logging.getLogger(__name__)
+
 
 def worker_cpu(age: int, allowed: set[int]) -> int:
     """The CPU for the worker spawned ``age``-th (gunicorn counts from 1): the allowed CPUs in turn."""
     cpus = sorted(allowed)
     return cpus[(age - 1) % len(cpus)]
+
+
+def checkpoint_wal(interval: float, *, rounds: int | None = None) -> None:
+    """Copy the SQLite WAL back into the database every ``interval`` seconds, on this thread's own connection.
+
+    SQLite checkpoints by itself inside the commit that takes the WAL past ``wal_autocheckpoint`` pages: that
+    commit then writes every page back and waits for two fsyncs (a tenth of a second or more) while it still
+    holds the sign-in write gate (``passkeys.services._one_writer``), so the other worker waits too and both
+    CPUs stand idle. A passive checkpoint on another connection takes no write lock: writers go on, the fsyncs
+    wait on this thread (which holds no GIL meanwhile), and the WAL stays short enough that the commit-time
+    checkpoint is only a backstop. Does nothing on PostgreSQL or an in-memory database. ``rounds`` ends the loop
+    (for tests); a failed round is logged and the next one tries again.
+    """
+    from django.db import connection
+
+    if connection.vendor != "sqlite" or connection.is_in_memory_db():
+        return
+    done = 0
+    while rounds is None or done < rounds:
+        time.sleep(interval)
+        done += 1
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        except Exception:  # the worker's requests must not depend on this thread
+            log.exception("WAL checkpoint failed; trying again in %s s", interval)
 
 
 def read_whole(req) -> bool:
@@ -40,7 +73,10 @@ def nothing_waiting(client: socket.socket) -> bool:
 
 
 class SyncWorker(_SyncWorker):
-    """gunicorn's sync worker, pinned to one CPU, with each connection corked and closed at once when it can be.
+    """gunicorn's sync worker, pinned to one CPU, with a WAL checkpointer, each connection corked and closed at once
+    when it can be.
+
+    The checkpointer (``checkpoint_wal``) is a daemon thread each worker starts, with its own connection.
 
     Pinned (what nginx's ``worker_cpu_affinity auto`` does): each worker stays on one CPU of those the server
     may use, the workers in turn, so its caches stay warm between requests instead of the scheduler moving it
@@ -71,6 +107,7 @@ class SyncWorker(_SyncWorker):
             allowed = os.sched_getaffinity(0)
             if len(allowed) > 1:
                 os.sched_setaffinity(0, {worker_cpu(self.age, allowed)})
+        threading.Thread(target=checkpoint_wal, args=(CHECKPOINT_INTERVAL,), name="wal-checkpoint", daemon=True).start()
         super().init_process()
 
     def handle(self, listener, client, addr):

@@ -74,10 +74,11 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
         # mmap: a connection reads pages through a memory map instead of a read() per page; with several
         # workers each one's page cache is emptied whenever another writes, so pages are read again often
         # (about 15% less server CPU per sign-in with two workers; see docs/benchmarks.md, "Sign-in").
-        # wal_autocheckpoint: the WAL is copied back into the database every 10,000 pages (~40 MB) instead of
-        # SQLite's 1,000; a checkpoint runs inside the commit that crosses the mark, with the next writer
-        # waiting, and pages rewritten in the meantime are copied once (about 10% more sign-ins per second,
-        # and a lower p99).  journal_size_limit truncates the WAL file back to 64 MB after a checkpoint.
+        # wal_autocheckpoint: a commit copies the WAL back into the database once it passes 10,000 pages (~40 MB)
+        # instead of SQLite's 1,000; that checkpoint runs inside the commit, with the next writer waiting.  Under
+        # `smishguard serve` each worker's checkpointer thread copies it every half second without holding up
+        # writers (smishguard.server.checkpoint_wal), so this is the backstop for other processes and for a
+        # burst.  journal_size_limit truncates the WAL file back to 64 MB after a checkpoint.
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=20000; "
