@@ -1,15 +1,18 @@
-"""Server CPU per sign-in of two smishguard source trees, measured side by side under the same load.
+"""Server CPU per sign-in of two smishguard servers (source trees or interpreters), measured side by side.
 
 On a shared machine the CPU's speed drifts by tens of percent over minutes, so two benchmark runs one after the
 other cannot show a change of a few percent.  This runs both servers at once (``smishguard serve --workers 2``
 each, SQLite each) and has every client alternate sign-ins between them, so any drift hits both alike; it
 reports each server's CPU time per sign-in.  A tree against itself differs by about 1%.
 
-    .venv/bin/python bench/ab_signin.py NAME=SRC NAME=SRC [--seconds 20] [--employees 200] [--clients 4]
+    .venv/bin/python bench/ab_signin.py NAME=SRC[@VENV] NAME=SRC[@VENV] [--seconds 20] [--employees 200] [--clients 4]
 
 SRC is a ``src`` folder put first on PYTHONPATH (an export of another commit, say
 ``git worktree add /tmp/base HEAD~1`` then ``base=/tmp/base/src``), or empty for the installed tree
-(``cur=``).  The absolute figures are higher than bench_signin.py's: four workers share the two cores.
+(``cur=``).  VENV, if given, is another virtual environment with smishguard installed, whose
+``bin/smishguard`` runs that server (to compare interpreters: ``pyenv=@/tmp/venv-pyenv deb=@.venv``);
+by default, the one running this script.  The absolute figures are higher than bench_signin.py's: four workers
+share the two cores.
 """
 
 from __future__ import annotations
@@ -40,12 +43,14 @@ def start(name: str, src: str, employees: int) -> None:
     port = free_port()
     origin = f"http://localhost:{port}"
     extra = {"SMISHGUARD_ORIGIN": origin, "SMISHGUARD_RP_ID": "localhost"}
+    src, _, venv = src.partition("@")
     if src:
         extra["PYTHONPATH"] = src
+    command = Path(venv) / "bin" / "smishguard" if venv else Path(sys.executable).parent / "smishguard"
     env = clean_env(tmp / "var", **extra)
     tokens = staff_with_links(tmp, env, employees)
     server = subprocess.Popen(  # noqa: S603 - our own server
-        [str(Path(sys.executable).parent / "smishguard"), "serve", "--bind", f"127.0.0.1:{port}", "--workers", "2"],
+        [str(command), "serve", "--bind", f"127.0.0.1:{port}", "--workers", "2"],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -81,7 +86,7 @@ def client(args: tuple[int, int, float]) -> dict[str, int]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("trees", nargs=2, metavar="NAME=SRC")
+    parser.add_argument("trees", nargs=2, metavar="NAME=SRC[@VENV]")
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--employees", type=int, default=200)
     parser.add_argument("--clients", type=int, default=4)
