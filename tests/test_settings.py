@@ -1,10 +1,10 @@
-"""The SQLite connection every process opens: the settings the sign-in benchmark's figures depend on."""
+"""What every process reads before it starts: the data folder and secret key, the SQLite connection's settings."""
 
 from __future__ import annotations
 
 import json
 
-from servers import clean_env, django_eval
+from servers import clean_env, django_eval, smishguard
 
 
 def test_sqlite_connections_use_wal_with_the_documented_pragmas(tmp_path):
@@ -23,3 +23,30 @@ def test_sqlite_connections_use_wal_with_the_documented_pragmas(tmp_path):
         "wal_autocheckpoint": 10000,
         "journal_size_limit": 67108864,
     }
+
+
+def test_a_data_folder_that_is_a_file_gets_one_readable_line_and_nothing_is_written(tmp_path):
+    not_a_folder = tmp_path / "var"
+    not_a_folder.write_text("mine\n")
+    result = smishguard(clean_env(not_a_folder), "employees", "list", check=False)
+    assert result.returncode == 2
+    assert result.stderr == f"smishguard: error: SMISHGUARD_DATA_DIR ({not_a_folder}) is a file, not a folder\n"
+    assert not_a_folder.read_text() == "mine\n"
+
+
+def test_a_secret_key_that_cannot_be_read_gets_one_readable_line(tmp_path):
+    (tmp_path / "var").mkdir()
+    (tmp_path / "var" / "secret_key").mkdir()  # a folder where the key file belongs
+    result = smishguard(clean_env(tmp_path / "var"), "employees", "list", check=False)
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"smishguard: error: cannot read the secret key at {tmp_path}/var/secret_key: ")
+    assert "Traceback" not in result.stderr
+
+
+def test_the_secret_key_is_made_once_and_kept(tmp_path):
+    env = clean_env(tmp_path / "var")
+    first = django_eval(env, "from django.conf import settings\nprint(settings.SECRET_KEY)").strip()
+    again = django_eval(env, "from django.conf import settings\nprint(settings.SECRET_KEY)").strip()
+    assert len(first) >= 50
+    assert again == first
+    assert (tmp_path / "var" / "secret_key").stat().st_mode & 0o777 == 0o600

@@ -34,7 +34,11 @@ def env_bool(name: str, default: bool) -> bool:
 
 def data_dir() -> Path:
     """Where the demo keeps its SQLite database and generated secret: ``./var`` of the current folder."""
-    return Path(env("DATA_DIR") or Path.cwd() / "var").resolve()
+    path = Path(env("DATA_DIR") or Path.cwd() / "var").resolve()
+    if path.exists() and not path.is_dir():
+        name = "SMISHGUARD_DATA_DIR" if env("DATA_DIR") else "the data folder"
+        raise ConfigError(f"{name} ({path}) is a file, not a folder")
+    return path
 
 
 def database_url() -> str:
@@ -53,12 +57,20 @@ def secret_key() -> str:
     try:
         return path.read_text().strip()
     except FileNotFoundError:
+        pass
+    except OSError as exc:  # unreadable: a newcomer needs the path and the reason, not a traceback
+        raise ConfigError(f"cannot read the secret key at {path}: {exc.strerror or exc}") from None
+    try:
         path.parent.mkdir(parents=True, exist_ok=True)
         key = secrets.token_urlsafe(50)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as fh:
             fh.write(key)
-        return key
+    except FileExistsError:  # another process made it first
+        return path.read_text().strip()
+    except OSError as exc:
+        raise ConfigError(f"cannot write a new secret key at {path}: {exc.strerror or exc}") from None
+    return key
 
 
 @dataclass(frozen=True)
