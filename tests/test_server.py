@@ -9,15 +9,16 @@ import shutil
 import socket
 import sqlite3
 import subprocess
+import threading
 import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 
 import pytest
-from servers import VENV_BIN, clean_env, free_port, smishguard, stop, wait_for
+from servers import VENV_BIN, clean_env, django_eval, free_port, smishguard, stop, wait_for
 
-from smishguard.server import nothing_waiting, worker_cpu
+from smishguard.server import checkpoint_wal, nothing_waiting, worker_cpu
 
 ACCESS_LINE = re.compile(r'^127\.0\.0\.1 \[[^\]]+\] "(GET|POST) (\S+) HTTP/1\.1" (\d{3}) (\d+|-) (\d+)ms$')
 
@@ -225,3 +226,56 @@ def test_serve_copies_the_wal_back_into_the_database_in_the_background(tmp_path)
             time.sleep(0.1)
     finally:
         stop(process)
+
+
+def test_the_checkpointer_copies_the_wal_into_the_database_file_each_round(tmp_path):
+    # In a process of its own on a database file (a test's database is in memory); the process's own connection
+    # stays open, so nothing else checkpoints meanwhile.
+    code = (
+        "import shutil, sqlite3\nfrom django.conf import settings\nfrom django.db import connection\n"
+        "from smishguard.server import checkpoint_wal\n"
+        "path = settings.DATABASES['default']['NAME']\n"
+        "def rows():\n"
+        "    shutil.copyfile(path, path + '.copy')\n"
+        "    with sqlite3.connect('file:' + path + '.copy?immutable=1', uri=True) as db:\n"
+        "        return db.execute('SELECT count(*) FROM sg_probe').fetchone()[0]\n"
+        "with connection.cursor() as c:\n"
+        "    c.execute('CREATE TABLE sg_probe (x)')\n"
+        "    c.execute('PRAGMA wal_checkpoint(PASSIVE)')\n"
+        "    c.execute('INSERT INTO sg_probe VALUES (1), (2)')\n"
+        "before = rows()\n"
+        "checkpoint_wal(0.01, rounds=1)\n"
+        "print(before, rows())\n"
+    )
+    assert django_eval(clean_env(tmp_path / "var"), code).split() == ["0", "2"]
+
+
+@pytest.mark.django_db
+def test_the_checkpointer_does_nothing_on_an_in_memory_database():
+    # The test run's database is in memory (a new thread's connection too): the loop must not even start.
+    from django.db import connection
+
+    assert connection.is_in_memory_db()
+    runner = threading.Thread(target=checkpoint_wal, args=(0.01,), daemon=True)
+    runner.start()
+    runner.join(timeout=5)
+    assert not runner.is_alive()
+
+
+def test_a_failing_checkpointer_logs_each_failure_and_doubles_its_wait(tmp_path):
+    # The connection is pointed at a database in a folder that does not exist: every round fails, is logged,
+    # and the next waits twice as long (up to a minute).
+    code = (
+        "import logging, os\nfrom django.db import connection\nfrom smishguard import server\n"
+        "waits = []\n"
+        "class Catch(logging.Handler):\n"
+        "    def emit(self, record):\n"
+        "        waits.append(record.args[0])\n"
+        "server.log.addHandler(Catch())\n"
+        "server.log.propagate = False\n"
+        "name = connection.settings_dict['NAME']\n"
+        "connection.settings_dict['NAME'] = os.path.join(os.path.dirname(name), 'missing', 'db.sqlite3')\n"
+        "server.checkpoint_wal(0.01, rounds=4)\n"
+        "print(waits)\n"
+    )
+    assert django_eval(clean_env(tmp_path / "var"), code).strip() == "[0.02, 0.04, 0.08, 0.16]"
