@@ -121,7 +121,8 @@ class SyncWorker(_SyncWorker):
     def handle_request(self, listener, req, client, addr):
         super().handle_request(listener, req, client, addr)
         if read_whole(req) and nothing_waiting(client):
-            # gunicorn's close_graceful(), which runs next, finds the socket closed and has nothing to do.
+            # gunicorn's close_graceful(), which runs next, returns when shutdown() fails on the closed socket
+            # (gunicorn 27; check again on an upgrade).
             client.close()
 
 
