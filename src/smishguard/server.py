@@ -45,17 +45,18 @@ def checkpoint_wal(interval: float, *, rounds: int | None = None) -> None:
 
     if connection.vendor != "sqlite" or connection.is_in_memory_db():
         return
-    done = failures = 0
+    done = 0
+    wait = interval
     while rounds is None or done < rounds:
-        time.sleep(min(interval * 2**failures, 60.0))
+        time.sleep(wait)
         done += 1
         try:
             with connection.cursor() as cursor:
                 cursor.execute("PRAGMA wal_checkpoint(PASSIVE)")
-            failures = 0
+            wait = interval
         except Exception:  # the worker's requests must not depend on this thread
-            failures = min(failures + 1, 16)
-            log.exception("WAL checkpoint failed; trying again in %s s", min(interval * 2**failures, 60.0))
+            wait = min(wait * 2, 60.0)
+            log.exception("WAL checkpoint failed; trying again in %s s", wait)
 
 
 def read_whole(req) -> bool:
