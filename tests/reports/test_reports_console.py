@@ -128,12 +128,13 @@ def test_a_rename_keeps_the_brand_and_its_domains_in_place(client):
     sign_in(client)
     brand = detection.save_brand(name="Acme", domains=["acme.com"])
     response = client.post(
-        f"/console/brands/{brand.pk}/edit", {"name": "Acme Corp", "domains": "acme.com, acme.io", "tokens": ""}
+        f"/console/brands/{brand.pk}/edit", {"name": "Acme Corp", "domains": "acme.com, acme.io", "tokens": "acme"}
     )
     assert response.status_code == 302
     renamed = Brand.objects.get()
     assert (renamed.pk, renamed.name, renamed.domains) == (brand.pk, "Acme Corp", ["acme.com", "acme.io"])
     assert current_matcher().check("acme-sso.com").brand == "Acme Corp"
+    assert current_matcher().check("login.acme.io").verdict == "official"
     actions = list(Event.objects.filter(action__startswith="reports:brand").values_list("action", flat=True))
     assert actions == [Action.BRAND_SAVED, Action.BRAND_SAVED]  # no deletion on the way
     saved = Event.objects.filter(action=Action.BRAND_SAVED).order_by("pk").last()
