@@ -139,3 +139,15 @@ def test_a_rename_keeps_the_brand_and_its_domains_in_place(client):
     assert actions == [Action.BRAND_SAVED, Action.BRAND_SAVED]  # no deletion on the way
     saved = Event.objects.filter(action=Action.BRAND_SAVED).order_by("pk").last()
     assert saved.detail["old_name"] == "Acme"
+
+
+def test_adding_a_brand_under_a_name_in_use_does_not_replace_its_domains(client):
+    from smishguard.reports import detection
+
+    sign_in(client)
+    detection.save_brand(name="Globex", domains=["globex.com"])
+    response = client.post("/console/brands/new", {"name": "Globex", "domains": "globex-new.com", "tokens": ""})
+    assert response.status_code == 200
+    assert "already exists" in response.content.decode()
+    assert Brand.objects.get().domains == ["globex.com"]
+    assert detection.current_matcher().check("login.globex.com").verdict == "official"
