@@ -103,6 +103,39 @@ def save_brand(
     return brand
 
 
+def add_brand(
+    *,
+    name: str,
+    domains: Iterable[str],
+    tokens: Iterable[str] = (),
+    actor=None,
+    request=None,
+) -> Brand:
+    """Add a new brand (the console's form); a name that is already a brand is refused, never overwritten."""
+    name, clean_domains, clean_tokens = _validated(name, domains, tokens)
+    if Brand.objects.filter(name=name).exists():
+        raise InvalidBrand(_taken(name))
+    try:
+        with transaction.atomic():
+            brand = Brand.objects.create(name=name, domains=clean_domains, tokens=clean_tokens)
+            record(
+                Action.BRAND_SAVED,
+                request=request,
+                actor=actor,
+                subject_label=name,
+                created=True,
+                domains=clean_domains,
+                tokens=clean_tokens,
+            )
+    except IntegrityError:  # another brand took the name between the check and the INSERT
+        raise InvalidBrand(_taken(name)) from None
+    return brand
+
+
+def _taken(name: str) -> str:
+    return f"a brand named {name!r} already exists; edit that one, or choose another name"
+
+
 def update_brand(
     brand: Brand,
     *,
@@ -118,9 +151,8 @@ def update_brand(
     that another brand already has is refused (it would otherwise overwrite that brand).
     """
     name, clean_domains, clean_tokens = _validated(name, domains, tokens)
-    taken = f"a brand named {name!r} already exists; edit that one, or choose another name"
     if Brand.objects.filter(name=name).exclude(pk=brand.pk).exists():
-        raise InvalidBrand(taken)
+        raise InvalidBrand(_taken(name))
     try:
         with transaction.atomic():
             current = Brand.objects.select_for_update().filter(pk=brand.pk).first()
@@ -145,7 +177,7 @@ def update_brand(
                 **detail,
             )
     except IntegrityError:  # another brand took the name between the check and the UPDATE
-        raise InvalidBrand(taken) from None
+        raise InvalidBrand(_taken(name)) from None
     return current
 
 
@@ -173,6 +205,7 @@ def import_config(brands: list[EngineBrand], keywords: list[str], *, actor=None,
 __all__ = [
     "BrandConfigError",
     "InvalidBrand",
+    "add_brand",
     "current_matcher",
     "delete_brand",
     "import_config",

@@ -68,7 +68,7 @@ def brand_form(request: HttpRequest, pk: int | None = None) -> HttpResponse:
                 "actor": request.user,
                 "request": request,
             }
-            saved = detection.save_brand(**fields) if brand is None else detection.update_brand(brand, **fields)
+            saved = detection.add_brand(**fields) if brand is None else detection.update_brand(brand, **fields)
         except SmishguardError as exc:
             error = exc.message
         else:
