@@ -15,12 +15,13 @@ from django.conf import settings
 from twilio_fixtures import PUBLIC_URL, configure, fake  # noqa: F401 - the shared pytest fixtures
 
 from smishguard.accounts import services, sessions, tokens
+from smishguard.accounts.models import ApiToken
 from smishguard.audit import Action
 from smishguard.audit.models import Event
 from smishguard.messaging.models import InboundMessage
 from smishguard.messaging.twilio import compute_signature
 from smishguard.reports import detection, intake
-from smishguard.reports.models import Campaign, Report
+from smishguard.reports.models import BlocklistEntry, Campaign, Report
 
 pytestmark = pytest.mark.django_db
 
@@ -193,7 +194,15 @@ def test_the_portal_form_refuses_bad_input_with_a_message(client, employee, data
 
 @pytest.fixture
 def api_token(db):
-    _, secret = tokens.issue("mail gateway", scopes=["reports"])
+    """A token that may attribute its reports to employees (scope "reports:attribute", issue 10 item 11)."""
+    _, secret = tokens.issue("mail gateway", scopes=["reports", "reports:attribute"])
+    return secret
+
+
+@pytest.fixture
+def plain_token(db):
+    """A "reports" token without attribution: its reports are the integration's own."""
+    _, secret = tokens.issue("chat bot", scopes=["reports"])
     return secret
 
 
@@ -219,7 +228,7 @@ def test_api_report_by_email_and_without_a_reporter(client, employee, api_token)
     assert by_mail["report"]["reporter_known"] is True
     anonymous = post_report(client, api_token, {"text": SAFE}).json()
     assert anonymous["report"]["reporter_known"] is False
-    assert anonymous["report"]["reporter"] == "api:mail gateway"
+    assert anonymous["report"]["reporter"] == "integration:mail gateway"
 
 
 def test_api_needs_a_token_with_the_reports_scope(client, employee):
@@ -270,3 +279,71 @@ def test_api_flood_from_one_reporter_is_429_and_recorded(client, settings, emplo
     assert Report.objects.filter(state="rate_limited").count() == 2
     assert Report.objects.filter(state="rate_limited", campaign__isnull=False).count() == 0
     assert Event.objects.filter(action=Action.REPORT_RATE_LIMITED).count() == 1  # once per window
+
+
+# --- attribution to an employee needs its own scope (issue 10, item 11) -------------------------------------------
+
+
+@pytest.mark.parametrize("field", ["reporter_phone", "reporter_email"])
+def test_a_reports_token_without_attribution_cannot_name_an_employee(client, employee, plain_token, field):
+    named = {"reporter_phone": employee.phone, "reporter_email": employee.email}[field]
+    response = post_report(client, plain_token, {"text": PHISH, field: named})
+    assert response.status_code == 403
+    error = response.json()["error"]
+    assert error["code"] == "attribution_not_allowed"
+    assert "reports:attribute" in error["message"]
+    assert not Report.objects.exists()
+    assert not BlocklistEntry.objects.exists()
+    (refused,) = Event.objects.filter(action=Action.REPORT_ATTRIBUTION_REFUSED)
+    assert refused.detail["token"] == "chat bot"
+    assert refused.detail["field"] == field
+
+
+def test_an_integration_report_counts_as_unknown_for_every_threshold(client, employee, plain_token):
+    from smishguard.messaging.models import Broadcast
+
+    bodies = [post_report(client, plain_token, {"text": PHISH, "sender": f"+1555000{n}"}) for n in range(4)]
+    assert [b.status_code for b in bodies] == [201] * 4
+    for body in bodies:
+        report = body.json()["report"]
+        assert (report["reporter"], report["reporter_known"]) == ("integration:chat bot", False)
+    campaign = Campaign.objects.get()
+    assert campaign.verdict == "smishing"
+    assert not BlocklistEntry.objects.exists()  # a known reporter's lookalike would be blocklisted at once
+    assert campaign.warned_at is None  # four reports, but no known employee among them
+    assert not Broadcast.objects.exists()
+
+
+def test_a_token_with_the_attribution_scope_names_the_reporter(client, employee, api_token):
+    response = post_report(client, api_token, {"text": PHISH, "reporter_phone": employee.phone})
+    assert response.status_code == 201
+    assert response.json()["report"]["reporter_known"] is True
+    assert Report.objects.get().reporter == employee
+    assert BlocklistEntry.objects.filter(domain="twilio-sso.com").exists()
+
+
+def test_the_attribution_scope_goes_with_reports():
+    assert "reports:attribute" in ApiToken.SCOPES
+    with pytest.raises(tokens.InvalidToken, match="reports:attribute"):
+        tokens.issue("lonely", scopes=["reports:attribute"])
+    assert not ApiToken.objects.exists()
+
+
+def test_the_attribution_scope_in_the_cli_the_console_and_the_openapi_schema(client, capsys):
+    from smishguard.cli import main
+
+    code = main(["tokens", "issue", "gateway", "--scope", "reports", "--scope", "reports:attribute", "--json"])
+    out, _ = capsys.readouterr()
+    assert code == 0
+    assert json.loads(out)["scopes"] == ["reports", "reports:attribute"]
+    with pytest.raises(SystemExit):
+        main(["tokens", "issue", "--help"])
+    assert "reports:attribute" in capsys.readouterr().out
+
+    admin = services.add_employee(email="sec@example.com", name="Sec Admin", is_admin=True)
+    cookie, _ = sessions.create(admin, request=None)
+    client.cookies[settings.SESSION_COOKIE_NAME] = cookie
+    assert 'value="reports:attribute"' in client.get("/console/tokens").content.decode()
+
+    schema = client.get("/api/openapi.json").json()
+    assert "reports:attribute" in schema["paths"]["/api/reports"]["post"]["description"]

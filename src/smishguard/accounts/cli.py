@@ -91,7 +91,13 @@ def _register_tokens(sub: argparse._SubParsersAction) -> None:
     tsub.required = True
     p = tsub.add_parser("issue", help="issue a token; the secret is printed once")
     p.add_argument("name")
-    p.add_argument("--scope", action="append", default=[], help="scan, reports or blocklists (repeatable)")
+    p.add_argument(
+        "--scope",
+        action="append",
+        default=[],
+        help="scan, reports, blocklists or reports:attribute (repeatable; reports:attribute, given with reports, "
+        "lets the token name the employee who reported)",
+    )
     p.add_argument("--json", action="store_true", help='print {"id", "name", "token", "scopes"}')
     p.set_defaults(func=cmd_tokens_issue)
     p = tsub.add_parser("list", help="list tokens (never their secrets)")

@@ -35,6 +35,8 @@ def issue(
     unknown = set(scopes) - set(ApiToken.SCOPES)
     if unknown or not scopes:
         raise InvalidToken(f"scopes must be some of {', '.join(ApiToken.SCOPES)}")
+    if ApiToken.ATTRIBUTE_SCOPE in scopes and "reports" not in scopes:
+        raise InvalidToken(f"the {ApiToken.ATTRIBUTE_SCOPE} scope goes with the reports scope: give both")
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     with transaction.atomic():
         row = ApiToken.objects.create(

@@ -56,6 +56,9 @@ class Action(StrEnum):
     CAMPAIGN_ALERT_FAILED = "reports:campaign:alert_failed"
     CAMPAIGN_STIX_EXPORTED = "reports:campaign:stix_exported"
     BLOCKLIST_ENTRY_REMOVED = "reports:blocklist:removed"
+    REPORT_ATTRIBUTION_REFUSED = "reports:report:attribution_refused"
+    SECURITY_ALERT_SENT = "reports:security_alert:sent"
+    SECURITY_ALERT_FAILED = "reports:security_alert:failed"
     # Audit itself
     AUDIT_EXPORTED = "audit:trail:exported"
 

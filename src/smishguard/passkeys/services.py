@@ -10,6 +10,7 @@ import fcntl
 import hashlib
 import hmac
 import json
+import logging
 import os
 import secrets
 import threading
@@ -32,7 +33,7 @@ from smishguard.accounts.services import EnrolmentLinkInvalid, consume_link, usa
 from smishguard.audit import Action, record
 from smishguard.config import Settings, WebAuthnPolicy
 from smishguard.errors import NotAuthenticated, SmishguardError
-from smishguard.passkeys import ceremonies
+from smishguard.passkeys import ceremonies, signals
 from smishguard.passkeys.errors import (
     BackupEligibleRefused,
     ChallengeExpired,
@@ -52,6 +53,8 @@ from smishguard.passkeys.errors import (
     UserVerificationMissing,
 )
 from smishguard.passkeys.models import Challenge, Credential
+
+log = logging.getLogger("smishguard.passkeys")
 
 MAX_KEY_NAME = 100
 USER_HANDLE_BYTES = 32
@@ -412,23 +415,49 @@ def _signin_failed(
 
 
 def flag_key(credential: Credential, *, reason: str, request: HttpRequest | None = None, **detail: object) -> None:
-    """Mark a key as possibly cloned: every later sign-in with it is refused."""
+    """Mark a key as possibly cloned, in one transaction: every later sign-in with it is refused, every session it
+    opened is revoked (audited), and ``signals.key_flagged`` is sent so the security team is alerted."""
     now = timezone.now()
-    Credential.objects.filter(pk=credential.pk, flagged_at__isnull=True).update(
-        flagged_at=now, flag_reason=reason[:200]
-    )
-    credential.flagged_at = now
-    credential.flag_reason = reason[:200]
-    record(
-        Action.KEY_FLAGGED,
-        request=request,
-        actor_label="system",
-        subject=credential.employee,
-        key_id=credential.pk,
-        key_name=credential.name,
-        reason=reason,
-        **detail,
-    )
+    with transaction.atomic():
+        changed = Credential.objects.filter(pk=credential.pk, flagged_at__isnull=True).update(
+            flagged_at=now, flag_reason=reason[:200]
+        )
+        credential.flagged_at = now
+        credential.flag_reason = reason[:200]
+        opened = list(
+            Session.objects.filter(credential_id=credential.pk, revoked_at__isnull=True).values_list("pk", flat=True)
+        )
+        record(
+            Action.KEY_FLAGGED,
+            request=request,
+            actor_label="system",
+            subject=credential.employee,
+            key_id=credential.pk,
+            key_name=credential.name,
+            reason=reason,
+            sessions_revoked=len(opened),
+            **detail,
+        )
+        ended = sessions.revoke(
+            Session.objects.filter(pk__in=opened),
+            reason="security key flagged as possibly cloned",
+            request=request,
+            actor_label="system",
+        )
+        if changed:
+            results = signals.key_flagged.send_robust(
+                sender=Credential,
+                credential=credential,
+                employee=credential.employee,
+                reason=reason,
+                sessions_revoked=ended,
+                detail=detail,
+                request=request,
+            )
+            for receiver, outcome in results:
+                if isinstance(outcome, Exception):
+                    name = getattr(receiver, "__qualname__", repr(receiver))
+                    log.error("key_flagged receiver %s failed: %s", name, type(outcome).__name__)
 
 
 # The challenge and the key in one statement: the challenge row, and beside it the key the assertion names (with

@@ -4,7 +4,8 @@
 * ``POST /api/scan`` (token scope "scan"): the verdict on a text.
 
 ``response_router`` (response):
-* ``POST /api/reports`` (token scope "reports"): report a text for an integration (a mail gateway, a chat bot).
+* ``POST /api/reports`` (token scope "reports"): report a text for an integration (a mail gateway, a chat bot);
+  naming the employee who reported also needs the scope "reports:attribute".
 * ``GET /api/blocklists/rpz | hosts | domains`` (scope "blocklists"): the lists for resolvers and proxies, as
   text; also with ``?token=`` for tools that cannot send a header.  ``GET /api/blocklists``: the entries as JSON.
 * ``GET /api/stix/campaigns`` and ``/api/stix/campaigns/{id}`` (scope "blocklists"): STIX 2.1 bundles.
@@ -79,19 +80,39 @@ class ReportIn(Schema):
     "/reports",
     auth=TokenAuth("reports"),
     summary="Report a suspicious text",
-    description='Needs an API token with the "reports" scope.  The reporter is matched to an employee by '
-    "phone or e-mail (an unknown reporter is recorded, not trusted).  Answers 201 with the report, its verdict "
-    "and its campaign; 429 when the reporter sent too many reports in a short time (the report is recorded).",
-    response={201: dict, 400: dict, 401: dict, 413: dict, 429: dict},
+    description='Needs an API token with the "reports" scope.  Naming the reporter (`reporter_phone` or '
+    "`reporter_email`, matched to an employee; an unknown one is recorded, not trusted) also needs the "
+    '"reports:attribute" scope: without it such a request is refused with 403 `attribution_not_allowed`.  '
+    "Without a named reporter the report is the integration's own (\"integration:NAME\", the token's name) and "
+    "counts as unknown: it never triggers blocklisting or the warning to all staff.  Answers 201 with the report, "
+    "its verdict and its campaign; 429 when the reporter sent too many reports in a short time (the report is "
+    "recorded).",
+    response={201: dict, 400: dict, 401: dict, 403: dict, 413: dict, 429: dict},
 )
 def create_report(request: HttpRequest, payload: ReportIn) -> Status:
+    token = request.auth
+    named = "reporter_phone" if payload.reporter_phone else "reporter_email" if payload.reporter_email else None
+    if named is not None and ApiToken.ATTRIBUTE_SCOPE not in token.scopes:
+        # Refused rather than ignored: the integrator learns at once that the name did not count.
+        record(
+            Action.REPORT_ATTRIBUTION_REFUSED,
+            request=request,
+            actor_label=f"integration:{token.name}",
+            token=token.name,
+            token_id=token.pk,
+            field=named,
+        )
+        raise intake.AttributionNotAllowed(
+            f"this token may not name the reporter: naming an employee ({named}) needs the "
+            f'"{ApiToken.ATTRIBUTE_SCOPE}" scope; leave {named} out to report as the integration itself'
+        )
     if payload.reporter_phone:
         reporter = intake.reporter_by_phone(payload.reporter_phone)
     elif payload.reporter_email:
         reporter = intake.reporter_by_email(payload.reporter_email)
     else:
-        token = request.auth
-        reporter = intake.Reporter(employee=None, known=False, label=f"api:{token.name}")
+        # The integration's own report: never an employee's, so it counts as unknown for every threshold.
+        reporter = intake.Reporter(employee=None, known=False, label=f"integration:{token.name}")
     report = intake.submit(
         payload.text, channel=Report.Channel.API, reporter=reporter, sender=payload.sender, request=request
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Count, Max
 
 from smishguard.audit import Action, record
@@ -58,6 +58,24 @@ def _clean_domains(values: Iterable[str]) -> list[str]:
     return sorted(set(out))
 
 
+def _validated(name: str, domains: Iterable[str], tokens: Iterable[str]) -> tuple[str, list[str], list[str]]:
+    """The brand's name, domains and tokens as stored, or InvalidBrand: every check runs before anything is written.
+
+    The engine's own Brand is built from them, so nothing is stored that the matcher would refuse when it is
+    rebuilt (a dotless domain or a one-letter token would otherwise break the matcher for every brand).
+    """
+    name = (name or "").strip()
+    if not name or len(name) > 100:
+        raise InvalidBrand("a brand needs a name of 1 to 100 characters")
+    clean_domains = _clean_domains(domains)
+    clean_tokens = sorted({t.strip().lower() for t in tokens if t and t.strip()})
+    try:
+        EngineBrand(name, tuple(clean_domains), tuple(clean_tokens))
+    except BrandConfigError as exc:
+        raise InvalidBrand(str(exc)) from None
+    return name, clean_domains, clean_tokens
+
+
 def save_brand(
     *,
     name: str,
@@ -66,11 +84,8 @@ def save_brand(
     actor=None,
     request=None,
 ) -> Brand:
-    name = (name or "").strip()
-    if not name or len(name) > 100:
-        raise InvalidBrand("a brand needs a name of 1 to 100 characters")
-    clean_domains = _clean_domains(domains)
-    clean_tokens = sorted({t.strip().lower() for t in tokens if t and t.strip()})
+    """Add a brand, or replace the domains and tokens of the brand with this name (upsert by name)."""
+    name, clean_domains, clean_tokens = _validated(name, domains, tokens)
     with transaction.atomic():
         brand, created = Brand.objects.get_or_create(name=name, defaults={"domains": clean_domains})
         brand.domains = clean_domains
@@ -86,6 +101,84 @@ def save_brand(
             tokens=clean_tokens,
         )
     return brand
+
+
+def add_brand(
+    *,
+    name: str,
+    domains: Iterable[str],
+    tokens: Iterable[str] = (),
+    actor=None,
+    request=None,
+) -> Brand:
+    """Add a new brand (the console's form); a name that is already a brand is refused, never overwritten."""
+    name, clean_domains, clean_tokens = _validated(name, domains, tokens)
+    if Brand.objects.filter(name=name).exists():
+        raise InvalidBrand(_taken(name))
+    try:
+        with transaction.atomic():
+            brand = Brand.objects.create(name=name, domains=clean_domains, tokens=clean_tokens)
+            record(
+                Action.BRAND_SAVED,
+                request=request,
+                actor=actor,
+                subject_label=name,
+                created=True,
+                domains=clean_domains,
+                tokens=clean_tokens,
+            )
+    except IntegrityError:  # another brand took the name between the check and the INSERT
+        raise InvalidBrand(_taken(name)) from None
+    return brand
+
+
+def _taken(name: str) -> str:
+    return f"a brand named {name!r} already exists; edit that one, or choose another name"
+
+
+def update_brand(
+    brand: Brand,
+    *,
+    name: str,
+    domains: Iterable[str],
+    tokens: Iterable[str] = (),
+    actor=None,
+    request=None,
+) -> Brand:
+    """Change a brand in place (its name too): validated first, then one UPDATE of the same row.
+
+    The brand is never deleted on the way, so its official domains stay protected whatever fails; a new name
+    that another brand already has is refused (it would otherwise overwrite that brand).
+    """
+    name, clean_domains, clean_tokens = _validated(name, domains, tokens)
+    if Brand.objects.filter(name=name).exclude(pk=brand.pk).exists():
+        raise InvalidBrand(_taken(name))
+    try:
+        with transaction.atomic():
+            current = Brand.objects.select_for_update().filter(pk=brand.pk).first()
+            if current is None:
+                raise InvalidBrand("this brand was removed meanwhile")
+            old_name, old_domains = current.name, list(current.domains)
+            current.name, current.domains, current.tokens = name, clean_domains, clean_tokens
+            current.save()
+            detail: dict[str, object] = {}
+            if old_name != name:
+                detail["old_name"] = old_name
+            if old_domains != clean_domains:
+                detail["old_domains"] = old_domains
+            record(
+                Action.BRAND_SAVED,
+                request=request,
+                actor=actor,
+                subject_label=name,
+                created=False,
+                domains=clean_domains,
+                tokens=clean_tokens,
+                **detail,
+            )
+    except IntegrityError:  # another brand took the name between the check and the UPDATE
+        raise InvalidBrand(_taken(name)) from None
+    return current
 
 
 def delete_brand(brand: Brand, *, actor=None, request=None) -> None:
@@ -109,4 +202,13 @@ def import_config(brands: list[EngineBrand], keywords: list[str], *, actor=None,
     return {"brands": len(brands), "keywords_added": added}
 
 
-__all__ = ["BrandConfigError", "InvalidBrand", "current_matcher", "delete_brand", "import_config", "save_brand"]
+__all__ = [
+    "BrandConfigError",
+    "InvalidBrand",
+    "add_brand",
+    "current_matcher",
+    "delete_brand",
+    "import_config",
+    "save_brand",
+    "update_brand",
+]

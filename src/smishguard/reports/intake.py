@@ -54,6 +54,13 @@ class ReportRateLimited(SmishguardError):
     status = 429
 
 
+class AttributionNotAllowed(SmishguardError):
+    """This API token may not name the employee who reported (it lacks the "reports:attribute" scope)."""
+
+    code = "attribution_not_allowed"
+    status = 403
+
+
 @dataclass(frozen=True)
 class Reporter:
     employee: Any  # accounts.Employee or None

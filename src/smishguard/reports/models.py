@@ -210,15 +210,17 @@ class BlocklistState(models.Model):
 
 
 class AlertDelivery(models.Model):
-    """One alert owed to the security team's webhook, delivered by the task worker with retries."""
+    """One alert owed to the security team's webhook, delivered by the task worker with retries: about a campaign,
+    or (``campaign`` None) a security alert such as a key flagged as possibly cloned (reports.security)."""
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
         DELIVERED = "delivered", "Delivered"
         FAILED = "failed", "Failed"
 
-    key = models.CharField(max_length=200, unique=True, help_text="one alert per campaign and event")
-    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="alerts")
+    key = models.CharField(max_length=200, unique=True, help_text="one alert per campaign (or subject) and event")
+    # None for a security alert that is not about a campaign (a key flagged as possibly cloned).
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="alerts", null=True, blank=True)
     url = models.CharField(max_length=1000)
     payload = models.JSONField()
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)

@@ -1,4 +1,9 @@
-"""Re-write the blocklist files when what they are built from changes outside this app.
+"""Receivers for what happens outside this app: blocklist files re-written, security alerts queued.
+
+A key flagged as possibly cloned (``passkeys.signals.key_flagged``) queues the security team's alert
+(:mod:`smishguard.reports.security`).
+
+The blocklist files are re-written when what they are built from changes outside this app.
 
 The CT watcher's alerts (a new lookalike, or an analyst marking one false positive) and the protected brands
 (an official domain must leave the lists at once) are saved by code that knows nothing of the blocklists; a
@@ -23,8 +28,13 @@ def _changed(sender: Any, **kwargs: Any) -> None:  # noqa: ARG001 - a signal rec
 
 
 def connect() -> None:
+    from smishguard.passkeys.signals import key_flagged
     from smishguard.reports.models import Brand
+    from smishguard.reports.security import on_key_flagged
     from smishguard.watch.models import LookalikeAlert
+
+    # A key flagged as possibly cloned: the security team is alerted (passkeys sends, it imports nothing here).
+    key_flagged.connect(on_key_flagged, dispatch_uid="reports-security-key-flagged")
 
     for model in (LookalikeAlert, Brand):
         post_save.connect(_changed, sender=model, dispatch_uid=f"reports-blocklists-{model.__name__}")

@@ -3,7 +3,8 @@
 ``smishguard worker`` runs them.  One POST per task run, with an ``Idempotency-Key`` header naming the alert;
 a 408/425/429, a 5xx, a timeout or a refused connection is retried by a new task with exponential backoff
 (5 s, 10 s, ... up to 10 min) until ``[response] alert_attempts``; a delivered or failed alert lands in the
-campaign's timeline and the audit trail.  A crash after the receiver answered but before the row is marked can
+campaign's timeline and the audit trail (a security alert, with no campaign, in the audit trail only:
+SECURITY_ALERT_SENT or SECURITY_ALERT_FAILED).  A crash after the receiver answered but before the row is marked can
 repeat a POST: receivers dedupe on ``Idempotency-Key``.
 """
 
@@ -46,7 +47,9 @@ def deliver(delivery_id: int) -> str:
             AlertDelivery.objects.filter(pk=delivery.pk).update(
                 attempts=attempts, last_error=str(exc)[:2000], status=Status.FAILED if give_up else Status.PENDING
             )
-            if give_up:
+            if give_up and campaign is None:
+                _security_audit(Action.SECURITY_ALERT_FAILED, delivery, attempts=attempts, error=str(exc))
+            elif give_up:
                 timeline(
                     campaign,
                     CampaignEvent.Kind.ALERT_FAILED,
@@ -72,6 +75,9 @@ def deliver(delivery_id: int) -> str:
         AlertDelivery.objects.filter(pk=delivery.pk).update(
             status=Status.DELIVERED, attempts=attempts, delivered_at=timezone.now(), last_error=""
         )
+        if campaign is None:
+            _security_audit(Action.SECURITY_ALERT_SENT, delivery, attempts=attempts)
+            return "delivered"
         timeline(
             campaign,
             CampaignEvent.Kind.ALERTED,
@@ -89,6 +95,19 @@ def deliver(delivery_id: int) -> str:
             attempts=attempts,
         )
     return "delivered"
+
+
+def _security_audit(action: Action, delivery: AlertDelivery, **detail: object) -> None:
+    """A security alert (no campaign) sent or given up: its subject is the employee it is about."""
+    employee = delivery.payload.get("employee") or {}
+    record(
+        action,
+        actor_label="security-alert",
+        subject_label=str(employee.get("email") or delivery.key),
+        event=delivery.payload.get("event", "alert"),
+        key=delivery.key,
+        **detail,
+    )
 
 
 @task()

@@ -59,15 +59,16 @@ def brand_form(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     if request.method == "POST":
         values = {k: request.POST.get(k, "") for k in values}
         try:
-            if brand is not None and values["name"].strip() != brand.name:
-                detection.delete_brand(brand, actor=request.user, request=request)
-            saved = detection.save_brand(
-                name=values["name"],
-                domains=_split(values["domains"]),
-                tokens=_split(values["tokens"]),
-                actor=request.user,
-                request=request,
-            )
+            # An edit (a rename too) changes the row in place after validating: never delete-then-add, which
+            # left the brand unprotected when the new details were refused.
+            fields = {
+                "name": values["name"],
+                "domains": _split(values["domains"]),
+                "tokens": _split(values["tokens"]),
+                "actor": request.user,
+                "request": request,
+            }
+            saved = detection.add_brand(**fields) if brand is None else detection.update_brand(brand, **fields)
         except SmishguardError as exc:
             error = exc.message
         else:
