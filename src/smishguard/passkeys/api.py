@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict
 
 from smishguard.accounts.middleware import set_session_cookie
 from smishguard.accounts.models import Employee
+from smishguard.accounts.redirects import safe_return_url
 from smishguard.errors import NotAuthenticated, PermissionDenied
 from smishguard.passkeys import services
 from smishguard.passkeys.ceremonies import to_base64url
@@ -116,12 +117,6 @@ def _csrf(request: HttpRequest) -> None:
         raise PermissionDenied("the CSRF token is missing or wrong; reload the page")
 
 
-def _safe_next(value: str | None, default: str) -> str:
-    if value and value.startswith("/") and not value.startswith("//") and "\\" not in value:
-        return value
-    return default
-
-
 def key_dict(credential: Credential) -> dict[str, Any]:
     return {
         "id": credential.pk,
@@ -212,7 +207,7 @@ def login_options(request: HttpRequest, payload: LoginOptionsIn) -> HttpResponse
 def login_verify(request: HttpRequest, payload: LoginVerifyIn) -> HttpResponse:
     signin = services.finish_login(_credential_json(payload), request=request)
     default = "/console/" if signin.employee.is_admin else "/"
-    body = {**signin.to_dict(), "redirect": _safe_next(payload.next, default)}
+    body = {**signin.to_dict(), "redirect": safe_return_url(payload.next, request=request, default=default)}
     response = _json(body)
     set_session_cookie(response, signin.token)
     return response
