@@ -30,36 +30,41 @@ def _people():
     return [services.add_employee(email=f"p{i}@example.com", name=f"P{i}") for i in range(4)]
 
 
+def at(hour: int, minute: int = 0):
+    return time_machine.travel(dt.datetime(2026, 3, 1, hour, minute, tzinfo=UTC), tick=False)
+
+
 def test_ends_every_unused_link_issued_before_the_date(capsys):
     old_a, old_b, used, new = _people()
-    with time_machine.travel(dt.datetime(2026, 3, 1, 9, 0, tzinfo=UTC), tick=False):
+    with at(9):
         t_a = services.invite(old_a).token
         t_b = services.invite(old_b).token
-        t_used = services.invite(used).token
-    del t_used
-    EnrolmentLink.objects.filter(employee=used).update(used_at=dt.datetime(2026, 3, 1, 10, 0, tzinfo=UTC))
-    with time_machine.travel(dt.datetime(2026, 3, 5, 9, 0, tzinfo=UTC), tick=False):
+        services.invite(used)
+    EnrolmentLink.objects.filter(employee=used).update(used_at=dt.datetime(2026, 3, 1, 9, 30, tzinfo=UTC))
+    with at(12):
         t_new = services.invite(new).token
-    code, out, err = run(capsys, "employees", "expire-links", "--issued-before", "2026-03-02T00:00:00Z")
-    assert code == 0, err
-    assert "expired 2 unused enrolment link(s) issued before 2026-03-02T00:00:00+00:00" in out
-    for token in (t_a, t_b):
-        with pytest.raises(services.EnrolmentLinkInvalid):
-            services.usable_link(token)
-    assert services.usable_link(t_new).employee == new
+    with at(13):
+        code, out, err = run(capsys, "employees", "expire-links", "--issued-before", "2026-03-01T10:00:00Z")
+        assert code == 0, err
+        assert "expired 2 unused enrolment link(s) issued before 2026-03-01T10:00:00+00:00" in out
+        for token in (t_a, t_b):
+            with pytest.raises(services.EnrolmentLinkInvalid):
+                services.usable_link(token)
+        assert services.usable_link(t_new).employee == new
     assert EnrolmentLink.objects.get(employee=used).revoked_at is None  # a used link is left as it was
     event = Event.objects.get(action=Action.ENROLMENT_LINKS_EXPIRED)
     assert event.actor_label.startswith("cli")
     assert event.detail["count"] == 2
-    assert event.detail["issued_before"] == "2026-03-02T00:00:00+00:00"
+    assert event.detail["issued_before"] == "2026-03-01T10:00:00+00:00"
     assert t_a not in json.dumps(event.detail)
 
 
-def test_json_and_a_date_without_a_zone_is_utc(capsys):
+def test_json_and_a_time_without_a_zone_is_utc(capsys):
     (person, *_rest) = _people()
-    with time_machine.travel(dt.datetime(2026, 3, 1, 9, 0, tzinfo=UTC), tick=False):
+    with at(9):
         services.invite(person)
-    code, out, _ = run(capsys, "employees", "expire-links", "--issued-before", "2026-03-01T09:30", "--json")
+    with at(10):
+        code, out, _ = run(capsys, "employees", "expire-links", "--issued-before", "2026-03-01T09:30", "--json")
     assert code == 0
     assert json.loads(out) == {"expired": 1, "issued_before": "2026-03-01T09:30:00+00:00"}
 
