@@ -74,3 +74,13 @@ def test_djangos_4xx_log_lines_hold_no_token(caplog):
     text = "\n".join(r.getMessage() for r in caplog.records)
     assert "Not Found" in text
     assert TOKEN not in text
+
+
+def test_a_malformed_hook_url_is_not_echoed_in_the_failure():
+    from smishguard.webhooks import WebhookFailed, post_json
+
+    with pytest.raises(WebhookFailed) as failed:
+        post_json("http://127.0.0.1:9/T0SECRET/X\nY", {"a": 1}, key="k", user_agent="test", timeout=5)
+    assert "T0SECRET" not in str(failed.value)
+    assert not failed.value.retry
+    assert "http://127.0.0.1:9/…" in str(failed.value)
