@@ -8,6 +8,7 @@ mark can cause.
 
 from __future__ import annotations
 
+import http.client
 import json
 import urllib.error
 import urllib.request
@@ -50,5 +51,5 @@ def post_json(url: str, payload: dict[str, object], *, key: str, user_agent: str
         raise WebhookFailed(f"HTTP {exc.code}", retry=exc.code in (408, 425, 429) or exc.code >= 500) from None
     except (urllib.error.URLError, OSError, TimeoutError) as exc:
         raise WebhookFailed(f"{type(exc).__name__}: {getattr(exc, 'reason', exc)}", retry=True) from None
-    except ValueError:  # urllib's and http.client's messages for a malformed URL quote the URL: a secret
+    except (ValueError, http.client.InvalidURL):  # their messages for a malformed URL quote it: a secret
         raise WebhookFailed(f"invalid URL {redact_url(url)}", retry=False) from None
