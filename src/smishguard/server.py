@@ -13,7 +13,7 @@ from gunicorn.glogging import Logger
 from gunicorn.http.body import LengthReader
 from gunicorn.workers.sync import SyncWorker as _SyncWorker
 
-from smishguard.redaction import redact_path
+from smishguard.redaction import RedactSecretsFilter, redact_path
 
 # The access log's line: the path without its query string (/api/blocklists/* accept ?token= for resolvers
 # that cannot send a header, and no secret may reach a log), and with an enrolment link's token redacted
@@ -146,6 +146,12 @@ class AccessLogger(Logger):
     writes it to that stream directly (flushed, so each line appears at once); any other handler still gets
     it through ``logging``.
     """
+
+    def setup(self, cfg) -> None:
+        super().setup(cfg)
+        # gunicorn's own error lines can name a request's URI ("Error handling request /enrol/<token>").
+        if not any(isinstance(f, RedactSecretsFilter) for f in self.error_log.filters):
+            self.error_log.addFilter(RedactSecretsFilter())
 
     def access(self, resp, req, environ, request_time):  # noqa: ARG002 - gunicorn's signature
         if not self.access_log_enabled:
