@@ -80,8 +80,8 @@ class Http:
             self.sock = socket.create_connection(("127.0.0.1", self.port), timeout=30)
             self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.sock.sendall(
-            b"POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s"
-            % (path, self.host, len(body), body)
+            b"POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nSec-Fetch-Site: same-origin\r\n"
+            b"Content-Length: %d\r\n\r\n%s" % (path, self.host, len(body), body)
         )
         while (end := self.buf.find(b"\r\n\r\n")) < 0:
             self._fill()

@@ -45,7 +45,7 @@ def main() -> int:
     from smishguard.accounts import services
 
     call_command("migrate", verbosity=0)
-    client = Client()
+    client = Client(HTTP_ORIGIN="http://localhost:8000")  # as smishguard's own pages send it
     keys = []
     for i in range(args.employees):
         employee = services.add_employee(email=f"u{i}@example.com", name=f"U {i}")

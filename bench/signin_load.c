@@ -93,7 +93,7 @@ static int post(int port, const char *path, const char *body, size_t body_len, c
     char req[8192];
     int n = snprintf(req, sizeof req,
                      "POST %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nContent-Type: application/json\r\n"
-                     "Content-Length: %zu\r\n\r\n",
+                     "Sec-Fetch-Site: same-origin\r\nContent-Length: %zu\r\n\r\n",
                      path, port, body_len);
     if (n < 0 || (size_t)n + body_len > sizeof req) die("request too long", path);
     memcpy(req + n, body, body_len);

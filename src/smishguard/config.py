@@ -186,7 +186,7 @@ class ResponsePolicy:
         if "{domains}" not in self.warning_template:
             raise ConfigError("[response] warning_template must contain {domains}")
         if self.alert_webhook is not None and not str(self.alert_webhook).startswith(("http://", "https://")):
-            raise ConfigError(f"[response] alert_webhook must be an http(s) URL, not {self.alert_webhook!r}")
+            raise ConfigError("[response] alert_webhook must be an http(s) URL")  # not echoed: it is a secret
         if not self.rpz_zone or not all(part for part in self.rpz_zone.strip(".").split(".")):
             raise ConfigError(f"[response] rpz_zone must be a domain name, not {self.rpz_zone!r}")
 

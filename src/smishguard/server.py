@@ -13,8 +13,11 @@ from gunicorn.glogging import Logger
 from gunicorn.http.body import LengthReader
 from gunicorn.workers.sync import SyncWorker as _SyncWorker
 
+from smishguard.redaction import RedactSecretsFilter, redact_path
+
 # The access log's line: the path without its query string (/api/blocklists/* accept ?token= for resolvers
-# that cannot send a header, and no secret may reach a log).
+# that cannot send a header, and no secret may reach a log), and with an enrolment link's token redacted
+# (smishguard.redaction.redact_path: /enrol/<token> -> /enrol/[redacted]).
 ACCESS_LOG_FORMAT = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(M)sms'
 
 # How often each worker's checkpointer copies the SQLite WAL back into the database (see checkpoint_wal).
@@ -144,6 +147,12 @@ class AccessLogger(Logger):
     it through ``logging``.
     """
 
+    def setup(self, cfg) -> None:
+        super().setup(cfg)
+        # gunicorn's own error lines can name a request's URI ("Error handling request /enrol/<token>").
+        if not any(isinstance(f, RedactSecretsFilter) for f in self.error_log.filters):
+            self.error_log.addFilter(RedactSecretsFilter())
+
     def access(self, resp, req, environ, request_time):  # noqa: ARG002 - gunicorn's signature
         if not self.access_log_enabled:
             return
@@ -156,7 +165,7 @@ class AccessLogger(Logger):
                 "h": environ.get("REMOTE_ADDR", "-"),
                 "t": self.now(),
                 "m": environ.get("REQUEST_METHOD", "-"),
-                "U": environ.get("PATH_INFO", "-"),
+                "U": redact_path(environ.get("PATH_INFO", "-")),
                 "H": environ.get("SERVER_PROTOCOL", "-"),
                 "s": status,
                 "b": "-" if sent is None else str(sent),

@@ -60,6 +60,7 @@ TEMPLATES = [
                 "django.template.context_processors.csrf",
                 "django.contrib.messages.context_processors.messages",
                 "smishguard.web.context.navigation",
+                "smishguard.web.context.issued_links",
             ],
         },
     },
@@ -119,11 +120,19 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if config.env_bool("BEHIND_PROXY", False) else None
 
+# No secret in a log line: Django's request loggers ("Not Found: /enrol/<token>") and everything the console
+# handler writes go through smishguard.redaction's filter (enrolment tokens, token-like query values).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"redact": {"()": "smishguard.redaction.RedactSecretsFilter"}},
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact"]}},
     "root": {"handlers": ["console"], "level": config.env("LOG_LEVEL") or "WARNING"},
-    "loggers": {"smishguard": {"level": config.env("LOG_LEVEL") or "WARNING", "propagate": True}},
+    "loggers": {
+        "smishguard": {"level": config.env("LOG_LEVEL") or "WARNING", "propagate": True},
+        "django.request": {"filters": ["redact"]},
+        # runserver's request lines (Django's own handler for them is replaced, so name one here).
+        "django.server": {"handlers": ["console"], "filters": ["redact"], "level": "INFO", "propagate": False},
+    },
 }

@@ -1,14 +1,19 @@
 """Outgoing JSON webhooks (security-team alerts, CT alert sinks): one POST, and whether a failure is worth a retry.
 
-Callers queue deliveries on the task queue and retry with ``backoff(attempt)``; each POST carries an
-``Idempotency-Key`` so a receiver can drop the repeat that a crash between its answer and our mark can cause.
+The URL of a chat hook is its secret: a message or audit row names it only as ``redact_url(url)``
+(``scheme://host/…``).  Callers queue deliveries on the task queue and retry with ``backoff(attempt)``; each
+POST carries an ``Idempotency-Key`` so a receiver can drop the repeat that a crash between its answer and our
+mark can cause.
 """
 
 from __future__ import annotations
 
+import http.client
 import json
 import urllib.error
 import urllib.request
+
+from smishguard.redaction import redact_url
 
 TIMEOUT = 10.0
 BACKOFF_BASE = 5.0
@@ -46,3 +51,5 @@ def post_json(url: str, payload: dict[str, object], *, key: str, user_agent: str
         raise WebhookFailed(f"HTTP {exc.code}", retry=exc.code in (408, 425, 429) or exc.code >= 500) from None
     except (urllib.error.URLError, OSError, TimeoutError) as exc:
         raise WebhookFailed(f"{type(exc).__name__}: {getattr(exc, 'reason', exc)}", retry=True) from None
+    except (ValueError, http.client.InvalidURL):  # their messages for a malformed URL quote it: a secret
+        raise WebhookFailed(f"invalid URL {redact_url(url)}", retry=False) from None

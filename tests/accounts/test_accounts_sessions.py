@@ -87,7 +87,7 @@ def test_revoked_session_is_refused_on_the_next_request(client, employee):
 def test_signout_ends_the_session(client, employee):
     token, _ = sessions.create(employee, request=None)
     client.cookies[settings.SESSION_COOKIE_NAME] = token
-    response = client.post("/api/session/signout")
+    response = client.post("/api/session/signout", "{}", "application/json", HTTP_ORIGIN=settings.SMISHGUARD.origin)
     assert response.status_code == 200
     assert client.get("/api/me").status_code == 401
     assert Event.objects.filter(action=Action.SESSION_SIGNED_OUT).count() == 1

@@ -19,8 +19,22 @@ LOGIN_VERIFY = "/api/webauthn/login/verify"
 
 
 def post(client: Any, url: str, body: Any, **extra: Any) -> Any:
+    """A JSON POST as smishguard's own pages send it (a browser adds Origin to every POST)."""
+    from django.conf import settings
+
     data = body if isinstance(body, str | bytes) else json.dumps(body)
+    extra.setdefault("HTTP_ORIGIN", settings.SMISHGUARD.origin)
     return client.post(url, data=data, content_type="application/json", **extra)
+
+
+@pytest.fixture
+def client() -> Any:
+    """pytest-django's client, sending the Origin that smishguard's own pages send (browsers add it to every
+    POST, PATCH and DELETE; the cookie-authenticated JSON endpoints refuse a request without it)."""
+    from django.conf import settings
+    from django.test import Client
+
+    return Client(HTTP_ORIGIN=settings.SMISHGUARD.origin)
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.conf import settings
 from softkey import SoftKey
 
 from smishguard.accounts.models import Session
@@ -145,7 +146,9 @@ def test_key_management_calls_check_csrf_in_a_browser(employee, enrolled, sign_i
     browser = Client(enforce_csrf_checks=True)
     browser.cookies = client.cookies
     key_id = Credential.objects.get().pk
-    response = browser.patch(f"{KEYS}/{key_id}", {"name": "x"}, content_type="application/json")
+    response = browser.patch(
+        f"{KEYS}/{key_id}", {"name": "x"}, content_type="application/json", HTTP_ORIGIN=settings.SMISHGUARD.origin
+    )
     assert response.status_code == 403
     assert response.json()["error"]["code"] == "forbidden"
     assert Credential.objects.get().name == "Security key 1"

@@ -272,3 +272,22 @@ def test_a_failed_alert_is_retried_later_with_backoff(configure, make_employees,
     later = DBTaskResult.objects.filter(status="READY").order_by("-run_after").first()
     assert later is not None
     assert later.run_after > timezone.now() + timedelta(seconds=3)
+
+
+def test_a_failed_alert_names_the_hook_only_by_its_host_in_logs_audit_and_timeline(
+    configure, make_employees, policy, work, caplog
+):
+    with Receiver(statuses=[400, 400]) as hook:
+        secret_url = hook.url + "/T0SECRET/B0SECRET/XyZsEcReT?sig=QqSig"
+        policy(alert_webhook=secret_url, alert_attempts=1)
+        [sam] = make_employees(1)
+        campaign = by_phone(sam.phone).campaign
+        with caplog.at_level("INFO"):
+            work()
+    assert set(AlertDelivery.objects.values_list("status", flat=True)) == {"failed"}
+    audit = json.dumps([[e.action, e.subject_label, e.detail] for e in Event.objects.all()], default=str)
+    timeline = json.dumps([[e.summary, e.detail] for e in campaign.events.all()], default=str)
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    for text in (audit, timeline, logged):
+        for secret in ("T0SECRET", "XyZsEcReT", "QqSig", "/hook"):
+            assert secret not in text

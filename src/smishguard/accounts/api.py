@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from ninja import Router
+from ninja.utils import check_csrf
 
 from smishguard.accounts import sessions
+from smishguard.accounts.errors import CsrfFailed
+from smishguard.accounts.guards import same_origin_json
 from smishguard.accounts.middleware import clear_session_cookie
 from smishguard.accounts.models import Session
 from smishguard.audit import Action
@@ -34,9 +37,18 @@ def me(request: HttpRequest) -> dict:
     }
 
 
-@router.post("/session/signout", summary="End the current session", response={200: dict, 401: dict})
+@router.post(
+    "/session/signout",
+    summary="End the current session",
+    description="From smishguard's own pages only: a JSON body, a same-origin request and the CSRF token "
+    "(X-CSRFToken header).",
+    response={200: dict, 401: dict, 403: dict, 415: dict},
+)
+@same_origin_json
 def signout(request: HttpRequest) -> HttpResponse:
     session = current_session(request)
+    if check_csrf(request) is not None:
+        raise CsrfFailed()
     sessions.revoke(
         Session.objects.filter(pk=session.pk),
         reason="signed out",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 from smishguard.cli import CommandError, needs_django, print_json
@@ -62,6 +63,22 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--as", dest="as_admin", metavar="ADMIN_EMAIL", required=True, help="the approving admin")
     p.add_argument("--json", action="store_true", help='print {"url", "token", "expires"}')
     p.set_defaults(func=cmd_approve)
+
+    p = esub.add_parser(
+        "expire-links",
+        help="end every unused enrolment link issued before a time (links that may sit in old logs)",
+        description="Ends (cancels) every enrolment link issued before --issued-before that has not been used. "
+        "Run it once after upgrading to a version that redacts enrolment tokens from logs, with the time of the "
+        "upgrade: links issued before it may appear in old access logs. Audited; prints how many were ended.",
+    )
+    p.add_argument(
+        "--issued-before",
+        required=True,
+        metavar="ISO",
+        help="an ISO 8601 date or time, e.g. 2026-03-02 or 2026-03-02T09:00:00Z (UTC when no zone is given)",
+    )
+    p.add_argument("--json", action="store_true", help='print {"expired", "issued_before"}')
+    p.set_defaults(func=cmd_expire_links)
 
     p = esub.add_parser("list", help="list employees")
     p.add_argument("--status", choices=["active", "suspended", "offboarded"])
@@ -289,6 +306,33 @@ def cmd_approve(args: argparse.Namespace) -> int:
     else:
         print(f"approved; enrolment link (single use, expires {issued.expires:%Y-%m-%d %H:%M} UTC):")
         print(issued.url)
+    return 0
+
+
+def _iso_time(value: str, option: str) -> datetime:
+    """An ISO 8601 date or time as an aware datetime (UTC when it names no zone); CommandError when it is not."""
+    try:
+        parsed = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise CommandError(
+            f"{option}: {value!r} is not an ISO 8601 date or time (e.g. 2026-03-02 or 2026-03-02T09:00:00Z)"
+        ) from None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+
+
+@needs_django
+def cmd_expire_links(args: argparse.Namespace) -> int:
+    from smishguard.accounts import services
+
+    cutoff = _iso_time(args.issued_before, "--issued-before")
+    try:
+        count = services.expire_links(cutoff)
+    except _errors() as exc:
+        raise CommandError(exc.message) from None
+    if args.json:
+        print_json({"expired": count, "issued_before": cutoff.isoformat()})
+    else:
+        print(f"expired {count} unused enrolment link(s) issued before {cutoff.isoformat()}")
     return 0
 
 

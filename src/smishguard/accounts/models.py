@@ -174,3 +174,19 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
+
+
+class LinkNotice(models.Model):
+    """A newly issued enrolment link waiting to be shown once to the admin who issued it (accounts.notices).
+
+    Bound to that admin's session and encrypted under a key derived from the session's cookie token, which only
+    the admin's browser holds (the database keeps only its digest): the row is useless to anyone reading the
+    database, the link never travels in a cookie, and the row is deleted when the page shows it.
+    """
+
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="+")
+    sealed = models.TextField(help_text="the link, encrypted under a key from the session's cookie token")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"link notice for session {self.session_id}"

@@ -419,6 +419,38 @@ def invite(
         return _issued(link, token, actor=actor, request=request)
 
 
+def expire_links(issued_before: datetime, *, actor: Employee | None = None, request: HttpRequest | None = None) -> int:
+    """End every unused enrolment link issued before ``issued_before`` (links issued before tokens were redacted
+    from logs may sit in old logs); returns how many.  Audited, with the count and the cut-off (never a token)."""
+    if issued_before.tzinfo is None:
+        raise ValueError("issued_before must be timezone-aware")
+    now = timezone.now()
+    if issued_before > now:
+        raise LinkCutoffInFuture(
+            f"--issued-before {issued_before.isoformat()} is in the future; links issued from now on are logged "
+            "redacted, so give the time of the upgrade"
+        )
+    with transaction.atomic():
+        count = EnrolmentLink.objects.filter(
+            created_at__lt=issued_before, used_at__isnull=True, revoked_at__isnull=True
+        ).update(revoked_at=now)
+        record(
+            Action.ENROLMENT_LINKS_EXPIRED,
+            request=request,
+            actor=actor,
+            subject_label="enrolment links",
+            count=count,
+            issued_before=issued_before.isoformat(),
+        )
+    return count
+
+
+class LinkCutoffInFuture(SmishguardError):
+    """The cut-off for expiring links is in the future."""
+
+    code = "cutoff_in_future"
+
+
 class EnrolmentLinkInvalid(SmishguardError):
     """This enrolment link is not valid: it is unknown, already used, expired or cancelled."""
 

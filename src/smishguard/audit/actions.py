@@ -18,6 +18,7 @@ class Action(StrEnum):
     RECOVERY_REQUESTED = "accounts:recovery:requested"
     RECOVERY_APPROVED = "accounts:recovery:approved"
     RECOVERY_REFUSED = "accounts:recovery:refused"
+    ENROLMENT_LINKS_EXPIRED = "accounts:enrolment:expired"
     # Sessions
     SESSION_REVOKED = "accounts:session:revoked"
     SESSION_SIGNED_OUT = "accounts:session:signed_out"

@@ -11,13 +11,16 @@ import json
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
+from django.middleware.csrf import rotate_token
 from ninja import Field, Router
 from ninja.responses import Status
 from ninja.utils import check_csrf
 from pydantic import BaseModel, ConfigDict
 
+from smishguard.accounts.guards import same_origin_json
 from smishguard.accounts.middleware import set_session_cookie
 from smishguard.accounts.models import Employee
+from smishguard.accounts.redirects import safe_return_url
 from smishguard.errors import NotAuthenticated, PermissionDenied
 from smishguard.passkeys import services
 from smishguard.passkeys.ceremonies import to_base64url
@@ -25,7 +28,7 @@ from smishguard.passkeys.models import Credential
 
 router = Router(tags=["webauthn"])
 
-ERRORS: dict[int, type] = {400: dict, 401: dict, 403: dict, 404: dict, 409: dict, 413: dict, 503: dict}
+ERRORS: dict[int, type] = {400: dict, 401: dict, 403: dict, 404: dict, 409: dict, 413: dict, 415: dict, 503: dict}
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -116,12 +119,6 @@ def _csrf(request: HttpRequest) -> None:
         raise PermissionDenied("the CSRF token is missing or wrong; reload the page")
 
 
-def _safe_next(value: str | None, default: str) -> str:
-    if value and value.startswith("/") and not value.startswith("//") and "\\" not in value:
-        return value
-    return default
-
-
 def key_dict(credential: Credential) -> dict[str, Any]:
     return {
         "id": credential.pk,
@@ -150,6 +147,7 @@ def key_dict(credential: Credential) -> dict[str, Any]:
     "employee.  Answers PublicKeyCredentialCreationOptionsJSON.",
     response={200: dict, **ERRORS},
 )
+@same_origin_json
 def register_options(request: HttpRequest, payload: RegisterOptionsIn) -> dict[str, Any]:
     if payload.token:
         return services.begin_registration(token=payload.token).to_dict()
@@ -164,6 +162,7 @@ def register_options(request: HttpRequest, payload: RegisterOptionsIn) -> dict[s
     description="RegistrationResponseJSON plus the enrolment token (consumed, once) and an optional key name.",
     response={201: dict, **ERRORS},
 )
+@same_origin_json
 def register_verify(request: HttpRequest, payload: RegisterVerifyIn) -> Status:
     employee = None
     if not payload.token:
@@ -209,12 +208,14 @@ def login_options(request: HttpRequest, payload: LoginOptionsIn) -> HttpResponse
     description="AuthenticationResponseJSON → 200 {email, name, redirect} and the session cookie.",
     response={200: dict, **ERRORS},
 )
+@same_origin_json
 def login_verify(request: HttpRequest, payload: LoginVerifyIn) -> HttpResponse:
     signin = services.finish_login(_credential_json(payload), request=request)
     default = "/console/" if signin.employee.is_admin else "/"
-    body = {**signin.to_dict(), "redirect": _safe_next(payload.next, default)}
+    body = {**signin.to_dict(), "redirect": safe_return_url(payload.next, request=request, default=default)}
     response = _json(body)
     set_session_cookie(response, signin.token)
+    rotate_token(request)  # a new CSRF token with the new session (the middleware sets its cookie)
     return response
 
 
@@ -230,6 +231,7 @@ def my_keys(request: HttpRequest) -> dict[str, Any]:
 
 
 @router.patch("/keys/{key_id}", summary="Rename one of my security keys", response={200: dict, **ERRORS})
+@same_origin_json
 def rename(request: HttpRequest, key_id: int, payload: RenameIn) -> dict[str, Any]:
     employee = _signed_in(request)
     _csrf(request)
@@ -238,6 +240,7 @@ def rename(request: HttpRequest, key_id: int, payload: RenameIn) -> dict[str, An
 
 
 @router.delete("/keys/{key_id}", summary="Remove one of my security keys", response={200: dict, **ERRORS})
+@same_origin_json
 def remove(request: HttpRequest, key_id: int) -> dict[str, Any]:
     employee = _signed_in(request)
     _csrf(request)

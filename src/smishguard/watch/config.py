@@ -54,7 +54,7 @@ class WatchOptions:
         if self.webhook is not None and (
             not isinstance(self.webhook, str) or not self.webhook.startswith(("http://", "https://"))
         ):
-            raise WatchConfigInvalid(f"webhook must be an http(s) URL, not {self.webhook!r}")
+            raise WatchConfigInvalid("webhook must be an http(s) URL")  # never echoed: a hook URL is a secret
         for name in ("log_list", "jsonl"):
             value = getattr(self, name)
             if value is not None and (not isinstance(value, str) or not value):

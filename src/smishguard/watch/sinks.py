@@ -27,6 +27,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from smishguard.audit import Action, record
+from smishguard.redaction import redact_url
 from smishguard.watch.models import SinkDelivery
 from smishguard.webhooks import WebhookFailed, backoff, post_json
 
@@ -154,7 +155,7 @@ def deliver_webhook(delivery_id: int, max_attempts: int = 8) -> str:
                     actor_label="ct-watcher",
                     subject_label=delivery.alert.domain,
                     delivery_id=delivery.pk,
-                    url=delivery.target,
+                    url=redact_url(delivery.target),
                     attempts=attempts,
                     error=str(exc),
                 )
@@ -164,7 +165,9 @@ def deliver_webhook(delivery_id: int, max_attempts: int = 8) -> str:
                 enqueue_webhook(
                     delivery.pk, max_attempts, run_after=timezone.now() + timedelta(seconds=backoff(attempts))
                 )
-        log.warning("webhook %s for %s: %s (attempt %d)", delivery.target, delivery.alert.domain, exc, attempts)
+        log.warning(
+            "webhook %s for %s: %s (attempt %d)", redact_url(delivery.target), delivery.alert.domain, exc, attempts
+        )
         return "failed" if give_up else "retry"
     SinkDelivery.objects.filter(pk=delivery.pk).update(
         status=Status.DELIVERED, attempts=attempts, delivered_at=timezone.now(), last_error=""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.http import HttpRequest
+from django.utils.functional import SimpleLazyObject
 
 
 def navigation(request: HttpRequest) -> dict[str, object]:
@@ -19,3 +20,21 @@ def navigation(request: HttpRequest) -> dict[str, object]:
     match = getattr(request, "resolver_match", None)
     context["url_name"] = match.url_name if match is not None else ""
     return context
+
+
+def issued_links(request: HttpRequest) -> dict[str, object]:
+    """Enrolment links issued by this admin's last action, shown once (accounts.notices): read, and deleted,
+    only when a page actually shows them; a page that does marks its response not to be stored."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated or not user.is_admin:
+        return {"issued_links": ()}
+
+    def take() -> list[dict[str, str]]:
+        from smishguard.accounts import notices
+
+        links = notices.take(request)
+        if links:
+            request.sg_no_store = True  # type: ignore[attr-defined]
+        return links
+
+    return {"issued_links": SimpleLazyObject(take)}

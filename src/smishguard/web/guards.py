@@ -9,7 +9,8 @@ from urllib.parse import urlencode
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
+
+from smishguard.accounts.redirects import safe_return_url
 
 View = Callable[..., HttpResponse]
 
@@ -22,13 +23,9 @@ def signin_url(next_path: str | None = None) -> str:
 
 
 def safe_next(request: HttpRequest, default: str = "/") -> str:
-    """The ``next`` parameter if it points back into this site, else ``default``."""
+    """The ``next`` parameter if a sign-in may return there (``accounts.redirects``), else ``default``."""
     candidate = request.POST.get("next") or request.GET.get("next") or ""
-    if candidate and url_has_allowed_host_and_scheme(
-        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return candidate
-    return default
+    return safe_return_url(candidate, request=request, default=default)
 
 
 def signed_in(view: View) -> View:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib.messages.middleware import MessageMiddleware as _MessageMiddleware
 from django.contrib.messages.storage import default_storage
 from django.http import HttpRequest, HttpResponse
+from django.utils.cache import add_never_cache_headers
 from django.utils.functional import SimpleLazyObject, empty
 
 
@@ -21,6 +22,8 @@ class MessageMiddleware(_MessageMiddleware):
         request._messages = SimpleLazyObject(lambda: default_storage(request))
 
     def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+        if getattr(request, "sg_no_store", False):
+            add_never_cache_headers(response)  # the page shows a secret once (an issued enrolment link)
         messages = getattr(request, "_messages", None)
         if isinstance(messages, SimpleLazyObject) and messages._wrapped is empty:
             return response

@@ -10,6 +10,8 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
+from smishguard.redaction import redact_url
+
 register = template.Library()
 
 
@@ -135,3 +137,9 @@ def key_label(credential: object) -> str:
     if credential is None:
         return "—"
     return getattr(credential, "name", "") or getattr(credential, "model", "") or "Unnamed key"
+
+
+@register.filter(name="redact_url")
+def redact_url_filter(url: str | None) -> str:
+    """A webhook URL as a page may show it: scheme://host/… (a chat hook's path is its secret)."""
+    return redact_url(url)

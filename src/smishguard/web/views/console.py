@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from smishguard.accounts import services, sessions
+from smishguard.accounts import notices, services, sessions
 from smishguard.accounts.middleware import clear_session_cookie
 from smishguard.accounts.models import RecoveryRequest, Session
 from smishguard.audit import Action, record
@@ -62,7 +62,7 @@ def approve_recovery(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, exc.message)
         return redirect("web:console-recovery")
     messages.success(request, f"Approved recovery #{rec.pk} for {rec.employee.name}.")
-    messages.success(request, issued.url, extra_tags="enrolment-link")
+    notices.hold(request, issued.url, issued.expires)  # shown once on the next page, never from a cookie
     return redirect("web:console-employee", pk=rec.employee.pk)
 
 

@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from smishguard.accounts import services, sessions
+from smishguard.accounts import notices, services, sessions
 from smishguard.accounts.models import Employee, RecoveryRequest, Session
 from smishguard.audit.models import Event
 from smishguard.errors import SmishguardError
@@ -330,8 +330,8 @@ def invite(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, exc.message)
         return redirect(back)
     if isinstance(issued, services.IssuedLink):
-        # Shown once: the token is not stored (only its digest), so this message is the only copy.
-        messages.success(request, issued.url, extra_tags="enrolment-link")
+        # Shown once, on the next page, from server-side state (accounts.notices), never from a cookie.
+        notices.hold(request, issued.url, issued.expires)
     else:
         messages.info(
             request,

@@ -1,0 +1,24 @@
+"""The accounts app's narrow failures at the HTTP edge (the services' own are beside them in services.py)."""
+
+from __future__ import annotations
+
+from smishguard.errors import PermissionDenied, SmishguardError
+
+
+class CrossOriginRequest(PermissionDenied):
+    """This request did not come from smishguard's own pages (its Origin or Sec-Fetch-Site says another site)."""
+
+    code = "cross_origin_request"
+
+
+class UnsupportedMediaType(SmishguardError):
+    """This endpoint takes a JSON body (Content-Type: application/json)."""
+
+    code = "unsupported_media_type"
+    status = 415
+
+
+class CsrfFailed(PermissionDenied):
+    """The CSRF token is missing or wrong; reload the page."""
+
+    code = "csrf_failed"

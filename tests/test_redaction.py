@@ -1,0 +1,86 @@
+"""One redaction for paths (access log, Django's loggers) and one for outgoing webhook URLs (logs, audit)."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from django.test import Client
+
+from smishguard.redaction import RedactSecretsFilter, redact_path, redact_url
+
+TOKEN = "zbXUxq_o1g0fQZ3jVzgzYmz6EGCWiEglf0sbETYYmV8"
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        (f"/enrol/{TOKEN}", "/enrol/[redacted]"),
+        (f"/enrol/{TOKEN}/", "/enrol/[redacted]/"),
+        (f"/enrol/{TOKEN}/nope", "/enrol/[redacted]/nope"),
+        (f"/enrol/{TOKEN}?x=1", "/enrol/[redacted]?x=1"),
+        (f"/api/blocklists/rpz?token={TOKEN}", "/api/blocklists/rpz?token=[redacted]"),
+        (f"/x?a=1&access_token={TOKEN}&b=2", "/x?a=1&access_token=[redacted]&b=2"),
+        (f"/x?api_key={TOKEN}&secret={TOKEN}&sig={TOKEN}", "/x?api_key=[redacted]&secret=[redacted]&sig=[redacted]"),
+        (f"/x?Token={TOKEN}", "/x?Token=[redacted]"),
+        (f"/x?code={TOKEN}", "/x?code=[redacted]"),
+        ("/console/employees?q=ada&page=2", "/console/employees?q=ada&page=2"),
+        ("/", "/"),
+        ("", ""),
+    ],
+)
+def test_redact_path(path, expected):
+    assert redact_path(path) == expected
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("https://hooks.slack.com/services/T000/B000/XXXXSECRET", "https://hooks.slack.com/…"),
+        ("http://127.0.0.1:9000/hook?sig=abc", "http://127.0.0.1:9000/…"),
+        ("https://user:pass@chat.example.com/x", "https://chat.example.com/…"),
+        ("https://chat.example.com", "https://chat.example.com/…"),
+        ("hooks.slack.com/services/T/B/SECRET", "[a URL without a scheme]"),
+        ("", ""),
+        (None, ""),
+    ],
+)
+def test_redact_url(url, expected):
+    assert redact_url(url) == expected
+
+
+def test_the_filter_redacts_django_request_records():
+    record = logging.LogRecord(
+        "django.request", logging.WARNING, __file__, 1, "Not Found: %s", (f"/enrol/{TOKEN}",), None
+    )
+    assert RedactSecretsFilter().filter(record)
+    assert TOKEN not in record.getMessage()
+    assert "/enrol/[redacted]" in record.getMessage()
+
+
+def test_the_filter_redacts_the_dev_servers_request_line():
+    record = logging.LogRecord(
+        "django.server", logging.WARNING, __file__, 1, '"%s" %s %s', (f"GET /enrol/{TOKEN} HTTP/1.1", "404", "12"), None
+    )
+    RedactSecretsFilter().filter(record)
+    assert TOKEN not in record.getMessage()
+
+
+@pytest.mark.django_db
+def test_djangos_4xx_log_lines_hold_no_token(caplog):
+    with caplog.at_level(logging.WARNING, logger="django.request"):
+        assert Client().get(f"/enrol/{TOKEN}/nope").status_code == 404
+        assert Client().get(f"/enrol/{TOKEN}").status_code == 400
+    text = "\n".join(r.getMessage() for r in caplog.records)
+    assert "Not Found" in text
+    assert TOKEN not in text
+
+
+def test_a_malformed_hook_url_is_not_echoed_in_the_failure():
+    from smishguard.webhooks import WebhookFailed, post_json
+
+    with pytest.raises(WebhookFailed) as failed:
+        post_json("http://127.0.0.1:9/T0SECRET/X\nY", {"a": 1}, key="k", user_agent="test", timeout=5)
+    assert "T0SECRET" not in str(failed.value)
+    assert not failed.value.retry
+    assert "http://127.0.0.1:9/…" in str(failed.value)
