@@ -6,7 +6,6 @@ from the portal asks for one at most ``[sessions] step_up_max_age_seconds`` old 
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 
 import pytest
@@ -14,7 +13,7 @@ import time_machine
 from django.test import Client
 from django.utils import timezone
 from softkey import SoftKey, b64url
-from twilio_fixtures import configure, fake  # noqa: F401 - pytest fixtures
+from twilio_fixtures import configure, fake  # noqa: F401 - pytest fixtures used by name
 
 from smishguard.accounts.models import Session
 from smishguard.accounts.services import add_employee, invite
@@ -109,7 +108,9 @@ def test_step_up_refuses_a_key_of_someone_else(client, employee, signed_in, api_
     outsider = Client()
     link = invite(other).token
     opts = outsider.post(REGISTER_OPTIONS, {"token": link}, content_type="application/json").json()
-    registered = outsider.post(REGISTER_VERIFY, {**other_key.register(opts), "token": link}, content_type="application/json")
+    registered = outsider.post(
+        REGISTER_VERIFY, {**other_key.register(opts), "token": link}, content_type="application/json"
+    )
     assert registered.status_code == 201
     with later(6):
         options = api_post(STEPUP_OPTIONS, {}).json()
@@ -167,7 +168,8 @@ def test_step_up_needs_json_and_the_csrf_token(employee, signed_in, client):
     assert ok.status_code == 200
 
 
-def test_a_key_added_from_the_portal_is_shown_as_new_and_texted(db, client, api_post, sign_in, enrol, configure):  # noqa: F811
+@pytest.mark.usefixtures("db", "configure")
+def test_a_key_added_from_the_portal_is_shown_as_new_and_texted(client, api_post, sign_in, enrol):
     employee = add_employee(email="ada@example.com", name="Ada Lovelace", phone="+14155550199")
     first = SoftKey()
     assert enrol(first, invite(employee).token).status_code == 201
@@ -176,8 +178,8 @@ def test_a_key_added_from_the_portal_is_shown_as_new_and_texted(db, client, api_
     assert api_post(REGISTER_VERIFY, {**SoftKey().register(options), "name": "Desk key"}).status_code == 201
     page = client.get("/portal/keys").content.decode()
     assert "Desk key" in page
-    assert "new-key" in page  # the new key's row is marked
-    assert page.count("— new") == 2  # both keys were added within the last days
+    assert page.count("data-new-key") == 2  # both keys were added within the last days: both rows marked
+    assert page.count("— new") == 2
     (sms,) = OutboundMessage.objects.filter(employee=employee)
     assert sms.to == "+14155550199"
     assert sms.purpose == OutboundMessage.Purpose.NOTICE

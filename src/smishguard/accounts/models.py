@@ -143,6 +143,9 @@ class Session(models.Model):
     revoked_at = models.DateTimeField(null=True, blank=True, db_index=True)
     revoked_by = models.CharField(max_length=254, blank=True)
     revoke_reason = models.CharField(max_length=64, blank=True)
+    # When this session last made a key assertion: at sign-in, and again at each step-up ceremony.  Sensitive
+    # actions ask for it to be recent (accounts.sessions.require_fresh_assertion).
+    last_assertion_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

@@ -12,6 +12,8 @@ class Action(StrEnum):
     KEY_REMOVED = "passkeys:key:removed"
     KEY_FLAGGED = "passkeys:key:flagged"
     KEY_REGISTRATION_REFUSED = "passkeys:key:refused"
+    STEPUP_SUCCEEDED = "passkeys:stepup:succeeded"
+    STEPUP_FAILED = "passkeys:stepup:failed"
     # Enrolment and recovery
     ENROLMENT_ISSUED = "accounts:enrolment:issued"
     ENROLMENT_USED = "accounts:enrolment:used"
@@ -21,6 +23,7 @@ class Action(StrEnum):
     # Sessions
     SESSION_REVOKED = "accounts:session:revoked"
     SESSION_SIGNED_OUT = "accounts:session:signed_out"
+    STEPUP_REQUIRED = "accounts:session:stepup_required"
     # Employees
     EMPLOYEE_CREATED = "accounts:employee:created"
     EMPLOYEE_UPDATED = "accounts:employee:updated"
@@ -41,6 +44,8 @@ class Action(StrEnum):
     MESSAGING_INBOUND_RATE_LIMITED = "messaging:inbound:rate_limited"
     MESSAGING_BROADCAST_QUEUED = "messaging:broadcast:queued"
     MESSAGING_SMS_FAILED = "messaging:sms:failed"
+    SECURITY_NOTICE_QUEUED = "messaging:notice:queued"
+    SECURITY_NOTICE_SKIPPED = "messaging:notice:skipped"
     # Certificate Transparency watch
     WATCH_TREE_HEAD_REFUSED = "watch:tree_head:refused"
     WATCH_ALERT_STATUS_CHANGED = "watch:alert:status_changed"
