@@ -20,6 +20,12 @@ class Action(StrEnum):
     RECOVERY_REQUESTED = "accounts:recovery:requested"
     RECOVERY_APPROVED = "accounts:recovery:approved"
     RECOVERY_REFUSED = "accounts:recovery:refused"
+    ADMIN_GRANT_REQUESTED = "accounts:admin:grant_requested"
+    ADMIN_ENROLMENT_REQUESTED = "accounts:admin:enrolment_requested"
+    ADMIN_GRANTED = "accounts:admin:granted"
+    REQUEST_APPROVED = "accounts:approval:approved"
+    REQUEST_REFUSED = "accounts:approval:refused"
+    APPROVAL_NOT_ELIGIBLE = "accounts:approval:not_eligible"
     # Sessions
     SESSION_REVOKED = "accounts:session:revoked"
     SESSION_SIGNED_OUT = "accounts:session:signed_out"
@@ -31,6 +37,7 @@ class Action(StrEnum):
     EMPLOYEE_REACTIVATED = "accounts:employee:reactivated"
     EMPLOYEE_OFFBOARDED = "accounts:employee:offboarded"
     EMPLOYEES_IMPORTED = "accounts:employee:imported"
+    PHONE_CHANGED = "accounts:employee:phone_changed"
     # Policy
     POLICY_REFUSED = "passkeys:policy:refused"
     # Detection configuration and API access
