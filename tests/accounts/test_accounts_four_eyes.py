@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import secrets
 from datetime import timedelta
 
@@ -123,3 +124,23 @@ def test_cli_add_admin_and_import_stay_direct(tmp_path):
 def test_existing_requests_are_kept_as_recoveries():
     a = admin("a@example.com")
     assert recovery_by(a).kind == RecoveryRequest.Kind.RECOVERY
+
+
+def test_cli_invite_of_an_admin_stays_direct_even_with_as(capsys):
+    admin("a@example.com")
+    services.add_employee(email="fresh@example.com", name="Fresh", is_admin=True)
+    assert main(["employees", "invite", "fresh@example.com", "--as", "a@example.com", "--json"]) == 0
+    link = services.usable_link(json.loads(capsys.readouterr().out)["token"])
+    assert link.employee.email == "fresh@example.com"
+    assert not RecoveryRequest.objects.exists()
+
+
+def test_cli_approves_an_admin_grant(capsys):
+    a, b = admin("a@example.com"), admin("b@example.com")
+    newcomer = services.add_employee(email="new@example.com", name="New", is_admin=True, actor=a)
+    assert newcomer.is_admin is False
+    rec = RecoveryRequest.objects.get(kind=RecoveryRequest.Kind.ADMIN_GRANT)
+    assert main(["employees", "approve", str(rec.pk), "--as", b.email]) == 0
+    assert "new@example.com is now an admin" in capsys.readouterr().out
+    newcomer.refresh_from_db()
+    assert (newcomer.is_admin, newcomer.admin_granted_by, newcomer.admin_approved_by) == (True, a, b)
