@@ -21,23 +21,16 @@ from pydantic import BaseModel, ConfigDict
 from smishguard.accounts.middleware import set_session_cookie
 from smishguard.accounts.models import Employee, Session
 from smishguard.accounts.sessions import require_fresh_assertion
-from smishguard.errors import NotAuthenticated, PermissionDenied, SmishguardError
+from smishguard.errors import NotAuthenticated, PermissionDenied
 from smishguard.passkeys import services
 from smishguard.passkeys.ceremonies import to_base64url
-from smishguard.passkeys.errors import MalformedCredential
+from smishguard.passkeys.errors import MalformedCredential, UnsupportedMediaType
 from smishguard.passkeys.models import Credential
 
 router = Router(tags=["webauthn"])
 
 ERRORS: dict[int, type] = {400: dict, 401: dict, 403: dict, 404: dict, 409: dict, 413: dict, 415: dict, 503: dict}
 ADDING_A_KEY = "adding a security key"
-
-
-class UnsupportedMediaType(SmishguardError):
-    """Send the body as JSON (Content-Type: application/json)."""
-
-    code = "unsupported_media_type"
-    status = 415
 
 
 # --------------------------------------------------------------------------------------------------------

@@ -204,3 +204,10 @@ class LastKey(Conflict):
     """You cannot remove your only security key: add a backup key first."""
 
     code = "last_key"
+
+
+class UnsupportedMediaType(SmishguardError):
+    """Send the body as JSON (Content-Type: application/json)."""
+
+    code = "unsupported_media_type"
+    status = 415
