@@ -91,6 +91,27 @@ class WebAuthnPolicy:
 class SessionPolicy:
     idle_timeout_seconds: int = 30 * 60
     absolute_lifetime_seconds: int = 12 * 3600
+    # Sensitive actions (adding a key, granting admin, approving, revoking all, changing policy) need this
+    # session's last key assertion (sign-in or step-up) to be at most this old.
+    step_up_max_age_seconds: int = 300
+
+    def __post_init__(self) -> None:
+        value = self.step_up_max_age_seconds
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ConfigError(f"[sessions] step_up_max_age_seconds must be a whole number >= 1, not {value!r}")
+
+
+@dataclass(frozen=True)
+class ApprovalPolicy:
+    """Four eyes: ``[approvals]`` in smishguard.toml (docs/security.md)."""
+
+    # An admin's approval counts only once their admin rights and their oldest active key are this many days old.
+    min_age_days: int = 7
+
+    def __post_init__(self) -> None:
+        value = self.min_age_days
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ConfigError(f"[approvals] min_age_days must be a whole number >= 0, not {value!r}")
 
 
 @dataclass(frozen=True)
@@ -201,6 +222,7 @@ class Settings:
     enrolment_ttl_hours: int = 24
     twilio: TwilioSettings = field(default_factory=TwilioSettings)
     response: ResponsePolicy = field(default_factory=ResponsePolicy)
+    approvals: ApprovalPolicy = field(default_factory=ApprovalPolicy)
     raw: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -238,6 +260,7 @@ def load(path: str | os.PathLike[str] | None = None) -> Settings:
     webauthn = _build(WebAuthnPolicy, _section(data, "webauthn"), "webauthn")
     sessions = _build(SessionPolicy, _section(data, "sessions"), "sessions")
     response = _build(ResponsePolicy, _section(data, "response"), "response")
+    approvals = _build(ApprovalPolicy, _section(data, "approvals"), "approvals")
     origin = env("ORIGIN") or data.get("origin") or Settings.origin
     rp_id = env("RP_ID") or data.get("rp_id") or urlsplit(origin).hostname or "localhost"
     return Settings(
@@ -249,5 +272,6 @@ def load(path: str | os.PathLike[str] | None = None) -> Settings:
         enrolment_ttl_hours=int(data.get("enrolment_ttl_hours", Settings.enrolment_ttl_hours)),
         twilio=twilio_settings(),
         response=response,
+        approvals=approvals,
         raw=data,
     )

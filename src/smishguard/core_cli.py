@@ -56,7 +56,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     setup_django()
     _migrate(verbosity=0)
-    from smishguard.demo import seed_demo
+    from smishguard.demo import second_admin_link, seed_demo
 
     link = seed_demo()
     print(f"smishguard demo: {origin}")
@@ -66,6 +66,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
         print(f"  {link.url}")
     else:
         print("The demo admin already has a key: sign in at", f"{origin}/signin")
+    second = second_admin_link()
+    if second is not None:
+        print("Enrol the second admin's key (sam.second@example.com), to try four-eyes approvals; restart the demo")
+        print("afterwards: each start dates Sam's rights and keys past the waiting age:")
+        print(f"  {second.url}")
     if args.no_serve:
         return 0
     print("Press Ctrl-C to stop.", flush=True)

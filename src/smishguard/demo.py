@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from django.conf import settings
+from django.utils import timezone
+
 from smishguard.accounts import services
 from smishguard.accounts.models import Employee
 
 DEMO_ADMIN = "admin@example.com"
+DEMO_SECOND_ADMIN = "sam.second@example.com"
 
 DEMO_PEOPLE = [
     # email, name, phone, department, groups, admin
     (DEMO_ADMIN, "Ada Admin", "+14155550100", "Security", ["security-team"], True),
-    ("sam.second@example.com", "Sam Second", "+14155550101", "Security", ["security-team"], True),
+    (DEMO_SECOND_ADMIN, "Sam Second", "+14155550101", "Security", ["security-team"], True),
     ("ivy.ops@example.com", "Ivy Ops", "+14155550102", "IT", ["it"], False),
     (
         "carl.support@example.com",
@@ -50,8 +56,31 @@ def seed_demo() -> services.IssuedLink | None:
         # The demo company's own brand, and the identity provider its staff sign in with elsewhere.
         save_brand(name="Example", domains=["example.com"], tokens=["examplecorp"])
         save_brand(name="Okta", domains=["okta.com", "oktacdn.com"])
+    date_second_admin()
     admin = Employee.objects.get(email=DEMO_ADMIN)
     if admin.credentials.filter(revoked_at__isnull=True).exists() or admin.status != Employee.Status.ACTIVE:
         return None
     issued = services.invite(admin)
+    return issued if isinstance(issued, services.IssuedLink) else None
+
+
+def date_second_admin() -> None:
+    """Date the demo's second admin's rights and keys past the four-eyes waiting age, so that every four-eyes
+    flow can be tried at once: Sam can approve what Ada asks.  A demo shortcut, on every demo start, for this
+    one demo account only (a real admin waits ``[approvals] min_age_days``)."""
+    sam = Employee.objects.filter(email=DEMO_SECOND_ADMIN, is_admin=True).first()
+    if sam is None:
+        return
+    past = timezone.now() - timedelta(days=settings.SMISHGUARD.approvals.min_age_days + 1)
+    if sam.admin_granted_at is None or sam.admin_granted_at > past:
+        Employee.objects.filter(pk=sam.pk).update(admin_granted_at=past)
+    sam.credentials.filter(revoked_at__isnull=True, created_at__gt=past).update(created_at=past)
+
+
+def second_admin_link() -> services.IssuedLink | None:
+    """A fresh enrolment link for the demo's second admin while they have no key (the demo prints it)."""
+    sam = Employee.objects.filter(email=DEMO_SECOND_ADMIN).first()
+    if sam is None or sam.status != Employee.Status.ACTIVE or sam.credentials.filter(revoked_at__isnull=True).exists():
+        return None
+    issued = services.invite(sam)
     return issued if isinstance(issued, services.IssuedLink) else None

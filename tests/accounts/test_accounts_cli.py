@@ -4,9 +4,12 @@ import json
 import os
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
+import time_machine
+from django.utils import timezone
 
 from smishguard.accounts import services, sessions
 from smishguard.accounts.models import Employee, RecoveryRequest
@@ -106,7 +109,9 @@ def test_suspend_offboard_and_session_revoke(capsys):
 
 def test_recovery_through_the_cli(capsys):
     services.add_employee(email="first@example.com", name="First", is_admin=True)
-    services.add_employee(email="second@example.com", name="Second", is_admin=True)
+    with time_machine.travel(timezone.now() - timedelta(days=30), tick=False):  # eligible: a month of rights and key
+        second = services.add_employee(email="second@example.com", name="Second", is_admin=True)
+        Credential.objects.create(employee=second, credential_id=b"c2", public_key=b"k")
     lost = services.add_employee(email="lost@example.com", name="Lost")
     Credential.objects.create(employee=lost, credential_id=b"c1", public_key=b"k", revoked_at=lost.created_at)
     code, out, _ = run(capsys, "employees", "invite", "lost@example.com", "--as", "first@example.com")
@@ -115,7 +120,7 @@ def test_recovery_through_the_cli(capsys):
     assert f"recovery request {rec.pk} is pending" in out
     code, _, err = run(capsys, "employees", "approve", str(rec.pk), "--as", "first@example.com")
     assert code == 2
-    assert "different admin" in err
+    assert "a different admin must approve" in err
     code, out, _ = run(capsys, "employees", "approve", str(rec.pk), "--as", "second@example.com", "--json")
     assert code == 0
     assert services.usable_link(json.loads(out)["token"]).employee == lost

@@ -579,4 +579,6 @@ def test_openapi_schema_lists_exactly_the_webauthn_endpoints(db, client):
         "/api/webauthn/login/verify",
         "/api/webauthn/register/options",
         "/api/webauthn/register/verify",
+        "/api/webauthn/stepup/options",
+        "/api/webauthn/stepup/verify",
     ]

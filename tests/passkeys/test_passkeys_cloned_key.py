@@ -49,7 +49,7 @@ def sign_in(client: Client, key: SoftKey, email: str = "ada@example.com") -> obj
 
 def signed_in(key: SoftKey) -> tuple[Client, str]:
     """A browser of its own, signed in with ``key``; returns it and its session cookie's value."""
-    browser = Client()
+    browser = Client(HTTP_ORIGIN=settings.SMISHGUARD.origin)
     response = sign_in(browser, key)
     assert response.status_code == 200, response.content
     cookie = browser.cookies[settings.SESSION_COOKIE_NAME].value
@@ -69,7 +69,7 @@ def test_a_cloned_key_ends_the_sessions_it_opened_alerts_and_is_audited(employee
         legit_again, _ = signed_in(enrolled)  # a second session opened by the same key, on another device
         assert enrolled.sign_count == 2
 
-        attacker = Client()
+        attacker = Client(HTTP_ORIGIN=settings.SMISHGUARD.origin)
         refused = sign_in(attacker, clone)  # counter 1, not above the stored 2: a possible clone
         assert refused.status_code == 401
         assert refused.json()["error"]["code"] == "counter_regressed"
@@ -126,7 +126,7 @@ def test_an_alert_that_keeps_failing_is_recorded_and_the_sessions_stay_ended(emp
         alert_webhook(hook.url, alert_attempts=1)
         legit, _ = signed_in(enrolled)
         signed_in(enrolled)
-        assert sign_in(Client(), clone).status_code == 401
+        assert sign_in(Client(HTTP_ORIGIN=settings.SMISHGUARD.origin), clone).status_code == 401
         work()
     assert len(hook.received) == 1
     assert legit.get("/api/me").status_code == 401
@@ -140,7 +140,7 @@ def test_without_an_alert_webhook_the_sessions_still_end(employee, enrolled, ale
     clone = copy.copy(enrolled)
     legit, _ = signed_in(enrolled)
     signed_in(enrolled)
-    assert sign_in(Client(), clone).status_code == 401
+    assert sign_in(Client(HTTP_ORIGIN=settings.SMISHGUARD.origin), clone).status_code == 401
     assert legit.get("/api/me").status_code == 401
     assert Event.objects.filter(action=Action.SESSION_REVOKED).count() == 1
     assert Event.objects.filter(action=Action.KEY_FLAGGED).get().detail["sessions_revoked"] == 2

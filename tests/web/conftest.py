@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
+from datetime import timedelta
 
 import pytest
 from django.conf import settings
@@ -42,7 +43,14 @@ def admin(db: None) -> Employee:
 
 @pytest.fixture
 def second_admin(db: None) -> Employee:
-    return services.add_employee(email="sam@example.com", name="Sam Second", department="Security", is_admin=True)
+    """An admin for a month, with a key as old: eligible to approve the first admin's four-eyes requests."""
+    import time_machine
+    from django.utils import timezone
+
+    with time_machine.travel(timezone.now() - timedelta(days=30), tick=False):
+        person = services.add_employee(email="sam@example.com", name="Sam Second", department="Security", is_admin=True)
+        make_key(person, name="Sam's key")
+    return person
 
 
 @pytest.fixture

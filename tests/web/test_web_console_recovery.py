@@ -35,11 +35,12 @@ def test_the_requesting_admin_sees_no_approve_button(pending, admin, login):
 
 def test_the_requesting_admin_cannot_approve(pending, admin, login):
     response = login(admin).post(f"/console/recovery/{pending.pk}/approve", follow=True)
-    assert "approved by a different admin" in response.content.decode()
+    assert "a different admin must approve" in response.content.decode()
     pending.refresh_from_db()
     assert pending.status == "pending"
     assert pending.link is None
-    assert Event.objects.filter(action=Action.RECOVERY_REFUSED, actor=admin).exists()
+    refused = Event.objects.get(action=Action.APPROVAL_NOT_ELIGIBLE, actor=admin)
+    assert "is_requester" in refused.detail["reasons"]
 
 
 def test_a_second_admin_approves_and_sees_the_link_once(pending, second_admin, employee, login):

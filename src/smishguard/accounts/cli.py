@@ -1,7 +1,9 @@
 """``smishguard employees ...`` and ``smishguard sessions ...``.
 
-Whoever runs the CLI on the server is trusted as the operator: commands act without signing in, and the
-audit trail records them as ``cli:<os user>``.
+Whoever runs the CLI on the server is trusted as the operator: commands act without signing in (``employees
+add --admin``, ``import`` with the admin column and ``invite`` of an admin act at once, with no four-eyes
+request), and the audit trail records them as ``cli:<os user>``.  ``employees approve --as`` approves as that
+admin, under the same eligibility rules as the console.
 """
 
 from __future__ import annotations
@@ -58,7 +60,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true", help='print {"url", "token", "expires"}')
     p.set_defaults(func=cmd_invite)
 
-    p = esub.add_parser("approve", help="approve a pending recovery request as a second admin; prints the link")
+    p = esub.add_parser(
+        "approve",
+        help="approve a pending four-eyes request (recovery, admin rights, an admin's first link) as a second "
+        "admin; prints the link if one is issued",
+    )
     p.add_argument("request_id", type=int)
     p.add_argument("--as", dest="as_admin", metavar="ADMIN_EMAIL", required=True, help="the approving admin")
     p.add_argument("--json", action="store_true", help='print {"url", "token", "expires"}')
@@ -274,7 +280,7 @@ def cmd_invite(args: argparse.Namespace) -> int:
     employee = _get(args.email)
     actor = _admin(args.as_admin)
     try:
-        issued = services.invite(employee, actor=actor, reason=args.reason)
+        issued = services.invite(employee, actor=actor, reason=args.reason, trusted_operator=True)
     except _errors() as exc:
         raise CommandError(exc.message) from None
     if isinstance(issued, services.IssuedLink):
@@ -298,9 +304,16 @@ def cmd_approve(args: argparse.Namespace) -> int:
 
     approver = _admin(args.as_admin)
     try:
-        issued = services.approve_recovery(args.request_id, approver=approver)
+        approval = services.approve(args.request_id, approver=approver)
     except _errors() as exc:
         raise CommandError(exc.message) from None
+    issued = approval.link
+    if issued is None:
+        if args.json:
+            print_json({"approved": args.request_id, "kind": approval.kind, "employee": approval.employee.email})
+        else:
+            print(f"approved; {approval.employee.email} is now an admin")
+        return 0
     if args.json:
         print_json(issued.to_dict())
     else:

@@ -1,4 +1,7 @@
-"""The accounts app's narrow failures at the HTTP edge (the services' own are beside them in services.py)."""
+"""The accounts app's narrow failures that other apps raise too: the HTTP edge's guards and the step-up guard.
+
+The services' own errors are beside them in services.py.
+"""
 
 from __future__ import annotations
 
@@ -22,3 +25,9 @@ class CsrfFailed(PermissionDenied):
     """The CSRF token is missing or wrong; reload the page."""
 
     code = "csrf_failed"
+
+
+class StepUpRequired(PermissionDenied):
+    """Touch one of your security keys first: this action needs a recent key touch in this session."""
+
+    code = "step_up_required"

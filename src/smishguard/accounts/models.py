@@ -44,6 +44,16 @@ class Employee(AbstractBaseUser):
     is_admin = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now)
     status_changed_at = models.DateTimeField(null=True, blank=True)
+    # Who gave admin rights and when (four eyes: an approver's rights must be old enough and not granted on the
+    # requester's word).  Empty for admins from before this was recorded: their oldest active key's date counts.
+    admin_granted_at = models.DateTimeField(null=True, blank=True)
+    admin_granted_by = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", help_text="who asked"
+    )
+    admin_granted_by_label = models.CharField(max_length=254, blank=True, help_text="who asked (or cli:<user>)")
+    admin_approved_by = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", help_text="the second admin"
+    )
 
     objects = EmployeeManager()
 
@@ -101,7 +111,16 @@ class EnrolmentLink(models.Model):
 
 
 class RecoveryRequest(models.Model):
-    """An admin asks for a new enrolment link for an employee who lost every key; a second admin approves."""
+    """A four-eyes request: one admin asks, a second (eligible) admin approves.
+
+    ``kind`` says what is asked: a new enrolment link for an employee who lost every key (recovery), admin
+    rights for an employee (admin_grant), or an admin's first enrolment link (admin_enrolment).
+    """
+
+    class Kind(models.TextChoices):
+        RECOVERY = "recovery", "Recovery (new enrolment link)"
+        ADMIN_GRANT = "admin_grant", "Admin rights"
+        ADMIN_ENROLMENT = "admin_enrolment", "An admin's first enrolment link"
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending approval"
@@ -109,6 +128,7 @@ class RecoveryRequest(models.Model):
         REFUSED = "refused", "Refused"
 
     employee = models.ForeignKey(Employee, on_delete=models.CASCADE, related_name="recovery_requests")
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.RECOVERY)
     requested_by = models.ForeignKey(Employee, on_delete=models.PROTECT, null=True, related_name="+")
     requested_by_label = models.CharField(max_length=254)
     requested_at = models.DateTimeField(default=timezone.now)
@@ -122,7 +142,10 @@ class RecoveryRequest(models.Model):
         ordering = ["-requested_at"]
 
     def __str__(self) -> str:
-        return f"recovery #{self.pk} for {self.employee.email} ({self.status})"
+        return f"{self.kind} #{self.pk} for {self.employee.email} ({self.status})"
+
+
+ApprovalRequest = RecoveryRequest  # the general name: recovery is one kind of four-eyes request
 
 
 class Session(models.Model):
@@ -143,6 +166,9 @@ class Session(models.Model):
     revoked_at = models.DateTimeField(null=True, blank=True, db_index=True)
     revoked_by = models.CharField(max_length=254, blank=True)
     revoke_reason = models.CharField(max_length=64, blank=True)
+    # When this session last made a key assertion: at sign-in, and again at each step-up ceremony.  Sensitive
+    # actions ask for it to be recent (accounts.sessions.require_fresh_assertion).
+    last_assertion_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

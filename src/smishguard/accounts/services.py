@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from smishguard.accounts import sessions
 from smishguard.accounts.models import Employee, EnrolmentLink, Group, RecoveryRequest, Session, token_digest
+from smishguard.accounts.signals import notify
 from smishguard.audit import Action, record
 from smishguard.errors import Conflict, NotFound, PermissionDenied, SmishguardError
 
@@ -54,9 +55,26 @@ class EnrolmentNotNeeded(Conflict):
 
 
 class FourEyesRequired(PermissionDenied):
-    """A recovery must be approved by a second admin, not the one who asked for it."""
+    """A four-eyes request must be approved by a second, eligible admin (not the one who asked for it)."""
 
     code = "four_eyes_required"
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why an admin's approval does not count: a stable code (in the audit trail) and a sentence."""
+
+    code: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Approval:
+    """What an approval did: for a recovery or an admin's first link, the link (shown once)."""
+
+    kind: str
+    employee: Employee
+    link: IssuedLink | None = None
 
 
 @dataclass(frozen=True)
@@ -81,12 +99,14 @@ class ImportResult:
     created: tuple[str, ...] = ()
     updated: tuple[str, ...] = ()
     errors: tuple[RowError, ...] = field(default_factory=tuple)
+    admin_requested: tuple[str, ...] = ()  # from the console: admin rights asked for, awaiting a second admin
 
     def to_dict(self) -> dict[str, object]:
         return {
             "created": list(self.created),
             "updated": list(self.updated),
             "errors": [{"line": e.line, "message": e.message} for e in self.errors],
+            "admin_requested": list(self.admin_requested),
         }
 
 
@@ -143,20 +163,28 @@ def add_employee(
     actor: Employee | None = None,
     request: HttpRequest | None = None,
 ) -> Employee:
+    """Add an employee.  Admin rights: given at once by the CLI operator (``actor`` None); asked by an admin in
+    the console (``actor`` given), they wait for a second admin's approval (an ``admin_grant`` request)."""
     details = clean_details(email=email, name=name, phone=phone, department=department, groups=groups)
     group_names = details.pop("groups")
+    grant_now = is_admin and actor is None
     try:
         with transaction.atomic():
-            employee = Employee.objects.create(is_admin=is_admin, **details)
+            employee = Employee.objects.create(is_admin=False, **details)
             _set_groups(employee, group_names)
             record(
                 Action.EMPLOYEE_CREATED,
                 request=request,
                 actor=actor,
                 subject=employee,
-                is_admin=is_admin,
+                is_admin=grant_now,
                 department=employee.department,
+                **({"admin_requested": True} if is_admin and not grant_now else {}),
             )
+            if grant_now:
+                _grant_admin(employee, requested_by=None, approved_by=None, request=request)
+            elif is_admin:
+                request_admin_grant(employee, actor=actor, request=request)
     except IntegrityError:
         raise EmployeeExists(f"an employee with email {details['email']} already exists") from None
     return employee
@@ -173,16 +201,28 @@ def update_employee(
     actor: Employee | None = None,
     request: HttpRequest | None = None,
 ) -> Employee:
+    """Change an employee's details.  Granting admin rights follows add_employee's rule (the CLI at once, the
+    console through a second admin); removing them is immediate.  A changed phone number is audited on its own
+    and the old number is told (security notices go to it)."""
     details = clean_details(email=employee.email, name=name, phone=phone, department=department, groups=groups)
     changes = {}
+    grant_now = ask_grant = False
     with transaction.atomic():
+        old_phone = employee.phone
         for key in ("name", "phone", "department"):
             if getattr(employee, key) != details[key]:
                 changes[key] = [getattr(employee, key), details[key]]
                 setattr(employee, key, details[key])
         if is_admin is not None and employee.is_admin != is_admin:
-            changes["is_admin"] = [employee.is_admin, is_admin]
-            employee.is_admin = is_admin
+            if not is_admin:
+                changes["is_admin"] = [True, False]
+                employee.is_admin = False
+                employee.admin_granted_at = employee.admin_granted_by = employee.admin_approved_by = None
+                employee.admin_granted_by_label = ""
+            elif actor is None:
+                grant_now = True
+            else:
+                ask_grant = True
         old_groups = sorted(employee.groups.values_list("name", flat=True))
         if old_groups != details["groups"]:
             changes["groups"] = [old_groups, details["groups"]]
@@ -190,10 +230,108 @@ def update_employee(
         _set_groups(employee, details["groups"])
         if changes:
             record(Action.EMPLOYEE_UPDATED, request=request, actor=actor, subject=employee, changes=changes)
+        if "phone" in changes:
+            _phone_changed(employee, old_phone, actor=actor, request=request)
+        if grant_now:
+            _grant_admin(employee, requested_by=None, approved_by=None, request=request)
+        elif ask_grant:
+            request_admin_grant(employee, actor=actor, request=request)
     return employee
 
 
+def _phone_changed(employee: Employee, old: str, *, actor: Employee | None, request: HttpRequest | None) -> None:
+    event = record(Action.PHONE_CHANGED, request=request, actor=actor, subject=employee, old=old, new=employee.phone)
+    notify(
+        employee,
+        f"smishguard: the phone number for security notices on {employee.email} was changed away from this "
+        "number. If you did not ask for this, call the IT help desk now.",
+        key=f"phone-changed:{employee.pk}:{event.pk}",
+        kind="phone_changed",
+        to=old,
+        request=request,
+    )
+
+
+def _pending(employee: Employee, kind: str) -> RecoveryRequest | None:
+    return employee.recovery_requests.filter(kind=kind, status=RecoveryRequest.Status.PENDING).first()
+
+
+def request_admin_grant(
+    employee: Employee, *, actor: Employee, request: HttpRequest | None = None, reason: str = ""
+) -> RecoveryRequest:
+    """Ask for admin rights for ``employee``: a pending ``admin_grant`` request a second admin approves."""
+    if not actor.is_admin or actor.status != Employee.Status.ACTIVE:
+        raise PermissionDenied(f"{actor.email} is not an active admin")
+    if employee.status != Employee.Status.ACTIVE:
+        raise EmployeeNotActive(f"{employee.email} is {employee.status}")
+    with transaction.atomic():
+        pending = _pending(employee, RecoveryRequest.Kind.ADMIN_GRANT)
+        if pending is not None:
+            return pending
+        rec = RecoveryRequest.objects.create(
+            employee=employee,
+            kind=RecoveryRequest.Kind.ADMIN_GRANT,
+            requested_by=actor,
+            requested_by_label=actor.email,
+            reason=reason[:500],
+        )
+        record(Action.ADMIN_GRANT_REQUESTED, request=request, actor=actor, subject=employee, request_id=rec.pk)
+    return rec
+
+
+def _grant_admin(
+    employee: Employee,
+    *,
+    requested_by: Employee | None,
+    approved_by: Employee | None,
+    request: HttpRequest | None,
+) -> None:
+    """Give admin rights (inside the caller's transaction), record who and when, tell the other admins."""
+    now = timezone.now()
+    employee.is_admin = True
+    employee.admin_granted_at = now
+    employee.admin_granted_by = requested_by
+    employee.admin_granted_by_label = requested_by.email if requested_by is not None else _cli_label()
+    employee.admin_approved_by = approved_by
+    employee.save(
+        update_fields=[
+            "is_admin",
+            "admin_granted_at",
+            "admin_granted_by",
+            "admin_granted_by_label",
+            "admin_approved_by",
+        ]
+    )
+    cancelled = 0
+    if approved_by is not None and not had_keys_before(employee):
+        # Links issued while they were no admin: their first link as an admin needs four eyes too.
+        cancelled = EnrolmentLink.objects.filter(
+            employee=employee, used_at__isnull=True, revoked_at__isnull=True
+        ).update(revoked_at=now)
+    event = record(
+        Action.ADMIN_GRANTED,
+        request=request,
+        actor=approved_by,
+        subject=employee,
+        requested_by=employee.admin_granted_by_label,
+        approved_by=approved_by.email if approved_by is not None else None,
+        links_cancelled=cancelled,
+    )
+    who = f"asked by {employee.admin_granted_by_label}" + (f", approved by {approved_by.email}" if approved_by else "")
+    others = Employee.objects.filter(is_admin=True, status=Employee.Status.ACTIVE).exclude(pk=employee.pk)
+    for admin in others.order_by("pk"):
+        notify(
+            admin,
+            f"smishguard: {employee.name} <{employee.email}> was given admin rights ({who}). If you did not "
+            "expect this, check the console's audit trail now.",
+            key=f"admin-granted:{event.pk}:{admin.pk}",
+            kind="admin_granted",
+            request=request,
+        )
+
+
 CSV_COLUMNS = ("email", "name", "phone", "department", "groups", "admin")
+ADMIN_WORDS = frozenset({"1", "true", "yes", "y"})
 
 
 def import_csv(data: bytes | str, *, actor: Employee | None = None, request: HttpRequest | None = None) -> ImportResult:
@@ -215,6 +353,7 @@ def import_csv(data: bytes | str, *, actor: Employee | None = None, request: Htt
     created: list[str] = []
     updated: list[str] = []
     errors: list[RowError] = []
+    asked: list[str] = []
     for row in reader:
         line = reader.line_num
         if None in row:
@@ -224,7 +363,7 @@ def import_csv(data: bytes | str, *, actor: Employee | None = None, request: Htt
         if not any(values.values()):
             continue
         groups = [g for g in values.get("groups", "").split(";") if g.strip()]
-        is_admin = values.get("admin", "").lower() in {"1", "true", "yes", "y"}
+        is_admin = values.get("admin", "").lower() in ADMIN_WORDS
         try:
             existing = Employee.objects.filter(email__iexact=values.get("email", "")).first()
             if existing is None:
@@ -251,9 +390,12 @@ def import_csv(data: bytes | str, *, actor: Employee | None = None, request: Htt
                     request=request,
                 )
                 updated.append(existing.email)
+            email = values["email"].lower()
+            if is_admin and actor is not None and _pending_grant_for(email):
+                asked.append(email)
         except SmishguardError as exc:
             errors.append(RowError(line, exc.message))
-    result = ImportResult(tuple(created), tuple(updated), tuple(errors))
+    result = ImportResult(tuple(created), tuple(updated), tuple(errors), tuple(asked))
     record(
         Action.EMPLOYEES_IMPORTED,
         request=request,
@@ -261,8 +403,26 @@ def import_csv(data: bytes | str, *, actor: Employee | None = None, request: Htt
         created=len(created),
         updated=len(updated),
         errors=len(errors),
+        admin_requested=len(asked),
     )
     return result
+
+
+def _pending_grant_for(email: str) -> bool:
+    return RecoveryRequest.objects.filter(
+        employee__email=email, kind=RecoveryRequest.Kind.ADMIN_GRANT, status=RecoveryRequest.Status.PENDING
+    ).exists()
+
+
+def csv_asks_for_admin(data: bytes | str) -> bool:
+    """Whether a CSV import names anyone as an admin (the console then asks for a fresh key touch first)."""
+    if isinstance(data, bytes):
+        data = data.decode("utf-8-sig", errors="replace")
+    reader = csv.DictReader(io.StringIO(data))
+    reader.fieldnames = [h.strip().lower() for h in (reader.fieldnames or [])]
+    if "admin" not in reader.fieldnames:
+        return False
+    return any((row.get("admin") or "").strip().lower() in ADMIN_WORDS for row in reader)
 
 
 def _revoke_keys(employee: Employee, reason: str) -> int:
@@ -378,10 +538,15 @@ def invite(
     actor: Employee | None = None,
     request: HttpRequest | None = None,
     reason: str = "",
+    trusted_operator: bool = False,
 ) -> IssuedLink | RecoveryRequest:
-    """Issue a single-use enrolment link, or, for an employee who lost every key, a pending recovery request.
+    """Issue a single-use enrolment link, or a pending four-eyes request that a second admin approves:
 
-    A recovery request needs a second admin's approval (``approve_recovery``) before any link exists.
+    - an employee who lost every key: a ``recovery`` request (whoever asks);
+    - an admin's first link, asked by an admin in the console: an ``admin_enrolment`` request.  The CLI
+      operator (``actor`` None, or ``trusted_operator`` for ``employees invite --as``) issues it at once.
+
+    No link exists before the approval (``approve``).
     """
     if employee.status != Employee.Status.ACTIVE:
         raise EmployeeNotActive(f"{employee.email} is {employee.status}; no enrolment link can be issued")
@@ -392,25 +557,23 @@ def invite(
         )
     issued_by = actor.email if actor is not None else None
     if had_keys_before(employee):
-        with transaction.atomic():
-            pending = employee.recovery_requests.filter(status=RecoveryRequest.Status.PENDING).first()
-            if pending is not None:
-                return pending
-            rec = RecoveryRequest.objects.create(
-                employee=employee,
-                requested_by=actor,
-                requested_by_label=issued_by or _cli_label(),
-                reason=reason[:500],
-            )
-            record(
-                Action.RECOVERY_REQUESTED,
-                request=request,
-                actor=actor,
-                subject=employee,
-                request_id=rec.pk,
-                reason=reason,
-            )
-        return rec
+        return _open_request(
+            employee,
+            RecoveryRequest.Kind.RECOVERY,
+            Action.RECOVERY_REQUESTED,
+            actor=actor,
+            request=request,
+            reason=reason,
+        )
+    if employee.is_admin and actor is not None and not trusted_operator:
+        return _open_request(
+            employee,
+            RecoveryRequest.Kind.ADMIN_ENROLMENT,
+            Action.ADMIN_ENROLMENT_REQUESTED,
+            actor=actor,
+            request=request,
+            reason=reason,
+        )
     with transaction.atomic():
         EnrolmentLink.objects.filter(employee=employee, used_at__isnull=True, revoked_at__isnull=True).update(
             revoked_at=timezone.now()
@@ -449,6 +612,25 @@ class LinkCutoffInFuture(SmishguardError):
     """The cut-off for expiring links is in the future."""
 
     code = "cutoff_in_future"
+
+
+def _open_request(
+    employee: Employee, kind: str, action: Action, *, actor: Employee | None, request: HttpRequest | None, reason: str
+) -> RecoveryRequest:
+    """The pending request of this kind for the employee, made (and recorded) if there is none."""
+    with transaction.atomic():
+        pending = _pending(employee, kind)
+        if pending is not None:
+            return pending
+        rec = RecoveryRequest.objects.create(
+            employee=employee,
+            kind=kind,
+            requested_by=actor,
+            requested_by_label=actor.email if actor is not None else _cli_label(),
+            reason=reason[:500],
+        )
+        record(action, request=request, actor=actor, subject=employee, request_id=rec.pk, reason=reason)
+    return rec
 
 
 class EnrolmentLinkInvalid(SmishguardError):
@@ -503,64 +685,161 @@ def _cli_label() -> str:
     return cli_actor()
 
 
-def approve_recovery(request_id: int, *, approver: Employee, request: HttpRequest | None = None) -> IssuedLink:
-    """A second admin approves a recovery request; the enrolment link is created only now."""
+def admin_since(admin: Employee) -> datetime | None:
+    """When ``admin`` got admin rights; for admins from before this was recorded, their oldest usable key's date."""
+    return admin.admin_granted_at or _oldest_key(admin)
+
+
+def _oldest_key(employee: Employee) -> datetime | None:
+    return (
+        employee.credentials.filter(revoked_at__isnull=True, flagged_at__isnull=True)
+        .order_by("created_at")
+        .values_list("created_at", flat=True)
+        .first()
+    )
+
+
+def approval_refusals(rec: RecoveryRequest, approver: Employee) -> list[Refusal]:
+    """Every reason why ``approver``'s approval of ``rec`` would not count (empty: it counts).
+
+    It counts only from an active admin who is not the requester, not the subject, whose admin rights were not
+    granted on the requester's word, and whose admin rights and oldest active key are both older than
+    ``[approvals] min_age_days`` (default 7).
+    """
+    if not approver.is_admin or approver.status != Employee.Status.ACTIVE:
+        return [Refusal("not_admin", "they are not an active admin")]
+    days = settings.SMISHGUARD.approvals.min_age_days
+    cutoff = timezone.now() - timedelta(days=days)
+    refusals = []
+    if rec.requested_by_id is not None and rec.requested_by_id == approver.pk:
+        refusals.append(Refusal("is_requester", "they asked for it; a different admin must approve"))
+    if rec.employee_id == approver.pk:
+        refusals.append(Refusal("is_subject", "the request is about them"))
+    requester = rec.requested_by_id
+    if requester is not None and requester in (approver.admin_granted_by_id, approver.admin_approved_by_id):
+        refusals.append(
+            Refusal(
+                "granted_by_requester", f"their admin rights were granted on the request of {rec.requested_by_label}"
+            )
+        )
+    oldest = _oldest_key(approver)
+    since = approver.admin_granted_at or oldest
+    if since is None or since > cutoff:
+        refusals.append(Refusal("admin_rights_too_new", f"their admin rights are too new (less than {days} days old)"))
+    if oldest is None:
+        refusals.append(Refusal("no_active_key", "they have no active security key"))
+    elif oldest > cutoff:
+        refusals.append(
+            Refusal("key_too_new", f"their oldest active security key is too new (less than {days} days old)")
+        )
+    return refusals
+
+
+def approve(request_id: int, *, approver: Employee, request: HttpRequest | None = None) -> Approval:
+    """A second, eligible admin approves a four-eyes request; only now is the link issued or the right given.
+
+    An approval that does not count is refused with every reason (FourEyesRequired) and recorded as
+    APPROVAL_NOT_ELIGIBLE; the request stays pending.
+    """
     if not approver.is_admin or approver.status != Employee.Status.ACTIVE:
         raise PermissionDenied(f"{approver.email} is not an active admin")
     with transaction.atomic():
         try:
-            rec = RecoveryRequest.objects.select_for_update().select_related("employee").get(pk=request_id)
+            rec = (
+                RecoveryRequest.objects.select_for_update()
+                .select_related("employee", "requested_by")
+                .get(pk=request_id)
+            )
         except RecoveryRequest.DoesNotExist:
-            raise NotFound(f"no recovery request {request_id}") from None
+            raise NotFound(f"no request {request_id}") from None
         if rec.status != RecoveryRequest.Status.PENDING:
-            raise Conflict(f"recovery request {request_id} is already {rec.status}")
-        same_admin = rec.requested_by_id == approver.pk
-        if not same_admin:
+            raise Conflict(f"request {request_id} is already {rec.status}")
+        refusals = approval_refusals(rec, approver)
+        if not refusals:
             return _approve_locked(rec, approver, request)
     # Recorded outside the transaction so that the refusal itself is never rolled back.
     record(
-        Action.RECOVERY_REFUSED,
+        Action.APPROVAL_NOT_ELIGIBLE,
         request=request,
         actor=approver,
         subject=rec.employee,
         request_id=rec.pk,
-        reason="same admin asked and approved",
+        kind=rec.kind,
+        requested_by=rec.requested_by_label,
+        reasons=[r.code for r in refusals],
+        messages=[r.message for r in refusals],
     )
-    raise FourEyesRequired("a recovery must be approved by a different admin than the one who asked")
+    raise FourEyesRequired(
+        f"{approver.email} cannot approve request #{rec.pk}: " + "; ".join(r.message for r in refusals),
+        reasons=[r.code for r in refusals],
+    )
 
 
-def _approve_locked(rec: RecoveryRequest, approver: Employee, request: HttpRequest | None) -> IssuedLink:
-    """Approve ``rec`` (locked by the caller's transaction) and create the enrolment link."""
-    if rec.employee.status != Employee.Status.ACTIVE:
-        raise EmployeeNotActive(f"{rec.employee.email} is {rec.employee.status}")
-    link, token = _new_link(rec.employee, EnrolmentLink.Purpose.RECOVERY, approver.email)
+def approve_recovery(request_id: int, *, approver: Employee, request: HttpRequest | None = None) -> IssuedLink | None:
+    """Approve a four-eyes request (any kind); the enrolment link it issues, if any."""
+    return approve(request_id, approver=approver, request=request).link
+
+
+def _approve_locked(rec: RecoveryRequest, approver: Employee, request: HttpRequest | None) -> Approval:
+    """Approve ``rec`` (locked by the caller's transaction) and do what it asked."""
+    employee = rec.employee
+    if employee.status != Employee.Status.ACTIVE:
+        raise EmployeeNotActive(f"{employee.email} is {employee.status}")
     rec.status = RecoveryRequest.Status.APPROVED
     rec.decided_by = approver
     rec.decided_at = timezone.now()
+    if rec.kind == RecoveryRequest.Kind.ADMIN_GRANT:
+        rec.save()
+        _grant_admin(employee, requested_by=rec.requested_by, approved_by=approver, request=request)
+        record(
+            Action.REQUEST_APPROVED,
+            request=request,
+            actor=approver,
+            subject=employee,
+            request_id=rec.pk,
+            kind=rec.kind,
+            requested_by=rec.requested_by_label,
+        )
+        return Approval(rec.kind, employee)
+    if rec.kind == RecoveryRequest.Kind.ADMIN_ENROLMENT:
+        if not employee.is_admin:
+            raise Conflict(f"{employee.email} is no longer an admin; issue an ordinary enrolment link")
+        if employee.credentials.filter(revoked_at__isnull=True).exists():
+            raise EnrolmentNotNeeded(f"{employee.email} already has a security key")
+        EnrolmentLink.objects.filter(employee=employee, used_at__isnull=True, revoked_at__isnull=True).update(
+            revoked_at=timezone.now()
+        )
+        purpose, action = EnrolmentLink.Purpose.INITIAL, Action.REQUEST_APPROVED
+    else:
+        purpose, action = EnrolmentLink.Purpose.RECOVERY, Action.RECOVERY_APPROVED
+    link, token = _new_link(employee, purpose, approver.email)
     rec.link = link
     rec.save()
     record(
-        Action.RECOVERY_APPROVED,
+        action,
         request=request,
         actor=approver,
-        subject=rec.employee,
+        subject=employee,
         request_id=rec.pk,
         requested_by=rec.requested_by_label,
         link_id=link.pk,
+        **({"kind": rec.kind} if action == Action.REQUEST_APPROVED else {}),
     )
-    return _issued(link, token, actor=approver, request=request)
+    return Approval(rec.kind, employee, _issued(link, token, actor=approver, request=request))
 
 
 def refuse_recovery(request_id: int, *, approver: Employee, request: HttpRequest | None = None) -> None:
+    """Refuse a pending four-eyes request (any admin may, the requester too: nothing is granted)."""
     with transaction.atomic():
         try:
             rec = RecoveryRequest.objects.select_for_update().get(pk=request_id)
         except RecoveryRequest.DoesNotExist:
-            raise NotFound(f"no recovery request {request_id}") from None
+            raise NotFound(f"no request {request_id}") from None
         if rec.status != RecoveryRequest.Status.PENDING:
-            raise Conflict(f"recovery request {request_id} is already {rec.status}")
+            raise Conflict(f"request {request_id} is already {rec.status}")
         rec.status = RecoveryRequest.Status.REFUSED
         rec.decided_by = approver
         rec.decided_at = timezone.now()
         rec.save()
-        record(Action.RECOVERY_REFUSED, request=request, actor=approver, subject=rec.employee, request_id=rec.pk)
+        action = Action.RECOVERY_REFUSED if rec.kind == RecoveryRequest.Kind.RECOVERY else Action.REQUEST_REFUSED
+        record(action, request=request, actor=approver, subject=rec.employee, request_id=rec.pk, kind=rec.kind)

@@ -15,9 +15,11 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
+from smishguard.accounts.errors import StepUpRequired
 from smishguard.accounts.models import Employee, Session, token_digest
 from smishguard.audit import Action, record
 from smishguard.audit.recorder import client_ip
+from smishguard.errors import NotAuthenticated
 
 # last_seen_at is written at most this often per session, so a busy page does not write on every request.
 TOUCH_INTERVAL = timedelta(seconds=60)
@@ -29,8 +31,8 @@ def policy():
 
 _INSERT_SESSION = (
     "INSERT INTO accounts_session (key_hash, employee_id, auth_method, credential_id, created_at, last_seen_at, "
-    "expires_at, ip, user_agent, revoked_at, revoked_by, revoke_reason) "
-    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, NULL, '', '') RETURNING id"
+    "expires_at, ip, user_agent, revoked_at, revoked_by, revoke_reason, last_assertion_at) "
+    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, NULL, '', '', %s) RETURNING id"
 )
 _IP = Session._meta.get_field("ip")
 
@@ -53,6 +55,7 @@ def create(employee: Employee, *, request: HttpRequest | None, credential=None, 
         expires_at=now + timedelta(seconds=policy().absolute_lifetime_seconds),
         ip=client_ip(request),
         user_agent=(request.META.get("HTTP_USER_AGENT", "")[:512] if request is not None else ""),
+        last_assertion_at=now,  # a session is opened by a key assertion
     )
     at = connection.ops.adapt_datetimefield_value
     with connection.cursor() as cursor:
@@ -68,6 +71,7 @@ def create(employee: Employee, *, request: HttpRequest | None, credential=None, 
                 at(session.expires_at),
                 _IP.get_db_prep_save(session.ip, connection),
                 session.user_agent,
+                at(now),
             ],
         )
         session.pk = cursor.fetchone()[0]
@@ -138,3 +142,40 @@ def revoke(
             session_ids=[s.pk for s in group],
         )
     return len(targets)
+
+
+def require_fresh_assertion(request: HttpRequest, *, max_age: int | None = None, what: str = "") -> Session:
+    """The one step-up guard: this request's session made a key assertion at most ``max_age`` seconds ago.
+
+    ``max_age`` defaults to ``[sessions] step_up_max_age_seconds`` (300).  Raises NotAuthenticated without a
+    session, StepUpRequired (recorded) when the last assertion is older; the JSON API answers it with a 403
+    ``step_up_required``, HTML pages with a "touch your key" page that returns the employee to where they were.
+    """
+    session = getattr(request, "sg_session", None)
+    if session is None:
+        raise NotAuthenticated("sign in first")
+    limit = policy().step_up_max_age_seconds if max_age is None else max_age
+    last = session.last_assertion_at
+    if last is not None and timezone.now() - last <= timedelta(seconds=limit):
+        return session
+    record(
+        Action.STEPUP_REQUIRED,
+        request=request,
+        subject=session.employee,
+        session_id=session.pk,
+        what=what or request.path,
+        max_age=limit,
+        last_assertion_at=last.isoformat() if last is not None else None,
+    )
+    raise StepUpRequired(
+        f"touch one of your security keys first: {what or 'this action'} needs a key touch in the last "
+        f"{limit // 60 if limit >= 60 else limit} {'minutes' if limit >= 60 else 'seconds'}",
+        max_age=limit,
+    )
+
+
+def mark_assertion(session: Session, *, at=None) -> None:
+    """Record that ``session`` just made a key assertion (a step-up ceremony succeeded)."""
+    at = at or timezone.now()
+    Session.objects.filter(pk=session.pk).update(last_assertion_at=at)
+    session.last_assertion_at = at

@@ -12,6 +12,8 @@ class Action(StrEnum):
     KEY_REMOVED = "passkeys:key:removed"
     KEY_FLAGGED = "passkeys:key:flagged"
     KEY_REGISTRATION_REFUSED = "passkeys:key:refused"
+    STEPUP_SUCCEEDED = "passkeys:stepup:succeeded"
+    STEPUP_FAILED = "passkeys:stepup:failed"
     # Enrolment and recovery
     ENROLMENT_ISSUED = "accounts:enrolment:issued"
     ENROLMENT_USED = "accounts:enrolment:used"
@@ -19,9 +21,16 @@ class Action(StrEnum):
     RECOVERY_APPROVED = "accounts:recovery:approved"
     RECOVERY_REFUSED = "accounts:recovery:refused"
     ENROLMENT_LINKS_EXPIRED = "accounts:enrolment:expired"
+    ADMIN_GRANT_REQUESTED = "accounts:admin:grant_requested"
+    ADMIN_ENROLMENT_REQUESTED = "accounts:admin:enrolment_requested"
+    ADMIN_GRANTED = "accounts:admin:granted"
+    REQUEST_APPROVED = "accounts:approval:approved"
+    REQUEST_REFUSED = "accounts:approval:refused"
+    APPROVAL_NOT_ELIGIBLE = "accounts:approval:not_eligible"
     # Sessions
     SESSION_REVOKED = "accounts:session:revoked"
     SESSION_SIGNED_OUT = "accounts:session:signed_out"
+    STEPUP_REQUIRED = "accounts:session:stepup_required"
     # Employees
     EMPLOYEE_CREATED = "accounts:employee:created"
     EMPLOYEE_UPDATED = "accounts:employee:updated"
@@ -29,6 +38,7 @@ class Action(StrEnum):
     EMPLOYEE_REACTIVATED = "accounts:employee:reactivated"
     EMPLOYEE_OFFBOARDED = "accounts:employee:offboarded"
     EMPLOYEES_IMPORTED = "accounts:employee:imported"
+    PHONE_CHANGED = "accounts:employee:phone_changed"
     # Policy
     POLICY_REFUSED = "passkeys:policy:refused"
     # Detection configuration and API access
@@ -42,6 +52,8 @@ class Action(StrEnum):
     MESSAGING_INBOUND_RATE_LIMITED = "messaging:inbound:rate_limited"
     MESSAGING_BROADCAST_QUEUED = "messaging:broadcast:queued"
     MESSAGING_SMS_FAILED = "messaging:sms:failed"
+    SECURITY_NOTICE_QUEUED = "messaging:notice:queued"
+    SECURITY_NOTICE_SKIPPED = "messaging:notice:skipped"
     # Certificate Transparency watch
     WATCH_TREE_HEAD_REFUSED = "watch:tree_head:refused"
     WATCH_ALERT_STATUS_CHANGED = "watch:alert:status_changed"

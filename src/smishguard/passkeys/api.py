@@ -8,8 +8,10 @@ imports py_webauthn: ceremonies.py does, and services.py holds the database work
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import rotate_token
 from ninja import Field, Router
@@ -19,16 +21,19 @@ from pydantic import BaseModel, ConfigDict
 
 from smishguard.accounts.guards import same_origin_json
 from smishguard.accounts.middleware import set_session_cookie
-from smishguard.accounts.models import Employee
+from smishguard.accounts.models import Employee, Session
 from smishguard.accounts.redirects import safe_return_url
+from smishguard.accounts.sessions import require_fresh_assertion
 from smishguard.errors import NotAuthenticated, PermissionDenied
 from smishguard.passkeys import services
 from smishguard.passkeys.ceremonies import to_base64url
+from smishguard.passkeys.errors import MalformedCredential
 from smishguard.passkeys.models import Credential
 
 router = Router(tags=["webauthn"])
 
 ERRORS: dict[int, type] = {400: dict, 401: dict, 403: dict, 404: dict, 409: dict, 413: dict, 415: dict, 503: dict}
+ADDING_A_KEY = "adding a security key"
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -113,6 +118,13 @@ def _signed_in(request: HttpRequest) -> Employee:
     return session.employee
 
 
+def _session(request: HttpRequest) -> Session:
+    session = getattr(request, "sg_session", None)
+    if session is None:
+        raise NotAuthenticated("sign in first")
+    return session
+
+
 def _csrf(request: HttpRequest) -> None:
     """Session-authenticated calls that change state must carry the CSRF token (X-CSRFToken header)."""
     if check_csrf(request) is not None:
@@ -153,6 +165,7 @@ def register_options(request: HttpRequest, payload: RegisterOptionsIn) -> dict[s
         return services.begin_registration(token=payload.token).to_dict()
     employee = _signed_in(request)
     _csrf(request)
+    require_fresh_assertion(request, what=ADDING_A_KEY)
     return services.begin_registration(employee=employee).to_dict()
 
 
@@ -168,6 +181,7 @@ def register_verify(request: HttpRequest, payload: RegisterVerifyIn) -> Status:
     if not payload.token:
         employee = _signed_in(request)
         _csrf(request)
+        require_fresh_assertion(request, what=ADDING_A_KEY)
     credential = services.finish_registration(
         _credential_json(payload), token=payload.token, name=payload.name, employee=employee, request=request
     )
@@ -217,6 +231,58 @@ def login_verify(request: HttpRequest, payload: LoginVerifyIn) -> HttpResponse:
     set_session_cookie(response, signin.token)
     rotate_token(request)  # a new CSRF token with the new session (the middleware sets its cookie)
     return response
+
+
+# --------------------------------------------------------------------------------------------------------
+# Step-up: touch one of my keys again while signed in
+# --------------------------------------------------------------------------------------------------------
+
+
+class StepUpVerifyIn(_Open):
+    """AuthenticationResponseJSON from navigator.credentials.get() with the step-up options."""
+
+    id: str = Field(max_length=1400)
+    raw_id: str = Field(alias="rawId", max_length=1400)
+    type: str = Field(max_length=32)
+    response: AssertionResponseIn
+    authenticator_attachment: str | None = Field(None, alias="authenticatorAttachment", max_length=32)
+
+
+@router.post(
+    "/stepup/options",
+    summary="Request options for a step-up (a fresh key touch while signed in)",
+    description="Session cookie, Content-Type application/json from our own origin and the CSRF token "
+    "(X-CSRFToken).  Offers only "
+    "the signed-in employee's own usable keys.  Answers PublicKeyCredentialRequestOptionsJSON.",
+    response={200: dict, **ERRORS},
+)
+@same_origin_json
+def stepup_options(request: HttpRequest) -> HttpResponse:
+    employee = _signed_in(request)
+    _csrf(request)
+    return _json(services.begin_stepup(employee).to_dict())
+
+
+@router.post(
+    "/stepup/verify",
+    summary="Verify a step-up assertion",
+    description="AuthenticationResponseJSON by one of the signed-in employee's own keys → 200 {stepped_up, "
+    "valid_until}; the session may then do sensitive actions (adding a key, console approvals, ...) for "
+    "[sessions] step_up_max_age_seconds.",
+    response={200: dict, **ERRORS},
+)
+@same_origin_json
+def stepup_verify(request: HttpRequest) -> HttpResponse:
+    session = _session(request)
+    _csrf(request)
+    try:
+        data = json.loads(request.body or b"{}")
+        payload = StepUpVerifyIn.model_validate(data)
+    except (ValueError, TypeError):
+        raise MalformedCredential("the body is not an AuthenticationResponseJSON") from None
+    credential = services.finish_stepup(_credential_json(payload), session=session, request=request)
+    until = session.last_assertion_at + timedelta(seconds=settings.SMISHGUARD.sessions.step_up_max_age_seconds)
+    return _json({"stepped_up": True, "key_id": credential.pk, "valid_until": until.isoformat()})
 
 
 # --------------------------------------------------------------------------------------------------------

@@ -51,6 +51,7 @@ class Challenge(models.Model):
     class Purpose(models.TextChoices):
         REGISTER = "register", "Registration"
         LOGIN = "login", "Sign-in"
+        STEPUP = "stepup", "Step-up (a fresh key touch while signed in)"
 
     challenge = models.BinaryField(unique=True)
     purpose = models.CharField(max_length=16, choices=Purpose.choices)

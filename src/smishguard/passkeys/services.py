@@ -30,6 +30,7 @@ from django.utils import timezone
 from smishguard.accounts import sessions
 from smishguard.accounts.models import Employee, EnrolmentLink, Session
 from smishguard.accounts.services import EnrolmentLinkInvalid, consume_link, usable_link
+from smishguard.accounts.signals import notify
 from smishguard.audit import Action, record
 from smishguard.config import Settings, WebAuthnPolicy
 from smishguard.errors import NotAuthenticated, SmishguardError
@@ -313,12 +314,37 @@ def finish_registration(
                 attestation_verified=verified.attestation_verified,
                 backup_eligible=verified.backup_eligible,
                 via="enrolment link" if link is not None else "portal",
+                **_portal_detail(request, link),
             )
+            if link is None:
+                _notify_key_added(subject, credential, request=request)
     except SmishguardError as exc:
         action = Action.POLICY_REFUSED if isinstance(exc, _POLICY_ERRORS) else Action.KEY_REGISTRATION_REFUSED
         record(action, request=request, actor=subject, subject=subject, ceremony="registration", **_refusal_detail(exc))
         raise
     return credential
+
+
+def _portal_detail(request: HttpRequest | None, link: EnrolmentLink | None) -> dict[str, object]:
+    """For a key added while signed in: the step-up that allowed it (the API checked it is fresh)."""
+    session = getattr(request, "sg_session", None)
+    if link is not None or session is None:
+        return {}
+    last = session.last_assertion_at
+    return {"stepped_up": last is not None, "last_assertion_at": last.isoformat() if last else None}
+
+
+def _notify_key_added(employee: Employee, credential: Credential, *, request: HttpRequest | None) -> None:
+    """Tell the employee on their phone that a key was added (``accounts.signals.security_notice``)."""
+    when = credential.created_at.strftime("%Y-%m-%d %H:%M UTC")
+    notify(
+        employee,
+        f"smishguard: a new security key \u201c{credential.name}\u201d was added to your account on {when}. "
+        "If this was not you, call the IT help desk now.",
+        key=f"key-added:{credential.pk}",
+        kind="key_added",
+        request=request,
+    )
 
 
 def _registration_link(challenge: Challenge, *, token: str | None, employee: Employee | None) -> EnrolmentLink | None:
@@ -639,6 +665,100 @@ def finish_login(data: dict[str, Any], *, request: HttpRequest | None = None) ->
 
 
 # --------------------------------------------------------------------------------------------------------
+# Step-up: a fresh key assertion by the signed-in employee, recorded on the session
+# --------------------------------------------------------------------------------------------------------
+
+
+def _usable_keys(employee: Employee) -> QuerySet[Credential]:
+    return keys_for(employee).filter(flagged_at__isnull=True)
+
+
+def begin_stepup(employee: Employee) -> ceremonies.CeremonyOptions:
+    """Request options offering only the signed-in employee's own usable keys."""
+    allow = [(bytes(c.credential_id), list(c.transports or [])) for c in _usable_keys(employee)]
+    if not allow:
+        raise KeyNotFound("you have no usable security key to confirm with; ask the security team")
+    options = ceremonies.authentication_options(rp_id=_config().rp_id, policy=policy(), allow_credentials=allow)
+    _store_challenge(options, Challenge.Purpose.STEPUP, employee=employee)
+    return options
+
+
+def finish_stepup(data: dict[str, Any], *, session: Session, request: HttpRequest | None = None) -> Credential:
+    """Verify an assertion by one of the session's employee's own keys and mark the session as stepped up.
+
+    The same checks as at sign-in: a single-use challenge issued to this employee, the key theirs, neither
+    revoked nor flagged, origin, RP ID, user verification per policy, the signature, and the counter (a counter
+    that went backwards flags the key).  Success is recorded as STEPUP_SUCCEEDED, every refusal as
+    STEPUP_FAILED with its reason.
+    """
+    employee = session.employee
+    credential: Credential | None = None
+    try:
+        response = ceremonies.parse_authentication_response(data)
+        challenge = claim_challenge(response.client_data.challenge, Challenge.Purpose.STEPUP)
+        if challenge.employee_id != employee.pk:
+            raise ChallengeNotFound("this challenge was issued for another employee")
+        credential = Credential.objects.filter(credential_id=response.credential_id, employee=employee).first()
+        if credential is None:
+            raise UnknownCredential("this security key is not one of yours")
+        if response.user_handle and credential.user_handle and bytes(credential.user_handle) != response.user_handle:
+            raise UnknownCredential("the user handle does not match this security key")
+        if credential.revoked_at is not None:
+            raise CredentialRevoked()
+        if credential.flagged_at is not None:
+            raise KeyFlagged()
+        cfg = _config()
+        try:
+            verified = ceremonies.verify_authentication(
+                response=response,
+                expected_challenge=bytes(challenge.challenge),
+                rp_id=cfg.rp_id,
+                origin=cfg.origin,
+                policy=policy(),
+                public_key=bytes(credential.public_key),
+                stored_sign_count=credential.sign_count,
+                backup_eligible=credential.backup_eligible,
+            )
+        except CounterRegressed as exc:
+            flag_key(
+                credential,
+                reason="signature counter went backwards",
+                request=request,
+                stored=exc.stored,
+                seen=exc.seen,
+                ceremony="step-up",
+            )
+            raise
+        now = timezone.now()
+        with transaction.atomic():
+            used = Credential.objects.filter(pk=credential.pk, revoked_at__isnull=True, flagged_at__isnull=True)
+            if verified.sign_count > 0:
+                used = used.filter(sign_count__lt=verified.sign_count)
+            if not used.update(sign_count=verified.sign_count, last_used_at=now, backed_up=verified.backed_up):
+                raise CredentialRevoked("this security key changed during the step-up; try again")
+            credential.sign_count = verified.sign_count
+            credential.last_used_at = now
+            sessions.mark_assertion(session, at=now)
+            record(
+                Action.STEPUP_SUCCEEDED,
+                request=request,
+                actor=employee,
+                subject=employee,
+                key_id=credential.pk,
+                key_name=credential.name,
+                user_verified=verified.user_verified,
+                session_id=session.pk,
+            )
+    except SmishguardError as exc:
+        detail = _refusal_detail(exc)
+        if credential is not None:
+            detail["key_id"] = credential.pk
+        record(Action.STEPUP_FAILED, request=request, actor=employee, subject=employee, session_id=session.pk, **detail)
+        raise
+    return credential
+
+
+# --------------------------------------------------------------------------------------------------------
 # Key management
 # --------------------------------------------------------------------------------------------------------
 
@@ -716,9 +836,11 @@ __all__ = [
     "SignIn",
     "begin_login",
     "begin_registration",
+    "begin_stepup",
     "claim_challenge",
     "finish_login",
     "finish_registration",
+    "finish_stepup",
     "flag_key",
     "get_key",
     "keys_for",

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from smishguard.accounts import tokens
 from smishguard.accounts.models import ApiToken
+from smishguard.accounts.sessions import require_fresh_assertion
 from smishguard.engine.domains import DEFAULT_KEYWORDS, InvalidDomain
 from smishguard.errors import SmishguardError
 from smishguard.reports import blocklists, detection, response, stix
@@ -57,6 +58,7 @@ def brand_form(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     }
     error = None
     if request.method == "POST":
+        require_fresh_assertion(request, what="changing the protected brands")
         values = {k: request.POST.get(k, "") for k in values}
         try:
             # An edit (a rename too) changes the row in place after validating: never delete-then-add, which
@@ -83,6 +85,7 @@ def brand_form(request: HttpRequest, pk: int | None = None) -> HttpResponse:
 @require_POST
 def brand_delete(request: HttpRequest, pk: int) -> HttpResponse:
     brand = get_object_or_404(Brand, pk=pk)
+    require_fresh_assertion(request, what="changing the protected brands")
     detection.delete_brand(brand, actor=request.user, request=request)
     messages.success(request, f"Removed {brand.name} from the protected brands.")
     return redirect("reports:brands")
@@ -91,6 +94,7 @@ def brand_delete(request: HttpRequest, pk: int) -> HttpResponse:
 @admin_only
 @require_POST
 def keyword_add(request: HttpRequest) -> HttpResponse:
+    require_fresh_assertion(request, what="changing the keywords")
     word = request.POST.get("word", "").strip().lower()
     if not word or len(word) > 50 or not word.replace("-", "").isalnum():
         messages.error(request, "A keyword is 1 to 50 letters, digits or hyphens.")
@@ -108,6 +112,7 @@ def api_tokens(request: HttpRequest) -> HttpResponse:
     new_secret = None
     error = None
     if request.method == "POST":
+        require_fresh_assertion(request, what="issuing an API token")
         try:
             row, new_secret = tokens.issue(
                 request.POST.get("name", ""),
@@ -135,6 +140,7 @@ def api_tokens(request: HttpRequest) -> HttpResponse:
 @admin_only
 @require_POST
 def api_token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    require_fresh_assertion(request, what="revoking an API token")
     try:
         row = tokens.revoke(pk, actor=request.user, request=request)
     except SmishguardError as exc:
@@ -289,6 +295,7 @@ def campaign_blocklist(request: HttpRequest, pk: int) -> HttpResponse:
 def campaign_warn(request: HttpRequest, pk: int) -> HttpResponse:
     row = get_object_or_404(Campaign, pk=pk)
     if request.method == "POST" and request.POST.get("confirm") == "yes":
+        require_fresh_assertion(request, what="texting a warning to all staff")
         try:
             batch = response.warn(row, actor=request.user, request=request)
         except SmishguardError as exc:
@@ -355,6 +362,7 @@ def blocklist(request: HttpRequest) -> HttpResponse:
 @admin_only
 def blocklist_remove(request: HttpRequest, pk: int) -> HttpResponse:
     entry = get_object_or_404(BlocklistEntry, pk=pk)
+    require_fresh_assertion(request, what="removing a domain from the blocklists")
     response.remove_from_blocklist(entry, actor=request.user, request=request)
     messages.success(request, f"Removed {entry.domain} from the blocklists.")
     return redirect("reports:blocklist")

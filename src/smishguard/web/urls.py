@@ -2,6 +2,7 @@
 
 from django.urls import path
 
+from smishguard.web import stepup
 from smishguard.web.views import auth, console, employees, portal
 
 app_name = "web"
@@ -11,6 +12,7 @@ urlpatterns = [
     path("signin", auth.signin, name="signin"),
     path("signout", auth.signout, name="signout"),
     path("enrol/<str:token>", auth.enrol, name="enrol"),
+    path("stepup", stepup.stepup, name="stepup"),
     # The employee portal
     path("", portal.overview, name="portal"),
     path("portal/keys", portal.my_keys, name="portal-keys"),

@@ -1,6 +1,7 @@
 // The browser side of the WebAuthn ceremonies: sign-in (form[data-webauthn="signin"]) and key registration
 // ([data-webauthn="register"], with data-token for an enrolment link, without it for a signed-in employee's
-// backup key). Options and responses travel in the WebAuthn Level 3 JSON forms, so the browser does the
+// backup key) and the step-up ([data-webauthn="stepup"] with data-next; also run by itself when adding a key
+// answers step_up_required: touch one of your registered keys, then the new one). Options and responses travel in the WebAuthn Level 3 JSON forms, so the browser does the
 // base64url work: PublicKeyCredential.parseCreationOptionsFromJSON / parseRequestOptionsFromJSON and
 // credential.toJSON().
 (function () {
@@ -137,6 +138,45 @@
     }
   }
 
+  // A fresh touch of one of the signed-in employee's own keys, recorded on the session (step-up).
+  async function stepUp() {
+    const options = await api("/api/webauthn/stepup/options", {});
+    const publicKey = PublicKeyCredential.parseRequestOptionsFromJSON(unwrap(options));
+    const credential = await navigator.credentials.get({ publicKey: publicKey });
+    if (!credential) throw new ApiError("No security key answered. Try again.", "no_credential", 0);
+    return api("/api/webauthn/stepup/verify", credential.toJSON());
+  }
+
+  function localPath(value) {
+    return value && value.charAt(0) === "/" && value.charAt(1) !== "/" && value.indexOf("\\") < 0 ? value : "/";
+  }
+
+  async function stepUpPage(root, button) {
+    const show = statusOf(root);
+    busy(button, true);
+    show("busy", "Touch one of your registered security keys now.");
+    try {
+      await stepUp();
+      show("ok", "Thank you. Returning…");
+      window.location.assign(localPath(root.dataset.next));
+    } catch (error) {
+      show("error", explain(error));
+      busy(button, false);
+    }
+  }
+
+  async function registrationOptions(token, show) {
+    try {
+      return await api("/api/webauthn/register/options", token ? { token: token } : {});
+    } catch (error) {
+      if (token || !(error instanceof ApiError) || error.code !== "step_up_required") throw error;
+      show("busy", "First touch one of your registered keys to confirm it is you…");
+      await stepUp();
+      show("busy", "Now insert or tap the NEW security key and follow your browser's prompts.");
+      return api("/api/webauthn/register/options", {});
+    }
+  }
+
   async function register(root, button) {
     const show = statusOf(root);
     const token = root.dataset.token || "";
@@ -145,7 +185,7 @@
     busy(button, true);
     show("busy", "Insert or tap your security key and follow your browser's prompts (you may be asked for its PIN).");
     try {
-      const options = await api("/api/webauthn/register/options", token ? { token: token } : {});
+      const options = await registrationOptions(token, show);
       const publicKey = PublicKeyCredential.parseCreationOptionsFromJSON(unwrap(options));
       const credential = await navigator.credentials.create({ publicKey: publicKey });
       if (!credential) throw new ApiError("No security key answered. Try again.", "no_credential", 0);
@@ -188,6 +228,9 @@
           event.preventDefault();
           signIn(root);
         });
+      } else if (root.dataset.webauthn === "stepup") {
+        const button = root.querySelector("[data-webauthn-start]");
+        if (button) button.addEventListener("click", function () { stepUpPage(root, button); });
       } else if (root.dataset.webauthn === "register") {
         const button = root.querySelector("[data-webauthn-start]");
         if (button) button.addEventListener("click", function () { register(root, button); });
@@ -204,5 +247,5 @@
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);
   else init();
 
-  window.smishguardWebAuthn = { api: api, explain: explain, supported: supported };
+  window.smishguardWebAuthn = { api: api, explain: explain, supported: supported, stepUp: stepUp };
 })();

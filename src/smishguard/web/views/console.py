@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet
@@ -49,20 +50,32 @@ def recovery(request: HttpRequest) -> HttpResponse:
         .select_related("employee", "decided_by")
         .order_by("-decided_at", "-requested_at")[:20]
     )
-    return render(request, "web/console/recovery.html", {"pending": pending, "decided": decided, "nav": "recovery"})
+    context = {
+        "pending": pending,
+        "decided": decided,
+        "nav": "recovery",
+        "min_age_days": settings.SMISHGUARD.approvals.min_age_days,
+    }
+    return render(request, "web/console/recovery.html", context)
 
 
 @require_POST
 @admin_only
 def approve_recovery(request: HttpRequest, pk: int) -> HttpResponse:
     rec = get_object_or_404(RecoveryRequest.objects.select_related("employee"), pk=pk)
+    sessions.require_fresh_assertion(request, what="approving a four-eyes request")
     try:
-        issued = services.approve_recovery(rec.pk, approver=request.user, request=request)
+        approval = services.approve(rec.pk, approver=request.user, request=request)
     except SmishguardError as exc:
         messages.error(request, exc.message)
         return redirect("web:console-recovery")
-    messages.success(request, f"Approved recovery #{rec.pk} for {rec.employee.name}.")
-    notices.hold(request, issued.url, issued.expires)  # shown once on the next page, never from a cookie
+    if approval.link is None:
+        messages.success(request, f"Approved request #{rec.pk}: {rec.employee.name} is now an admin.")
+    else:
+        label = "recovery" if rec.kind == RecoveryRequest.Kind.RECOVERY else "first enrolment link"
+        messages.success(request, f"Approved {label} #{rec.pk} for {rec.employee.name}.")
+        # Shown once, on the next page, from server-side state (accounts.notices), never from a cookie.
+        notices.hold(request, approval.link.url, approval.link.expires)
     return redirect("web:console-employee", pk=rec.employee.pk)
 
 
@@ -75,7 +88,8 @@ def refuse_recovery(request: HttpRequest, pk: int) -> HttpResponse:
     except SmishguardError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, f"Refused recovery #{rec.pk} for {rec.employee.name}. No link was issued.")
+        label = "recovery" if rec.kind == RecoveryRequest.Kind.RECOVERY else "request"
+        messages.success(request, f"Refused {label} #{rec.pk} for {rec.employee.name}. Nothing was issued or granted.")
     return redirect("web:console-recovery")
 
 
@@ -135,6 +149,7 @@ def revoke_all(request: HttpRequest) -> HttpResponse:
                 "nav": "console-sessions",
             },
         )
+    sessions.require_fresh_assertion(request, what="revoking every session")
     if request.POST.get("confirm") != "REVOKE ALL":
         messages.error(request, "Type REVOKE ALL to confirm.")
         return redirect("web:console-revoke-all")

@@ -105,6 +105,9 @@ def add(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
         return render(request, "web/console/employee_form.html", _employee_form_context({}, mode="add"))
     values = _posted_details(request)
+    wants_admin = request.POST.get("is_admin") == "on"
+    if wants_admin:
+        sessions.require_fresh_assertion(request, what="granting admin rights")
     try:
         employee = services.add_employee(
             email=values["email"],
@@ -112,17 +115,28 @@ def add(request: HttpRequest) -> HttpResponse:
             phone=values["phone"],
             department=values["department"],
             groups=_groups(values["groups"]),
-            is_admin=request.POST.get("is_admin") == "on",
+            is_admin=wants_admin,
             actor=request.user,
             request=request,
         )
     except SmishguardError as exc:
-        context = _employee_form_context(
-            values, mode="add", error=exc.message, admin_checked=request.POST.get("is_admin") == "on"
-        )
+        context = _employee_form_context(values, mode="add", error=exc.message, admin_checked=wants_admin)
         return render(request, "web/console/employee_form.html", context, status=400)
     messages.success(request, f"Added {employee.name}. Issue an enrolment link so they can register a key.")
+    _say_if_admin_pending(request, employee)
     return redirect("web:console-employee", pk=employee.pk)
+
+
+def _say_if_admin_pending(request: HttpRequest, employee: Employee) -> None:
+    pending = employee.recovery_requests.filter(
+        kind=RecoveryRequest.Kind.ADMIN_GRANT, status=RecoveryRequest.Status.PENDING
+    ).first()
+    if pending is not None:
+        messages.info(
+            request,
+            f"Admin rights for {employee.name} are not given yet: request #{pending.pk} awaits a second admin's "
+            "approval under Four-eyes requests.",
+        )
 
 
 @require_http_methods(["GET", "POST"])
@@ -142,6 +156,8 @@ def edit(request: HttpRequest, pk: int) -> HttpResponse:
     values = _posted_details(request)
     values["email"] = employee.email
     is_admin = request.POST.get("is_admin") == "on"
+    if is_admin and not employee.is_admin:
+        sessions.require_fresh_assertion(request, what="granting admin rights")
     if employee.pk == request.user.pk and not is_admin:
         context = _employee_form_context(
             values, mode="edit", employee=employee, admin_checked=True, error="You cannot remove your own admin rights."
@@ -164,6 +180,7 @@ def edit(request: HttpRequest, pk: int) -> HttpResponse:
         )
         return render(request, "web/console/employee_form.html", context, status=400)
     messages.success(request, f"Saved {employee.name}'s details.")
+    _say_if_admin_pending(request, employee)
     return redirect("web:console-employee", pk=employee.pk)
 
 
@@ -177,6 +194,8 @@ def import_csv(request: HttpRequest) -> HttpResponse:
     if not data.strip():
         messages.error(request, "Choose a CSV file (or paste CSV text) to import.")
         return redirect("web:console-import")
+    if services.csv_asks_for_admin(data):
+        sessions.require_fresh_assertion(request, what="granting admin rights by import")
     try:
         result = services.import_csv(data, actor=request.user, request=request)
     except SmishguardError as exc:
@@ -189,6 +208,7 @@ def import_csv(request: HttpRequest) -> HttpResponse:
         "created": list(result.created[:IMPORT_LIST_LIMIT]),
         "updated": list(result.updated[:IMPORT_LIST_LIMIT]),
         "errors": [[e.line, e.message] for e in result.errors[:IMPORT_LIST_LIMIT]],
+        "admin_requested": list(result.admin_requested[:IMPORT_LIST_LIMIT]),
         "file": upload.name[:200] if upload is not None else "pasted text",
     }
     token = signing.dumps(summary, salt=IMPORT_SALT, compress=True)
@@ -223,7 +243,9 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         for link in employee.enrolment_links.filter(used_at__isnull=True, revoked_at__isnull=True)
         if link.is_usable
     ]
-    pending = employee.recovery_requests.filter(status=RecoveryRequest.Status.PENDING).first()
+    pending_requests = employee.recovery_requests.filter(status=RecoveryRequest.Status.PENDING)
+    pending = pending_requests.exclude(kind=RecoveryRequest.Kind.ADMIN_GRANT).first()
+    pending_grant = pending_requests.filter(kind=RecoveryRequest.Kind.ADMIN_GRANT).first()
     return render(
         request,
         "web/console/employee.html",
@@ -236,6 +258,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
             "events": events,
             "open_links": open_links,
             "pending_recovery": pending,
+            "pending_grant": pending_grant,
             "is_self": employee.pk == request.user.pk,
             "nav": "employees",
         },
@@ -332,6 +355,12 @@ def invite(request: HttpRequest, pk: int) -> HttpResponse:
     if isinstance(issued, services.IssuedLink):
         # Shown once, on the next page, from server-side state (accounts.notices), never from a cookie.
         notices.hold(request, issued.url, issued.expires)
+    elif issued.kind == RecoveryRequest.Kind.ADMIN_ENROLMENT:
+        messages.info(
+            request,
+            f"{employee.name} is an admin, so their first enrolment link needs four eyes: request #{issued.pk} now "
+            "waits for a second admin's approval under Four-eyes requests. The link is issued on approval.",
+        )
     else:
         messages.info(
             request,

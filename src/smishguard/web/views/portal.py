@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_GET, require_POST
 
@@ -19,6 +22,8 @@ from smishguard.passkeys import services as keys
 from smishguard.passkeys.models import Credential
 from smishguard.web.guards import signed_in
 from smishguard.web.views.common import act, plural
+
+NEW_KEY_DAYS = 14
 
 
 @require_GET
@@ -40,7 +45,12 @@ def overview(request: HttpRequest) -> HttpResponse:
 @signed_in
 def my_keys(request: HttpRequest) -> HttpResponse:
     my = list(keys.keys_for(request.user))
-    return render(request, "web/portal/keys.html", {"keys": my, "nav": "keys"})
+    # A key added in the last NEW_KEY_DAYS days, or during this session, is marked "new": a key the employee
+    # does not recognise is the sign of a stolen session.
+    since = min(timezone.now() - timedelta(days=NEW_KEY_DAYS), request.sg_session.created_at)
+    for key in my:
+        key.is_new = key.created_at >= since
+    return render(request, "web/portal/keys.html", {"keys": my, "nav": "keys", "new_key_days": NEW_KEY_DAYS})
 
 
 def _my_key(request: HttpRequest, pk: int) -> Credential:
