@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from ct_logs import RFC6962Log
-from watch_support import EXPECTED, write_log_list
+from watch_support import EXPECTED, fill, write_log_list
 
 from smishguard.audit.models import Event
 from smishguard.watch.models import LogState, LookalikeAlert, Sighting
@@ -178,6 +178,42 @@ def test_a_log_that_keeps_failing_is_reported_not_fatal_to_the_rest(ca, rfc_log,
     assert "1 of 1 log(s) failed" in run.err
     assert "Traceback" not in run.err
     assert "HTTP 404" in LogState.objects.get().last_error
+
+
+def test_a_log_answering_deeply_nested_json_fails_alone_and_the_others_go_on(ca, rfc_log, tmp_path, brands_file, watch):
+    # Issue 10, item 12: JSON nested 100,000 deep from one log is that log's recorded error, not a RecursionError.
+    deep = RFC6962Log(ca, description="Deep log")
+    fill(deep, ca)
+    deep.faults.nested_json = True
+    with deep:
+        run = watch(
+            "--log-list", str(write_log_list(tmp_path / "l.json", deep, rfc_log)), "--once", "--json",
+            "--start", "beginning", "--config", str(brands_file),
+        )  # fmt: skip
+    assert run.code == 1
+    assert {a["domain"] for a in run.lines} == set(EXPECTED)  # the good log was read whole
+    states = {s.description: s for s in LogState.objects.all()}
+    assert "nested" in states["Deep log"].last_error
+    assert states["Deep log"].next_index == 0
+    assert (states[rfc_log.description].next_index, states[rfc_log.description].last_error) == (8, "")
+    assert "Deep log: " in run.err
+    assert "1 of 2 log(s) failed" in run.err
+    assert "Traceback" not in run.err
+
+
+def test_a_single_log_answering_deeply_nested_json_is_one_clear_failure(ca, tmp_path, brands_file, watch):
+    deep = RFC6962Log(ca, description="Deep log")
+    fill(deep, ca)
+    deep.faults.nested_json = True
+    with deep:
+        run = watch(
+            "--log-list", str(write_log_list(tmp_path / "l.json", deep)), "--once", "--start", "beginning",
+            "--config", str(brands_file),
+        )  # fmt: skip
+    assert run.code == 1
+    assert "1 of 1 log(s) failed" in run.err
+    assert "Traceback" not in run.err
+    assert "nested" in LogState.objects.get().last_error
 
 
 def test_batch_size_follows_what_the_log_returns(rfc_log, tmp_path, brands_file, watch, ca):

@@ -11,6 +11,7 @@ import time
 from collections import Counter
 
 from ct_logs import RFC6962Log, StaticCTLog
+from waiting import wait_until
 from watch_support import write_log_list
 
 N_ENTRIES = 40
@@ -229,3 +230,58 @@ def test_live_display_on_a_terminal(site, ca, tmp_path, brands_file):
     assert "\x1b[2F\x1b[J" in screen  # the block is redrawn in place
     assert "smishguard: stopping after the current batch" in screen
     assert "ct: done in" in screen
+
+
+def test_a_log_answering_deeply_nested_json_does_not_stop_the_watcher(site, ca, tmp_path, brands_file):
+    # Issue 10, item 12: one log answering JSON nested 100,000 deep gets its error recorded (and shown by
+    # `watch status`); the watcher goes on reading the other log, and reads this one once it answers well.
+    deep = RFC6962Log(ca, description="Deep log")
+    for name in ("twilio-vpn.com", "twilio-helpdesk.com"):
+        deep.add(ca.issue([name]))
+    deep.faults.nested_json = True
+    good = RFC6962Log(ca, description="Good log")
+    expected = lookalike_log(good, ca, 6)
+    out, err = tmp_path / "watch.out", tmp_path / "watch.err"
+
+    def alerts() -> set[str]:
+        return {domain for (domain,) in site.query("SELECT domain FROM watch_lookalikealert")}
+
+    def deep_error() -> str:
+        rows = site.query("SELECT last_error FROM watch_logstate WHERE description = 'Deep log'")
+        return rows[0][0] if rows else ""
+
+    with deep, good, open(out, "w") as stdout, open(err, "w") as stderr:
+        process = subprocess.Popen(
+            site.command(
+                "watch", "ct", "--log-list", str(write_log_list(tmp_path / "l.json", deep, good)), "--json",
+                "--start", "beginning", "--poll-interval", "0.2", "--config", str(brands_file),
+            ),
+            env=site.env, stdout=stdout, stderr=stderr,
+        )  # fmt: skip
+        try:
+            wait_until(
+                lambda: alerts() >= expected and "nested" in deep_error(),
+                "the good log's alerts and the deep log's error",
+                process=process,
+            )
+            status = [json.loads(x) for x in site.run("watch", "status", check=True).stdout.splitlines()]
+            assert "nested" in {s["description"]: s for s in status}["Deep log"]["last_error"]
+            good.add(ca.issue(["twilio-mfa.com"]))
+            wait_until(lambda: "twilio-mfa.com" in alerts(), "a new certificate of the good log", process=process)
+            deep.faults.nested_json = False
+            wait_until(
+                lambda: {"twilio-vpn.com", "twilio-helpdesk.com"} <= alerts(),
+                "the deep log's certificates once it answers well",
+                process=process,
+            )
+            process.send_signal(signal.SIGTERM)
+            assert process.wait(timeout=60) == 0, err.read_text()
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+    assert alerts() == expected | {"twilio-mfa.com", "twilio-vpn.com", "twilio-helpdesk.com"}
+    printed = err.read_text()
+    assert "Deep log: " in printed
+    assert "nested" in printed
+    assert "Traceback" not in printed
