@@ -95,3 +95,12 @@ def test_websocket_client_keeps_going_past_a_deep_message(full_message: str, lit
         items = list(client.items(max_items=3))
     assert [i.update.entry.index if i.update else "error" for i in items] == [343999487, "error", 712420366]
     assert "nested" in items[1].error
+
+
+def test_the_limit_is_64_levels_whether_the_decoder_gives_up_or_not() -> None:
+    from smishguard.engine.ct.jsondoc import MAX_DEPTH, loads
+
+    assert loads(json.dumps(nested(MAX_DEPTH - 1))) == nested(MAX_DEPTH - 1)  # 64 levels with the innermost list
+    for depth in (MAX_DEPTH, 500, 100_000):  # 500 decodes, 100,000 makes the decoder recurse too deep
+        with pytest.raises(ValueError, match="nested deeper than 64 levels"):
+            loads("[" * (depth + 1) + "]" * (depth + 1))
