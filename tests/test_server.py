@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 from servers import VENV_BIN, clean_env, django_eval, free_port, smishguard, stop, wait_for
-from waiting import wait_until
+from waiting import BOUND, wait_until
 
 from smishguard.server import checkpoint_wal, nothing_waiting, worker_cpu
 
@@ -285,7 +285,7 @@ def test_the_checkpointer_does_nothing_on_an_in_memory_database():
     assert connection.is_in_memory_db()
     runner = threading.Thread(target=checkpoint_wal, args=(0.01,), daemon=True)
     runner.start()
-    runner.join(timeout=5)
+    runner.join(timeout=BOUND)  # a bound for a busy machine: the loop, had it started, would never end
     assert not runner.is_alive()
 
 
