@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -10,7 +11,7 @@ from smishguard.audit import Action
 from smishguard.audit.models import Event
 from smishguard.messaging.broadcast import InvalidMessage, broadcast, queue_message
 from smishguard.messaging.errors import BroadcastConflict
-from smishguard.messaging.models import Broadcast, OutboundMessage
+from smishguard.messaging.models import Broadcast, OutboundMessage, SenderSlot
 
 pytestmark = pytest.mark.django_db
 
@@ -116,15 +117,27 @@ def test_an_invalid_number_fails_for_that_employee_while_the_rest_go_on(make_emp
     assert batch.progress().failed == 1
 
 
+def assert_sent_in_their_slots(fake) -> None:
+    """Every message reached Twilio from the number it was queued on, no earlier than its reserved slot."""
+    sent = {m["to"]: m for m in fake.messages}
+    rows = list(OutboundMessage.objects.all())
+    assert sorted(sent) == sorted(m.to for m in rows)
+    for message in rows:
+        assert sent[message.to]["from"] == message.sender
+        assert sent[message.to]["date_created"] >= message.attempted_at
+
+
 def test_rate_limit_per_sending_number(configure, make_employees, fake, work) -> None:
     configure(public_url=None, rate_per_second=10.0)
     people = make_employees(5)
     broadcast(people, WARNING, purpose="warning", batch_key="rate-1")
     work()
-    times = [t for t, _ in fake.creations()]
-    gaps = [b - a for a, b in itertools.pairwise(times)]
-    assert len(times) == 5
-    assert min(gaps) >= 0.1 - 0.02, gaps
+    # Checked on what was recorded, not on a clock of ours: each send's slot (attempted_at) is 1 / rate or more
+    # after the one before, and each send reached Twilio no earlier than its slot.
+    slots = [m.attempted_at for m in OutboundMessage.objects.order_by("attempted_at")]
+    assert len(slots) == 5
+    assert min(b - a for a, b in itertools.pairwise(slots)) >= timedelta(seconds=0.1)
+    assert_sent_in_their_slots(fake)
 
 
 def test_rate_limit_is_per_number_so_two_numbers_send_twice_as_fast(configure, make_employees, fake, work) -> None:
@@ -132,16 +145,19 @@ def test_rate_limit_is_per_number_so_two_numbers_send_twice_as_fast(configure, m
     people = make_employees(6)
     broadcast(people, WARNING, purpose="warning", batch_key="rate-2")
     work()
-    by_sender: dict[str, list[float]] = {}
-    for moment, sender in fake.creations():
-        by_sender.setdefault(sender, []).append(moment)
+    by_sender: dict[str, list[datetime]] = {}
+    for message in OutboundMessage.objects.order_by("attempted_at"):
+        by_sender.setdefault(message.sender, []).append(message.attempted_at)
     assert sorted(by_sender) == ["+15005550006", "+15005550007"]
-    for times in by_sender.values():
-        assert len(times) == 3
-        assert min(b - a for a, b in itertools.pairwise(times)) >= 0.1 - 0.02
-    everything = sorted(t for times in by_sender.values() for t in times)
-    # Six messages at 10/s per number over two numbers: ~0.25 s, not the ~0.5 s one number would need.
-    assert everything[-1] - everything[0] < 0.45
+    for slots in by_sender.values():
+        assert len(slots) == 3
+        assert min(b - a for a, b in itertools.pairwise(slots)) >= timedelta(seconds=0.1)
+    # Each number keeps a slot of its own (its next free moment 0.1 s after its own last send), so one number's
+    # sends never wait for the other's: six messages over two numbers take ~0.25 s, not the ~0.5 s of one number.
+    assert {s.sender: s.next_at for s in SenderSlot.objects.all()} == {
+        sender: slots[-1] + timedelta(seconds=0.1) for sender, slots in by_sender.items()
+    }
+    assert_sent_in_their_slots(fake)
 
 
 def test_a_timed_out_send_that_twilio_made_is_reconciled_not_repeated(configure, make_employees, fake, work) -> None:

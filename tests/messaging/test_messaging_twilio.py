@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import base64
 import dataclasses
-import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from fake_twilio import FakeTwilio, twilio_signature
+from waiting import wait_until
 
 from smishguard.config import ConfigError, twilio_settings
 from smishguard.messaging import twilio
@@ -120,9 +120,7 @@ def test_date_sent_filter_leaves_out_messages_not_yet_sent(configure, fake: Fake
     assert twilio.list_messages(to="+447700900001", date_sent_after=yesterday) == []
     fake.hold = False
     twilio.send_sms("+447700900001", "sent")
-    deadline = time.monotonic() + 2
-    while not any(m["date_sent"] and m["body"] == "sent" for m in fake.messages) and time.monotonic() < deadline:
-        time.sleep(0.01)
+    wait_until(lambda: any(m["date_sent"] and m["body"] == "sent" for m in fake.messages), "the fake sending it")
     after = twilio.list_messages(to="+447700900001", date_sent_after=yesterday)
     assert [m.body for m in after] == ["sent"]
     assert after[0].date_sent is not None

@@ -296,13 +296,18 @@ def corrupt(signature: bytes) -> bytes:
 
 @dataclass
 class Faults:
-    """Switches: queued HTTP failures (status, Retry-After), a bad tree head signature, a batch cap."""
+    """Switches: queued HTTP failures (status, Retry-After), a bad tree head signature, a batch cap, JSON answers
+    nested 100,000 deep (valid JSON that no decoder recursing per level survives)."""
 
     queue: list[tuple[int, str | None]] = field(default_factory=list)
     bad_signature: bool = False
+    nested_json: bool = False
     max_batch: int | None = None
     gzip_tiles: bool = False
     serve_partial_tiles: bool = True
+
+
+NESTED_JSON = b"[" * 100_000 + b"]" * 100_000
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -450,6 +455,8 @@ class RFC6962Log(_BaseLog):
 
     def handle(self, path: str) -> tuple[int, str, bytes, dict[str, str]]:
         parts = urlsplit(path)
+        if self.faults.nested_json and parts.path.startswith(self.prefix + "ct/v1/"):
+            return 200, "application/json", NESTED_JSON, {}
         if parts.path == self.prefix + "ct/v1/get-sth":
             return 200, "application/json", json.dumps(self.get_sth()).encode(), {}
         if parts.path == self.prefix + "ct/v1/get-entries":

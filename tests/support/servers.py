@@ -14,6 +14,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from waiting import BOUND
+
 VENV_BIN = Path(sys.executable).parent
 
 
@@ -63,7 +65,7 @@ class Server:
         return self.access_log.read_text().splitlines() if self.access_log.exists() else []
 
 
-def wait_for(url: str, timeout: float = 30.0) -> None:
+def wait_for(url: str, timeout: float = BOUND) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:

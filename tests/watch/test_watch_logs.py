@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from ct_logs import RFC6962Log
-from watch_support import EXPECTED, write_log_list
+from watch_support import EXPECTED, fill, write_log_list
 
 from smishguard.audit.models import Event
 from smishguard.watch.models import LogState, LookalikeAlert, Sighting
@@ -178,6 +178,23 @@ def test_a_log_that_keeps_failing_is_reported_not_fatal_to_the_rest(ca, rfc_log,
     assert "1 of 1 log(s) failed" in run.err
     assert "Traceback" not in run.err
     assert "HTTP 404" in LogState.objects.get().last_error
+
+
+def test_a_single_log_answering_deeply_nested_json_is_one_clear_failure(ca, tmp_path, brands_file, watch):
+    # Issue 10, item 12: JSON nested 100,000 deep is the log's recorded error, not a RecursionError.  (Several logs
+    # run on threads, which the in-memory test database cannot serve: test_watch_process.py has that case.)
+    deep = RFC6962Log(ca, description="Deep log")
+    fill(deep, ca)
+    deep.faults.nested_json = True
+    with deep:
+        run = watch(
+            "--log-list", str(write_log_list(tmp_path / "l.json", deep)), "--once", "--start", "beginning",
+            "--config", str(brands_file),
+        )  # fmt: skip
+    assert run.code == 1
+    assert "1 of 1 log(s) failed" in run.err
+    assert "Traceback" not in run.err
+    assert "nested" in LogState.objects.get().last_error
 
 
 def test_batch_size_follows_what_the_log_returns(rfc_log, tmp_path, brands_file, watch, ca):

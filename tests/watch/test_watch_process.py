@@ -7,10 +7,12 @@ import json
 import os
 import signal
 import subprocess
-import time
+import threading
 from collections import Counter
+from urllib.parse import parse_qs, urlsplit
 
 from ct_logs import RFC6962Log, StaticCTLog
+from waiting import BOUND, wait_until
 from watch_support import write_log_list
 
 N_ENTRIES = 40
@@ -28,14 +30,21 @@ def lookalike_log(log, ca, n: int = N_ENTRIES):
     return {lookalike(i) for i in range(0, n, 2)}
 
 
-class SlowLog(RFC6962Log):
-    """An RFC 6962 log that takes its time over get-entries (so a kill lands mid-run)."""
+class GatedLog(RFC6962Log):
+    """An RFC 6962 log that holds every get-entries request from entry ``hold_from`` on until ``release`` is set
+    (so that a kill lands mid-run, at a known entry, however fast or slow the machine)."""
 
-    delay = 0.08
+    def __init__(self, *args, hold_from: int, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.hold_from = hold_from
+        self.held = threading.Event()
+        self.release = threading.Event()
 
     def handle(self, path: str):
-        if "get-entries" in path:
-            time.sleep(self.delay)
+        parts = urlsplit(path)
+        if parts.path.endswith("/get-entries") and int(parse_qs(parts.query)["start"][0]) >= self.hold_from:
+            self.held.set()
+            self.release.wait(BOUND)  # bounded: a test that fails before releasing leaves no thread behind
         return super().handle(path)
 
 
@@ -82,7 +91,7 @@ def test_crash_between_matching_and_commit_then_after_the_sink_write(site, ca, t
 
 
 def test_kill_9_mid_run_and_restart(site, ca, tmp_path, brands_file):
-    log = SlowLog(ca, description="Slow log")
+    log = GatedLog(ca, description="Gated log", hold_from=15)
     expected = lookalike_log(log, ca, 60)
     jsonl = tmp_path / "alerts.jsonl"
     with log:
@@ -94,18 +103,17 @@ def test_kill_9_mid_run_and_restart(site, ca, tmp_path, brands_file):
             site.command(*args), env=site.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
         try:
-            deadline = time.monotonic() + 30
-            position = 0
-            while time.monotonic() < deadline and position < 15:
-                time.sleep(0.05)
-                rows = site.query("SELECT next_index FROM watch_logstate") if site.db.exists() else []
-                position = rows[0][0] if rows else 0
-            assert 15 <= position < 60, "the watcher should be part-way through the log"
+            # The watcher has committed entries 0..14 (batches of 3) and waits for the log's answer on 15..17.
+            wait_until(log.held.is_set, "the watcher asking for entries from 15 on", process=process)
+            killed_at = site.query("SELECT next_index FROM watch_logstate")[0][0]
             os.kill(process.pid, signal.SIGKILL)
         finally:
-            assert process.wait(timeout=10) == -signal.SIGKILL
-        killed_at = site.query("SELECT next_index FROM watch_logstate")[0][0]
-        assert killed_at < 60
+            if process.poll() is None:
+                process.kill()
+            process.wait()
+            log.release.set()
+        assert process.returncode == -signal.SIGKILL
+        assert killed_at == 15, "the watcher should be part-way through the log"
         restart = site.run(*args)
         assert restart.returncode == 0, restart.stderr
     assert site.query("SELECT next_index FROM watch_logstate") == [(60,)]
@@ -122,24 +130,23 @@ def test_several_logs_followed_with_figures_and_a_clean_stop(site, ca, tmp_path,
     for i in range(300):  # more than a full tile
         tiled.add(ca.issue([f"t{i}.twilio.com"] if i != 290 else ["twilio-helpdesk.com"]))
     expected.add("twilio-helpdesk.com")
-    with rfc, tiled:
+    stdout_path, stderr_path = tmp_path / "watch.out", tmp_path / "watch.err"
+    with rfc, tiled, open(stdout_path, "w") as stdout, open(stderr_path, "w") as stderr:
         process = subprocess.Popen(
             site.command(
                 "watch", "ct", "--log-list", str(write_log_list(tmp_path / "l.json", rfc, tiled)), "--json",
                 "--start", "beginning", "--poll-interval", "0.2", "--stats-interval", "0.3",
                 "--config", str(brands_file),
             ),
-            env=site.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            env=site.env, stdout=stdout, stderr=stderr,
         )  # fmt: skip
         try:
-            deadline = time.monotonic() + 30
 
             def alerts() -> int:
                 rows = site.query("SELECT count(*) FROM watch_lookalikealert")
                 return rows[0][0]
 
-            while time.monotonic() < deadline and alerts() < len(expected):
-                time.sleep(0.1)
+            wait_until(lambda: alerts() >= len(expected), "an alert for each lookalike of both logs", process=process)
             assert alerts() == len(expected)
             # New certificates while following: picked up at the next tree head, except under a tree head
             # whose signature fails: that log stays where it was until its heads verify again.
@@ -150,20 +157,30 @@ def test_several_logs_followed_with_figures_and_a_clean_stop(site, ca, tmp_path,
             def rfc_error() -> str:
                 return site.query("SELECT last_error FROM watch_logstate WHERE description = 'Follow RFC log'")[0][0]
 
-            while time.monotonic() < deadline and (alerts() < len(expected) + 1 or not rfc_error()):
-                time.sleep(0.1)
+            wait_until(
+                lambda: alerts() >= len(expected) + 1 and rfc_error(),
+                "the tiled log's new alert and the RFC log's refused tree head",
+                process=process,
+            )
             assert rfc_error().startswith("tree head refused")
             assert site.query("SELECT next_index FROM watch_logstate WHERE description = 'Follow RFC log'") == [(10,)]
             assert site.query("SELECT domain FROM watch_lookalikealert WHERE domain = 'twilio-vpn.com'") == []
             rfc.faults.bad_signature = False
-            while time.monotonic() < deadline and alerts() < len(expected) + 2:
-                time.sleep(0.1)
-            time.sleep(0.5)  # a figures line with both logs caught up
+            wait_until(lambda: alerts() >= len(expected) + 2, "the RFC log's new alert", process=process)
+            printed_before = len(stderr_path.read_text())
+
+            def caught_up() -> bool:  # a figures line, printed after the last alert, with both logs caught up
+                lines = stderr_path.read_text()[printed_before:].splitlines()
+                return any("entries/s" in x and "Follow RFC log 0" in x and "Follow tiled log 0" in x for x in lines)
+
+            wait_until(caught_up, "a figures line with both logs caught up", process=process)
             process.send_signal(signal.SIGTERM)
-            out, err = process.communicate(timeout=15)
+            process.wait(timeout=BOUND)
         finally:
             if process.poll() is None:
                 process.kill()
+                process.wait()
+    out, err = stdout_path.read_text(), stderr_path.read_text()
     assert process.returncode == 0, err
     printed = [json.loads(x)["domain"] for x in out.splitlines()]
     assert sorted(printed) == sorted([*expected, "twilio-vpn.com", "twilio-mfa.com"])
@@ -183,7 +200,6 @@ def test_several_logs_followed_with_figures_and_a_clean_stop(site, ca, tmp_path,
 
 def test_live_display_on_a_terminal(site, ca, tmp_path, brands_file):
     import pty
-    import threading
 
     log = RFC6962Log(ca, description="Terminal log")
     lookalike_log(log, ca, 6)
@@ -212,11 +228,9 @@ def test_live_display_on_a_terminal(site, ca, tmp_path, brands_file):
         )  # fmt: skip
         os.close(slave)
         try:
-            deadline = time.monotonic() + 20
-            while time.monotonic() < deadline and b"caught up" not in b"".join(chunks):
-                time.sleep(0.1)
+            wait_until(lambda: b"caught up" in b"".join(chunks), "the live display's 'caught up'", process=process)
             process.send_signal(signal.SIGINT)
-            assert process.wait(timeout=15) == 0
+            assert process.wait(timeout=BOUND) == 0
         finally:
             if process.poll() is None:
                 process.kill()
@@ -229,3 +243,58 @@ def test_live_display_on_a_terminal(site, ca, tmp_path, brands_file):
     assert "\x1b[2F\x1b[J" in screen  # the block is redrawn in place
     assert "smishguard: stopping after the current batch" in screen
     assert "ct: done in" in screen
+
+
+def test_a_log_answering_deeply_nested_json_does_not_stop_the_watcher(site, ca, tmp_path, brands_file):
+    # Issue 10, item 12: one log answering JSON nested 100,000 deep gets its error recorded (and shown by
+    # `watch status`); the watcher goes on reading the other log, and reads this one once it answers well.
+    deep = RFC6962Log(ca, description="Deep log")
+    for name in ("twilio-vpn.com", "twilio-helpdesk.com"):
+        deep.add(ca.issue([name]))
+    deep.faults.nested_json = True
+    good = RFC6962Log(ca, description="Good log")
+    expected = lookalike_log(good, ca, 6)
+    out, err = tmp_path / "watch.out", tmp_path / "watch.err"
+
+    def alerts() -> set[str]:
+        return {domain for (domain,) in site.query("SELECT domain FROM watch_lookalikealert")}
+
+    def deep_error() -> str:
+        rows = site.query("SELECT last_error FROM watch_logstate WHERE description = 'Deep log'")
+        return rows[0][0] if rows else ""
+
+    with deep, good, open(out, "w") as stdout, open(err, "w") as stderr:
+        process = subprocess.Popen(
+            site.command(
+                "watch", "ct", "--log-list", str(write_log_list(tmp_path / "l.json", deep, good)), "--json",
+                "--start", "beginning", "--poll-interval", "0.2", "--config", str(brands_file),
+            ),
+            env=site.env, stdout=stdout, stderr=stderr,
+        )  # fmt: skip
+        try:
+            wait_until(
+                lambda: alerts() >= expected and "nested" in deep_error(),
+                "the good log's alerts and the deep log's error",
+                process=process,
+            )
+            status = [json.loads(x) for x in site.run("watch", "status", check=True).stdout.splitlines()]
+            assert "nested" in {s["description"]: s for s in status}["Deep log"]["last_error"]
+            good.add(ca.issue(["twilio-mfa.com"]))
+            wait_until(lambda: "twilio-mfa.com" in alerts(), "a new certificate of the good log", process=process)
+            deep.faults.nested_json = False
+            wait_until(
+                lambda: {"twilio-vpn.com", "twilio-helpdesk.com"} <= alerts(),
+                "the deep log's certificates once it answers well",
+                process=process,
+            )
+            process.send_signal(signal.SIGTERM)
+            assert process.wait(timeout=60) == 0, err.read_text()
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+    assert alerts() == expected | {"twilio-mfa.com", "twilio-vpn.com", "twilio-helpdesk.com"}
+    printed = err.read_text()
+    assert "Deep log: " in printed
+    assert "nested" in printed
+    assert "Traceback" not in printed

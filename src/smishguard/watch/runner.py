@@ -402,6 +402,14 @@ class Watcher:
                 figures.state = "error"
                 store.record_error(key, str(exc))
                 self.console.say(f"{info.description}: {exc}")
+            except Exception as exc:  # one log's unforeseen failure is its error, never the watcher's end
+                # Recorded on this log's state like any failure (`watch status` shows it); following, the log is
+                # tried again every poll while the others go on.
+                log.exception("log %s", info.description)
+                figures.state = "error"
+                problem = f"unexpected error: {type(exc).__name__}: {exc}"[:500]
+                store.record_error(key, problem)
+                self.console.say(f"{info.description}: {problem} (see the log)")
             finally:
                 verified = reader.tree_head or verified
             if once:

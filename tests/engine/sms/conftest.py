@@ -19,3 +19,26 @@ def sms_data_dir() -> Path:
     path = shared_data_dir() / "sms"
     assert (path / "uci_sms_spam_collection.tsv").is_file(), f"shared SMS data not found in {path}"
     return path
+
+
+@pytest.fixture(scope="session")
+def heldout_texts(sms_data_dir: Path) -> list[str]:
+    """The texts the default seed's split holds out of training."""
+    from smishguard.engine.sms.dataset import load_training_examples, split_examples
+    from smishguard.engine.sms.model import DEFAULT_SEED
+
+    examples, _ = load_training_examples(sms_data_dir)
+    _, heldout = split_examples(examples, seed=DEFAULT_SEED)
+    return [e.text for e in heldout]
+
+
+@pytest.fixture(scope="session")
+def nearby_model(sms_data_dir: Path):
+    """A model fitted like the shipped one on its training split less the last three examples: close to it, yet
+    another model, which a comparison of two models' probabilities must tell apart (tests/support/text_models.py)."""
+    from smishguard.engine.sms.dataset import load_training_examples, split_examples
+    from smishguard.engine.sms.model import DEFAULT_SEED, fit
+
+    examples, _ = load_training_examples(sms_data_dir)
+    training, _ = split_examples(examples, seed=DEFAULT_SEED)
+    return fit(training[:-3], seed=DEFAULT_SEED)

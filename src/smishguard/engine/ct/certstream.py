@@ -6,7 +6,6 @@ A certstream server (certstream-server-go, or CaliDog's original) already parsed
 
 from __future__ import annotations
 
-import json
 import sys
 import threading
 import time
@@ -17,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
+from . import jsondoc
 from .entries import EntryKind, LogEntry
 from .errors import CertstreamMessageInvalid, LogUnavailable
 from .http import RetryPolicy
@@ -96,7 +96,7 @@ def parse_certstream_message(message: str | bytes | Mapping[str, Any]) -> Certst
     """
     if isinstance(message, str | bytes):
         try:
-            message = json.loads(message)
+            message = jsondoc.loads(message)
         except ValueError as exc:
             raise CertstreamMessageInvalid(f"not JSON: {exc}") from exc
     if not isinstance(message, Mapping):

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import email.utils
 import http.client
-import json
 import random
 import time
 import urllib.error
@@ -20,6 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from . import jsondoc
 from .errors import LogRequestFailed, LogUnavailable
 
 USER_AGENT = "smishguard-ct-watcher/0.1"
@@ -150,6 +150,6 @@ class HttpClient:
     def get_json(self, url: str) -> Any:
         body = self.get(url).body
         try:
-            return json.loads(body)
+            return jsondoc.loads(body)
         except ValueError as exc:
             raise LogRequestFailed(f"response from {url} is not JSON: {exc}", url=url) from exc

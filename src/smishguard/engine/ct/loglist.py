@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +18,7 @@ from typing import Any, Literal
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import load_der_public_key
 
+from . import jsondoc
 from .errors import LogListInvalid
 
 LogAPI = Literal["rfc6962", "static"]
@@ -131,7 +131,7 @@ def parse_log_list(document: Mapping[str, Any] | str | bytes) -> tuple[LogInfo, 
     """Every log in a v3 log list (RFC 6962 ``logs`` and static-CT ``tiled_logs``), in document order."""
     if isinstance(document, str | bytes):
         try:
-            document = json.loads(document)
+            document = jsondoc.loads(document)
         except ValueError as exc:
             raise LogListInvalid(f"log list is not JSON: {exc}") from exc
     operators = document.get("operators") if isinstance(document, Mapping) else None
