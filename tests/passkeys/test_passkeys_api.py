@@ -580,6 +580,9 @@ def test_login_options_for_unknown_suspended_and_keyless_emails_look_like_real_o
 
 def test_login_options_without_real_keys_use_a_realistic_spread(db, api_post, settings):
     settings.SECRET_KEY = "a fixed secret key for this test, fifty characters long"
+    from smishguard.passkeys.services import forget_key_profile
+
+    forget_key_profile()  # another test's staff may still be remembered by this process
     answers = [api_post(LOGIN_OPTIONS, {"email": f"x{n}@example.com"}).json() for n in range(60)]
     lengths, transports, counts = _profile(answers)
     assert len(lengths) >= 2  # not every fake key 64 bytes long
@@ -663,3 +666,21 @@ def test_openapi_schema_lists_exactly_the_webauthn_endpoints(db, client):
         "/api/webauthn/register/options",
         "/api/webauthn/register/verify",
     ]
+
+
+def test_the_key_profile_statements_equal_their_orm_form(db, client, api_post):
+    from collections import Counter
+
+    from smishguard.accounts.models import Employee
+    from smishguard.passkeys.services import _read_key_profile
+
+    _enrol_staff(client, api_post)
+    Credential.objects.filter(pk=Credential.objects.order_by("pk").first().pk).update(revoked_at=timezone.now())
+    usable = Credential.objects.filter(
+        revoked_at__isnull=True, flagged_at__isnull=True, employee__status=Employee.Status.ACTIVE
+    )
+    kinds = Counter((len(bytes(c.credential_id)), tuple(c.transports)) for c in usable)
+    per_employee = Counter(Counter(c.employee_id for c in usable).values())
+    profile = _read_key_profile()
+    assert profile.kinds == tuple(sorted(kinds.items()))
+    assert profile.counts == tuple(sorted(per_employee.items()))
