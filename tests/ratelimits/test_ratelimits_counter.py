@@ -56,8 +56,9 @@ def test_two_processes_hammering_one_key_are_counted_exactly(tmp_path):
             if worker.poll() is None:
                 worker.kill()
     count = django_eval(
-        env, "from django.conf import settings\nfrom django.core.cache import caches\n"
-        "print(caches[settings.RATELIMIT_USE_CACHE].get('hammered'))"
+        env,
+        "from django.conf import settings\nfrom django.core.cache import caches\n"
+        "print(caches[settings.RATELIMIT_USE_CACHE].get('hammered'))",
     )
     assert count.strip() == "1000"
 
@@ -97,3 +98,11 @@ def test_an_expired_counter_starts_again(counters, time_machine):
 def test_the_counter_keeps_integers_only(counters):
     with pytest.raises(TypeError):
         counters.set("x", "text", 10)
+
+
+def test_the_statements_name_the_counter_models_table():
+    from smishguard.ratelimits import cache
+    from smishguard.ratelimits.models import Counter
+
+    for name in ("_ADD", "_INCR", "_SET", "_GET", "_TOUCH", "_DELETE", "_CULL", "_CLEAR"):
+        assert f" {Counter._meta.db_table} " in getattr(cache, name) + " "

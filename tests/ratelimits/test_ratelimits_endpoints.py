@@ -9,7 +9,7 @@ import json
 
 import pytest
 from django.conf import settings as django_settings
-from django.test import Client
+from django.test import Client, RequestFactory
 from softkey import SoftKey
 
 from smishguard.accounts import sessions, tokens
@@ -29,7 +29,9 @@ def limits(settings):
     """Set some rate limits for one test; the others stay far out of reach."""
 
     def apply(**changes: str) -> None:
-        loose = {f.name: "100000/m" for f in dataclasses.fields(RateLimits) if f.name != "enabled"}
+        loose = {
+            f.name: "100000/m" for f in dataclasses.fields(RateLimits) if f.name.endswith(("_address", "_account"))
+        }
         settings.SMISHGUARD = dataclasses.replace(settings.SMISHGUARD, rate_limits=RateLimits(**{**loose, **changes}))
 
     return apply
@@ -98,7 +100,8 @@ def test_the_per_account_limit_treats_unknown_emails_exactly_like_real_ones(db, 
             seen.append(response.status_code)
             if response.status_code == 429:
                 assert_refused_json(response)
-                seen.append(response.json())
+                # (the wait differs by email, not by whether it exists: django-ratelimit staggers each key's windows)
+                seen.append(response.json()["error"]["code"])
         answers[email] = seen
     assert answers["ada@example.com"] == answers["nobody@example.com"]
     assert answers["ada@example.com"][:2] == [200, 200]
@@ -135,7 +138,7 @@ def test_the_enrolment_page_is_limited_per_link_with_an_html_page(db, limits):
 def test_the_enrolment_page_is_limited_per_address(db, client, limits):
     limits(enrol_address="2/m")
     for n in range(2):
-        assert client.get(f"/enrol/guess-{n}").status_code in (404, 410)
+        assert client.get(f"/enrol/guess-{n}").status_code in (400, 404, 410)
     response = client.get("/enrol/guess-9")
     assert response.status_code == 429
     assert response["Content-Type"].startswith("text/html")
@@ -165,7 +168,8 @@ def test_token_api_is_limited_per_token_across_addresses(db, limits):
     assert Client(REMOTE_ADDR="192.0.2.2").get("/api/blocklists", **auth).status_code == 200
     assert_refused_json(Client(REMOTE_ADDR="192.0.2.3").get("/api/blocklists", **auth))
     _, other = tokens.issue("another", scopes=["blocklists"])
-    assert Client(REMOTE_ADDR="192.0.2.3").get("/api/blocklists", HTTP_AUTHORIZATION=f"Bearer {other}").status_code == 200
+    other_auth = {"HTTP_AUTHORIZATION": f"Bearer {other}"}
+    assert Client(REMOTE_ADDR="192.0.2.3").get("/api/blocklists", **other_auth).status_code == 200
 
 
 def test_the_gateway_authz_paths_are_not_limited_here(db, client, limits):
@@ -184,7 +188,8 @@ def test_twilio_webhooks_are_limited_per_address(db, client, limits):
     limits(twilio_address="2/m")
     form = "From=%2B15550001&MessageSid=SM1&Body=hi"
     for _ in range(2):
-        assert client.post("/hooks/twilio/sms", form, content_type="application/x-www-form-urlencoded").status_code == 403
+        response = client.post("/hooks/twilio/sms", form, content_type="application/x-www-form-urlencoded")
+        assert response.status_code == 403
     response = client.post("/hooks/twilio/status", form, content_type="application/x-www-form-urlencoded")
     assert_refused_json(response)
 
@@ -194,7 +199,7 @@ def test_the_portal_report_is_limited_per_employee_with_an_html_page(db, limits)
     carl = add_employee(email="carl@example.com", name="Carl")
     for n in range(3):
         client = Client(REMOTE_ADDR=f"192.0.2.{n + 10}")
-        token, _ = sessions.create(carl)
+        token, _ = sessions.create(carl, request=RequestFactory().post("/api/webauthn/login/verify"))
         client.cookies[django_settings.SESSION_COOKIE_NAME] = token
         response = client.post("/portal/report", {"text": f"Your parcel {n} is held: pay at http://x.example"})
         if n < 2:

@@ -58,6 +58,8 @@ class Action(StrEnum):
     BLOCKLIST_ENTRY_REMOVED = "reports:blocklist:removed"
     # Audit itself
     AUDIT_EXPORTED = "audit:trail:exported"
+    # Rate limits: the first refusal of a window per source, with the count of earlier refusals not recorded
+    REQUEST_RATE_LIMITED = "accounts:request:rate_limited"
 
     @property
     def source(self) -> str:

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict
 
 from smishguard.accounts.middleware import set_session_cookie
 from smishguard.accounts.models import Employee
+from smishguard.accounts.throttle import enrolment_account, limit_account
 from smishguard.errors import NotAuthenticated, PermissionDenied
 from smishguard.passkeys import services
 from smishguard.passkeys.ceremonies import to_base64url
@@ -122,6 +123,13 @@ def _safe_next(value: str | None, default: str) -> str:
     return default
 
 
+def _enrolment_account(request: HttpRequest, token: str | None) -> str:
+    if token:
+        return enrolment_account(token)
+    session = getattr(request, "sg_session", None)
+    return f"employee:{session.employee_id}" if session is not None else "employee:none"
+
+
 def key_dict(credential: Credential) -> dict[str, Any]:
     return {
         "id": credential.pk,
@@ -151,6 +159,7 @@ def key_dict(credential: Credential) -> dict[str, Any]:
     response={200: dict, **ERRORS},
 )
 def register_options(request: HttpRequest, payload: RegisterOptionsIn) -> dict[str, Any]:
+    limit_account(request, "enrol", _enrolment_account(request, payload.token))
     if payload.token:
         return services.begin_registration(token=payload.token).to_dict()
     employee = _signed_in(request)
@@ -165,6 +174,7 @@ def register_options(request: HttpRequest, payload: RegisterOptionsIn) -> dict[s
     response={201: dict, **ERRORS},
 )
 def register_verify(request: HttpRequest, payload: RegisterVerifyIn) -> Status:
+    limit_account(request, "enrol", _enrolment_account(request, payload.token))
     employee = None
     if not payload.token:
         employee = _signed_in(request)
@@ -200,6 +210,8 @@ def register_verify(request: HttpRequest, payload: RegisterVerifyIn) -> Status:
 )
 def login_options(request: HttpRequest, payload: LoginOptionsIn) -> HttpResponse:
     # Answered directly (what ninja would render for this dict, with its length) on the sign-in hot path.
+    if payload.email:  # per account, for an unknown email exactly as for a known one
+        limit_account(request, "signin", payload.email.strip().lower())
     return _json(services.begin_login(email=payload.email).to_dict())
 
 
@@ -210,6 +222,7 @@ def login_options(request: HttpRequest, payload: LoginOptionsIn) -> HttpResponse
     response={200: dict, **ERRORS},
 )
 def login_verify(request: HttpRequest, payload: LoginVerifyIn) -> HttpResponse:
+    limit_account(request, "signin", f"key:{payload.raw_id[:200]}")  # the account is the key presented
     signin = services.finish_login(_credential_json(payload), request=request)
     default = "/console/" if signin.employee.is_admin else "/"
     body = {**signin.to_dict(), "redirect": _safe_next(payload.next, default)}

@@ -30,7 +30,7 @@ from django.utils import timezone
 from smishguard.accounts import sessions
 from smishguard.accounts.models import Employee, EnrolmentLink, Session
 from smishguard.accounts.services import EnrolmentLinkInvalid, consume_link, usable_link
-from smishguard.audit import Action, record
+from smishguard.audit import Action, record, record_refusal
 from smishguard.config import Settings, WebAuthnPolicy
 from smishguard.errors import NotAuthenticated, SmishguardError
 from smishguard.passkeys import ceremonies
@@ -313,7 +313,11 @@ def finish_registration(
             )
     except SmishguardError as exc:
         action = Action.POLICY_REFUSED if isinstance(exc, _POLICY_ERRORS) else Action.KEY_REGISTRATION_REFUSED
-        record(action, request=request, actor=subject, subject=subject, ceremony="registration", **_refusal_detail(exc))
+        detail = _refusal_detail(exc)
+        if subject is None and request is not None:  # no employee: garbage is recorded once per source and window
+            record_refusal(action, request=request, kind=detail["reason"], ceremony="registration", **detail)
+            raise
+        record(action, request=request, actor=subject, subject=subject, ceremony="registration", **detail)
         raise
     forget_key_profile()
     return credential
@@ -521,6 +525,9 @@ def _signin_failed(
         detail["credential_id"] = ceremonies.to_base64url(credential_id)[:200]
     if credential is not None:
         detail["key_id"] = credential.pk
+    if subject is None and request is not None:  # nobody's key: garbage is recorded once per source and window
+        record_refusal(Action.SIGNIN_FAILED, request=request, kind=detail["reason"], actor_label="anonymous", **detail)
+        return
     record(Action.SIGNIN_FAILED, request=request, actor_label="anonymous", subject=subject, **detail)
 
 
