@@ -242,3 +242,44 @@ def test_repeated_refusals_are_one_audit_event_per_source_and_window(db, client,
     assert first_again.pk == first.pk
     # the 19 refusals of the first window that had no event of their own are counted on the next one
     assert second.detail["earlier_refusals"] == 19
+
+
+# --------------------------------------------------------------------------------------------------------
+# One statement on the sign-in path, the same keys as django-ratelimit's get_usage; any other cache works too
+# --------------------------------------------------------------------------------------------------------
+
+
+def test_the_one_statement_path_counts_the_keys_django_ratelimit_counts(db, client, limits):
+    from django_ratelimit.core import get_usage
+
+    limits(signin_address="50/m", signin_account="50/m")
+    for _ in range(3):
+        assert post_json(client, LOGIN_OPTIONS, {"email": " Ada@Example.com"}).status_code == 200
+    request = RequestFactory().post(LOGIN_OPTIONS, REMOTE_ADDR="127.0.0.1")
+    by_address = get_usage(request, group="signin:address", key="ip", rate=(50, 60))
+    by_account = get_usage(request, group="signin:account", key=lambda _g, _r: "ada@example.com", rate=(50, 60))
+    assert by_address["count"] == 3
+    assert by_account["count"] == 3
+
+
+def test_sign_in_counts_both_limits_in_one_statement(db, client, limits):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    limits(signin_address="50/m", signin_account="50/m")
+    with CaptureQueriesContext(connection) as queries:
+        assert post_json(client, LOGIN_OPTIONS, {"email": "ada@example.com"}).status_code == 200
+    counting = [q["sql"] for q in queries.captured_queries if "ratelimits_counter" in q["sql"]]
+    assert len(counting) == 1
+
+
+def test_any_other_django_cache_counts_through_get_usage(db, client, limits, settings):
+    from django.core.cache import caches
+
+    settings.CACHES = {**settings.CACHES, "other": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    settings.RATELIMIT_USE_CACHE = "other"
+    caches["other"].clear()
+    limits(signin_account="2/m")
+    for _ in range(2):
+        assert post_json(client, LOGIN_OPTIONS, {"email": "ada@example.com"}).status_code == 200
+    assert_refused_json(post_json(client, LOGIN_OPTIONS, {"email": "ada@example.com"}))

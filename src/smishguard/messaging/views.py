@@ -100,7 +100,7 @@ def inbound_sms(request: HttpRequest) -> HttpResponse:
     body = request.POST.get("Body", "")
     if message_sid is None or from_number is None:
         return _plain(400, "MessageSid and From are required")
-    refusal = throttle.hit(request, "twilio", "account", from_number)  # beyond the polite flood answer
+    refusal = throttle.check(request, "twilio", address=False, account=from_number)  # beyond the flood answer
     if refusal is not None:
         return throttle.refused_response(request, refusal)
     if "\x00" in body:

@@ -210,8 +210,7 @@ def register_verify(request: HttpRequest, payload: RegisterVerifyIn) -> Status:
 )
 def login_options(request: HttpRequest, payload: LoginOptionsIn) -> HttpResponse:
     # Answered directly (what ninja would render for this dict, with its length) on the sign-in hot path.
-    if payload.email:  # per account, for an unknown email exactly as for a known one
-        limit_account(request, "signin", payload.email.strip().lower())
+    # (Rate limits per address and per email, known or not alike: accounts.throttle.RateLimitMiddleware.)
     return _json(services.begin_login(email=payload.email).to_dict())
 
 
@@ -222,7 +221,6 @@ def login_options(request: HttpRequest, payload: LoginOptionsIn) -> HttpResponse
     response={200: dict, **ERRORS},
 )
 def login_verify(request: HttpRequest, payload: LoginVerifyIn) -> HttpResponse:
-    limit_account(request, "signin", f"key:{payload.raw_id[:200]}")  # the account is the key presented
     signin = services.finish_login(_credential_json(payload), request=request)
     default = "/console/" if signin.employee.is_admin else "/"
     body = {**signin.to_dict(), "redirect": _safe_next(payload.next, default)}

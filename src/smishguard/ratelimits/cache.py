@@ -26,6 +26,15 @@ _ADD = (
     "ON CONFLICT (cache_key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at "
     "WHERE ratelimits_counter.expires_at <= %s RETURNING value"
 )
+# Counts one hit on each of several counters (an address's and an account's) in one statement: a counter that
+# is missing or lapsed starts again at 1 with its new expiry, a live one goes up by 1.
+_HIT_ROW = "(%s, 1, %s)"
+_HIT_TAIL = (
+    " ON CONFLICT (cache_key) DO UPDATE SET "
+    "value = CASE WHEN ratelimits_counter.expires_at <= %s THEN 1 ELSE ratelimits_counter.value + 1 END, "
+    "expires_at = CASE WHEN ratelimits_counter.expires_at <= %s THEN excluded.expires_at "
+    "ELSE ratelimits_counter.expires_at END RETURNING cache_key, value"
+)
 _INCR = "UPDATE ratelimits_counter SET value = value + %s WHERE cache_key = %s AND expires_at > %s RETURNING value"
 _SET = (
     "INSERT INTO ratelimits_counter (cache_key, value, expires_at) VALUES (%s, %s, %s) "
@@ -67,12 +76,15 @@ class CounterCache(BaseCache):
         key = self.make_and_validate_key(key, version=version)
         now = time.time()
         _, row = self._run(_ADD, [key, _integer(value), self._expiry(timeout), now])
+        self._cull_now_and_then(now)
+        return row is not None
+
+    def _cull_now_and_then(self, now: float) -> None:
         with self._lock:
             self._adds += 1
             cull = self._adds % CULL_EVERY == 0
         if cull:
             self._run(_CULL, [now])
-        return row is not None
 
     def incr(self, key: str, delta: int = 1, version: int | None = None) -> int:
         key = self.make_and_validate_key(key, version=version)
@@ -80,6 +92,23 @@ class CounterCache(BaseCache):
         if row is None:
             raise ValueError(f"Key '{key}' not found")
         return int(row[0])
+
+    def hit_many(self, timeouts: dict[str, float], version: int | None = None) -> dict[str, int]:
+        """Count one hit on each key (created or started again with its timeout if missing or lapsed), in one
+        statement: what ``add`` then ``incr`` do for each, for the sign-in path's address and account at once.
+        Returns each key's new count."""
+        keys = {self.make_and_validate_key(k, version=version): k for k in timeouts}
+        now = time.time()
+        params: list[Any] = []
+        for made, key in keys.items():
+            params += [made, now + timeouts[key]]
+        sql = "INSERT INTO ratelimits_counter (cache_key, value, expires_at) VALUES "
+        sql += ", ".join([_HIT_ROW] * len(keys)) + _HIT_TAIL
+        with connections[self._alias].cursor() as cursor:
+            cursor.execute(sql, [*params, now, now])
+            rows = cursor.fetchall()
+        self._cull_now_and_then(now)
+        return {keys[made]: int(value) for made, value in rows}
 
     def get(self, key: str, default: Any = None, version: int | None = None) -> Any:
         key = self.make_and_validate_key(key, version=version)
