@@ -3,9 +3,10 @@
 Where: sign-in (``/api/webauthn/login/*``), enrolment (``/api/webauthn/register/*``, ``/enrol/<token>``), the
 token-authenticated API (``/api/scan``, ``/api/reports``, ``/api/blocklists*``, ``/api/stix/*``), Twilio's
 webhooks (``/hooks/twilio/*``) and the portal's report form (POST ``/portal/report``); not the gateway's
-``/api/authz/*``.  Per address: :class:`RateLimitMiddleware`, before the session is looked up or a body parsed.
-Per account: :func:`limit_account` where the view knows the account (the email asked for at sign-in, known or
-not; the enrolment link; the API token; the texting number; the signed-in employee).
+``/api/authz/*``.  Per address: :class:`RateLimitMiddleware`, before the session is looked up or the view runs;
+on sign-in it also counts the account (the email asked for, known or not; the key presented), both in one SQL
+statement.  The other accounts are counted by :func:`limit_account` / :func:`account_refusal` where the view
+knows them (the enrolment link; the API token; the texting number; the signed-in employee).
 
 A refusal is a 429 with ``Retry-After`` and ``{"error": {"code": "rate_limited", ...}}`` (an HTML page for
 pages).  The audit trail gets one event per source and window: the first refusal of a window is recorded, with
