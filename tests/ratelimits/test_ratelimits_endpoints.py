@@ -283,3 +283,14 @@ def test_any_other_django_cache_counts_through_get_usage(db, client, limits, set
     for _ in range(2):
         assert post_json(client, LOGIN_OPTIONS, {"email": "ada@example.com"}).status_code == 200
     assert_refused_json(post_json(client, LOGIN_OPTIONS, {"email": "ada@example.com"}))
+
+
+def test_the_example_config_shows_the_default_limits(monkeypatch):
+    from pathlib import Path
+
+    from smishguard.config import load
+
+    monkeypatch.delenv("SMISHGUARD_TRUSTED_PROXIES", raising=False)
+    example = load(Path(__file__).resolve().parents[2] / "deploy" / "smishguard.toml")
+    assert example.rate_limits == RateLimits()
+    assert example.trusted_proxies == ("127.0.0.1/32",)
