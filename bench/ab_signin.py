@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 from servers import clean_env, free_port, wait_for  # noqa: E402
 from softkey import SoftKey  # noqa: E402
 
-from bench_signin import Http, enrol_all, process_tree_cpu, staff_with_links  # noqa: E402
+from bench_signin import Http, counted_not_refused, enrol_all, process_tree_cpu, staff_with_links  # noqa: E402
 
 _SERVERS: dict[str, tuple[subprocess.Popen, int, list]] = {}  # inherited by the forked clients
 
@@ -42,7 +42,7 @@ def start(name: str, src: str, employees: int) -> None:
     tmp = Path(tempfile.mkdtemp(prefix=f"sg-ab-{name}-"))
     port = free_port()
     origin = f"http://localhost:{port}"
-    extra = {"SMISHGUARD_ORIGIN": origin, "SMISHGUARD_RP_ID": "localhost"}
+    extra = {"SMISHGUARD_ORIGIN": origin, "SMISHGUARD_RP_ID": "localhost", **counted_not_refused(tmp)}
     src, _, venv = src.partition("@")
     if src:
         extra["PYTHONPATH"] = src

@@ -9,7 +9,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
-from smishguard.errors import SmishguardError
+from smishguard.errors import RateLimited, SmishguardError
 
 log = logging.getLogger("smishguard.api")
 
@@ -30,7 +30,10 @@ api = NinjaAPI(
 
 @api.exception_handler(SmishguardError)
 def _ours(request: HttpRequest, exc: SmishguardError) -> HttpResponse:
-    return error_response(exc.status, exc.code, exc.message, **({"detail": exc.detail} if exc.detail else {}))
+    response = error_response(exc.status, exc.code, exc.message, **({"detail": exc.detail} if exc.detail else {}))
+    if isinstance(exc, RateLimited):
+        response["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 @api.exception_handler(ValidationError)

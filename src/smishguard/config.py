@@ -8,7 +8,9 @@ read it.
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import re
 import secrets
 import tomllib
 from dataclasses import dataclass, field
@@ -212,6 +214,96 @@ class ResponsePolicy:
             raise ConfigError(f"[response] rpz_zone must be a domain name, not {self.rpz_zone!r}")
 
 
+_RATE = re.compile(r"(\d+)/(\d*)([smhd])")
+_PERIOD_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+RATE_LIMIT_GROUPS = ("signin", "enrol", "api", "twilio", "report")
+
+
+def parse_rate(value: str) -> tuple[int, int]:
+    """``"30/10m"`` -> (30, 600): django-ratelimit's rate form, N per [multiplier]s|m|h|d."""
+    match = _RATE.fullmatch(value.strip()) if isinstance(value, str) else None
+    if match is None:
+        raise ValueError(value)
+    count, multiplier, unit = match.groups()
+    seconds = _PERIOD_SECONDS[unit] * int(multiplier or 1)
+    if int(count) < 1 or seconds < 1:
+        raise ValueError(value)
+    return int(count), seconds
+
+
+@dataclass(frozen=True)
+class RateLimits:
+    """Requests per client address and per account: ``[rate_limits]`` in smishguard.toml (docs/deploy.md).
+
+    Each is "N/period" (s, m, h, d, with an optional multiplier: "30/10m").  Per account is the stricter; per
+    address is loose enough for a whole office behind one NAT address.  An account is the email asked for at
+    sign-in (known or not), the enrolment link, the API token, the texting number, the signed-in employee.
+    """
+
+    enabled: bool = True
+    signin_address: str = "1200/10m"  # login/options + login/verify (two a sign-in)
+    signin_account: str = "30/10m"
+    enrol_address: str = "300/10m"  # /enrol/<token>, register/options + register/verify
+    enrol_account: str = "30/10m"
+    api_address: str = "12000/10m"  # token-authenticated /api/*: scan, reports, blocklists, stix
+    api_account: str = "6000/10m"
+    twilio_address: str = "6000/10m"  # /hooks/twilio/* (Twilio calls from many addresses)
+    twilio_account: str = "120/10m"  # per texting number, above the inbound flood answer (inbound_limit)
+    report_address: str = "600/10m"  # the portal's "Report a text" form (POST)
+    report_account: str = "60/10m"
+    # Anonymous refusals (and rate-limit refusals) are audited once per source and window of this many seconds.
+    audit_window_seconds: int = 600
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.enabled, bool):
+            raise ConfigError("[rate_limits] enabled must be true or false")
+        window = self.audit_window_seconds
+        if isinstance(window, bool) or not isinstance(window, int) or window < 1:
+            raise ConfigError(f"[rate_limits] audit_window_seconds must be a whole number >= 1, not {window!r}")
+        for group in RATE_LIMIT_GROUPS:
+            for scope in ("address", "account"):
+                name = f"{group}_{scope}"
+                try:
+                    parse_rate(getattr(self, name))
+                except ValueError:
+                    raise ConfigError(
+                        f'[rate_limits] {name} must be "N/period" such as "30/10m", not {getattr(self, name)!r}'
+                    ) from None
+
+    def rate(self, group: str, scope: str) -> tuple[int, int]:
+        """(requests, seconds) for ``group`` ("signin", ...) per ``scope`` ("address" or "account")."""
+        return parse_rate(getattr(self, f"{group}_{scope}"))
+
+
+def parse_trusted_proxies(values: object, source: str) -> tuple[str, ...]:
+    """CIDRs (a bare address is a /32 or /128), normalised: ``("127.0.0.1/32", "::1/128")``."""
+    if isinstance(values, str):
+        values = [v for v in values.split(",") if v.strip()]
+    if not isinstance(values, list | tuple):
+        raise ConfigError(f"{source}: trusted_proxies must be a list of IP addresses or CIDRs")
+    out = []
+    for value in values:
+        try:
+            out.append(str(ipaddress.ip_network(str(value).strip(), strict=False)))
+        except ValueError:
+            bad = str(value).strip()
+            raise ConfigError(f"{source}: trusted_proxies: {bad!r} is not an IP address or CIDR") from None
+    return tuple(out)
+
+
+def trusted_proxies(data: dict[str, Any]) -> tuple[str, ...]:
+    """SMISHGUARD_TRUSTED_PROXIES (comma-separated), else ``trusted_proxies`` in smishguard.toml, else none."""
+    if env("BEHIND_PROXY") is not None:
+        raise ConfigError(
+            "SMISHGUARD_BEHIND_PROXY is no longer read: list your proxy's addresses in SMISHGUARD_TRUSTED_PROXIES "
+            "(or trusted_proxies in smishguard.toml), e.g. 127.0.0.1, and remove SMISHGUARD_BEHIND_PROXY"
+        )
+    value = env("TRUSTED_PROXIES")
+    if value is not None:
+        return parse_trusted_proxies(value, "SMISHGUARD_TRUSTED_PROXIES")
+    return parse_trusted_proxies(data.get("trusted_proxies", []), "smishguard.toml")
+
+
 @dataclass(frozen=True)
 class Settings:
     origin: str = "http://localhost:8000"
@@ -224,6 +316,8 @@ class Settings:
     response: ResponsePolicy = field(default_factory=ResponsePolicy)
     approvals: ApprovalPolicy = field(default_factory=ApprovalPolicy)
     raw: dict[str, Any] = field(default_factory=dict)
+    rate_limits: RateLimits = field(default_factory=RateLimits)
+    trusted_proxies: tuple[str, ...] = ()  # CIDRs whose X-Forwarded-For/-Proto are read (docs/deploy.md)
 
     @property
     def secure_origin(self) -> bool:
@@ -261,6 +355,7 @@ def load(path: str | os.PathLike[str] | None = None) -> Settings:
     sessions = _build(SessionPolicy, _section(data, "sessions"), "sessions")
     response = _build(ResponsePolicy, _section(data, "response"), "response")
     approvals = _build(ApprovalPolicy, _section(data, "approvals"), "approvals")
+    rate_limits = _build(RateLimits, _section(data, "rate_limits"), "rate_limits")
     origin = env("ORIGIN") or data.get("origin") or Settings.origin
     rp_id = env("RP_ID") or data.get("rp_id") or urlsplit(origin).hostname or "localhost"
     return Settings(
@@ -274,4 +369,6 @@ def load(path: str | os.PathLike[str] | None = None) -> Settings:
         response=response,
         approvals=approvals,
         raw=data,
+        rate_limits=rate_limits,
+        trusted_proxies=trusted_proxies(data),
     )

@@ -41,3 +41,14 @@ class Conflict(SmishguardError):
 
     code = "conflict"
     status = 409
+
+
+class RateLimited(SmishguardError):
+    """Too many requests; try again later."""
+
+    code = "rate_limited"
+    status = 429
+
+    def __init__(self, message: str | None = None, *, retry_after: int = 1, **detail: object) -> None:
+        super().__init__(message, **detail)
+        self.retry_after = max(1, int(retry_after))

@@ -24,6 +24,7 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "smishguard.audit",
+    "smishguard.ratelimits",
     "smishguard.accounts",
     "smishguard.passkeys",
     "smishguard.reports",
@@ -33,9 +34,11 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "smishguard.clientaddr.ForwardedHeadersMiddleware",  # drops X-Forwarded-* unless the peer is a trusted proxy
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "smishguard.accounts.middleware.BodySizeLimitMiddleware",
+    "smishguard.accounts.throttle.RateLimitMiddleware",  # per-address limits, before any session lookup
     "smishguard.accounts.middleware.SessionMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "smishguard.web.middleware.MessageMiddleware",  # Django's, with the storage made on first use
@@ -119,7 +122,18 @@ CSRF_COOKIE_SAMESITE = "Lax"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if config.env_bool("BEHIND_PROXY", False) else None
+# X-Forwarded-Proto counts only from trusted_proxies (clientaddr.ForwardedHeadersMiddleware drops anyone else's).
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if SMISHGUARD.trusted_proxies else None
+
+# Rate limits (accounts.throttle) on django-ratelimit, counted in one shared cache.  The one setting that picks
+# it: the database counters (smishguard.ratelimits.cache, one atomic statement a call) until Redis joins.
+RATELIMIT_CACHE_BACKEND = "smishguard.ratelimits.cache.CounterCache"
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "ratelimit": {"BACKEND": RATELIMIT_CACHE_BACKEND},
+}
+RATELIMIT_USE_CACHE = "ratelimit"
+RATELIMIT_IP_META_KEY = "smishguard.clientaddr.client_ip_for_limits"
 
 # No secret in a log line: Django's request loggers ("Not Found: /enrol/<token>") and everything the console
 # handler writes go through smishguard.redaction's filter (enrolment tokens, token-like query values).

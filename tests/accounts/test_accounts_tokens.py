@@ -48,4 +48,4 @@ def test_scan_endpoint_needs_a_scan_token(client):
     )
     assert response.status_code == 401
     refused = Event.objects.get(action=Action.API_TOKEN_REFUSED)  # the one that presented a token
-    assert refused.detail == {"scope": "scan"}
+    assert refused.detail == {"scope": "scan", "earlier_refusals": 0}  # (refusals are audited once per window)

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 import time_machine
 from django.utils import timezone
-from softkey import YUBIKEY5_AAGUID, SoftKey, TestCA, b64url
+from softkey import YUBIKEY5_AAGUID, SoftKey, TestCA, b64url, unb64url
 
 from smishguard.accounts.models import EnrolmentLink, Session
 from smishguard.accounts.services import add_employee, suspend
@@ -486,22 +486,108 @@ def _shape(value):
     return type(value).__name__
 
 
-def test_login_options_look_the_same_for_unknown_and_suspended_emails(db, employee, enrolled, api_post):
-    add_employee(email="sus@example.com", name="Sus")
+# Real staff, enrolled through the software authenticator: keys of several id lengths and transports, one or two
+# keys each.  (length, transports) per key.
+_USB = ("usb",)
+_PHONE = ("hybrid", "internal")
+_NFC = ("nfc", "usb")
+_STAFF = [
+    [(16, _PHONE)],
+    [(32, _USB)],
+    [(64, _NFC)],
+    [(64, _NFC), (16, _PHONE)],
+    [(32, _USB), (64, _NFC)],
+    [(16, _PHONE)],
+    [(64, _NFC)],
+    [(32, _USB)],
+]
+
+
+def _enrol_staff(client, api_post):
+    """Enrol _STAFF through the API (a second key from the portal session, signed in with the first)."""
+    import os
+
+    from smishguard.accounts.services import invite
+
+    real = {}
+    for n, keys in enumerate(_STAFF):
+        email = f"staff{n}@example.com"
+        person = add_employee(email=email, name=f"Staff {n}")
+        token = invite(person).token
+        first = SoftKey(credential_id=os.urandom(keys[0][0]), transports=keys[0][1])
+        options = api_post(REGISTER_OPTIONS, {"token": token}).json()
+        assert api_post(REGISTER_VERIFY, {**first.register(options), "token": token}).status_code == 201
+        for length, transports in keys[1:]:
+            signin = api_post(LOGIN_VERIFY, first.assertion(api_post(LOGIN_OPTIONS, {"email": email}).json()))
+            assert signin.status_code == 200, signin.content
+            extra = SoftKey(credential_id=os.urandom(length), transports=transports)
+            options = api_post(REGISTER_OPTIONS, {})
+            assert options.status_code == 200, options.content
+            assert api_post(REGISTER_VERIFY, extra.register(options.json())).status_code == 201
+            client.cookies.clear()
+        real[email] = api_post(LOGIN_OPTIONS, {"email": email}).json()
+    return real
+
+
+def _profile(answers):
+    """The observable make-up of many answers: id lengths, transports, and how many keys are offered."""
+    lengths = {len(unb64url(c["id"])) for a in answers for c in a["allowCredentials"]}
+    transports = {tuple(c["transports"]) for a in answers for c in a["allowCredentials"]}
+    counts = {len(a["allowCredentials"]) for a in answers}
+    return lengths, transports, counts
+
+
+def test_login_options_for_unknown_suspended_and_keyless_emails_look_like_real_ones(db, client, api_post, settings):
+    settings.SECRET_KEY = "a fixed secret key for this test, fifty characters long"
+    real = _enrol_staff(client, api_post)
+    add_employee(email="keyless@example.com", name="Keyless")
     suspend(add_employee(email="gone@example.com", name="Gone"))
-    real = api_post(LOGIN_OPTIONS, {"email": "ada@example.com"}).json()
-    shapes = {
-        email: api_post(LOGIN_OPTIONS, {"email": email}).json()
-        for email in ["nobody@example.com", "gone@example.com", "sus@example.com"]
-    }
-    for options in shapes.values():
-        assert _shape(options) == _shape(real)
-        assert set(options) == set(real)
+    suspended = SoftKey(credential_id=b"s" * 32, transports=_USB)
+    sus = add_employee(email="sus@example.com", name="Sus")
+    from smishguard.accounts.services import invite
+
+    token = invite(sus).token
+    options = api_post(REGISTER_OPTIONS, {"token": token}).json()
+    assert api_post(REGISTER_VERIFY, {**suspended.register(options), "token": token}).status_code == 201
+    suspend(sus)
+
+    emails = [f"nobody{n}@example.com" for n in range(60)] + ["keyless@example.com", "gone@example.com"]
+    emails.append("sus@example.com")
+    challenges = Challenge.objects.count()
+    fake = {email: api_post(LOGIN_OPTIONS, {"email": email}).json() for email in emails}
+    assert Challenge.objects.count() == challenges + len(emails)  # a challenge is written either way
+
+    # The same set of id lengths, transports and key counts as the real staff's answers.
+    assert _profile(fake.values()) == _profile(real.values())
+    assert _profile(real.values()) == ({16, 32, 64}, {_USB, _PHONE, _NFC}, {1, 2})
+    # Same members and value types as a real answer, key by key.
+    some_real = next(iter(real.values()))
+    for options in fake.values():
+        assert set(options) == set(some_real)
+        assert _shape(options) == _shape(some_real)
         assert all(set(c) == {"id", "type", "transports"} for c in options["allowCredentials"])
-    again = api_post(LOGIN_OPTIONS, {"email": "NOBODY@example.com"}).json()
-    assert again["allowCredentials"] == shapes["nobody@example.com"]["allowCredentials"]
-    assert shapes["nobody@example.com"]["allowCredentials"] != shapes["gone@example.com"]["allowCredentials"]
-    assert real["allowCredentials"][0]["id"] == b64url(enrolled.credential_id)
+    # Deterministic per email (whatever its case), different between emails, never a real key's id.
+    for email in ("nobody7@example.com", "gone@example.com", "sus@example.com"):
+        again = api_post(LOGIN_OPTIONS, {"email": email.upper()}).json()
+        assert again["allowCredentials"] == fake[email]["allowCredentials"]
+        assert again["challenge"] != fake[email]["challenge"]
+    fake_ids = [c["id"] for a in fake.values() for c in a["allowCredentials"]]
+    real_ids = {c["id"] for a in real.values() for c in a["allowCredentials"]}
+    assert len(set(fake_ids)) == len(fake_ids)
+    assert not real_ids & set(fake_ids)
+    assert b64url(suspended.credential_id) not in fake_ids
+
+
+def test_login_options_without_real_keys_use_a_realistic_spread(db, api_post, settings):
+    settings.SECRET_KEY = "a fixed secret key for this test, fifty characters long"
+    from smishguard.passkeys.services import forget_key_profile
+
+    forget_key_profile()  # another test's staff may still be remembered by this process
+    answers = [api_post(LOGIN_OPTIONS, {"email": f"x{n}@example.com"}).json() for n in range(60)]
+    lengths, transports, counts = _profile(answers)
+    assert len(lengths) >= 2  # not every fake key 64 bytes long
+    assert len(transports) >= 2  # nor every one ["usb"]
+    assert 1 in counts
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -582,3 +668,21 @@ def test_openapi_schema_lists_exactly_the_webauthn_endpoints(db, client):
         "/api/webauthn/stepup/options",
         "/api/webauthn/stepup/verify",
     ]
+
+
+def test_the_key_profile_statements_equal_their_orm_form(db, client, api_post):
+    from collections import Counter
+
+    from smishguard.accounts.models import Employee
+    from smishguard.passkeys.services import _read_key_profile
+
+    _enrol_staff(client, api_post)
+    Credential.objects.filter(pk=Credential.objects.order_by("pk").first().pk).update(revoked_at=timezone.now())
+    usable = Credential.objects.filter(
+        revoked_at__isnull=True, flagged_at__isnull=True, employee__status=Employee.Status.ACTIVE
+    )
+    kinds = Counter((len(bytes(c.credential_id)), tuple(c.transports)) for c in usable)
+    per_employee = Counter(Counter(c.employee_id for c in usable).values())
+    profile = _read_key_profile()
+    assert profile.kinds == tuple(sorted(kinds.items()))
+    assert profile.counts == tuple(sorted(per_employee.items()))

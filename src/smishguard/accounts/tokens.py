@@ -12,7 +12,8 @@ from django.utils import timezone
 from ninja.security import HttpBearer
 
 from smishguard.accounts.models import ApiToken, Employee, token_digest
-from smishguard.audit import Action, record
+from smishguard.accounts.throttle import limit_account
+from smishguard.audit import Action, record, record_refusal
 from smishguard.errors import NotFound, SmishguardError
 
 TOKEN_PREFIX = "sg_"  # noqa: S105 - a visible prefix that marks our tokens, not a secret
@@ -97,5 +98,7 @@ class TokenAuth(HttpBearer):
         row = authenticate(token, self.scope)
         if row is None:
             # Nothing of the presented secret is recorded: it may be some other credential pasted by mistake.
-            record(Action.API_TOKEN_REFUSED, request=request, scope=self.scope)
+            record_refusal(Action.API_TOKEN_REFUSED, request=request, kind=self.scope, scope=self.scope)
+        else:
+            limit_account(request, "api", f"token:{row.pk}")
         return row

@@ -2,10 +2,16 @@
 
 from smishguard.audit.actions import Action
 
-__all__ = ["Action", "record"]
+__all__ = ["Action", "record", "record_refusal"]
 
 
 def record(*args, **kwargs):
     from smishguard.audit.recorder import record as _record
 
     return _record(*args, **kwargs)
+
+
+def record_refusal(*args, **kwargs):
+    from smishguard.audit.recorder import record_refusal as _record_refusal
+
+    return _record_refusal(*args, **kwargs)

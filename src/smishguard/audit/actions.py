@@ -74,6 +74,8 @@ class Action(StrEnum):
     SECURITY_ALERT_FAILED = "reports:security_alert:failed"
     # Audit itself
     AUDIT_EXPORTED = "audit:trail:exported"
+    # Rate limits: the first refusal of a window per source, with the count of earlier refusals not recorded
+    REQUEST_RATE_LIMITED = "accounts:request:rate_limited"
 
     @property
     def source(self) -> str:

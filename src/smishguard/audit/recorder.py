@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import getpass
+import hashlib
 import logging
+import time
 from typing import Any
 
 from django.db import connection
@@ -12,23 +14,11 @@ from django.utils import timezone
 
 from smishguard.audit.actions import Action
 from smishguard.audit.models import Event
+from smishguard.clientaddr import client_ip
 
 log = logging.getLogger("smishguard.audit")
 
 _USER_AGENT_MAX = 512
-
-
-def client_ip(request: HttpRequest | None) -> str | None:
-    """The client's address: REMOTE_ADDR, or the proxy's X-Forwarded-For when configured behind one."""
-    if request is None:
-        return None
-    from django.conf import settings
-
-    if settings.SECURE_PROXY_SSL_HEADER is not None:
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        if forwarded:
-            return forwarded.split(",")[-1].strip() or None
-    return request.META.get("REMOTE_ADDR") or None
 
 
 def cli_actor() -> str:
@@ -111,3 +101,40 @@ def record(
     _insert(event)
     log.info("audit %s actor=%s subject=%s", event.action, actor_label, subject_label)
     return event
+
+
+# Refusals not recorded one by one wait here for their source's next event (kept a week).
+_PENDING_KEPT_SECONDS = 7 * 24 * 3600
+
+
+def record_refusal(
+    action: Action,
+    *,
+    request: HttpRequest,
+    kind: str = "",
+    window: int | None = None,
+    **detail: Any,
+) -> Event | None:
+    """Record the refusal of an anonymous request once per source and window: garbage must not fill the trail.
+
+    The source is the client address with ``action`` and ``kind`` (a reason, a scope).  The first refusal of a
+    window (``window`` seconds, else ``[rate_limits] audit_window_seconds``) is recorded with
+    ``earlier_refusals``: how many from that source since its previous event were only counted; the others are
+    only counted.  Counted in the rate limits' shared cache (one atomic statement a call).  Returns the event,
+    or None when the refusal was only counted.
+    """
+    from django.conf import settings
+    from django.core.cache import caches
+
+    counters = caches[settings.RATELIMIT_USE_CACHE]
+    window = window or settings.SMISHGUARD.rate_limits.audit_window_seconds
+    source = hashlib.sha256(f"{Action(action).value}|{client_ip(request)}|{kind}".encode()).hexdigest()[:40]
+    pending = f"audit-pending:{source}"
+    if not counters.add(f"audit-first:{source}:{int(time.time()) // window}", 1, window):
+        if not counters.add(pending, 1, _PENDING_KEPT_SECONDS):
+            counters.incr(pending)
+        return None
+    earlier = counters.get(pending) or 0
+    if earlier:
+        counters.incr(pending, -earlier)  # (not a delete: one counted meanwhile by another worker stays)
+    return record(action, request=request, earlier_refusals=earlier, **detail)

@@ -18,7 +18,8 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from smishguard.audit import Action, record
+from smishguard.accounts import throttle
+from smishguard.audit import Action, record, record_refusal
 from smishguard.messaging import inbound
 from smishguard.messaging.models import DeliveryStatus, InboundMessage, OutboundMessage
 from smishguard.messaging.ratelimit import inbound_flooding
@@ -48,7 +49,10 @@ def signed_url(request: HttpRequest) -> str:
 
 
 def _refuse(request: HttpRequest, hook: str, reason: str) -> HttpResponse:
-    record(Action.MESSAGING_WEBHOOK_REFUSED, request=request, hook=hook, reason=reason, path=request.path)
+    kind = f"{hook}:{reason}"
+    record_refusal(
+        Action.MESSAGING_WEBHOOK_REFUSED, request=request, kind=kind, hook=hook, reason=reason, path=request.path
+    )
     log.warning("twilio %s webhook refused: %s", hook, reason)
     return _plain(403, "forbidden: the request is not signed by Twilio")
 
@@ -96,6 +100,9 @@ def inbound_sms(request: HttpRequest) -> HttpResponse:
     body = request.POST.get("Body", "")
     if message_sid is None or from_number is None:
         return _plain(400, "MessageSid and From are required")
+    refusal = throttle.check(request, "twilio", address=False, account=from_number)  # beyond the flood answer
+    if refusal is not None:
+        return throttle.refused_response(request, refusal)
     if "\x00" in body:
         return _plain(400, "the Body contains a NUL character")
     if InboundMessage.objects.filter(message_sid=message_sid).exists():

@@ -24,6 +24,7 @@ from smishguard.accounts.middleware import set_session_cookie
 from smishguard.accounts.models import Employee, Session
 from smishguard.accounts.redirects import safe_return_url
 from smishguard.accounts.sessions import require_fresh_assertion
+from smishguard.accounts.throttle import enrolment_account, limit_account
 from smishguard.errors import NotAuthenticated, PermissionDenied
 from smishguard.passkeys import services
 from smishguard.passkeys.ceremonies import to_base64url
@@ -131,6 +132,13 @@ def _csrf(request: HttpRequest) -> None:
         raise PermissionDenied("the CSRF token is missing or wrong; reload the page")
 
 
+def _enrolment_account(request: HttpRequest, token: str | None) -> str:
+    if token:
+        return enrolment_account(token)
+    session = getattr(request, "sg_session", None)
+    return f"employee:{session.employee_id}" if session is not None else "employee:none"
+
+
 def key_dict(credential: Credential) -> dict[str, Any]:
     return {
         "id": credential.pk,
@@ -161,6 +169,7 @@ def key_dict(credential: Credential) -> dict[str, Any]:
 )
 @same_origin_json
 def register_options(request: HttpRequest, payload: RegisterOptionsIn) -> dict[str, Any]:
+    limit_account(request, "enrol", _enrolment_account(request, payload.token))
     if payload.token:
         return services.begin_registration(token=payload.token).to_dict()
     employee = _signed_in(request)
@@ -177,6 +186,7 @@ def register_options(request: HttpRequest, payload: RegisterOptionsIn) -> dict[s
 )
 @same_origin_json
 def register_verify(request: HttpRequest, payload: RegisterVerifyIn) -> Status:
+    limit_account(request, "enrol", _enrolment_account(request, payload.token))
     employee = None
     if not payload.token:
         employee = _signed_in(request)
@@ -213,6 +223,7 @@ def register_verify(request: HttpRequest, payload: RegisterVerifyIn) -> Status:
 )
 def login_options(request: HttpRequest, payload: LoginOptionsIn) -> HttpResponse:
     # Answered directly (what ninja would render for this dict, with its length) on the sign-in hot path.
+    # (Rate limits per address and per email, known or not alike: accounts.throttle.RateLimitMiddleware.)
     return _json(services.begin_login(email=payload.email).to_dict())
 
 

@@ -14,6 +14,7 @@ import logging
 import os
 import secrets
 import threading
+import time
 import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -31,7 +32,7 @@ from smishguard.accounts import sessions
 from smishguard.accounts.models import Employee, EnrolmentLink, Session
 from smishguard.accounts.services import EnrolmentLinkInvalid, consume_link, usable_link
 from smishguard.accounts.signals import notify
-from smishguard.audit import Action, record
+from smishguard.audit import Action, record, record_refusal
 from smishguard.config import Settings, WebAuthnPolicy
 from smishguard.errors import NotAuthenticated, SmishguardError
 from smishguard.passkeys import ceremonies, signals
@@ -59,7 +60,6 @@ log = logging.getLogger("smishguard.passkeys")
 
 MAX_KEY_NAME = 100
 USER_HANDLE_BYTES = 32
-FAKE_CREDENTIAL_ID_BYTES = 64
 # Policy refusals are recorded as POLICY_REFUSED; other registration failures as KEY_REGISTRATION_REFUSED.
 _POLICY_ERRORS = (PolicyRefused, UserVerificationMissing, BackupEligibleRefused)
 
@@ -320,8 +320,13 @@ def finish_registration(
                 _notify_key_added(subject, credential, request=request)
     except SmishguardError as exc:
         action = Action.POLICY_REFUSED if isinstance(exc, _POLICY_ERRORS) else Action.KEY_REGISTRATION_REFUSED
-        record(action, request=request, actor=subject, subject=subject, ceremony="registration", **_refusal_detail(exc))
+        detail = _refusal_detail(exc)
+        if subject is None and request is not None:  # no employee: garbage is recorded once per source and window
+            record_refusal(action, request=request, kind=detail["reason"], ceremony="registration", **detail)
+            raise
+        record(action, request=request, actor=subject, subject=subject, ceremony="registration", **detail)
         raise
+    forget_key_profile()
     return credential
 
 
@@ -365,15 +370,126 @@ def _registration_link(challenge: Challenge, *, token: str | None, employee: Emp
 # --------------------------------------------------------------------------------------------------------
 
 
+class KeyProfile(NamedTuple):
+    """What real sign-in answers are made of: how many keys an employee is offered, and each key's id length
+    and transports, with how often each occurs (sorted, so that a draw from it is stable)."""
+
+    counts: tuple[tuple[int, int], ...]  # (keys offered, employees)
+    kinds: tuple[tuple[tuple[int, tuple[str, ...]], int], ...]  # ((id length, transports), keys)
+
+
+# Used while no employee has a usable key: security keys (64- and 48-byte ids over USB/NFC) and platform or
+# phone passkeys (16-, 20- and 32-byte ids, internal/hybrid), one to three per person.
+FALLBACK_KEY_PROFILE = KeyProfile(
+    counts=((1, 6), (2, 3), (3, 1)),
+    kinds=(
+        ((16, ("hybrid", "internal")), 2),
+        ((20, ("hybrid", "internal")), 1),
+        ((32, ("internal",)), 1),
+        ((48, ("usb",)), 2),
+        ((64, ("nfc", "usb")), 4),
+    ),
+)
+KEY_PROFILE_TTL_SECONDS = 600.0
+
+# The make-up of every active employee's usable keys, in two statements, read at most every
+# KEY_PROFILE_TTL_SECONDS per process by a login/options with an email, known or not (so both run the same
+# statements); a key registered or removed in this process reads it again at the next one.
+_KEY_KINDS = (
+    "SELECT length(c.credential_id), c.transports, COUNT(*) FROM passkeys_credential c "
+    "JOIN accounts_employee e ON e.id = c.employee_id "
+    "WHERE c.revoked_at IS NULL AND c.flagged_at IS NULL AND e.status = %s "
+    "GROUP BY length(c.credential_id), c.transports"
+)
+_KEY_COUNTS = (
+    "SELECT n, COUNT(*) FROM (SELECT COUNT(*) AS n FROM passkeys_credential c "
+    "JOIN accounts_employee e ON e.id = c.employee_id "
+    "WHERE c.revoked_at IS NULL AND c.flagged_at IS NULL AND e.status = %s GROUP BY c.employee_id) per_employee "
+    "GROUP BY n"
+)
+
+
+class _ProfileCache:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._value: KeyProfile | None = None
+        self._read_at = 0.0
+
+    def forget(self) -> None:
+        with self._lock:
+            self._value = None
+
+    def get(self) -> KeyProfile:
+        now = time.monotonic()
+        with self._lock:
+            if self._value is not None and now - self._read_at < KEY_PROFILE_TTL_SECONDS:
+                return self._value
+        value = _read_key_profile()
+        with self._lock:
+            self._value, self._read_at = value, now
+        return value
+
+
+def _read_key_profile() -> KeyProfile:
+    with connection.cursor() as cursor:
+        cursor.execute(_KEY_KINDS, [Employee.Status.ACTIVE])
+        kind_rows = cursor.fetchall()
+        cursor.execute(_KEY_COUNTS, [Employee.Status.ACTIVE])
+        count_rows = cursor.fetchall()
+    kinds: dict[tuple[int, tuple[str, ...]], int] = {}
+    for length, transports, n in kind_rows:
+        kind = (int(length), tuple(_transports(transports)))
+        kinds[kind] = kinds.get(kind, 0) + int(n)
+    counts = tuple(sorted((int(k), int(n)) for k, n in count_rows))
+    if not kinds or not counts:
+        return FALLBACK_KEY_PROFILE
+    return KeyProfile(counts=counts, kinds=tuple(sorted(kinds.items())))
+
+
+_key_profile = _ProfileCache()
+
+
+def forget_key_profile() -> None:
+    """Read the real keys' make-up again at the next login/options (after a key is added or removed)."""
+    _key_profile.forget()
+
+
+def _draw(weighted: tuple[tuple[Any, int], ...], seed: bytes) -> Any:
+    """One item of ``weighted`` ((item, weight) pairs), chosen by 8 bytes of ``seed`` as a number in [0, 1)."""
+    point = int.from_bytes(seed[:8], "big") / 2**64 * sum(w for _, w in weighted)
+    for item, weight in weighted:
+        if point < weight:
+            return item
+        point -= weight
+    return weighted[-1][0]
+
+
+def _fake_id(key: bytes, email: str, index: int, length: int) -> bytes:
+    out = b""
+    block = 0
+    while len(out) < length:
+        message = f"smishguard:fake-credential:{email}:{index}:{block}".encode()
+        out += hmac.new(key, message, hashlib.sha512).digest()
+        block += 1
+    return out[:length]
+
+
 def _fake_allow_list(email: str) -> list[tuple[bytes, list[str]]]:
-    """Deterministic credential ids for an email that has no usable keys, so the answer looks the same."""
+    """Credentials for an email that has no usable keys, made like real answers and the same on every ask.
+
+    The number of keys and each key's id length and transports are drawn from the real keys' make-up
+    (``KeyProfile``) by an HMAC of the email under the secret key; the ids are HMACs too.  The draws use fixed
+    slices of the HMAC over a sorted distribution, so a small change in the staff's keys moves few answers.
+    """
     key = settings.SECRET_KEY.encode()
-    seed = hmac.new(key, f"smishguard:fake-credentials:{email}".encode(), hashlib.sha256).digest()
-    count = 1 + seed[0] % 2
+    seed = hmac.new(key, f"smishguard:fake-credentials:{email}".encode(), hashlib.sha512).digest()
+    profile = _key_profile.get()
+    count = _draw(profile.counts, seed[:8])
     out = []
     for i in range(count):
-        digest = hmac.new(key, f"smishguard:fake-credential:{email}:{i}".encode(), hashlib.sha512).digest()
-        out.append((digest[:FAKE_CREDENTIAL_ID_BYTES], ["usb"]))
+        kind_seed = hmac.new(key, f"smishguard:fake-credential-kind:{email}:{i}".encode(), hashlib.sha256).digest()
+        length, transports = _draw(profile.kinds, kind_seed)
+        out.append((_fake_id(key, email, i, length), list(transports)))
     return out
 
 
@@ -399,6 +515,7 @@ def begin_login(*, email: str | None = None) -> ceremonies.CeremonyOptions:
     allow: list[tuple[bytes, list[str]]] = []
     if email:
         normalized = email.strip().lower()
+        _key_profile.get()  # for a known email too: the same statements run whatever the answer
         with connection.cursor() as cursor:
             cursor.execute(_LOGIN_KEYS, [normalized])
             rows = cursor.fetchall()
@@ -437,6 +554,9 @@ def _signin_failed(
         detail["credential_id"] = ceremonies.to_base64url(credential_id)[:200]
     if credential is not None:
         detail["key_id"] = credential.pk
+    if subject is None and request is not None:  # nobody's key: garbage is recorded once per source and window
+        record_refusal(Action.SIGNIN_FAILED, request=request, kind=detail["reason"], actor_label="anonymous", **detail)
+        return
     record(Action.SIGNIN_FAILED, request=request, actor_label="anonymous", subject=subject, **detail)
 
 
@@ -829,6 +949,7 @@ def remove_key(credential: Credential, *, actor: Employee, request: HttpRequest 
             reason=reason,
             sessions_revoked=ended,
         )
+    forget_key_profile()
 
 
 __all__ = [

@@ -21,8 +21,9 @@ from ninja.security import APIKeyQuery
 from pydantic import Field
 
 from smishguard.accounts.models import ApiToken
+from smishguard.accounts.throttle import limit_account
 from smishguard.accounts.tokens import TokenAuth, authenticate
-from smishguard.audit import Action, record
+from smishguard.audit import Action, record_refusal
 from smishguard.reports import blocklists, intake, stix
 from smishguard.reports.detection import current_matcher
 from smishguard.reports.models import Campaign, Report
@@ -61,8 +62,11 @@ class QueryToken(APIKeyQuery):
 
     def authenticate(self, request: HttpRequest, key: str | None) -> ApiToken | None:
         row = authenticate(key, self.scope)
-        if row is None:
-            record(Action.API_TOKEN_REFUSED, request=request, scope=self.scope, via="query")
+        if row is not None:
+            limit_account(request, "api", f"token:{row.pk}")
+        elif key is not None:  # (no ?token= at all: nothing was presented, nothing to record)
+            kind = f"{self.scope}:query"
+            record_refusal(Action.API_TOKEN_REFUSED, request=request, kind=kind, scope=self.scope, via="query")
         return row
 
 

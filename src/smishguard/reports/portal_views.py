@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from smishguard.accounts.throttle import account_refusal
 from smishguard.reports import intake
 from smishguard.reports.models import Report
 from smishguard.web.guards import signed_in
@@ -17,6 +18,9 @@ def report_text(request: HttpRequest) -> HttpResponse:
     result = None
     status = 200
     if request.method == "POST":
+        refused = account_refusal(request, "report", request.user.email)
+        if refused is not None:
+            return refused
         values = {"text": request.POST.get("text", ""), "sender": request.POST.get("sender", "")}
         try:
             result = intake.submit(

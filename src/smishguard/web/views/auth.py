@@ -12,6 +12,7 @@ from django.views.decorators.http import require_http_methods
 from smishguard.accounts import services, sessions
 from smishguard.accounts.middleware import clear_session_cookie
 from smishguard.accounts.models import EnrolmentLink, Session, token_digest
+from smishguard.accounts.throttle import account_refusal, enrolment_account
 from smishguard.audit import Action
 from smishguard.web.guards import safe_next
 
@@ -61,6 +62,9 @@ def _link_status(token: str) -> int:
 @ensure_csrf_cookie
 @require_http_methods(["GET"])
 def enrol(request: HttpRequest, token: str) -> HttpResponse:
+    refused = account_refusal(request, "enrol", enrolment_account(token))
+    if refused is not None:
+        return refused
     try:
         link = services.usable_link(token)
     except services.EnrolmentLinkInvalid as exc:

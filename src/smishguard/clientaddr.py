@@ -1,0 +1,82 @@
+"""The client's address and scheme, for rate limits and the audit trail alike.
+
+``X-Forwarded-For`` and ``X-Forwarded-Proto`` are believed only when the direct peer (REMOTE_ADDR) is one of
+``trusted_proxies`` (CIDRs: smishguard.toml or SMISHGUARD_TRUSTED_PROXIES; none by default).  The client is then
+the right-most address in X-Forwarded-For that is not itself a trusted proxy: everything to its left was written
+by the client and proves nothing.  Anyone else's forwarding headers are dropped at the first middleware.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Callable
+from functools import lru_cache
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+
+_Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+_Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+@lru_cache(maxsize=8)
+def _networks(cidrs: tuple[str, ...]) -> tuple[_Network, ...]:
+    return tuple(ipaddress.ip_network(c, strict=False) for c in cidrs)
+
+
+def _address(value: str) -> _Address | None:
+    try:
+        address = ipaddress.ip_address(value.strip())
+    except ValueError:
+        return None
+    mapped = getattr(address, "ipv4_mapped", None)
+    return mapped or address
+
+
+def _trusted(address: _Address | None, networks: tuple[_Network, ...]) -> bool:
+    return address is not None and any(address.version == n.version and address in n for n in networks)
+
+
+def peer_is_trusted(request: HttpRequest) -> bool:
+    networks = _networks(settings.SMISHGUARD.trusted_proxies)
+    return bool(networks) and _trusted(_address(request.META.get("REMOTE_ADDR") or ""), networks)
+
+
+def client_ip(request: HttpRequest | None) -> str | None:
+    """REMOTE_ADDR; behind a trusted proxy, the right-most X-Forwarded-For address not in trusted_proxies."""
+    if request is None:
+        return None
+    peer = request.META.get("REMOTE_ADDR") or None
+    networks = _networks(settings.SMISHGUARD.trusted_proxies)
+    if not networks or not _trusted(_address(peer or ""), networks):
+        return peer
+    client = peer
+    for hop in reversed(request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")):
+        if not hop.strip():
+            continue
+        address = _address(hop)
+        if address is None:
+            break  # garbage from the hop to its right: that (trusted) hop is the client we know
+        client = str(address)
+        if not _trusted(address, networks):
+            break
+    return client
+
+
+def client_ip_for_limits(request: HttpRequest) -> str:
+    """django-ratelimit's RATELIMIT_IP_META_KEY: the client address (the unspecified one if there is none)."""
+    return client_ip(request) or "0.0.0.0"  # noqa: S104 - a key, not an address to bind
+
+
+class ForwardedHeadersMiddleware:
+    """First in MIDDLEWARE: forwarding headers from a peer that is not a trusted proxy are dropped, so neither
+    SECURE_PROXY_SSL_HEADER (X-Forwarded-Proto) nor anything after it can be told a story by the client."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if not peer_is_trusted(request):
+            for name in ("HTTP_X_FORWARDED_PROTO", "HTTP_X_FORWARDED_FOR", "HTTP_X_FORWARDED_HOST"):
+                request.META.pop(name, None)
+        return self.get_response(request)

@@ -1,0 +1,296 @@
+"""Rate limits per client address and per account on sign-in, enrolment, token API, Twilio hooks and the portal
+report: a 429 with the JSON error shape (an HTML page for pages) and Retry-After, and one audit event per source
+and window however many refusals follow."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import pytest
+from django.conf import settings as django_settings
+from django.test import Client, RequestFactory
+from softkey import SoftKey
+
+from smishguard.accounts import sessions, tokens
+from smishguard.accounts.services import add_employee, invite
+from smishguard.audit import Action
+from smishguard.audit.models import Event
+from smishguard.config import RateLimits
+from smishguard.passkeys.models import Challenge
+
+LOGIN_OPTIONS = "/api/webauthn/login/options"
+LOGIN_VERIFY = "/api/webauthn/login/verify"
+REGISTER_OPTIONS = "/api/webauthn/register/options"
+
+
+@pytest.fixture
+def limits(settings):
+    """Set some rate limits for one test; the others stay far out of reach."""
+
+    def apply(**changes: str) -> None:
+        loose = {
+            f.name: "100000/m" for f in dataclasses.fields(RateLimits) if f.name.endswith(("_address", "_account"))
+        }
+        settings.SMISHGUARD = dataclasses.replace(settings.SMISHGUARD, rate_limits=RateLimits(**{**loose, **changes}))
+
+    return apply
+
+
+def post_json(client: Client, url: str, body: object, **extra: str):
+    return client.post(url, data=json.dumps(body), content_type="application/json", **extra)
+
+
+def assert_refused_json(response) -> int:
+    assert response.status_code == 429, response.content
+    assert response["Content-Type"].startswith("application/json")
+    error = response.json()["error"]
+    assert error["code"] == "rate_limited"
+    assert error["message"]
+    retry_after = int(response["Retry-After"])
+    assert 1 <= retry_after <= 600
+    return retry_after
+
+
+def refusals() -> list[Event]:
+    return list(Event.objects.filter(action=Action.REQUEST_RATE_LIMITED).order_by("id"))
+
+
+# --------------------------------------------------------------------------------------------------------
+# Sign-in
+# --------------------------------------------------------------------------------------------------------
+
+
+def test_login_options_past_the_address_limit_get_429_and_write_no_challenge(db, client, limits):
+    limits(signin_address="3/m")
+    for n in range(3):
+        assert post_json(client, LOGIN_OPTIONS, {"email": f"p{n}@example.com"}).status_code == 200
+    assert Challenge.objects.count() == 3
+    for n in range(5):
+        assert_refused_json(post_json(client, LOGIN_OPTIONS, {"email": f"q{n}@example.com"}))
+    assert Challenge.objects.count() == 3
+    other = Client(REMOTE_ADDR="192.0.2.7")  # another address is not held back
+    assert post_json(other, LOGIN_OPTIONS, {"email": "p0@example.com"}).status_code == 200
+
+
+def test_login_verify_is_limited_per_address(db, client, limits):
+    limits(signin_address="2/m")
+    junk = {"id": "AA", "rawId": "AA", "type": "public-key", "response": {}}
+    assert post_json(client, LOGIN_VERIFY, junk).status_code == 400
+    assert post_json(client, LOGIN_VERIFY, junk).status_code == 400
+    before = Event.objects.count()
+    assert_refused_json(post_json(client, LOGIN_VERIFY, junk))
+    assert_refused_json(post_json(client, LOGIN_VERIFY, junk))
+    assert Event.objects.count() == before + 1  # the one refusal event, no SIGNIN_FAILED
+
+
+def test_the_per_account_limit_treats_unknown_emails_exactly_like_real_ones(db, limits):
+    limits(signin_account="2/m")
+    ada = add_employee(email="ada@example.com", name="Ada")
+    token = invite(ada).token
+    enrolling = Client(REMOTE_ADDR="192.0.2.200")
+    options = post_json(enrolling, REGISTER_OPTIONS, {"token": token}).json()
+    registered = post_json(enrolling, "/api/webauthn/register/verify", {**SoftKey().register(options), "token": token})
+    assert registered.status_code == 201, registered.content
+    answers = {}
+    for email in ("ada@example.com", "nobody@example.com"):
+        seen = []
+        for n in range(4):  # from four different addresses: the account's own limit holds them back
+            response = post_json(Client(REMOTE_ADDR=f"198.51.100.{n + 1}"), LOGIN_OPTIONS, {"email": email})
+            seen.append(response.status_code)
+            if response.status_code == 429:
+                assert_refused_json(response)
+                # (the wait differs by email, not by whether it exists: django-ratelimit staggers each key's windows)
+                seen.append(response.json()["error"]["code"])
+        answers[email] = seen
+    assert answers["ada@example.com"] == answers["nobody@example.com"]
+    assert answers["ada@example.com"][:2] == [200, 200]
+    # the address of a colleague behind the same NAT is not refused for another account
+    assert post_json(Client(REMOTE_ADDR="198.51.100.1"), LOGIN_OPTIONS, {"email": "bob@example.com"}).status_code == 200
+
+
+# --------------------------------------------------------------------------------------------------------
+# Enrolment
+# --------------------------------------------------------------------------------------------------------
+
+
+def test_register_endpoints_are_limited_per_address(db, client, limits):
+    limits(enrol_address="2/m")
+    for _ in range(2):
+        assert post_json(client, REGISTER_OPTIONS, {"token": "no-such-token"}).status_code in (400, 404, 410)
+    assert_refused_json(post_json(client, REGISTER_OPTIONS, {"token": "no-such-token"}))
+    assert_refused_json(post_json(client, "/api/webauthn/register/verify", {}))
+
+
+def test_the_enrolment_page_is_limited_per_link_with_an_html_page(db, limits):
+    limits(enrol_account="2/m")
+    token = invite(add_employee(email="new@example.com", name="New")).token
+    for n in range(2):
+        assert Client(REMOTE_ADDR=f"203.0.113.{n + 1}").get(f"/enrol/{token}").status_code == 200
+    response = Client(REMOTE_ADDR="203.0.113.9").get(f"/enrol/{token}")
+    assert response.status_code == 429
+    assert response["Content-Type"].startswith("text/html")
+    assert 1 <= int(response["Retry-After"]) <= 60
+    assert b"Too many requests" in response.content
+    assert token.encode() not in response.content
+
+
+def test_the_enrolment_page_is_limited_per_address(db, client, limits):
+    limits(enrol_address="2/m")
+    for n in range(2):
+        assert client.get(f"/enrol/guess-{n}").status_code in (400, 404, 410)
+    response = client.get("/enrol/guess-9")
+    assert response.status_code == 429
+    assert response["Content-Type"].startswith("text/html")
+    assert int(response["Retry-After"]) >= 1
+
+
+# --------------------------------------------------------------------------------------------------------
+# Token-authenticated API (and not the gateway's /api/authz/*)
+# --------------------------------------------------------------------------------------------------------
+
+
+def test_token_api_is_limited_per_address_before_authentication(db, client, limits):
+    limits(api_address="3/m")
+    for _ in range(3):
+        assert client.get("/api/blocklists").status_code == 401
+    assert_refused_json(client.get("/api/blocklists"))
+    assert_refused_json(post_json(client, "/api/scan", {"text": "hi"}))
+    assert_refused_json(client.get("/api/stix/campaigns"))
+    assert_refused_json(post_json(client, "/api/reports", {"text": "hi"}))
+
+
+def test_token_api_is_limited_per_token_across_addresses(db, limits):
+    limits(api_account="2/m")
+    _, secret = tokens.issue("resolver", scopes=["blocklists"])
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {secret}"}
+    assert Client(REMOTE_ADDR="192.0.2.1").get("/api/blocklists", **auth).status_code == 200
+    assert Client(REMOTE_ADDR="192.0.2.2").get("/api/blocklists", **auth).status_code == 200
+    assert_refused_json(Client(REMOTE_ADDR="192.0.2.3").get("/api/blocklists", **auth))
+    _, other = tokens.issue("another", scopes=["blocklists"])
+    other_auth = {"HTTP_AUTHORIZATION": f"Bearer {other}"}
+    assert Client(REMOTE_ADDR="192.0.2.3").get("/api/blocklists", **other_auth).status_code == 200
+
+
+def test_the_gateway_authz_paths_are_not_limited_here(db, client, limits):
+    limits(api_address="1/m", signin_address="1/m", enrol_address="1/m")
+    for _ in range(5):
+        assert client.get("/api/authz/nginx").status_code == 404
+    assert not refusals()
+
+
+# --------------------------------------------------------------------------------------------------------
+# Twilio webhooks and the portal report
+# --------------------------------------------------------------------------------------------------------
+
+
+def test_twilio_webhooks_are_limited_per_address(db, client, limits):
+    limits(twilio_address="2/m")
+    form = "From=%2B15550001&MessageSid=SM1&Body=hi"
+    for _ in range(2):
+        response = client.post("/hooks/twilio/sms", form, content_type="application/x-www-form-urlencoded")
+        assert response.status_code == 403
+    response = client.post("/hooks/twilio/status", form, content_type="application/x-www-form-urlencoded")
+    assert_refused_json(response)
+
+
+def test_the_portal_report_is_limited_per_employee_with_an_html_page(db, limits):
+    limits(report_account="2/m")
+    carl = add_employee(email="carl@example.com", name="Carl")
+    for n in range(3):
+        client = Client(REMOTE_ADDR=f"192.0.2.{n + 10}")
+        token, _ = sessions.create(carl, request=RequestFactory().post("/api/webauthn/login/verify"))
+        client.cookies[django_settings.SESSION_COOKIE_NAME] = token
+        response = client.post("/portal/report", {"text": f"Your parcel {n} is held: pay at http://x.example"})
+        if n < 2:
+            assert response.status_code != 429
+    assert response.status_code == 429
+    assert response["Content-Type"].startswith("text/html")
+    assert int(response["Retry-After"]) >= 1
+
+
+# --------------------------------------------------------------------------------------------------------
+# The audit trail: one event per source and window, the count carried on the next
+# --------------------------------------------------------------------------------------------------------
+
+
+def test_repeated_refusals_are_one_audit_event_per_source_and_window(db, client, limits, time_machine):
+    time_machine.move_to("2026-03-02T09:00:00Z", tick=False)
+    limits(signin_address="2/m")
+    junk = {"id": "AA", "rawId": "AA", "type": "public-key", "response": {}}
+    for _ in range(2):
+        post_json(client, LOGIN_VERIFY, junk)
+    start = Event.objects.count()
+    for _ in range(20):
+        assert_refused_json(post_json(client, LOGIN_VERIFY, junk))
+    assert Event.objects.count() == start + 1
+    (first,) = refusals()
+    assert first.actor_label == "anonymous"
+    assert first.ip == "127.0.0.1"
+    assert first.detail["limit"] == 2
+    assert first.detail["window_seconds"] == 60
+    assert first.detail["by"] == "address"
+    assert first.detail["group"] == "signin"
+    assert first.detail["earlier_refusals"] == 0
+
+    time_machine.move_to("2026-03-02T09:01:05Z", tick=False)  # the next window
+    for _ in range(2):
+        post_json(client, LOGIN_VERIFY, junk)
+    for _ in range(3):
+        assert_refused_json(post_json(client, LOGIN_VERIFY, junk))
+    first_again, second = refusals()
+    assert first_again.pk == first.pk
+    # the 19 refusals of the first window that had no event of their own are counted on the next one
+    assert second.detail["earlier_refusals"] == 19
+
+
+# --------------------------------------------------------------------------------------------------------
+# One statement on the sign-in path, the same keys as django-ratelimit's get_usage; any other cache works too
+# --------------------------------------------------------------------------------------------------------
+
+
+def test_the_one_statement_path_counts_the_keys_django_ratelimit_counts(db, client, limits):
+    from django_ratelimit.core import get_usage
+
+    limits(signin_address="50/m", signin_account="50/m")
+    for _ in range(3):
+        assert post_json(client, LOGIN_OPTIONS, {"email": " Ada@Example.com"}).status_code == 200
+    request = RequestFactory().post(LOGIN_OPTIONS, REMOTE_ADDR="127.0.0.1")
+    by_address = get_usage(request, group="signin:address", key="ip", rate=(50, 60))
+    by_account = get_usage(request, group="signin:account", key=lambda _g, _r: "ada@example.com", rate=(50, 60))
+    assert by_address["count"] == 3
+    assert by_account["count"] == 3
+
+
+def test_sign_in_counts_both_limits_in_one_statement(db, client, limits):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    limits(signin_address="50/m", signin_account="50/m")
+    with CaptureQueriesContext(connection) as queries:
+        assert post_json(client, LOGIN_OPTIONS, {"email": "ada@example.com"}).status_code == 200
+    counting = [q["sql"] for q in queries.captured_queries if "ratelimits_counter" in q["sql"]]
+    assert len(counting) == 1
+
+
+def test_any_other_django_cache_counts_through_get_usage(db, client, limits, settings):
+    from django.core.cache import caches
+
+    settings.CACHES = {**settings.CACHES, "other": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    settings.RATELIMIT_USE_CACHE = "other"
+    caches["other"].clear()
+    limits(signin_account="2/m")
+    for _ in range(2):
+        assert post_json(client, LOGIN_OPTIONS, {"email": "ada@example.com"}).status_code == 200
+    assert_refused_json(post_json(client, LOGIN_OPTIONS, {"email": "ada@example.com"}))
+
+
+def test_the_example_config_shows_the_default_limits(monkeypatch):
+    from pathlib import Path
+
+    from smishguard.config import load
+
+    monkeypatch.delenv("SMISHGUARD_TRUSTED_PROXIES", raising=False)
+    example = load(Path(__file__).resolve().parents[2] / "deploy" / "smishguard.toml")
+    assert example.rate_limits == RateLimits()
+    assert example.trusted_proxies == ("127.0.0.1/32",)
