@@ -46,7 +46,7 @@ WEAK = [
     ("django-insecure-" + "k" * 3 + secrets.token_urlsafe(40), "placeholder"),
     ("please-change-me-" + secrets.token_hex(32), "placeholder"),
     ("our-production-secret-key-" + secrets.token_hex(32), "placeholder"),
-    ("short", "at most"),
+    ("Tr0ub4dor&3", "at most"),
     (secrets.token_hex(31), "at most"),  # 62 hex characters: 248 bits
     (secrets.token_urlsafe(31), "at most"),  # 42 base64 characters: 252 bits
     ("1234567890" * 9, "does not look random"),  # 90 digits: 299 bits' room, but a pattern
