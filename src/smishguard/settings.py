@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 
 from smishguard import config
 
@@ -23,6 +24,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django_tasks",
     "django_tasks_db",
+    "ninja",  # its templates and static files: the API docs page is served from here, not from a CDN
     "smishguard.audit",
     "smishguard.accounts",
     "smishguard.passkeys",
@@ -34,6 +36,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "smishguard.web.middleware.StrictTransportSecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "smishguard.accounts.middleware.BodySizeLimitMiddleware",
     "smishguard.accounts.middleware.SessionMiddleware",
@@ -118,6 +123,69 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if config.env_bool("BEHIND_PROXY", False) else None
+
+# Strict-Transport-Security when the configured origin is https, on every response whatever scheme the request
+# came in on (web.middleware.StrictTransportSecurityMiddleware: behind a TLS-terminating proxy Django may not
+# know); browsers ignore it over plain HTTP.  Django's SecurityMiddleware reads the same two settings.
+SECURE_HSTS_SECONDS = 2 * 365 * 86400 if SMISHGUARD.secure_origin else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+
+# Content-Security-Policy (django-csp): every script and style is a file of ours (static/js, static/css) or of
+# django-ninja's (the API docs); no inline code, no eval, no other origin, no framing, no plugins.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+
+# Permissions-Policy (django-permissions-policy): no page of ours needs a device or sensor; WebAuthn (sign-in,
+# enrolment, adding a key) stays allowed for our own origin, as does writing to the clipboard (copy buttons).
+# Only features chromium knows are named: it logs an error for each one it does not ("ambient-light-sensor",
+# "bluetooth" are behind flags there); tests/e2e/test_e2e_security_headers.py fails on such a message.
+PERMISSIONS_POLICY: dict[str, list[str]] = {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "autoplay",
+        "browsing-topics",
+        "camera",
+        "display-capture",
+        "encrypted-media",
+        "geolocation",
+        "gyroscope",
+        "hid",
+        "identity-credentials-get",
+        "idle-detection",
+        "local-fonts",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "otp-credentials",
+        "payment",
+        "picture-in-picture",
+        "screen-wake-lock",
+        "serial",
+        "usb",
+        "window-management",
+        "xr-spatial-tracking",
+    )
+}
+PERMISSIONS_POLICY.update(
+    {
+        "publickey-credentials-get": ["self"],
+        "publickey-credentials-create": ["self"],
+        "clipboard-write": ["self"],
+    }
+)
 
 LOGGING = {
     "version": 1,

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from django.conf import settings
 from django.contrib.messages.middleware import MessageMiddleware as _MessageMiddleware
 from django.contrib.messages.storage import default_storage
 from django.http import HttpRequest, HttpResponse
@@ -25,3 +28,27 @@ class MessageMiddleware(_MessageMiddleware):
         if isinstance(messages, SimpleLazyObject) and messages._wrapped is empty:
             return response
         return super().process_response(request, response)
+
+
+class StrictTransportSecurityMiddleware:
+    """Strict-Transport-Security on every response when the configured origin (``SMISHGUARD_ORIGIN``) is https.
+
+    Django's SecurityMiddleware sends it only when ``request.is_secure()``, which behind a TLS-terminating
+    proxy depends on trusting that proxy's headers; the origin the employees use is what decides here.  The
+    value comes from ``SECURE_HSTS_SECONDS`` and ``SECURE_HSTS_INCLUDE_SUBDOMAINS``; placed after Django's
+    middleware, this one's header is the only one (Django's never sets a second).
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+        self.value = ""
+        if settings.SMISHGUARD.secure_origin and settings.SECURE_HSTS_SECONDS:
+            self.value = f"max-age={settings.SECURE_HSTS_SECONDS}"
+            if settings.SECURE_HSTS_INCLUDE_SUBDOMAINS:
+                self.value += "; includeSubDomains"
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if self.value:
+            response.headers.setdefault("Strict-Transport-Security", self.value)
+        return response
