@@ -37,7 +37,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "smishguard.web.middleware.StrictTransportSecurityMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "smishguard.web.middleware.ContentSecurityPolicyMiddleware",  # django-csp's, the header built once
     "django_permissions_policy.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "smishguard.accounts.middleware.BodySizeLimitMiddleware",

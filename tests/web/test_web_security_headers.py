@@ -119,3 +119,44 @@ def test_the_openapi_schema_stays_public(db):
     response = Client().get("/api/openapi.json")
     assert response.status_code == 200
     assert response.json()["info"]["title"] == "smishguard API"
+
+
+# --- the CSP middleware: django-csp's, with the one policy built once -----------------------------------------
+
+
+def test_the_policy_sent_is_django_csps_own_rendering_of_the_settings(db):
+    from csp.utils import build_policy
+
+    sent = Client().get("/signin").headers["Content-Security-Policy"]
+    assert directives(sent) == directives(build_policy())
+
+
+def test_a_view_that_changes_the_policy_or_asks_for_a_nonce_takes_django_csps_own_path():
+    from csp.decorators import csp_update
+    from csp.exceptions import CSPNonceError
+    from django.http import HttpResponse
+    from django.test import RequestFactory
+
+    from smishguard.web.middleware import ContentSecurityPolicyMiddleware
+
+    @csp_update({"img-src": "data:"})
+    def with_images(request):
+        return HttpResponse("ok")
+
+    def with_nonce(request):
+        return HttpResponse(f"nonce {request.csp_nonce}")
+
+    def plain(request):
+        return HttpResponse("ok")
+
+    changed = ContentSecurityPolicyMiddleware(with_images)(RequestFactory().get("/"))
+    assert directives(changed.headers["Content-Security-Policy"])["img-src"] == ["'self'", "data:"]
+
+    nonce = ContentSecurityPolicyMiddleware(with_nonce)(RequestFactory().get("/"))
+    assert_strict_csp(nonce)
+
+    request = RequestFactory().get("/")
+    response = ContentSecurityPolicyMiddleware(plain)(request)
+    assert directives(response.headers["Content-Security-Policy"])["img-src"] == ["'self'"]
+    with pytest.raises(CSPNonceError):
+        str(request.csp_nonce)  # asked for after the header went out: an error, as in django-csp
