@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Render the portal and console pages to docs/screenshots/*.png (desktop width 1280).
 
-    .venv/bin/python scripts/screenshots.py [--out docs/screenshots] [--keep]
+    .venv/bin/python scripts/screenshots.py [--out docs/screenshots] [--keep] [--security-report FILE]
 
 What it does, all on this machine and in a temporary folder:
 1. migrates a fresh SQLite database (SMISHGUARD_DATA_DIR in a temp dir) and seeds the demo organisation
@@ -16,12 +16,19 @@ What it does, all on this machine and in a temporary folder:
    sign-in with a CDP virtual authenticator (exercising static/js/webauthn.js end to end), then the portal
    as an employee and the console as an admin (sessions are opened with accounts.sessions.create and their
    token is put in the browser's cookie), and the detection, response and CT watch pages.
+
+With --security-report FILE it also writes, as JSON, what chromium saw on every page it visited: each
+document's security headers (Content-Security-Policy, Permissions-Policy, ...), every `securitypolicyviolation`
+event (listened for from an init script, so before any of the page's own code runs) and every console message
+about a policy.  tests/e2e/test_e2e_security_headers.py runs the script this way, so that the pages checked
+are exactly the pages shown.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
 import secrets
 import shutil
@@ -109,6 +116,86 @@ class Seeded:
     enrol_token: str = ""
     enrol_email: str = ""
     ids: dict[str, int] = field(default_factory=dict)
+
+
+# Runs in every page before its own scripts: each CSP violation is handed to the script (a Playwright binding).
+VIOLATION_LISTENER = """
+document.addEventListener("securitypolicyviolation", function (e) {
+  window.__sgPolicyViolation({
+    document: e.documentURI, directive: e.effectiveDirective, violated: e.violatedDirective,
+    blocked: e.blockedURI, source: e.sourceFile, line: e.lineNumber, sample: e.sample, disposition: e.disposition
+  });
+}, true);
+"""
+# Console messages about a policy (chromium's own words: "Refused to ...", "Content Security Policy",
+# "Permissions-Policy", "Error with Permissions-Policy header: Unrecognized feature").
+POLICY_WORDS = (
+    "content security policy",
+    "content-security-policy",
+    "refused to",
+    "permissions-policy",
+    "permissions policy",
+)
+SECURITY_HEADERS = (
+    "content-security-policy",
+    "content-security-policy-report-only",
+    "permissions-policy",
+    "strict-transport-security",
+    "x-frame-options",
+    "x-content-type-options",
+    "referrer-policy",
+    "cross-origin-opener-policy",
+)
+
+
+@dataclass
+class SecurityWatch:
+    """What chromium saw of the security headers and policies, on every page of every browser context."""
+
+    base: str
+    shots: list[dict] = field(default_factory=list)
+    documents: list[dict] = field(default_factory=list)
+    violations: list[dict] = field(default_factory=list)
+    console: list[dict] = field(default_factory=list)
+
+    def attach(self, ctx) -> None:
+        ctx.expose_function("__sgPolicyViolation", self._violation)
+        ctx.add_init_script(VIOLATION_LISTENER)
+        ctx.on("console", self._console)
+        ctx.on("response", self._response)
+
+    def _violation(self, violation: dict) -> None:
+        self.violations.append(violation)
+
+    def _console(self, message) -> None:
+        text = message.text
+        if any(word in text.lower() for word in POLICY_WORDS):
+            self.console.append({"type": message.type, "text": text, "page": message.page.url if message.page else ""})
+
+    def _response(self, response) -> None:
+        if response.request.resource_type != "document" or not response.url.startswith(self.base):
+            return
+        headers = response.headers  # names in lower case
+        self.documents.append(
+            {
+                "url": response.url.removeprefix(self.base),
+                "status": response.status,
+                "headers": {name: headers[name] for name in SECURITY_HEADERS if name in headers},
+            }
+        )
+
+    def shot(self, name: str, url: str) -> None:
+        self.shots.append({"name": name, "url": url.removeprefix(self.base) or "/"})
+
+    def write(self, path: Path) -> None:
+        report = {
+            "base": self.base,
+            "shots": self.shots,
+            "documents": self.documents,
+            "violations": self.violations,
+            "console": self.console,
+        }
+        path.write_text(json.dumps(report, indent=1), encoding="utf-8")
 
 
 def free_port() -> int:
@@ -685,7 +772,7 @@ def serve_command(bind: str) -> list[str]:
     ]
 
 
-def shoot(base: str, seeded: Seeded, out: Path, tmp: Path) -> list[str]:
+def shoot(base: str, seeded: Seeded, out: Path, tmp: Path, watch: SecurityWatch | None = None) -> list[str]:
     from playwright.sync_api import expect
 
     made: list[str] = []
@@ -698,6 +785,8 @@ def shoot(base: str, seeded: Seeded, out: Path, tmp: Path) -> list[str]:
             )
             if token:
                 ctx.add_cookies([{"name": "sg_session", "value": token, "url": base}])
+            if watch is not None:
+                watch.attach(ctx)
             return ctx
 
         def shot(page, name: str, *, height: int | None = None) -> None:
@@ -709,6 +798,8 @@ def shoot(base: str, seeded: Seeded, out: Path, tmp: Path) -> list[str]:
             if height is not None:
                 page.set_viewport_size(VIEWPORT)
             made.append(name)
+            if watch is not None:
+                watch.shot(name, page.url)
             print(f"  {name}.png  ({page.url.removeprefix(base) or '/'})")
 
         # --- signed out: sign-in page, enrolment with a virtual security key, then a real sign-in -------
@@ -716,6 +807,8 @@ def shoot(base: str, seeded: Seeded, out: Path, tmp: Path) -> list[str]:
         page = ctx.new_page()
         page.goto(f"{base}/signin")
         shot(page, "signin")
+        page.goto(f"{base}/no-such-page")
+        shot(page, "not-found")
 
         add_virtual_key(ctx, page)
         page.goto(f"{base}/enrol/{seeded.enrol_token}")
@@ -746,6 +839,8 @@ def shoot(base: str, seeded: Seeded, out: Path, tmp: Path) -> list[str]:
             shot(page, name)
         page.goto(f"{base}/console/employees")
         shot(page, "console-forbidden")
+        page.goto(f"{base}/api/docs")
+        shot(page, "api-docs-forbidden")
         ctx.close()
 
         # --- the console as an admin -----------------------------------------------------------------------
@@ -822,6 +917,11 @@ def shoot(base: str, seeded: Seeded, out: Path, tmp: Path) -> list[str]:
         shot(page, "console-watch-alert")
         page.goto(f"{base}/console/watch/logs")
         shot(page, "console-watch-logs")
+
+        # --- the API's documentation (Swagger UI, served from django-ninja's own static files) ---------------
+        page.goto(f"{base}/api/docs")
+        page.wait_for_selector("#swagger-ui .info", timeout=15000)
+        shot(page, "api-docs", height=1400)
         ctx.close()
 
         # --- the employee reports a text in the portal -------------------------------------------------------
@@ -846,8 +946,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="where the PNGs go (default docs/screenshots)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary data folder and print its path")
+    parser.add_argument(
+        "--security-report",
+        type=Path,
+        metavar="FILE",
+        help="write the security headers and policy violations chromium saw on every page to FILE (JSON)",
+    )
     args = parser.parse_args(argv)
     args.out = args.out.resolve()
+    if args.security_report:
+        args.security_report = args.security_report.resolve()  # the script works in a temporary folder
     if not Path(CHROMIUM).exists():
         raise SystemExit(f"{CHROMIUM} is missing: apt-get install -y chromium")
     args.out.mkdir(parents=True, exist_ok=True)
@@ -894,7 +1002,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         wait_for(f"{base}/signin")
         print(f"server on {base}; writing {args.out}")
-        made = shoot(base, seeded, args.out, tmp)
+        watch = SecurityWatch(base) if args.security_report else None
+        try:
+            made = shoot(base, seeded, args.out, tmp, watch)
+        finally:
+            if watch is not None:
+                watch.write(args.security_report)
+                print(f"security report: {len(watch.documents)} pages, {len(watch.violations)} CSP violations")
     finally:
         server.terminate()
         try:

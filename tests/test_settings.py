@@ -50,3 +50,24 @@ def test_the_secret_key_is_made_once_and_kept(tmp_path):
     assert len(first) >= 50
     assert again == first
     assert (tmp_path / "var" / "secret_key").stat().st_mode & 0o777 == 0o600
+
+
+def test_the_placeholder_secret_key_is_refused_at_start_with_one_line(tmp_path):
+    env = clean_env(tmp_path / "var", SMISHGUARD_SECRET_KEY="change-me-to-50-random-characters")
+    for argv in (["employees", "list"], ["migrate"], ["serve", "--bind", "127.0.0.1:0"]):
+        result = smishguard(env, *argv, check=False)
+        assert result.returncode == 2, (argv, result.stderr)
+        assert result.stderr.startswith("smishguard: error: SMISHGUARD_SECRET_KEY is the placeholder"), result.stderr
+        assert result.stderr.count("\n") == 1, result.stderr
+        assert "change-me-to-50-random-characters" not in result.stderr
+
+
+def test_a_short_secret_key_is_refused_at_start_and_a_generated_one_is_not(tmp_path):
+    short = clean_env(tmp_path / "var", SMISHGUARD_SECRET_KEY="0123456789abcdef")
+    result = smishguard(short, "employees", "list", check=False)
+    assert result.returncode == 2
+    assert result.stderr.startswith("smishguard: error: SMISHGUARD_SECRET_KEY is too short"), result.stderr
+    assert "0123456789abcdef" not in result.stderr
+    generated = clean_env(tmp_path / "var")  # no key set: one is made under var/secret_key
+    smishguard(generated, "migrate")
+    assert smishguard(generated, "employees", "list").returncode == 0

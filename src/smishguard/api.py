@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from ninja import NinjaAPI
+from ninja import NinjaAPI, Swagger
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from smishguard.errors import RateLimited, SmishguardError
+from smishguard.web.guards import admin_only
 
 log = logging.getLogger("smishguard.api")
 
@@ -20,11 +22,24 @@ def error_response(status: int, code: str, message: str, **extra: object) -> Jso
     return JsonResponse({"error": body}, status=status)
 
 
+class AdminSwagger(Swagger):
+    """The browsable API documentation (/api/docs), for signed-in admins only; the schema stays public.
+
+    Others are sent to sign in, or get the 403 page.  (ninja's ``docs_decorator`` would guard
+    /api/openapi.json too.)  Swagger UI comes from django-ninja's own static files ("ninja" is an installed
+    app, so its template loads them as files, not from a CDN), which the Content-Security-Policy allows.
+    """
+
+    def render_page(self, request: HttpRequest, api: NinjaAPI, **kwargs: Any) -> HttpResponse:
+        return admin_only(super().render_page)(request, api, **kwargs)
+
+
 api = NinjaAPI(
     title="smishguard API",
     version="1",
     description="Phishing-resistant sign-in, detection and response for SMS-phishing aimed at staff.",
     urls_namespace="api",
+    docs=AdminSwagger(),
 )
 
 

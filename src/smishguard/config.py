@@ -9,9 +9,12 @@ read it.
 from __future__ import annotations
 
 import ipaddress
+import itertools
+import math
 import os
 import re
 import secrets
+import string
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,14 +53,82 @@ def database_url() -> str:
     return f"sqlite:///{data_dir() / 'smishguard.sqlite3'}"
 
 
+# The secret key signs cookies and derives the fake sign-in answers for unknown emails: it must be at least 32
+# random bytes.  A key is judged by what it could hold and by whether it looks made by hand (see
+# secret_key_weakness); these are the placeholders people leave in, and words a random key never holds.
+SECRET_KEY_PLACEHOLDER = "change-me-to-50-random-characters"  # noqa: S105 - deploy/env.example's, to refuse it
+SECRET_KEY_MIN_BITS = 256
+_PLACEHOLDER_WORDS = ("change", "replace", "example", "insecure", "secret", "password", "placeholder")
+# The usual alphabets of generated keys, smallest first: a key is measured against the first that holds it.
+_ALPHABETS = (
+    string.digits,
+    "0123456789abcdef",
+    "0123456789ABCDEF",
+    string.ascii_lowercase,
+    string.ascii_uppercase,
+    string.ascii_lowercase + string.digits,
+    string.ascii_uppercase + string.digits,
+    string.ascii_letters + string.digits,
+    string.ascii_letters + string.digits + "+/=",  # base64
+    string.ascii_letters + string.digits + "-_=",  # base64url
+)
+_PRINTABLE = 95  # any other key: as if drawn from printable ASCII (space to tilde)
+_MAKE_ONE = "python3 -c 'import secrets; print(secrets.token_urlsafe(48))'"
+
+
+def secret_key_weakness(key: str) -> str | None:
+    """Why ``key`` is not good enough as the secret key (the start of a sentence), or None when it is.
+
+    "At least 32 random bytes" is judged in two steps.  Room: the key's characters are put in the smallest usual
+    alphabet that holds them all (digits, hex, letters, letters and digits, base64, else printable ASCII), and
+    length x log2(alphabet size) must reach 256 bits: 64 hex characters, 43 of base64, 40 printable ones.
+    Randomness, which no test on one string proves, is checked only against what people type: a placeholder
+    word, a repeating pattern, mostly a run ("abcdef...", "0123..."), or few different characters (fewer than
+    0.4 times what a random key of that length and alphabet has; random keys of the usual kinds stayed above
+    0.56 in 100,000 draws of each).  The key itself never appears in the answer.
+    """
+    if key == SECRET_KEY_PLACEHOLDER:
+        return "is the placeholder from deploy/env.example"
+    lowered = key.lower()
+    if any(word in lowered for word in _PLACEHOLDER_WORDS):
+        return 'looks like a placeholder (it has a word such as "change" or "secret" in it)'
+    size = next((len(chars) for chars in _ALPHABETS if set(key) <= set(chars)), _PRINTABLE)
+    bits = len(key) * math.log2(size) if key else 0.0
+    if bits < SECRET_KEY_MIN_BITS:
+        return (
+            f"is too short: {len(key)} characters from a {size}-character alphabet carry at most {bits:.0f} bits, "
+            f"fewer than {SECRET_KEY_MIN_BITS} (32 random bytes)"
+        )
+    n = len(key)
+    if any(key[period:] == key[:-period] for period in range(1, n // 2 + 1)):
+        return "does not look random: it repeats itself"
+    steps = sum(abs(ord(b) - ord(a)) <= 1 for a, b in itertools.pairwise(key))
+    if steps * 2 > n - 1:
+        return "does not look random: it runs in sequence"
+    expected = size * (1 - (1 - 1 / size) ** n)  # different characters in a random key of this length
+    if len(set(key)) < 0.4 * expected:
+        return f"does not look random: it uses only {len(set(key))} different characters"
+    return None
+
+
+def _checked_secret_key(key: str, where: str) -> str:
+    weakness = secret_key_weakness(key)
+    if weakness is not None:
+        raise ConfigError(f"{where} {weakness}; use 32 or more random bytes, e.g. the output of {_MAKE_ONE}")
+    return key
+
+
 def secret_key() -> str:
-    """The secret key from the environment, else one generated once and kept beside the demo database."""
+    """The secret key from the environment, else one generated once and kept beside the demo database.
+
+    Either way a key that is a placeholder or holds less than 32 random bytes is refused (ConfigError).
+    """
     key = env("SECRET_KEY")
     if key:
-        return key
+        return _checked_secret_key(key, "SMISHGUARD_SECRET_KEY")
     path = data_dir() / "secret_key"
     try:
-        return path.read_text().strip()
+        return _checked_secret_key(path.read_text().strip(), f"the secret key in {path}")
     except FileNotFoundError:
         pass
     except OSError as exc:  # unreadable: a newcomer needs the path and the reason, not a traceback
@@ -69,7 +140,7 @@ def secret_key() -> str:
         with os.fdopen(fd, "w") as fh:
             fh.write(key)
     except FileExistsError:  # another process made it first
-        return path.read_text().strip()
+        return _checked_secret_key(path.read_text().strip(), f"the secret key in {path}")
     except OSError as exc:
         raise ConfigError(f"cannot write a new secret key at {path}: {exc.strerror or exc}") from None
     return key

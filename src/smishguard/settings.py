@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 
 from smishguard import config
 
@@ -23,6 +24,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django_tasks",
     "django_tasks_db",
+    "ninja",  # its templates and static files: the API docs page is served from here, not from a CDN
     "smishguard.audit",
     "smishguard.ratelimits",
     "smishguard.accounts",
@@ -36,6 +38,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "smishguard.clientaddr.ForwardedHeadersMiddleware",  # drops X-Forwarded-* unless the peer is a trusted proxy
     "django.middleware.security.SecurityMiddleware",
+    "smishguard.web.middleware.StrictTransportSecurityMiddleware",
+    "smishguard.web.middleware.ContentSecurityPolicyMiddleware",  # django-csp's, the header built once
+    "django_permissions_policy.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "smishguard.accounts.middleware.BodySizeLimitMiddleware",
     "smishguard.accounts.throttle.RateLimitMiddleware",  # per-address limits, before any session lookup
@@ -134,6 +139,69 @@ CACHES = {
 }
 RATELIMIT_USE_CACHE = "ratelimit"
 RATELIMIT_IP_META_KEY = "smishguard.clientaddr.client_ip_for_limits"
+
+# Strict-Transport-Security when the configured origin is https, on every response whatever scheme the request
+# came in on (web.middleware.StrictTransportSecurityMiddleware: behind a TLS-terminating proxy Django may not
+# know); browsers ignore it over plain HTTP.  Django's SecurityMiddleware reads the same two settings.
+SECURE_HSTS_SECONDS = 2 * 365 * 86400 if SMISHGUARD.secure_origin else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+
+# Content-Security-Policy (django-csp): every script and style is a file of ours (static/js, static/css) or of
+# django-ninja's (the API docs); no inline code, no eval, no other origin, no framing, no plugins.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+
+# Permissions-Policy (django-permissions-policy): no page of ours needs a device or sensor; WebAuthn (sign-in,
+# enrolment, adding a key) stays allowed for our own origin, as does writing to the clipboard (copy buttons).
+# Only features chromium knows are named: it logs an error for each one it does not ("ambient-light-sensor",
+# "bluetooth" are behind flags there); tests/e2e/test_e2e_security_headers.py fails on such a message.
+PERMISSIONS_POLICY: dict[str, list[str]] = {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "autoplay",
+        "browsing-topics",
+        "camera",
+        "display-capture",
+        "encrypted-media",
+        "geolocation",
+        "gyroscope",
+        "hid",
+        "identity-credentials-get",
+        "idle-detection",
+        "local-fonts",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "otp-credentials",
+        "payment",
+        "picture-in-picture",
+        "screen-wake-lock",
+        "serial",
+        "usb",
+        "window-management",
+        "xr-spatial-tracking",
+    )
+}
+PERMISSIONS_POLICY.update(
+    {
+        "publickey-credentials-get": ["self"],
+        "publickey-credentials-create": ["self"],
+        "clipboard-write": ["self"],
+    }
+)
 
 # No secret in a log line: Django's request loggers ("Not Found: /enrol/<token>") and everything the console
 # handler writes go through smishguard.redaction's filter (enrolment tokens, token-like query values).

@@ -63,7 +63,7 @@ def test_coverage_page_shows_the_chart(org, login):
     text = login(admin).get("/console/coverage").content.decode()
     # Support now has 5 active (the admin has no key): 3/5 with a key, 1/5 with two.
     assert 'aria-label="Support: 60% with a key, 20% with a backup"' in text
-    assert 'class="bar bar-one" style="width: 60.0%"' in text
-    assert 'class="bar bar-two" style="width: 20.0%"' in text
+    assert '<rect class="bar bar-one" width="60.0" height="2"/>' in text  # out of the SVG's 100
+    assert '<rect class="bar bar-two" y=".5" width="20.0" height="1"/>' in text
     assert 'aria-label="Engineering: 100% with a key, 100% with a backup"' in text
     assert "Overall: 62% with a key, 38% with a backup" in text  # 5/8 and 3/8
