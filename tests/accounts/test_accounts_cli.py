@@ -107,6 +107,50 @@ def test_suspend_offboard_and_session_revoke(capsys):
     assert "offboarded ann@example.com" in out
 
 
+def test_empty_lists_say_so(capsys):
+    """Nothing to show is said, not printed as nothing (issue 11, item 6)."""
+    assert run(capsys, "sessions", "list") == (0, "no live sessions\n", "")
+    code, out, _ = run(capsys, "sessions", "list", "--json")
+    assert (code, json.loads(out)) == (0, [])
+    assert run(capsys, "tokens", "list") == (0, "no API tokens\n", "")
+    code, out, _ = run(capsys, "tokens", "list", "--json")
+    assert (code, json.loads(out)) == (0, [])
+    services.add_employee(email="ann@example.com", name="Ann")
+    assert run(capsys, "sessions", "list", "--user", "ann@example.com") == (
+        0,
+        "no live sessions of ann@example.com\n",
+        "",
+    )
+
+
+def test_lists_keep_their_forms_when_not_empty(capsys):
+    from smishguard.accounts import tokens
+
+    ann = services.add_employee(email="ann@example.com", name="Ann")
+    sessions.create(ann, request=None)
+    code, out, _ = run(capsys, "sessions", "list")
+    assert code == 0
+    [line] = out.splitlines()
+    assert "ann@example.com" in line
+    assert " since " in line
+    code, out, _ = run(capsys, "sessions", "list", "--json")
+    [row] = [json.loads(x) for x in out.splitlines()]  # JSON lines, as before
+    assert row["email"] == "ann@example.com"
+    row, secret = tokens.issue("SIEM", scopes=["scan"])
+    code, out, _ = run(capsys, "tokens", "list")
+    [line] = out.splitlines()
+    assert "SIEM" in line
+    assert "active" in line
+    assert secret not in out
+    code, out, _ = run(capsys, "tokens", "list", "--json")
+    [listed] = [json.loads(x) for x in out.splitlines()]
+    assert listed["id"] == row.pk
+    assert listed["name"] == "SIEM"
+    assert listed["scopes"] == ["scan"]
+    assert listed["state"] == "active"
+    assert secret not in out
+
+
 def test_recovery_through_the_cli(capsys):
     services.add_employee(email="first@example.com", name="First", is_admin=True)
     with time_machine.travel(timezone.now() - timedelta(days=30), tick=False):  # eligible: a month of rights and key

@@ -181,3 +181,19 @@ def test_status_callbacks_and_inbound_texts_through_gunicorn(tmp_path, twilio_se
         assert answer.status_code == 200
         refused = fake.post_signed(f"{public}/hooks/twilio/sms", inbound, signature="forged")
         assert refused.status_code == 403
+
+
+def test_until_idle_says_how_many_tasks_it_ran(tmp_path, twilio_server, migrated) -> None:
+    """Not silent (issue 11, item 6): an idle queue is said, and so is the work done."""
+    env = environment(tmp_path, twilio_server, migrated)
+    idle = worker(env, "--until-idle", "--timeout", "30")
+    assert (idle.returncode, idle.stdout) == (0, "no tasks waiting\n"), idle.stderr
+    seed(env, 2)
+    done = worker(env, "--until-idle", "--timeout", "30")
+    assert done.returncode == 0, done.stderr
+    [line] = done.stdout.splitlines()
+    words = line.split()
+    assert (words[0], words[2]) == ("ran", "tasks"), line
+    assert int(words[1]) >= 2  # a send to each employee
+    again = worker(env, "--until-idle", "--timeout", "30", "--json")  # the JSON form stays as it was
+    assert json.loads(again.stdout) == {"tasks_run": 0, "messages_unfinished": 0}

@@ -55,14 +55,41 @@ def test_config_keywords_are_used(capsys, brands_file):
 def test_file_input_keeps_order_and_reports_bad_lines(capsys, brands_file, tmp_path):
     f = tmp_path / "names.txt"
     f.write_bytes(b"twilio-sso.com\n" + b"a" * 300 + b".com\n\xff\xfe.com\nxn--zz.com\ntwilio.com\n")
-    code, rows, _ = run(capsys, "domains", "check", "--config", str(brands_file), "--file", str(f))
-    assert code == 0
-    assert len(rows) == 5
-    assert rows[0]["verdict"] == "lookalike"
-    assert rows[1]["error"]["code"] == "invalid_domain"
-    assert rows[2]["error"]["code"] == "invalid_utf8"
-    assert rows[3]["error"]["code"] == "invalid_domain"
-    assert rows[4]["verdict"] == "official"
+    code, rows, err = run(capsys, "domains", "check", "--config", str(brands_file), "--file", str(f))
+    # the bad lines are reported on stderr, one line each naming its line number; the rest go on
+    assert code == 1
+    assert [(r["domain"], r["verdict"]) for r in rows] == [("twilio-sso.com", "lookalike"), ("twilio.com", "official")]
+    lines = err.strip().splitlines()
+    assert len(lines) == 3, err
+    assert lines[0].startswith(f"smishguard: error: {f}: line 2: ")
+    assert lines[1].startswith(f"smishguard: error: {f}: line 3: ")
+    assert "UTF-8" in lines[1]
+    assert lines[2].startswith(f"smishguard: error: {f}: line 4: 'xn--zz.com' ")
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("bad", ["!!!garbage###", "", "   ", "exa mple.com"])
+def test_a_bad_name_is_an_error_on_stderr_and_exit_status_1(capsys, brands_file, bad):
+    code, rows, err = run(capsys, "domains", "check", "--config", str(brands_file), "twilio-sso.com", bad, "twilio.com")
+    assert code == 1
+    assert [r["domain"] for r in rows] == ["twilio-sso.com", "twilio.com"]  # the good ones still print
+    assert all("error" not in r for r in rows)
+    [line] = err.strip().splitlines()
+    assert line.startswith(f"smishguard: error: {bad!r} is not a domain name")
+
+
+def test_only_bad_names_print_nothing_on_stdout(capsys, brands_file):
+    code, rows, err = run(capsys, "domains", "check", "--config", str(brands_file), "!!!garbage###")
+    assert (code, rows) == (1, [])
+    assert "'!!!garbage###'" in err
+
+
+def test_good_names_exit_0(capsys, brands_file, tmp_path):
+    f = tmp_path / "names.txt"
+    f.write_text("twilio-sso.com\n\nexample.org\n")  # a blank line is skipped, not an error
+    code, rows, err = run(capsys, "domains", "check", "--config", str(brands_file), "--file", str(f))
+    assert (code, err) == (0, "")
+    assert [r["domain"] for r in rows] == ["twilio-sso.com", "example.org"]
 
 
 def test_brand_option_adds_a_brand_for_one_run(capsys, brands_file):

@@ -8,6 +8,7 @@ import pytest
 from ct_logs import CertstreamServer
 from watch_support import SHARED_CT
 
+from smishguard.cli import main
 from smishguard.watch.models import LogState, LookalikeAlert, Sighting
 
 pytestmark = pytest.mark.django_db
@@ -44,7 +45,10 @@ def test_replay_of_the_real_certstream_examples(tmp_path, watch):
     # The lite message (a precert of an official K-K host) was read and raised nothing.
     assert "2 entries, 3 names" in run.err
     assert not LookalikeAlert.objects.filter(registrable="k-k.de").exists()
-    assert not LogState.objects.exists()  # a replay keeps no checkpoint
+    # A replay keeps no checkpoint to resume from, but it is recorded for `watch status` (issue 11, item 6).
+    replay_state = LogState.objects.get()
+    assert (replay_state.api, replay_state.key) == ("replay", f"replay:{replay}")
+    assert (replay_state.entries_read, replay_state.alerts_raised, replay_state.next_index) == (2, 2, 3)
 
     # The same certificates replayed again: no new alert, nothing counted twice.
     again = watch("--replay", str(replay), "--json", *BRANDS)
@@ -87,3 +91,37 @@ def test_certstream_websocket(watch):
     assert "message 2 skipped: not JSON" in run.err
     state = LogState.objects.get()
     assert (state.api, state.key, state.entries_read) == ("certstream", f"certstream:{url}", 2)
+    assert state.alerts_raised == 2
+    [row] = watch_status()
+    assert (row["api"], row["url"], row["entries_read"], row["alerts_raised"]) == ("certstream", url, 2, 2)
+    assert row["last_seen"] is not None
+
+
+def watch_status() -> list[dict]:
+    import io
+    from contextlib import redirect_stdout
+
+    out = io.StringIO()
+    with redirect_stdout(out):
+        assert main(["watch", "status"]) == 0
+    return [json.loads(line) for line in out.getvalue().splitlines()]
+
+
+def test_watch_status_shows_a_replay_and_says_when_nothing_was_watched(tmp_path, watch, capsys):
+    assert watch_status() == []
+    assert "nothing watched yet" in capsys.readouterr().err
+    calidog, lite = fixture_lines()
+    replay = tmp_path / "updates.jsonl"
+    replay.write_text("\n".join([calidog, "{not json", lite]) + "\n", encoding="utf-8")
+    assert watch("--replay", str(replay), *BRANDS).code == 0
+    [row] = watch_status()
+    # the forms of a log's row stay; the source's kind, name, what was read and when are added
+    assert row["api"] == "replay"
+    assert row["key"] == f"replay:{replay}"
+    assert row["url"] == str(replay)
+    assert row["description"] == f"replay {replay}"
+    assert (row["next_index"], row["entries_read"], row["alerts_raised"]) == (3, 2, 2)
+    assert row["last_error"] == "1 bad line(s) skipped"
+    assert row["last_seen"] is not None
+    kept = {"key", "description", "url", "api", "next_index", "tree_size", "lag", "tree_head_at", "last_error"}
+    assert kept <= set(row)

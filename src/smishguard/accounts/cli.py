@@ -103,7 +103,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_sessions_revoke)
     p = ssub.add_parser("list", help="list live sessions")
     p.add_argument("--user", metavar="EMAIL")
-    p.add_argument("--json", action="store_true", help="JSON lines")
+    p.add_argument("--json", action="store_true", help="JSON lines ([] when there is none)")
     p.set_defaults(func=cmd_sessions_list)
     _register_tokens(sub)
 
@@ -124,6 +124,7 @@ def _register_tokens(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true", help='print {"id", "name", "token", "scopes"}')
     p.set_defaults(func=cmd_tokens_issue)
     p = tsub.add_parser("list", help="list tokens (never their secrets)")
+    p.add_argument("--json", action="store_true", help="JSON lines ([] when there is none)")
     p.set_defaults(func=cmd_tokens_list)
     p = tsub.add_parser("revoke", help="revoke a token at once")
     p.add_argument("token_id", type=int)
@@ -150,10 +151,28 @@ def cmd_tokens_issue(args: argparse.Namespace) -> int:
 def cmd_tokens_list(args: argparse.Namespace) -> int:
     from smishguard.accounts.models import ApiToken
 
+    listed = 0
     for t in ApiToken.objects.all():
+        listed += 1
         state = "revoked" if t.revoked_at else "active"
+        if args.json:
+            print_json(
+                {
+                    "id": t.pk,
+                    "name": t.name,
+                    "prefix": t.prefix,
+                    "scopes": t.scopes,
+                    "state": state,
+                    "created_at": t.created_at.isoformat(),
+                    "last_used_at": t.last_used_at.isoformat() if t.last_used_at else None,
+                    "revoked_at": t.revoked_at.isoformat() if t.revoked_at else None,
+                }
+            )
+            continue
         used = f"{t.last_used_at:%Y-%m-%d %H:%M}" if t.last_used_at else "never"
         print(f"{t.pk:>4} {t.name:<24} {t.prefix}…  {','.join(t.scopes):<20} {state:<8} last used {used}")
+    if not listed:
+        print("[]" if args.json else "no API tokens")
     return 0
 
 
@@ -387,7 +406,9 @@ def cmd_sessions_list(args: argparse.Namespace) -> int:
     qs = sessions.live().select_related("employee")
     if args.user:
         qs = qs.filter(employee=_get(args.user))
+    listed = 0
     for s in qs:
+        listed += 1
         row = {
             "id": s.pk,
             "email": s.employee.email,
@@ -400,4 +421,6 @@ def cmd_sessions_list(args: argparse.Namespace) -> int:
             print_json(row)
         else:
             print(f"{s.pk:>6} {s.employee.email:<36} since {s.created_at:%Y-%m-%d %H:%M} from {s.ip or '-'}")
+    if not listed:  # said, not left silent: an empty JSON list, or a line for a person
+        print("[]" if args.json else f"no live sessions{f' of {args.user}' if args.user else ''}")
     return 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from smishguard.cli import CommandError, needs_django, print_json
 
@@ -42,4 +43,8 @@ def cmd_worker(args: argparse.Namespace) -> int:
     left = worker.unfinished()
     if args.json:
         print_json({"tasks_run": ran, "messages_unfinished": left})
+    else:  # said on exit, never silent
+        print(f"ran {ran} task{'' if ran == 1 else 's'}" if ran else "no tasks waiting")
+        if left:
+            print(f"{left} message(s) still queued or being sent", file=sys.stderr)
     return 1 if args.until_idle and left else 0

@@ -33,9 +33,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     dsub.required = True
     p = dsub.add_parser(
         "check",
-        help="check domains; prints one JSON line per input, in order",
-        description="Print one JSON object per domain: domain, registrable, verdict (lookalike / official / "
-        "clear), brand, techniques, score.  A name that is not a valid domain gets an 'error' object instead.",
+        help="check domains; prints one JSON line per domain, in order",
+        description="Print one JSON object per domain, in input order: domain, registrable, verdict (lookalike / "
+        "official / clear), brand, techniques, score.  A name that is not a valid domain is reported on stderr "
+        "instead (for --file: with its line number; blank lines are skipped) and the rest are still checked; "
+        "the exit status is then 1.",
     )
     p.add_argument("domains", nargs="*", metavar="DOMAIN")
     p.add_argument("--file", metavar="F", help="one domain per line ('-' for standard input)")
@@ -283,56 +285,72 @@ def _print_readable(result) -> None:
         print(f"  {d.domain}: {d.verdict}{brand}{techniques}")
 
 
-def _domain_chunks(args: argparse.Namespace) -> Iterator[tuple[list[str], dict[int, dict]]]:
-    """Names to check, a chunk at a time, with the errors (by index) of lines that are not UTF-8."""
+def _domain_chunks(args: argparse.Namespace) -> Iterator[tuple[int | None, list[str], dict[int, str]]]:
+    """(number of the chunk's first line, or None for names given as arguments; the names; why some could not
+    be read, by index: the lines that are not UTF-8), a chunk at a time."""
     if args.domains:
-        yield list(args.domains), {}
+        yield None, list(args.domains), {}
     if args.file:
         for first, lines in _line_chunks(args.file):
             decoded = _decode_chunk(lines)
             if decoded is not None:
-                yield [d.strip() for d in decoded], {}
+                yield first, [d.strip() for d in decoded], {}
                 continue
             names: list[str] = []
-            errors: dict[int, dict] = {}
+            errors: dict[int, str] = {}
             for i, raw in enumerate(lines):
                 try:
                     names.append(raw.rstrip(b"\r\n").decode("utf-8").strip())
-                except UnicodeDecodeError:
+                except UnicodeDecodeError as exc:
                     names.append("")
-                    number = first + i
-                    errors[i] = _error("invalid_utf8", f"line {number} is not UTF-8", line=number)
-            yield names, errors
+                    errors[i] = f"not UTF-8 ({exc.reason})"
+            yield first, names, errors
 
 
 def cmd_domains_check(args: argparse.Namespace) -> int:
-    from smishguard.engine.domains import DomainResult
+    """One JSON line per good name on stdout, in input order; a bad name is one line on stderr (a file's by
+    its line number) and the rest go on; exit status 1 when any name was bad."""
+    from smishguard.engine.domains import DomainResult, InvalidDomain
 
     if not args.domains and not args.file:
         raise CommandError('give one or more DOMAINs or --file F (see "smishguard domains check --help")')
     matcher = build_matcher(args)
     write = sys.stdout.write
-    dumps = json.JSONEncoder(ensure_ascii=False).encode
     drawn = _Progress("checked")
+    source = "standard input" if args.file == "-" else args.file
+    bad = 0
 
-    def invalid(name: str, exc: object) -> str:  # an InvalidDomain in the result's place
-        return dumps(_error("invalid_domain", str(exc), domain=name))
+    def report(first: int | None, i: int, message: str) -> None:
+        where = "" if first is None else f"{source}: line {first + i}: "
+        sys.stdout.flush()  # keep the good lines before the error in a shared terminal
+        print(f"smishguard: error: {where}{message}", file=sys.stderr)
 
-    for names, errors in _domain_chunks(args):
-        if errors:
-            results = iter(matcher.check_many([n for i, n in enumerate(names) if i not in errors]))
-            out = [dumps(errors[i]) if i in errors else next(results) for i, n in enumerate(names)]
-        else:
-            out = list(matcher.check_many(names))
-        out = [
-            r.to_json() if type(r) is DomainResult else r if type(r) is str else invalid(n, r)
-            for n, r in zip(names, out, strict=True)
-        ]
-        out.append("")
-        write("\n".join(out))
+    for first, names, errors in _domain_chunks(args):
+        results = list(matcher.check_many(names))
+        out = [r.to_json() if type(r) is DomainResult else None for r in results]
+        if None in out:
+            good: list[str] = []
+            for i, (name, line) in enumerate(zip(names, out, strict=True)):
+                if line is not None:
+                    good.append(line)
+                elif i in errors:
+                    bad += 1
+                    report(first, i, errors[i])
+                elif first is not None and not name:
+                    continue  # a blank line of a file: nothing to check
+                else:
+                    bad += 1
+                    exc = results[i]
+                    reason = exc.reason if isinstance(exc, InvalidDomain) else str(exc)
+                    shown = name if len(name) <= 80 else name[:77] + "..."
+                    report(first, i, f"{shown!r} is not a domain name: {reason}")
+            out = good
+        if out:
+            out.append("")
+            write("\n".join(out))
         drawn.add(len(names))
     drawn.close()
-    return 0
+    return 1 if bad else 0
 
 
 @needs_django

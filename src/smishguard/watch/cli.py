@@ -71,7 +71,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     _brand_options(p)
     p.set_defaults(func=cmd_watch_ct)
 
-    p = wsub.add_parser("status", help="each watched log's position, tree size, lag and last error (JSON lines)")
+    p = wsub.add_parser(
+        "status",
+        help="each watched log's, certstream's and replay's position, tree size, lag, entries read, alerts "
+        "raised, last error and last seen (JSON lines)",
+    )
     p.set_defaults(func=cmd_watch_status)
 
 
@@ -181,12 +185,21 @@ def cmd_watch_ct(args: argparse.Namespace) -> int:
         if not (args.once or args.replay):
             watcher.start_recovery()
         if args.replay:
+            from smishguard.watch import store
+
+            key = None
             try:
                 with open_replay(args.replay) as items:
-                    bad = watcher.run_stream(items, label=f"replay {args.replay}", what="line")
+                    key = store.ensure_replay_state(args.replay).key  # for `watch status`, once it opened
+                    bad = watcher.run_stream(
+                        items, label=f"replay {args.replay}", what="line", state_key=key, kind="replay"
+                    )
             except OSError as exc:
+                if key is not None:
+                    store.record_error(key, f"cannot read {args.replay}: {exc.strerror or exc}")
                 raise CommandError(f"cannot read {args.replay}: {exc.strerror or exc}") from None
             if bad:
+                store.record_error(key, f"{bad} bad line(s) skipped")
                 console.say(f"replay {args.replay}: {bad} bad line(s) skipped, the rest processed")
         elif args.certstream:
             from smishguard.watch import store
@@ -234,6 +247,14 @@ def cmd_watch_status(args: argparse.Namespace) -> int:
     setup_django()
     from smishguard.watch.models import LogState
 
+    listed = 0
     for state in LogState.objects.all():
+        listed += 1
         print_json(state.to_dict())
+    if not listed:  # stdout stays valid (empty) JSON lines; the person at the terminal is told why
+        print(
+            "smishguard: nothing watched yet: run `smishguard watch ct` with --log-list FILE, --certstream URL "
+            "or --replay FILE",
+            file=sys.stderr,
+        )
     return 0

@@ -15,14 +15,16 @@ from django.utils import timezone
 
 
 class LogState(models.Model):
-    """Where the watcher is in one source: a CT log (RFC 6962 or static-CT) or a certstream feed."""
+    """Where the watcher is in one source: a CT log (RFC 6962 or static-CT), a certstream feed, or a replay
+    file (a replay is read from its start every time: its row records the last run, for ``watch status``)."""
 
     class Api(models.TextChoices):
         RFC6962 = "rfc6962", "RFC 6962"
         STATIC = "static", "static-CT API"
         CERTSTREAM = "certstream", "certstream"
+        REPLAY = "replay", "replay"
 
-    key = models.CharField(max_length=300, unique=True, help_text="log ID (base64) or certstream:<url>")
+    key = models.CharField(max_length=300, unique=True, help_text="log ID (base64), certstream:<url> or replay:<file>")
     log_id = models.CharField(max_length=64, blank=True)
     description = models.CharField(max_length=300, blank=True)
     url = models.CharField(max_length=500, blank=True)
@@ -62,6 +64,11 @@ class LogState(models.Model):
             "lag": self.lag,
             "tree_head_at": self.tree_head_at.isoformat() if self.tree_head_at else None,
             "last_error": self.last_error,
+            # added in issue 11: what was read, what it raised, and when
+            "entries_read": self.entries_read,
+            "alerts_raised": self.alerts_raised,
+            "last_error_at": self.last_error_at.isoformat() if self.last_error_at else None,
+            "last_seen": self.updated_at.isoformat() if self.updated_at else None,
         }
 
 

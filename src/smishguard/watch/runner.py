@@ -452,13 +452,21 @@ class Watcher:
     # ------------------------------------------------------------------ certstream and replay
 
     def run_stream(
-        self, items: Iterable[CertstreamItem], *, label: str, state_key: str | None = None, what: str = "message"
+        self,
+        items: Iterable[CertstreamItem],
+        *,
+        label: str,
+        state_key: str | None = None,
+        what: str = "message",
+        kind: str = "certstream",
     ) -> int:
-        """Match every certificate of a certstream feed or replay; returns the number of bad lines/messages."""
-        figures = self.figures.source(state_key or label, label, "certstream" if state_key else "replay")
+        """Match every certificate of a certstream feed or replay (``kind``); returns the number of bad
+        lines/messages. With ``state_key``, what was read and raised is saved on that ``LogState`` row."""
+        figures = self.figures.source(state_key or label, label, kind if state_key else "replay")
         figures.state = "reading"
         bad = 0
         unsaved = 0
+        unsaved_alerts = 0
         last_save = time.monotonic()
         for item in items:
             if item.update is None:
@@ -478,18 +486,19 @@ class Watcher:
                 )
                 self._after_commit(alerts)
             unsaved += 1
+            unsaved_alerts += len(alerts)
             with self.figures.lock:
                 figures.entries += 1
                 figures.names += matched.names
                 figures.alerts += len(alerts)
                 figures.position = item.number
             if state_key and (unsaved >= 1000 or time.monotonic() - last_save > 5):
-                _save_stream(state_key, item.number, unsaved)
-                unsaved, last_save = 0, time.monotonic()
+                _save_stream(state_key, item.number, unsaved, unsaved_alerts)
+                unsaved, unsaved_alerts, last_save = 0, 0, time.monotonic()
             if self.stop.is_set():
                 break
         if state_key and unsaved:
-            _save_stream(state_key, figures.position or 0, unsaved)
+            _save_stream(state_key, figures.position or 0, unsaved, unsaved_alerts)
         figures.state = "done"
         return bad
 
@@ -504,12 +513,15 @@ def _stored_head(state: LogState) -> TreeHead | None:
     return TreeHead(state.tree_size, int(state.tree_head_at.timestamp() * 1000), root)
 
 
-def _save_stream(key: str, number: int, count: int) -> None:
+def _save_stream(key: str, number: int, count: int, alerts: int = 0) -> None:
     from django.db.models import F
     from django.utils import timezone
 
     LogState.objects.filter(key=key).update(
-        next_index=number, entries_read=F("entries_read") + count, updated_at=timezone.now()
+        next_index=number,
+        entries_read=F("entries_read") + count,
+        alerts_raised=F("alerts_raised") + alerts,
+        updated_at=timezone.now(),
     )
 
 

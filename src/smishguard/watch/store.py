@@ -7,6 +7,7 @@ parallel each thread holds the write lock only for the length of its own commit)
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -59,6 +60,25 @@ def ensure_state(log_info: LogInfo) -> tuple[LogState, bool]:
         LogState.objects.filter(pk=state.pk).update(description=log_info.description, url=log_info.url)
         state.description, state.url = log_info.description, log_info.url
     return state, created
+
+
+def ensure_replay_state(path: str) -> LogState:
+    """The row ``watch status`` shows for a replay of ``path`` ("-": standard input), its last error cleared:
+    a replay has no checkpoint (it is read from its start each time), but what it read is kept."""
+    shown = "standard input" if path == "-" else os.path.abspath(path)
+    state, _ = LogState.objects.update_or_create(
+        key=f"replay:{'-' if path == '-' else shown}",
+        defaults={
+            "description": f"replay {shown}",
+            "url": shown,
+            "api": LogState.Api.REPLAY,
+            "next_index": 0,
+            "last_error": "",
+            "last_error_at": None,
+            "updated_at": timezone.now(),
+        },
+    )
+    return state
 
 
 def ensure_stream_state(url: str) -> LogState:

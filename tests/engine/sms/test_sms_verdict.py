@@ -176,3 +176,90 @@ def test_no_matcher_means_no_brand_rule() -> None:
     assert v.domains == ()
     assert v.urls == ("http://twilio-sso.com",)
     assert "identity-keyword" in {r.code for r in v.reasons}
+
+
+# --- spam or smishing: a text with no link and a premium-rate number (issue 11, item 13) ---------------------
+
+UCI_PRIZE = (
+    "WINNER!! As a valued network customer you have been selected to receivea £900 prize reward! "
+    "To claim call 09061701461. Claim code KL341. Valid 12 hours only."
+)
+
+SPAM_OR_SMISHING = [
+    # (text, with the brands?, expected verdict, a reason code it must give)
+    (UCI_PRIZE, False, "spam", "premium-rate-number"),
+    (UCI_PRIZE, True, "spam", "premium-rate-number"),
+    (
+        "YOU HAVE WON! Our computer has picked YOU to win a £150 prize. To collect just call 09061743386",
+        False,
+        "spam",
+        "premium-rate-number",
+    ),
+    (
+        "Todays Voda numbers ending 7548 are selected to receive a $350 award. If you have a match please call "
+        "0871 230 0220 quoting claim code 4041",
+        False,
+        "spam",
+        "premium-rate-number",
+    ),
+    (
+        "URGENT! You have won a 1 week FREE membership in our £100,000 Prize Jackpot! Call +44 906 170 1461 now",
+        False,
+        "spam",
+        "premium-rate-number",
+    ),
+    # a prize that links to a lookalike of a protected brand is smishing, number or not
+    (
+        "WINNER!! Your Twilio loyalty prize of £900 is waiting: claim it at twilio-sso.com or call 09061701461",
+        True,
+        "smishing",
+        "lookalike-domain",
+    ),
+    # a credential ask by phone is smishing even without a link
+    (
+        "Your account is locked. Call 09061701461 now and give your password to verify your account",
+        False,
+        "smishing",
+        "credential-ask",
+    ),
+    (
+        "Security alert: to keep your card active call 09061701461 and confirm your PIN and card details",
+        False,
+        "smishing",
+        "credential-ask",
+    ),
+    # the company's IT wording with a protected brand: smishing even without a link
+    (
+        "Twilio IT helpdesk: your VPN access ends today. Call 09061701461 to keep it",
+        True,
+        "smishing",
+        "brand-it-wording",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "with_brands", "expected", "code"), SPAM_OR_SMISHING)
+def test_spam_or_smishing(matcher: LookalikeMatcher, text: str, with_brands: bool, expected: str, code: str) -> None:
+    v = verdict(text, matcher=matcher if with_brands else None)
+    assert (v.verdict, code) == (expected, next((r.code for r in v.reasons if r.code == code), None))
+    assert v.score > 0.5  # unwanted either way
+
+
+def test_the_premium_rate_reason_names_the_number_and_says_spam() -> None:
+    v = verdict(UCI_PRIZE)
+    reason = next(r for r in v.reasons if r.code == "premium-rate-number")
+    assert "09061701461" in reason.detail
+    assert "spam" in reason.detail
+    assert v.reasons[0] is reason  # the reason for the verdict comes first
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Your parcel is held at the depot, call 02079460000 to rearrange delivery",  # an ordinary London number
+        "Hi mum, can you call me back on 07700900123 when you are free",
+        "Ring 090617 when you land, it's the gate code",  # too short to be a premium-rate number
+    ],
+)
+def test_no_premium_rate_reason_without_a_premium_rate_number(text: str) -> None:
+    assert "premium-rate-number" not in {r.code for r in verdict(text).reasons}

@@ -4,6 +4,10 @@
          -> text model (words + brand-independent link signals) -> the lookalike rule -> Verdict
 
 The rule: a text that links to a lookalike of a protected brand is "smishing" whatever the text model says.
+A second rule keeps prize spam apart from smishing: a text the model finds unwanted that has no link and asks
+you to call or text a premium-rate number (UK 09…/0871-3, North American 1-900, Australian 190…) is "spam" — it
+wants money for the call — unless it also asks for a credential (a password, a PIN, card details) or names a
+protected brand with IT/identity wording ("Acme IT helpdesk"), which make it "smishing"; a reason says which.
 `score` is how likely the text is unwanted: 1 - P(ham) from the model, raised to the lookalike's own score
 when the rule fires. Nothing here raises on bad input: an empty text, a 1 MB text (bounded work, said so in the
 reasons), control characters, malformed links, an IDN that will not decode all give a verdict.
@@ -220,6 +224,94 @@ def _link_reasons(links: Sequence[Link], signals: Sequence[HostSignals], flagged
     return reasons
 
 
+# --- spam or smishing: a text with no link and a premium-rate number ------------------------------------------
+
+# A run of 10 to 14 digits, single separators allowed between them, with an optional + in front.
+_NUMBER = re.compile(r"(?<![\d+])\+?\d(?:[ \-.()]{0,2}\d){9,13}(?!\d)")
+_NUMBER_HINT = re.compile(r"\d{3}")  # no three digits in a row, no phone number: the cheap test first
+# (national form after dropping the country code, what it is)
+_PREMIUM_RATES: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"09\d{9}"), "a UK premium-rate 09 number"),
+    (re.compile(r"087[123]\d{7}"), "a UK premium-rate 0871/0872/0873 number"),
+    (re.compile(r"1?900\d{7}"), "a North American premium-rate 1-900 number"),
+    (re.compile(r"190\d{7}"), "an Australian premium-rate 190 number"),
+)
+_CREDENTIAL_ASK = re.compile(
+    r"\b(?:pass ?words?|pass ?codes?|pins?|pin (?:number|code)s?|log ?-?in details|sign ?-?in details|"
+    r"user ?names?|security (?:code|number|question)s?|verification codes?|one[- ]time (?:pass ?)?codes?|otp|cvv|"
+    r"card (?:details|number)|bank (?:details|account number)|account (?:details|number)|sort code|"
+    r"memorable (?:word|information)|(?:verify|confirm) your (?:account|identity))\b",
+    re.IGNORECASE,
+)
+_IT_WORDING = re.compile(
+    r"\b(?:IT|HR)\b|\b(?i:help ?desk|service ?desk|it support|vpn|sso|single sign-?on|okta|mfa|2fa|payroll|"
+    r"intranet)\b"
+)
+
+
+def _premium_number(text: str) -> tuple[str, str] | None:
+    """The first premium-rate number in ``text`` as written, and what kind it is."""
+    if _NUMBER_HINT.search(text) is None:
+        return None
+    for match in _NUMBER.finditer(text):
+        digits = re.sub(r"\D", "", match.group())
+        if match.group().startswith("+") or digits.startswith("00"):
+            digits = digits.lstrip("0")
+            if digits.startswith("44"):
+                national = "0" + digits[2:]
+            elif digits.startswith("1"):
+                national = digits
+            elif digits.startswith("61"):
+                national = digits[2:]
+            else:
+                continue
+        else:
+            national = digits
+        for pattern, kind in _PREMIUM_RATES:
+            if pattern.fullmatch(national):
+                return match.group().strip(), kind
+    return None
+
+
+def _brand_named(text: str, matcher: LookalikeMatcher | None) -> str | None:
+    lowered = text.lower()
+    for brand in getattr(matcher, "brands", ()) or ():
+        for word in (brand.name.lower(), *(t.lower() for t in brand.tokens)):
+            if len(word) >= 3 and re.search(rf"(?<!\w){re.escape(word)}(?!\w)", lowered):
+                return brand.name
+    return None
+
+
+def _premium_rule(text: str, matcher: LookalikeMatcher | None) -> tuple[str, Reason] | None:
+    """For a text with no link the model finds unwanted: "spam" or "smishing" and why, when it names a
+    premium-rate number; None otherwise (the model's label stands)."""
+    found = _premium_number(text)
+    if found is None:
+        return None
+    number, kind = found
+    ask = _CREDENTIAL_ASK.search(text)
+    if ask is not None:
+        return "smishing", Reason(
+            "credential-ask",
+            f"asks for sign-in, card or account details ({ask.group()!r}) and gives a number to call, {number} "
+            f"({kind}): a request for credentials makes it smishing even without a link",
+        )
+    brand = _brand_named(text, matcher)
+    wording = _IT_WORDING.search(text) if brand else None
+    if brand and wording is not None:
+        return "smishing", Reason(
+            "brand-it-wording",
+            f"names {brand} with IT or identity wording ({wording.group()!r}) and asks you to call {number} "
+            f"({kind}): passing for the company's own IT makes it smishing even without a link",
+        )
+    return "spam", Reason(
+        "premium-rate-number",
+        f"no link, and the number it asks you to call or text, {number}, is {kind}: a text like this makes "
+        "money from the call rather than taking your sign-in or details, so it is spam, not smishing "
+        "(no request for a password, PIN or card details, no company IT wording)",
+    )
+
+
 # --- the verdict --------------------------------------------------------------------------------------------
 
 
@@ -316,10 +408,13 @@ def _decide(
     verdict_label = _VERDICT_OF_LABEL[label]
     links = prep.links
     if not links:  # most texts: no domains, no link reasons
+        rule = _premium_rule(prep.text, matcher) if label != "ham" else None
+        if rule is not None:
+            verdict_label = rule[0]
         return Verdict(
             verdict_label,
             min(1.0, max(0.0, score)),
-            (_model_reason(label, probs), *prep.notes),
+            (*((rule[1],) if rule else ()), _model_reason(label, probs), *prep.notes),
             (),
             (),
             (),
