@@ -23,7 +23,7 @@ from pydantic import Field
 from smishguard.accounts.models import ApiToken
 from smishguard.accounts.throttle import limit_account
 from smishguard.accounts.tokens import TokenAuth, authenticate
-from smishguard.audit import Action, record_refusal
+from smishguard.audit import Action, record, record_refusal
 from smishguard.reports import blocklists, intake, stix
 from smishguard.reports.detection import current_matcher
 from smishguard.reports.models import Campaign, Report
