@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 
+from django.conf import settings
 from django.test import Client
 from softkey import SoftKey, b64url
 
@@ -23,14 +24,22 @@ KINDS = {
 def _round(client: Client) -> None:
     junk = {"id": "AA", "rawId": "AA", "type": "public-key", "response": {}}
     assertion = SoftKey().assertion({"challenge": b64url(os.urandom(32)), "rpId": "localhost"})  # no such challenge
-    signin = client.post("/api/webauthn/login/verify", json.dumps(assertion), content_type="application/json")
+    signin = client.post(
+        "/api/webauthn/login/verify",
+        json.dumps(assertion),
+        content_type="application/json",
+        HTTP_ORIGIN=settings.SMISHGUARD.origin,  # a script can send our origin; the refusal is audited then
+    )
     assert signin.status_code == 400
     assert client.get("/api/blocklists", HTTP_AUTHORIZATION="Bearer sg_not-a-token").status_code == 401
     form = "From=%2B15550001&MessageSid=SM1&Body=hi"
     hook = client.post("/hooks/twilio/sms", form, content_type="application/x-www-form-urlencoded")
     assert hook.status_code == 403
     body = json.dumps({**junk, "response": {"clientDataJSON": "AA", "attestationObject": "AA"}, "token": "nope"})
-    assert client.post("/api/webauthn/register/verify", body, content_type="application/json").status_code >= 400
+    registered = client.post(
+        "/api/webauthn/register/verify", body, content_type="application/json", HTTP_ORIGIN=settings.SMISHGUARD.origin
+    )
+    assert registered.status_code >= 400
 
 
 def test_twenty_rounds_of_anonymous_garbage_write_one_row_per_kind_and_window(db, time_machine):
