@@ -30,6 +30,10 @@ def main() -> int:
     args = parser.parse_args()
 
     os.environ["SMISHGUARD_DATA_DIR"] = tempfile.mkdtemp(prefix="sg-prof-")
+    sys.path.insert(0, str(ROOT / "bench"))
+    from bench_signin import counted_not_refused
+
+    os.environ.update(counted_not_refused(Path(os.environ["SMISHGUARD_DATA_DIR"])))  # counted, never refused
     os.environ["SMISHGUARD_ORIGIN"] = "http://localhost:8000"
     os.environ["SMISHGUARD_RP_ID"] = "localhost"
     os.environ["DJANGO_SETTINGS_MODULE"] = "smishguard.settings"

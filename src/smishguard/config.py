@@ -312,7 +312,7 @@ class RateLimits:
     """
 
     enabled: bool = True
-    signin_address: str = "1200/10m"  # login/options + login/verify (two a sign-in)
+    signin_address: str = "1200/10m"  # login/options; failed login/verify on counters of their own
     signin_account: str = "30/10m"
     enrol_address: str = "300/10m"  # /enrol/<token>, register/options + register/verify
     enrol_account: str = "30/10m"

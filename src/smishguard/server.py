@@ -37,7 +37,7 @@ def checkpoint_wal(interval: float, *, rounds: int | None = None) -> None:
 
     SQLite checkpoints by itself inside the commit that takes the WAL past ``wal_autocheckpoint`` pages: that
     commit then writes every page back and waits for two fsyncs (a tenth of a second or more) while it still
-    holds the sign-in write gate (``passkeys.services._one_writer``), so the other worker waits too and both
+    holds the sign-in write gate (``smishguard.db.one_writer``), so the other worker waits too and both
     CPUs stand idle. A passive checkpoint on another connection takes no write lock: writers go on, the fsyncs
     wait on this thread (which holds no GIL meanwhile), and the WAL stays short enough that the commit-time
     checkpoint is only a backstop. Does nothing on PostgreSQL or an in-memory database. ``rounds`` ends the loop

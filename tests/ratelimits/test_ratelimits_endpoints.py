@@ -85,6 +85,52 @@ def test_login_verify_is_limited_per_address(db, client, limits):
     assert Event.objects.count() == before + 1  # the one refusal event, no SIGNIN_FAILED
 
 
+def _enrolled(email: str) -> SoftKey:
+    employee = add_employee(email=email, name=email.split("@", maxsplit=1)[0].title())
+    token = invite(employee).token
+    enrolling = Client(REMOTE_ADDR="192.0.2.200")
+    key = SoftKey()
+    options = post_json(enrolling, REGISTER_OPTIONS, {"token": token}).json()
+    registered = post_json(enrolling, "/api/webauthn/register/verify", {**key.register(options), "token": token})
+    assert registered.status_code == 201, registered.content
+    return key
+
+
+def _sign_in(client: Client, key: SoftKey, email: str):
+    options = post_json(client, LOGIN_OPTIONS, {"email": email})
+    assert options.status_code == 200, options.content
+    return post_json(client, LOGIN_VERIFY, key.assertion(options.json()))
+
+
+def test_a_successful_login_verify_is_not_counted_a_failed_one_is(db, client, limits):
+    key = _enrolled("ada@example.com")
+    limits(signin_address="3/m")
+    for _ in range(3):  # three whole sign-ins: only their three options calls count
+        assert _sign_in(client, key, "ada@example.com").status_code == 200
+        client.cookies.clear()
+    assert_refused_json(post_json(client, LOGIN_OPTIONS, {"email": "ada@example.com"}))
+    other = Client(REMOTE_ADDR="192.0.2.8")
+    junk = {"id": "AA", "rawId": "AA", "type": "public-key", "response": {}}
+    for _ in range(3):  # failures count
+        assert post_json(other, LOGIN_VERIFY, junk).status_code == 400
+    assert_refused_json(post_json(other, LOGIN_VERIFY, junk))
+    assert post_json(other, LOGIN_OPTIONS, {"email": "ada@example.com"}).status_code == 200  # a budget of its own
+
+
+def test_a_successful_sign_in_writes_one_counter_statement(db, client, limits):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    key = _enrolled("ada@example.com")
+    limits(signin_address="50/m", signin_account="50/m")
+    options = post_json(client, LOGIN_OPTIONS, {"email": "ada@example.com"})
+    with CaptureQueriesContext(connection) as queries:
+        assert post_json(client, LOGIN_VERIFY, key.assertion(options.json())).status_code == 200
+    counting = [q["sql"] for q in queries.captured_queries if "ratelimits_counter" in q["sql"]]
+    assert len(counting) == 1
+    assert counting[0].lstrip().upper().startswith("SELECT")  # a read: verify is counted only when it fails
+
+
 def test_the_per_account_limit_treats_unknown_emails_exactly_like_real_ones(db, limits):
     limits(signin_account="2/m")
     ada = add_employee(email="ada@example.com", name="Ada")
@@ -284,6 +330,10 @@ def test_any_other_django_cache_counts_through_get_usage(db, client, limits, set
     for _ in range(2):
         assert post_json(client, LOGIN_OPTIONS, {"email": "ada@example.com"}).status_code == 200
     assert_refused_json(post_json(client, LOGIN_OPTIONS, {"email": "ada@example.com"}))
+    junk = {"id": "AA", "rawId": "AA", "type": "public-key", "response": {}}
+    for _ in range(2):  # login/verify is counted when it fails, through get_usage too
+        assert post_json(client, LOGIN_VERIFY, junk).status_code == 400
+    assert_refused_json(post_json(client, LOGIN_VERIFY, junk))
 
 
 def test_the_example_config_shows_the_default_limits(monkeypatch):

@@ -50,6 +50,11 @@ ROUTES: tuple[tuple[str, str, str | None], ...] = (
     ("/portal/report", "report", "POST"),
 )
 
+# Counted only when they fail, on counters of their own under the group's limits (a read before; a write only
+# after a failure): every login/verify needs a challenge from a login/options, which is counted, so a sign-in
+# writes one counter statement, not two, and a run of failed sign-ins is held back all the same.
+COUNTED_WHEN_FAILED = {"/api/webauthn/login/verify": "signin-failed"}
+
 
 @dataclass(frozen=True)
 class Refusal:
@@ -72,46 +77,83 @@ def group_for(request: HttpRequest) -> str | None:
     return None
 
 
-def check(request: HttpRequest, group: str, *, address: bool = True, account: str | None = None) -> Refusal | None:
+def check(
+    request: HttpRequest,
+    group: str,
+    *,
+    address: bool = True,
+    account: str | None = None,
+    increment: bool = True,
+    counter: str | None = None,
+) -> Refusal | None:
     """Count this request against ``group``'s limits per client address (``address``) and per ``account`` (if
-    given); the first Refusal when one is over.  On the database counters both are counted in one statement."""
+    given); the first Refusal when one is over.  On the database counters both are counted in one statement.
+
+    ``counter`` names counters of their own under the group's limits (by default the group's).  With
+    ``increment=False`` nothing is counted: the request is refused when a counter has already reached its limit
+    (for requests counted only when they fail: :data:`COUNTED_WHEN_FAILED`)."""
     if not settings.SMISHGUARD.rate_limits.enabled:
         return None
     counters = caches[settings.RATELIMIT_USE_CACHE]
     if not hasattr(counters, "hit_many"):  # any other Django cache (Redis): django-ratelimit's get_usage per limit
-        first = hit(request, group, "address") if address else None
-        second = hit(request, group, "account", account) if account is not None else None
+        first = hit(request, group, "address", increment=increment, counter=counter) if address else None
+        second = (
+            hit(request, group, "account", account, increment=increment, counter=counter)
+            if account is not None
+            else None
+        )
         return first or second
     rules = [("address", _get_ip(request))] if address else []
     if account is not None:
         rules.append(("account", account))
     if not rules:
         return None
-    return _check_at_once(request, group, rules, counters)
+    return _check_at_once(request, group, rules, counters, increment=increment, counter=counter)
 
 
-def _check_at_once(request: HttpRequest, group: str, rules: list[tuple[str, str]], counters: Any) -> Refusal | None:
+def _check_at_once(
+    request: HttpRequest,
+    group: str,
+    rules: list[tuple[str, str]],
+    counters: Any,
+    *,
+    increment: bool = True,
+    counter: str | None = None,
+) -> Refusal | None:
     """What get_usage(increment=True) does for each rule, with django-ratelimit's own keys, windows and IP masks,
-    but every counter counted in one statement (CounterCache.hit_many): the sign-in path's cost is one statement."""
+    but every counter counted in one statement (CounterCache.hit_many): the sign-in path's cost is one statement.
+    Without ``increment``, one read (CounterCache.peek_many): a counter at its limit refuses."""
     limits = settings.SMISHGUARD.rate_limits
     entries = {}
     for scope, value in rules:
         count, seconds = limits.rate(group, scope)
         window = _get_window(value, seconds)
-        key = _make_cache_key(f"{group}:{scope}", window, (count, seconds), value, ALL)
+        key = _make_cache_key(f"{counter or group}:{scope}", window, (count, seconds), value, ALL)
         entries[key] = (scope, value, count, seconds, window)
-    counts = counters.hit_many({key: entry[3] + EXPIRATION_FUDGE for key, entry in entries.items()})
+    if increment:
+        counts = counters.hit_many({key: entry[3] + EXPIRATION_FUDGE for key, entry in entries.items()})
+    else:
+        counts = {key: value + 1 for key, value in counters.peek_many(list(entries)).items()}  # were it counted
     refused = None
     for key, (scope, value, count, seconds, window) in entries.items():
-        if counts[key] > count:
+        if counts.get(key, 0) > count:
             refusal = Refusal(group, scope, count, seconds, max(1, min(seconds, window - int(time.time()))))
             _note(request, refusal, value if scope == "account" else None)
             refused = refused or refusal
     return refused
 
 
-def hit(request: HttpRequest, group: str, scope: str, account: str | None = None) -> Refusal | None:
-    """Count this request against ``group``'s limit per ``scope`` with django-ratelimit's get_usage (any cache)."""
+def hit(
+    request: HttpRequest,
+    group: str,
+    scope: str,
+    account: str | None = None,
+    *,
+    increment: bool = True,
+    counter: str | None = None,
+) -> Refusal | None:
+    """Count this request against ``group``'s limit per ``scope`` with django-ratelimit's get_usage (any cache);
+    without ``increment``, refuse only a counter already at its limit."""
     limits = settings.SMISHGUARD.rate_limits
     if not limits.enabled:
         return None
@@ -121,8 +163,11 @@ def hit(request: HttpRequest, group: str, scope: str, account: str | None = None
     else:
         value = account or ""
         key = lambda _group, _request: value  # noqa: E731 - django-ratelimit's key callable
-    usage = get_usage(request, group=f"{group}:{scope}", key=key, rate=(count, seconds), increment=True)
-    if usage is None or not usage["should_limit"]:
+    usage = get_usage(request, group=f"{counter or group}:{scope}", key=key, rate=(count, seconds), increment=increment)
+    if usage is None:
+        return None
+    over = usage["should_limit"] if increment else usage["count"] >= usage["limit"] > 0
+    if not over:
         return None
     refusal = Refusal(group, scope, count, seconds, max(1, min(seconds, int(usage["time_left"]))))
     if usage["limit"]:  # (0 when the counter could not be read: refused, with nothing to count)
@@ -206,9 +251,19 @@ class RateLimitMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         group = group_for(request)
-        if group is not None:
-            account = signin_account(request) if group == "signin" else None
-            refusal = check(request, group, account=account)
+        if group is None:
+            return self.get_response(request)
+        account = signin_account(request) if group == "signin" else None
+        failures = COUNTED_WHEN_FAILED.get(request.path)
+        if failures is not None:
+            refusal = check(request, group, account=account, increment=False, counter=failures)
             if refusal is not None:
                 return refused_response(request, refusal)
+            response = self.get_response(request)
+            if response.status_code >= 400 and response.status_code != 429:
+                check(request, group, account=account, counter=failures)
+            return response
+        refusal = check(request, group, account=account)
+        if refusal is not None:
+            return refused_response(request, refusal)
         return self.get_response(request)

@@ -6,18 +6,14 @@ leaves no half-written record, and raises a narrow error from :mod:`smishguard.p
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import hmac
 import json
 import logging
-import os
 import secrets
 import threading
 import time
 import unicodedata
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
@@ -34,6 +30,7 @@ from smishguard.accounts.services import EnrolmentLinkInvalid, consume_link, usa
 from smishguard.accounts.signals import notify
 from smishguard.audit import Action, record, record_refusal
 from smishguard.config import Settings, WebAuthnPolicy
+from smishguard.db import one_writer as _one_writer
 from smishguard.errors import NotAuthenticated, SmishguardError
 from smishguard.passkeys import ceremonies, signals
 from smishguard.passkeys.errors import (
@@ -91,45 +88,6 @@ _INSERT_CHALLENGE = (
 )
 
 
-class _WriteGate:
-    """Lets one sign-in write transaction at a time into SQLite, across threads and worker processes.
-
-    SQLite has one writer at a time; a writer that finds the lock taken is put to sleep by SQLite's busy
-    handler for 1, 2, 5, 10, ... ms whether or not the lock is freed sooner, so short transactions from several
-    gunicorn workers turn into long waits.  A blocking lock (a thread lock, then ``flock`` on a file beside the
-    database) queues them instead and wakes the next one the moment the last commits.  Only an optimisation:
-    SQLite's own locking still decides (other writers, like the CLI, do not take this lock).  Not taken inside
-    a transaction that is already open (it may hold SQLite's lock: waiting here could only stall both).
-    """
-
-    def __init__(self) -> None:
-        self._thread_lock = threading.Lock()
-        self._files: dict[tuple[int, str], int] = {}
-
-    def _file(self) -> int | None:
-        if connection.vendor != "sqlite" or connection.in_atomic_block or connection.is_in_memory_db():
-            return None
-        key = (os.getpid(), str(connection.settings_dict["NAME"]))
-        fd = self._files.get(key)
-        if fd is None:
-            fd = self._files[key] = os.open(f"{key[1]}-writers.lock", os.O_RDWR | os.O_CREAT, 0o600)
-        return fd
-
-    @contextmanager
-    def __call__(self) -> Iterator[None]:
-        fd = self._file()
-        if fd is None:
-            yield
-            return
-        with self._thread_lock:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(fd, fcntl.LOCK_UN)
-
-
-_one_writer = _WriteGate()
 
 
 def _store_challenge(
