@@ -229,6 +229,17 @@ def test_sensitive_console_actions_ask_for_a_fresh_key_touch(a, path, data, logi
     assert not Employee.objects.filter(email="x@example.com").exists()
 
 
+@pytest.mark.parametrize(
+    "referer", ["https://evil.example/console/", "http://testserver/\t/evil.example", "javascript:alert(1)", ""]
+)
+def test_the_step_up_page_never_returns_to_another_site(a, login, referer):
+    console = login(a)
+    with time_machine.travel(timezone.now() + timedelta(minutes=6)):
+        response = console.post("/console/brands/keywords", {"word": "payroll"}, HTTP_REFERER=referer)
+    assert response.status_code == 403
+    assert 'data-next="/console/"' in response.content.decode()  # the one safe-return check decides
+
+
 def test_approving_asks_for_a_fresh_key_touch(a, c, victim, login):
     victim.credentials.update(revoked_at=timezone.now())
     recovery = services.invite(victim, actor=a)

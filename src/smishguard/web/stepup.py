@@ -15,19 +15,12 @@ from urllib.parse import urlsplit
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import render
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_GET
 
 from smishguard.accounts.errors import StepUpRequired
+from smishguard.accounts.redirects import is_safe_return_url
 from smishguard.web.guards import safe_next, signed_in
-
-
-def _local(request: HttpRequest, url: str) -> str | None:
-    if url and url_has_allowed_host_and_scheme(url, allowed_hosts={request.get_host()}, require_https=False):
-        parts = urlsplit(url)
-        return parts.path + (f"?{parts.query}" if parts.query else "") or "/"
-    return None
 
 
 def return_to(request: HttpRequest) -> str:
@@ -35,7 +28,11 @@ def return_to(request: HttpRequest) -> str:
     if request.method == "GET":
         return request.get_full_path()
     default = "/console/" if getattr(request.user, "is_admin", False) else "/"
-    return _local(request, request.META.get("HTTP_REFERER", "")) or default
+    referer = request.META.get("HTTP_REFERER", "")
+    if not is_safe_return_url(referer, request=request):
+        return default
+    parts = urlsplit(referer)  # kept as a path: the page it names is on this site
+    return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
 
 
 def page(request: HttpRequest, *, next_url: str, message: str, status: int = 200) -> HttpResponse:
