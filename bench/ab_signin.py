@@ -5,7 +5,8 @@ other cannot show a change of a few percent.  This runs both servers at once (``
 each, SQLite each) and has every client alternate sign-ins between them, so any drift hits both alike; it
 reports each server's CPU time per sign-in.  A tree against itself differs by about 1%.
 
-    .venv/bin/python bench/ab_signin.py NAME=SRC[@VENV] NAME=SRC[@VENV] [--seconds 20] [--employees 200] [--clients 4] [--limits-off NAME]
+    .venv/bin/python bench/ab_signin.py NAME=SRC[@VENV] NAME=SRC[@VENV] [--seconds 20] [--employees 200] \\
+        [--clients 4] [--limits-off NAME]
 
 SRC is a ``src`` folder put first on PYTHONPATH (an export of another commit, say
 ``git worktree add /tmp/base HEAD~1`` then ``base=/tmp/base/src``), or empty for the installed tree
