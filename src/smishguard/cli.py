@@ -43,16 +43,53 @@ class CommandError(Exception):
 _django_ready = False
 
 
-def setup_django() -> None:
-    """Start Django once; commands that touch the database call this first."""
+def setup_django(*, create: bool = False, recorded_origin: bool = True) -> None:
+    """Start Django once; commands that touch the database call this first.
+
+    Only ``create`` commands (``migrate``, ``demo``) may make the data folder, the secret key and the SQLite
+    database; any other finds no SQLite database here and stops with one line, before anything is written.
+    ``recorded_origin``: without SMISHGUARD_ORIGIN, the links printed use the origin the server was started
+    with (recorded in the data folder by ``demo`` and ``serve``); the server commands themselves pass False.
+    """
     global _django_ready  # noqa: PLW0603 - one-time process initialisation
     if _django_ready:
         return
+    from django.apps import apps
+
+    if apps.ready:  # already set up by whoever runs us (a test run)
+        _django_ready = True
+        return
+    from smishguard import config
+
+    if not create:
+        config.set_may_create(False)
+        config.secret_key()  # a bad key is said first; a missing one is not made here (ConfigError: not set up)
+        _refuse_missing_database()
+    if recorded_origin and not config.env("ORIGIN"):
+        origin = config.recorded_origin()
+        if origin is not None:
+            os.environ["SMISHGUARD_ORIGIN"] = origin
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "smishguard.settings")
     import django
 
     django.setup()
     _django_ready = True
+
+
+def _refuse_missing_database() -> None:
+    """CommandError (before Django starts, so before anything is created) when the SQLite database is missing."""
+    import dj_database_url
+
+    from smishguard import config
+
+    url = config.database_url()
+    if not url.startswith("sqlite:"):
+        return
+    name = str(dj_database_url.parse(url)["NAME"])
+    if name in {"", ":memory:"} or name.startswith("file:"):
+        return
+    if not os.path.exists(name):
+        raise CommandError(f"{config.NOT_SET_UP} (no database at {name})")
 
 
 def needs_django(
