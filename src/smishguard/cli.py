@@ -19,6 +19,7 @@ from typing import Any
 COMMAND_MODULES = (
     "smishguard.core_cli",
     "smishguard.accounts.cli",
+    "smishguard.passkeys.cli",
     "smishguard.audit.cli",
     "smishguard.reports.cli",
     "smishguard.watch.cli",

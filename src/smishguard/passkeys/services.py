@@ -33,6 +33,7 @@ from smishguard.accounts.models import Employee, EnrolmentLink, Session
 from smishguard.accounts.services import EnrolmentLinkInvalid, consume_link, usable_link
 from smishguard.accounts.signals import notify
 from smishguard.audit import Action, record, record_refusal
+from smishguard.audit.recorder import cli_actor
 from smishguard.config import Settings, WebAuthnPolicy
 from smishguard.errors import NotAuthenticated, SmishguardError
 from smishguard.passkeys import ceremonies, signals
@@ -914,7 +915,8 @@ def rename_key(credential: Credential, name: str, *, actor: Employee, request: H
 def remove_key(credential: Credential, *, actor: Employee, request: HttpRequest | None = None) -> None:
     """Revoke a key (the row stays, for the audit trail) and end the sessions it opened.
 
-    An employee cannot remove their own last key (LastKey); an admin may remove anyone's, e.g. a lost key.
+    An employee cannot remove their own last key (LastKey); an admin may remove anyone's, e.g. a lost key, and so
+    may the CLI operator (``actor`` None: ``smishguard keys revoke``, recorded as ``cli:<os user>``).
     """
     with transaction.atomic():
         current = Credential.objects.select_for_update().filter(pk=credential.pk).first()
@@ -924,7 +926,7 @@ def remove_key(credential: Credential, *, actor: Employee, request: HttpRequest 
         if own and keys_for(current.employee).count() <= 1:
             raise LastKey()
         now = timezone.now()
-        reason = "removed by owner" if own else "removed by admin"
+        reason = "removed by owner" if own else ("removed by admin" if actor is not None else "revoked by operator")
         Credential.objects.filter(pk=current.pk).update(revoked_at=now, revoke_reason=reason)
         credential.revoked_at = now
         credential.revoke_reason = reason
@@ -936,7 +938,7 @@ def remove_key(credential: Credential, *, actor: Employee, request: HttpRequest 
             opened,
             reason="key removed",
             request=request,
-            actor_label=getattr(actor, "email", None),
+            actor_label=getattr(actor, "email", None) or cli_actor(),
         )
         record(
             Action.KEY_REMOVED,
