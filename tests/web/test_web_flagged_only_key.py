@@ -131,3 +131,16 @@ def test_break_glass_is_refused_while_another_admin_can_approve(capsys, admin, s
     assert second_admin.email in err
     assert not Credential.objects.filter(employee=admin, flagged_at__isnull=True).exists()
     assert not Event.objects.filter(action=Action.RECOVERY_BREAK_GLASS).exists()
+
+
+def test_an_employee_cannot_remove_their_last_working_key_beside_a_flagged_one(employee, add_key):
+    from smishguard.passkeys.errors import LastKey
+    from smishguard.passkeys.services import remove_key
+
+    good = add_key(employee, name="Blue key")
+    flagged = add_key(employee, name="Red key", flagged=True)
+    with pytest.raises(LastKey):
+        remove_key(good, actor=employee)
+    remove_key(flagged, actor=employee)  # a flagged key signs nobody in: removing it leaves them as they were
+    flagged.refresh_from_db()
+    assert flagged.revoked_at is not None
