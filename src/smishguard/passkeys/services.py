@@ -923,7 +923,8 @@ def remove_key(credential: Credential, *, actor: Employee, request: HttpRequest 
         if current is None or current.revoked_at is not None:
             raise KeyNotFound("this key has already been removed")
         own = actor is not None and actor.pk == current.employee_id
-        if own and keys_for(current.employee).count() <= 1:
+        # Their last *working* key: a flagged one beside it signs nobody in (and removing a flagged key is fine).
+        if own and current.flagged_at is None and _usable_keys(current.employee).count() <= 1:
             raise LastKey()
         now = timezone.now()
         reason = "removed by owner" if own else ("removed by admin" if actor is not None else "revoked by operator")
