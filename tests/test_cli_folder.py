@@ -6,6 +6,7 @@ The installed console script in throw-away folders, as a newcomer runs it.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -14,7 +15,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from servers import free_port, stop
+from servers import clean_env, django_eval, free_port, stop
 from waiting import BOUND, wait_until
 
 EXE = Path(sys.executable).with_name("smishguard")
@@ -57,12 +58,30 @@ def test_cli_links_use_the_port_the_demo_was_started_on(tmp_path):
     assert invited.returncode == 0, invited.stderr
     assert f"http://localhost:{port}/enrol/" in invited.stdout
     assert "localhost:8000" not in invited.stdout
+    # `employees approve` prints the recovery link on the same port: Sam (the demo's second admin, dated past
+    # the waiting age by the demo) gets an old key, the newcomer a key that is now revoked.
+    django_eval(
+        clean_env(tmp_path / "var"),
+        "import secrets\nfrom datetime import timedelta\nfrom django.utils import timezone\n"
+        "from smishguard.accounts.models import Employee\nfrom smishguard.passkeys.models import Credential\n"
+        "old = timezone.now() - timedelta(days=60)\n"
+        "for email, revoked in (('sam.second@example.com', None), ('newcomer@example.com', timezone.now())):\n"
+        "    Credential.objects.create(employee=Employee.objects.get(email=email), "
+        "credential_id=secrets.token_bytes(16), public_key=b'k', created_at=old, revoked_at=revoked)\n",
+    )
+    asked = sg(tmp_path, "employees", "invite", "newcomer@example.com", "--json")
+    assert asked.returncode == 0, asked.stderr
+    request_id = json.loads(asked.stdout)["recovery_request"]
+    approved = sg(tmp_path, "employees", "approve", str(request_id), "--as", "sam.second@example.com")
+    assert approved.returncode == 0, approved.stderr
+    assert f"http://localhost:{port}/enrol/" in approved.stdout
     # SMISHGUARD_ORIGIN, when set, still decides
+    assert sg(tmp_path, "employees", "add", "late@example.com", "--name", "Late Comer").returncode == 0
     again = sg(
         tmp_path,
         "employees",
         "invite",
-        "newcomer@example.com",
+        "late@example.com",
         env=bare_env(SMISHGUARD_ORIGIN="https://sg.example.com"),
     )
     assert again.returncode == 0, again.stderr
