@@ -64,7 +64,8 @@ def setup_django(*, create: bool = False, recorded_origin: bool = True) -> None:
 
     if not create:
         config.set_may_create(False)
-        config.secret_key()  # a bad key is said first; a missing one is not made here (ConfigError: not set up)
+        config.load()  # a broken setting or config file is said first, as Django's start would
+        config.secret_key()  # so is a bad key; a missing one is not made here (ConfigError: not set up)
         _refuse_missing_database()
     if recorded_origin and not config.env("ORIGIN"):
         origin = config.recorded_origin()
