@@ -164,3 +164,19 @@ def test_serve_writes_nothing_under_home(tmp_path):
     finally:
         stop(process)
     assert everything_under(home) == []
+
+
+def test_a_database_restored_without_its_key_file_gets_a_new_key(tmp_path):
+    assert sg(tmp_path, "migrate").returncode == 0
+    (tmp_path / "var" / "secret_key").unlink()
+    listed = sg(tmp_path, "employees", "list")
+    assert listed.returncode == 0, listed.stderr
+    assert (tmp_path / "var" / "secret_key").exists()
+
+
+def test_another_database_without_a_secret_key_creates_nothing_here(tmp_path):
+    env = bare_env(SMISHGUARD_DATABASE_URL="postgresql://nobody@127.0.0.1:1/nothing", HOME=str(tmp_path))
+    result = sg(tmp_path, "employees", "list", env=env)
+    assert result.returncode == 2
+    assert "SMISHGUARD_SECRET_KEY" in result.stderr
+    assert everything_under(tmp_path) == []

@@ -65,8 +65,17 @@ def setup_django(*, create: bool = False, recorded_origin: bool = True) -> None:
     if not create:
         config.set_may_create(False)
         config.load()  # a broken setting or config file is said first, as Django's start would
-        config.secret_key()  # so is a bad key; a missing one is not made here (ConfigError: not set up)
-        _refuse_missing_database()
+        try:
+            config.secret_key()  # so is a bad or unreadable key
+            key_missing = False
+        except config.ConfigError as exc:
+            if not str(exc).startswith(config.NOT_SET_UP):
+                raise
+            key_missing = True
+        if not _sqlite_database_exists() and key_missing:
+            raise CommandError(_no_secret_key(config))
+        if key_missing:  # a database restored without its key file: one is made beside it, as before
+            config.set_may_create(True)
     if recorded_origin and not config.env("ORIGIN"):
         origin = config.recorded_origin()
         if origin is not None:
@@ -78,20 +87,27 @@ def setup_django(*, create: bool = False, recorded_origin: bool = True) -> None:
     _django_ready = True
 
 
-def _refuse_missing_database() -> None:
-    """CommandError (before Django starts, so before anything is created) when the SQLite database is missing."""
+def _sqlite_database_exists() -> bool:
+    """Whether the SQLite database is there (before Django starts, so before anything is created); CommandError
+    when it is SQLite and missing; False for another database (PostgreSQL: Django finds out)."""
     import dj_database_url
 
     from smishguard import config
 
     url = config.database_url()
     if not url.startswith("sqlite:"):
-        return
+        return False
     name = str(dj_database_url.parse(url)["NAME"])
     if name in {"", ":memory:"} or name.startswith("file:"):
-        return
+        return False
     if not os.path.exists(name):
         raise CommandError(f"{config.NOT_SET_UP} (no database at {name})")
+    return True
+
+
+def _no_secret_key(config) -> str:
+    path = config.data_dir() / "secret_key"
+    return f"no secret key at {path}: set SMISHGUARD_SECRET_KEY, or run `smishguard migrate` in this folder first"
 
 
 def needs_django(
