@@ -46,6 +46,55 @@ def data_dir() -> Path:
     return path
 
 
+# Whether this process may create the data folder, the generated secret key and the SQLite database.  The CLI
+# turns it off for every command but ``migrate`` and ``demo`` (smishguard.cli.setup_django), so a command run in
+# the wrong folder says "not set up here" and leaves nothing behind; a server process keeps the default.
+_may_create = True
+
+NOT_SET_UP = "the database is not set up here: run `smishguard migrate` (or `smishguard demo`) first"
+
+
+def set_may_create(allowed: bool) -> None:
+    global _may_create  # noqa: PLW0603 - one switch per process, set before Django starts
+    _may_create = allowed
+
+
+def may_create() -> bool:
+    return _may_create
+
+
+# The origin the last server started from this data folder was serving (``smishguard demo --port N`` records
+# http://localhost:N, ``smishguard serve`` its configured origin): the CLI prints its links with it when
+# SMISHGUARD_ORIGIN is not set, so they point at the server that is running.
+ORIGIN_FILE = "origin"
+
+
+def recorded_origin() -> str | None:
+    """The origin recorded in the data folder, or None (no file, unreadable, or not an http(s) origin)."""
+    try:
+        value = (data_dir() / ORIGIN_FILE).read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError, ConfigError):
+        return None
+    parts = urlsplit(value)
+    if parts.scheme not in {"http", "https"} or not parts.hostname or parts.path not in {"", "/"}:
+        return None
+    return value.rstrip("/")
+
+
+def record_origin(origin: str) -> None:
+    """Record ``origin`` in the data folder (which must exist) for the CLI; written whole or not at all."""
+    folder = data_dir()
+    if not folder.is_dir():
+        return
+    temporary = folder / f".{ORIGIN_FILE}.{os.getpid()}"
+    try:
+        temporary.write_text(origin + "\n", encoding="utf-8")
+        temporary.replace(folder / ORIGIN_FILE)
+    except OSError as exc:
+        temporary.unlink(missing_ok=True)
+        raise ConfigError(f"cannot record the origin in {folder}: {exc.strerror or exc}") from None
+
+
 def database_url() -> str:
     url = env("DATABASE_URL")
     if url:
@@ -133,6 +182,8 @@ def secret_key() -> str:
         pass
     except OSError as exc:  # unreadable: a newcomer needs the path and the reason, not a traceback
         raise ConfigError(f"cannot read the secret key at {path}: {exc.strerror or exc}") from None
+    if not _may_create:  # a command run where nothing is set up: create nothing
+        raise ConfigError(f"{NOT_SET_UP} (no secret key at {path})")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         key = secrets.token_urlsafe(50)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 
-from smishguard.cli import CommandError, needs_django
+from smishguard.cli import CommandError, setup_django
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -40,8 +41,8 @@ def _migrate(verbosity: int = 1) -> None:
     call_command("migrate", interactive=False, verbosity=verbosity)
 
 
-@needs_django
 def cmd_migrate(args: argparse.Namespace) -> int:
+    setup_django(create=True)
     _migrate()
     return 0
 
@@ -50,12 +51,17 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if not 1 <= args.port <= 65535:
         raise CommandError(f"--port must be between 1 and 65535, not {args.port}")
     origin = f"http://localhost:{args.port}"
-    os.environ.setdefault("SMISHGUARD_ORIGIN", origin)
-    os.environ.setdefault("SMISHGUARD_RP_ID", "localhost")
-    from smishguard.cli import setup_django
-
-    setup_django()
+    # The demo serves http://localhost:PORT, and WebAuthn checks the origin: an exported SMISHGUARD_ORIGIN or
+    # RP ID naming anything else would make every key ceremony fail, so the demo's own win (and are said).
+    for name, value in (("SMISHGUARD_ORIGIN", origin), ("SMISHGUARD_RP_ID", "localhost")):
+        if os.environ.get(name, value).rstrip("/") != value:
+            print(f"smishguard demo: {name}={os.environ[name]} ignored: the demo serves {origin}", file=sys.stderr)
+        os.environ[name] = value
+    setup_django(create=True, recorded_origin=False)
     _migrate(verbosity=0)
+    from smishguard import config
+
+    config.record_origin(origin)  # `smishguard employees invite` and the like print links on this port
     from smishguard.demo import second_admin_link, seed_demo
 
     link = seed_demo()
@@ -83,8 +89,13 @@ def _db_name() -> str:
     return str(connection.settings_dict["NAME"])
 
 
-@needs_django
 def cmd_serve(args: argparse.Namespace) -> int:
+    setup_django(recorded_origin=False)
+    from django.conf import settings
+
+    from smishguard import config
+
+    config.record_origin(settings.SMISHGUARD.origin)  # the CLI's links follow the running server
     return _serve(bind=args.bind, workers=args.workers, pin=args.pin)
 
 
@@ -106,6 +117,9 @@ def _serve(*, bind: str, workers: int, pin: bool = True) -> int:
             self.cfg.set("access_log_format", server.ACCESS_LOG_FORMAT)
             self.cfg.set("logger_class", "smishguard.server.AccessLogger")
             self.cfg.set("graceful_timeout", 5)
+            # gunicorn 25.1+ opens a control socket for gunicornc under $XDG_RUNTIME_DIR or ~/.gunicorn/ by
+            # default: a file outside the data folder, and a way to manage the workers nobody asked for.
+            self.cfg.set("control_socket_disable", True)
 
         def load(self):
             return application

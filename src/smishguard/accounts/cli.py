@@ -57,6 +57,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("email")
     p.add_argument("--as", dest="as_admin", metavar="ADMIN_EMAIL", help="the admin asking (recorded; four eyes)")
     p.add_argument("--reason", default="", help="why a recovery is needed (recorded)")
+    p.add_argument(
+        "--break-glass",
+        action="store_true",
+        help="issue a recovery link at once, without a second admin: only when no admin can approve one (the last "
+        "admin with a working key is locked out); needs --reason; audited as accounts:recovery:break_glass",
+    )
     p.add_argument("--json", action="store_true", help='print {"url", "token", "expires"}')
     p.set_defaults(func=cmd_invite)
 
@@ -197,7 +203,7 @@ def _employee_dict(e) -> dict:
         "groups": sorted(g.name for g in e.groups.all()),
         "status": e.status,
         "is_admin": e.is_admin,
-        "keys": e.credentials.filter(revoked_at__isnull=True).count(),
+        "keys": e.credentials.filter(revoked_at__isnull=True, flagged_at__isnull=True).count(),  # working keys
     }
 
 
@@ -298,10 +304,17 @@ def cmd_invite(args: argparse.Namespace) -> int:
 
     employee = _get(args.email)
     actor = _admin(args.as_admin)
+    if args.break_glass and actor is not None:
+        raise CommandError("--break-glass is the server operator's own act: leave out --as")
     try:
-        issued = services.invite(employee, actor=actor, reason=args.reason, trusted_operator=True)
+        if args.break_glass:
+            issued = services.break_glass(employee, reason=args.reason)
+        else:
+            issued = services.invite(employee, actor=actor, reason=args.reason, trusted_operator=True)
     except _errors() as exc:
         raise CommandError(exc.message) from None
+    if args.break_glass and not args.json:
+        print(f"break glass: recovery link for {employee.email} issued without a second admin (audited).")
     if isinstance(issued, services.IssuedLink):
         if args.json:
             print_json(issued.to_dict())
@@ -309,11 +322,25 @@ def cmd_invite(args: argparse.Namespace) -> int:
             print(f"enrolment link for {employee.email} (single use, expires {issued.expires:%Y-%m-%d %H:%M} UTC):")
             print(issued.url)
         return 0
+    approvers = services.eligible_approvers(employee)
     if args.json:
-        print_json({"recovery_request": issued.pk, "status": issued.status, "employee": employee.email})
-    else:
-        print(f"{employee.email} had security keys and lost them all: recovery request {issued.pk} is pending.")
+        print_json(
+            {
+                "recovery_request": issued.pk,
+                "status": issued.status,
+                "employee": employee.email,
+                "eligible_approvers": [a.email for a in approvers],
+            }
+        )
+        return 0
+    print(f"{employee.email} has no working security key: recovery request {issued.pk} is pending.")
+    if approvers:
         print(f"A second admin approves it: smishguard employees approve {issued.pk} --as ADMIN_EMAIL")
+        print(f"  (eligible now: {', '.join(a.email for a in approvers)})")
+    else:
+        print("No admin can approve it now (none has a working key old enough). As the operator on this server,")
+        print("issue the link at once (break glass, audited; see docs/deploy.md):")
+        print(f"  smishguard employees invite {employee.email} --break-glass --reason 'WHY'")
     return 0
 
 

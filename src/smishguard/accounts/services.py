@@ -54,6 +54,18 @@ class EnrolmentNotNeeded(Conflict):
     code = "enrolment_not_needed"
 
 
+class BreakGlassReasonRequired(SmishguardError):
+    """Issuing a recovery link without four eyes (break glass) needs a reason for the audit trail."""
+
+    code = "break_glass_reason_required"
+
+
+class BreakGlassRefused(Conflict):
+    """Break glass is for when no admin can approve a recovery; one can, so the four-eyes request is the way."""
+
+    code = "break_glass_refused"
+
+
 class FourEyesRequired(PermissionDenied):
     """A four-eyes request must be approved by a second, eligible admin (not the one who asked for it)."""
 
@@ -532,6 +544,67 @@ def had_keys_before(employee: Employee) -> bool:
     return employee.credentials.exists()
 
 
+def usable_keys(employee: Employee):
+    """The employee's working keys: neither revoked nor flagged as possibly cloned (a flagged key signs nobody in,
+    so it counts nowhere as an active key: lists, counts, invitations, recovery)."""
+    return employee.credentials.filter(revoked_at__isnull=True, flagged_at__isnull=True)
+
+
+def eligible_approvers(employee: Employee) -> list[Employee]:
+    """The admins whose approval of a recovery for ``employee``, asked by the CLI operator, would count now."""
+    probe = RecoveryRequest(employee=employee, kind=RecoveryRequest.Kind.RECOVERY, requested_by_label=_cli_label())
+    admins = Employee.objects.filter(is_admin=True, status=Employee.Status.ACTIVE).exclude(pk=employee.pk)
+    return [admin for admin in admins.order_by("email") if not approval_refusals(probe, admin)]
+
+
+def break_glass(employee: Employee, *, reason: str) -> IssuedLink:
+    """The CLI operator on the server issues a recovery link at once, without a second admin: only when no admin
+    can approve a recovery (the last admin with a working key is locked out, say by a key flagged as cloned).
+
+    Refused (BreakGlassRefused) while an eligible approver exists, and without a reason; recorded as
+    RECOVERY_BREAK_GLASS (actor ``cli:<os user>``, the reason, the four-eyes requests it closes) beside the
+    link's own ENROLMENT_ISSUED.  Pending recovery requests for the employee are closed as refused.
+    """
+    reason = (reason or "").strip()
+    if not reason:
+        raise BreakGlassReasonRequired("break glass needs --reason: why the four-eyes recovery cannot be used")
+    if employee.status != Employee.Status.ACTIVE:
+        raise EmployeeNotActive(f"{employee.email} is {employee.status}; no enrolment link can be issued")
+    active_keys = usable_keys(employee).count()
+    if active_keys:
+        raise EnrolmentNotNeeded(f"{employee.email} still has {active_keys} working security key(s)")
+    approvers = eligible_approvers(employee)
+    if approvers:
+        names = ", ".join(a.email for a in approvers)
+        raise BreakGlassRefused(
+            f"an admin can approve a recovery for {employee.email} ({names}): run `smishguard employees invite "
+            f"{employee.email}` and have one of them approve it"
+        )
+    now = timezone.now()
+    with transaction.atomic():
+        pending = RecoveryRequest.objects.select_for_update().filter(
+            employee=employee,
+            status=RecoveryRequest.Status.PENDING,
+            kind__in=[RecoveryRequest.Kind.RECOVERY, RecoveryRequest.Kind.ADMIN_ENROLMENT],
+        )
+        closed = list(pending.values_list("pk", flat=True))
+        pending.update(status=RecoveryRequest.Status.REFUSED, decided_at=now)
+        EnrolmentLink.objects.filter(employee=employee, used_at__isnull=True, revoked_at__isnull=True).update(
+            revoked_at=now
+        )
+        purpose = EnrolmentLink.Purpose.RECOVERY if had_keys_before(employee) else EnrolmentLink.Purpose.INITIAL
+        link, token = _new_link(employee, purpose, _cli_label())
+        record(
+            Action.RECOVERY_BREAK_GLASS,
+            subject=employee,
+            reason=reason[:500],
+            link_id=link.pk,
+            requests_closed=closed,
+            flagged_keys=employee.credentials.filter(revoked_at__isnull=True, flagged_at__isnull=False).count(),
+        )
+        return _issued(link, token, actor=None, request=None)
+
+
 def invite(
     employee: Employee,
     *,
@@ -550,7 +623,7 @@ def invite(
     """
     if employee.status != Employee.Status.ACTIVE:
         raise EmployeeNotActive(f"{employee.email} is {employee.status}; no enrolment link can be issued")
-    active_keys = employee.credentials.filter(revoked_at__isnull=True).count()
+    active_keys = usable_keys(employee).count()
     if active_keys:
         raise EnrolmentNotNeeded(
             f"{employee.email} already has {active_keys} security key(s); they add a backup key from their portal"
@@ -804,8 +877,8 @@ def _approve_locked(rec: RecoveryRequest, approver: Employee, request: HttpReque
     if rec.kind == RecoveryRequest.Kind.ADMIN_ENROLMENT:
         if not employee.is_admin:
             raise Conflict(f"{employee.email} is no longer an admin; issue an ordinary enrolment link")
-        if employee.credentials.filter(revoked_at__isnull=True).exists():
-            raise EnrolmentNotNeeded(f"{employee.email} already has a security key")
+        if usable_keys(employee).exists():
+            raise EnrolmentNotNeeded(f"{employee.email} already has a working security key")
         EnrolmentLink.objects.filter(employee=employee, used_at__isnull=True, revoked_at__isnull=True).update(
             revoked_at=timezone.now()
         )

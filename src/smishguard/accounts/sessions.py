@@ -7,7 +7,7 @@ gunicorn worker, the CLI) is seen by the very next request everywhere; there is 
 from __future__ import annotations
 
 import secrets
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 from django.conf import settings
 from django.db import connection
@@ -99,6 +99,68 @@ def resolve(token: str | None) -> Session | None:
         Session.objects.filter(pk=session.pk).update(last_seen_at=now)
         session.last_seen_at = now
     return session
+
+
+# Why a session was revoked, in words for the person whose browser held it (Session.revoke_reason -> sentence).
+# Any other reason (an admin's or the CLI operator's, free text included) is "ended by the security team": the
+# sentence never names who did it nor repeats an operator's words.
+_ENDED_BECAUSE = {
+    "signed out": "You signed out at {at}.",
+    "ended by employee": "You ended this session at {at}, from another of your sessions.",
+    "security key flagged as possibly cloned": (
+        "Your session was ended at {at} because the security key you signed in with was flagged as possibly "
+        "cloned. Sign in with another of your keys, or ask the security team for a recovery."
+    ),
+    "signature counter went backwards": (
+        "Your session was ended at {at} because the security key you signed in with was flagged as possibly "
+        "cloned. Sign in with another of your keys, or ask the security team for a recovery."
+    ),
+    "key removed": "Your session was ended at {at} because the security key you signed in with was removed.",
+    "suspended": "Your session was ended at {at} because your account was suspended.",
+    "offboarded": "Your session was ended at {at} because your account was offboarded.",
+}
+
+
+def _duration(seconds: int) -> str:
+    for unit, size in (("hour", 3600), ("minute", 60)):
+        if seconds >= size and seconds % size == 0:
+            count = seconds // size
+            return f"{count} {unit}{'s' if count != 1 else ''}"
+    return f"{seconds} second{'s' if seconds != 1 else ''}"
+
+
+def _at(moment) -> str:
+    return f"{timezone.localtime(moment, UTC):%Y-%m-%d %H:%M} UTC"
+
+
+def why_ended(token: str | None) -> str | None:
+    """Why the session behind this cookie token no longer lets its holder in, as a sentence for them; None when
+    there is no such session or it is still live.
+
+    Only the browser holding the cookie can ask (the database keeps the token's digest alone), so the answer is
+    about the asker's own session; it names no other person (not the admin who ended it).
+    """
+    if not token or len(token) > 128:
+        return None
+    session = Session.objects.select_related("employee").filter(key_hash=token_digest(token)).first()
+    if session is None:
+        return None
+    now = timezone.now()
+    if session.revoked_at is not None:
+        sentence = _ENDED_BECAUSE.get(session.revoke_reason, "Your session was ended by the security team at {at}.")
+        return sentence.format(at=_at(session.revoked_at))
+    if session.expires_at <= now:
+        lifetime = int((session.expires_at - session.created_at).total_seconds())
+        return (
+            f"Your session expired after {_duration(lifetime)} (at {_at(session.expires_at)}), the longest one lasts."
+        )
+    idle = policy().idle_timeout_seconds
+    if session.last_seen_at + timedelta(seconds=idle) <= now:
+        ended = session.last_seen_at + timedelta(seconds=idle)
+        return f"Your session ended after {_duration(idle)} of inactivity (at {_at(ended)})."
+    if session.employee.status != Employee.Status.ACTIVE:
+        return f"Your account was {session.employee.status}: ask the security team."
+    return None
 
 
 def live() -> QuerySet[Session]:

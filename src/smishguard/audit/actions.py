@@ -27,6 +27,7 @@ class Action(StrEnum):
     REQUEST_APPROVED = "accounts:approval:approved"
     REQUEST_REFUSED = "accounts:approval:refused"
     APPROVAL_NOT_ELIGIBLE = "accounts:approval:not_eligible"
+    RECOVERY_BREAK_GLASS = "accounts:recovery:break_glass"
     # Sessions
     SESSION_REVOKED = "accounts:session:revoked"
     SESSION_SIGNED_OUT = "accounts:session:signed_out"

@@ -29,6 +29,7 @@ from smishguard.accounts.models import Employee, EnrolmentLink, Session
 from smishguard.accounts.services import EnrolmentLinkInvalid, consume_link, usable_link
 from smishguard.accounts.signals import notify
 from smishguard.audit import Action, record, record_refusal
+from smishguard.audit.recorder import cli_actor
 from smishguard.config import Settings, WebAuthnPolicy
 from smishguard.db import one_writer as _one_writer
 from smishguard.errors import NotAuthenticated, SmishguardError
@@ -872,17 +873,19 @@ def rename_key(credential: Credential, name: str, *, actor: Employee, request: H
 def remove_key(credential: Credential, *, actor: Employee, request: HttpRequest | None = None) -> None:
     """Revoke a key (the row stays, for the audit trail) and end the sessions it opened.
 
-    An employee cannot remove their own last key (LastKey); an admin may remove anyone's, e.g. a lost key.
+    An employee cannot remove their own last key (LastKey); an admin may remove anyone's, e.g. a lost key, and so
+    may the CLI operator (``actor`` None: ``smishguard keys revoke``, recorded as ``cli:<os user>``).
     """
     with transaction.atomic():
         current = Credential.objects.select_for_update().filter(pk=credential.pk).first()
         if current is None or current.revoked_at is not None:
             raise KeyNotFound("this key has already been removed")
         own = actor is not None and actor.pk == current.employee_id
-        if own and keys_for(current.employee).count() <= 1:
+        # Their last *working* key: a flagged one beside it signs nobody in (and removing a flagged key is fine).
+        if own and current.flagged_at is None and _usable_keys(current.employee).count() <= 1:
             raise LastKey()
         now = timezone.now()
-        reason = "removed by owner" if own else "removed by admin"
+        reason = "removed by owner" if own else ("removed by admin" if actor is not None else "revoked by operator")
         Credential.objects.filter(pk=current.pk).update(revoked_at=now, revoke_reason=reason)
         credential.revoked_at = now
         credential.revoke_reason = reason
@@ -894,7 +897,7 @@ def remove_key(credential: Credential, *, actor: Employee, request: HttpRequest 
             opened,
             reason="key removed",
             request=request,
-            actor_label=getattr(actor, "email", None),
+            actor_label=getattr(actor, "email", None) or cli_actor(),
         )
         record(
             Action.KEY_REMOVED,

@@ -3,6 +3,7 @@ against the JSON API; these pages only render the forms and say clearly when a l
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -23,11 +24,17 @@ def signin(request: HttpRequest) -> HttpResponse:
     next_url = safe_next(request)
     if request.user.is_authenticated:
         return redirect(next_url)
-    return render(
+    # A cookie whose session has ended: say why (to the browser holding it, about that session only), once.
+    cookie = request.COOKIES.get(settings.SESSION_COOKIE_NAME)
+    ended = sessions.why_ended(cookie)
+    response = render(
         request,
         "web/signin.html",
-        {"next": next_url, "email": request.GET.get("email", "")[:254]},
+        {"next": next_url, "email": request.GET.get("email", "")[:254], "ended": ended},
     )
+    if cookie is not None:
+        clear_session_cookie(response)
+    return response
 
 
 @require_http_methods(["GET", "POST"])

@@ -235,7 +235,9 @@ def import_result(request: HttpRequest) -> HttpResponse:
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
     employee = get_object_or_404(Employee.objects.prefetch_related("groups"), pk=pk)
     all_keys = list(employee.credentials.order_by("revoked_at", "created_at"))
-    active_keys = [k for k in all_keys if k.revoked_at is None]
+    # A key flagged as possibly cloned signs nobody in: it is not an active key (the page offers recovery).
+    active_keys = [k for k in all_keys if k.revoked_at is None and k.flagged_at is None]
+    flagged_keys = [k for k in all_keys if k.revoked_at is None and k.flagged_at is not None]
     live = sessions.live().filter(employee=employee).select_related("credential").order_by("-last_seen_at")
     events = Event.objects.filter(Q(subject=employee) | Q(actor=employee))[:25]
     open_links = [
@@ -253,6 +255,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
             "employee": employee,
             "keys": all_keys,
             "active_key_count": len(active_keys),
+            "flagged_key_count": len(flagged_keys),
             "had_keys": bool(all_keys),
             "sessions": live,
             "events": events,
