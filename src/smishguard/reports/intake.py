@@ -276,9 +276,11 @@ def submit(
                 channel=channel,
                 verdict=result.verdict,
                 known=reporter.known,
-                campaign_id=campaign.pk,
+                campaign_id=campaign.pk if campaign else None,
+                for_review=campaign is None,
             )
-            response.after_report(report, campaign, created=created, request=request)
+            if campaign is not None:
+                response.after_report(report, campaign, created=created, request=request)
             report.reply = reply_for(result, **_what_was_done(report, campaign))
             Report.objects.filter(pk=report.pk).update(reply=report.reply)
     except IntegrityError:

@@ -314,6 +314,53 @@ def warn(
     return batch
 
 
+def mark_attack(report: Report, *, actor: Any = None, request: Any = None) -> Campaign:
+    """An analyst says a report the engine judged harmless is an attack: it counts as smishing from now on and
+    opens a campaign (or joins the one it matches).  Once per report; returns the report's campaign."""
+    from smishguard.reports import campaigns
+
+    if report.state != Report.State.SCANNED:
+        raise InvalidStatus("this report was not scanned (refused: too many reports), so it cannot be marked")
+    with transaction.atomic():
+        row = Report.objects.select_for_update().get(pk=report.pk)
+        if row.marked_attack_at is not None and row.campaign is not None:
+            return row.campaign
+        engine_verdict = row.verdict
+        row.verdict = "smishing"
+        row.marked_attack_at = timezone.now()
+        row.marked_attack_by = _actor_label(actor, False)
+        row.save(update_fields=["verdict", "marked_attack_at", "marked_attack_by"])
+        campaign, created = campaigns.assign(row)
+        assert campaign is not None  # noqa: S101 - a smishing report always has a campaign
+        who = _actor_label(actor, False)
+        if created:
+            timeline(
+                campaign, Kind.CREATED, f"Campaign formed when {who} marked report {row.pk} an attack", actor=actor
+            )
+            _audit(Action.CAMPAIGN_CREATED, campaign, actor=actor, request=request, automatic=False, report_id=row.pk)
+        timeline(
+            campaign,
+            Kind.ATTACK,
+            f"Report {row.pk} (judged {engine_verdict or 'unscanned'} by the engine) marked an attack by {who}",
+            actor=actor,
+            report_id=row.pk,
+        )
+        record(
+            Action.REPORT_MARKED_ATTACK,
+            request=request,
+            actor=actor,
+            subject=row.reporter,
+            subject_label=None if row.reporter else row.reporter_label,
+            report_id=row.pk,
+            campaign_id=campaign.pk,
+            engine_verdict=engine_verdict,
+            created=created,
+        )
+        alert(campaign, "campaign", f"Report {row.pk} marked an attack by {who}: {campaign.title}")
+    report.refresh_from_db()
+    return campaign
+
+
 def set_status(campaign: Campaign, status: str, *, actor: Any = None, request: Any = None) -> Campaign:
     if status not in Campaign.Status.values:
         raise InvalidStatus(f"status must be one of {', '.join(Campaign.Status.values)}")

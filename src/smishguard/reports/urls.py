@@ -17,6 +17,7 @@ urlpatterns = [
 urlpatterns += [
     path("reports", views.inbox, name="inbox"),
     path("reports/<int:pk>", views.report_detail, name="report"),
+    path("reports/<int:pk>/attack", views.report_attack, name="report-attack"),
     path("campaigns", views.campaigns, name="campaigns"),
     path("campaigns/<int:pk>", views.campaign, name="campaign"),
     path("campaigns/<int:pk>/blocklist", views.campaign_blocklist, name="campaign-blocklist"),

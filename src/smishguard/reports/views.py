@@ -171,6 +171,8 @@ def inbox(request: HttpRequest) -> HttpResponse:
     rows = Report.objects.select_related("campaign", "reporter")
     if verdict in ("smishing", "spam", "benign"):
         rows = rows.filter(verdict=verdict)
+    elif verdict == "review":  # judged harmless, in no campaign: waiting for an analyst's look
+        rows = rows.filter(state=Report.State.SCANNED, verdict="benign", campaign__isnull=True)
     elif verdict == "rate_limited":
         rows = rows.filter(state=Report.State.RATE_LIMITED)
     else:
@@ -203,6 +205,20 @@ def inbox(request: HttpRequest) -> HttpResponse:
 def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
     report = get_object_or_404(Report.objects.select_related("campaign", "reporter"), pk=pk)
     return render(request, "reports/report.html", {"report": report, "nav": "reports-inbox"})
+
+
+@require_POST
+@admin_only
+def report_attack(request: HttpRequest, pk: int) -> HttpResponse:
+    """ "This is an attack": a report judged harmless opens (or joins) a campaign, which then offers the response."""
+    report = get_object_or_404(Report, pk=pk)
+    try:
+        campaign = response.mark_attack(report, actor=request.user, request=request)
+    except SmishguardError as exc:
+        messages.error(request, exc.message[0].upper() + exc.message[1:] + ".")
+        return redirect("reports:report", pk=report.pk)
+    messages.success(request, f"Report {report.pk} marked an attack: it is now in campaign #{campaign.pk}.")
+    return redirect("reports:campaign", pk=campaign.pk)
 
 
 @require_GET
