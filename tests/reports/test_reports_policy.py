@@ -157,9 +157,11 @@ def test_an_analyst_warns_once_and_twice_is_a_conflict(configure, make_employees
     assert kinds(campaign).count("warned") == 1
 
 
-def test_a_warning_without_twilio_is_refused_and_not_marked(make_employees, settings):
+def test_a_warning_that_cannot_be_queued_is_refused_and_not_marked(make_employees, settings):
+    # (without Twilio it is queued, waiting for an account: tests/reports/test_reports_warn_without_twilio.py)
     [sam] = make_employees(1)
     campaign = by_phone(sam.phone).campaign
+    Broadcast.objects.create(batch_key=f"campaign-{campaign.pk}-warning", purpose="warning", body="another text")
     with pytest.raises(response.WarningNotQueued):
         response.warn(campaign, actor=sam)
     assert Campaign.objects.get(pk=campaign.pk).warned_at is None

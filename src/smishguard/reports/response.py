@@ -256,10 +256,19 @@ def warning_text(campaign: Campaign) -> str:
     return policy().warning_template.format(domains=shown, brand=brand)[:1600]
 
 
+def warning_progress(campaign: Campaign) -> Any:
+    """The delivery figures of the campaign's warning (``messaging.models.BroadcastProgress``), or None."""
+    from smishguard.messaging.models import Broadcast
+
+    batch = Broadcast.objects.filter(batch_key=f"campaign-{campaign.pk}-warning").first()
+    return batch.progress() if batch is not None else None
+
+
 def warn(
     campaign: Campaign, *, actor: Any = None, request: Any = None, automatic: bool = False, reporters: int = 0
 ) -> Any:
-    """Warn every active employee by SMS, once per campaign (queued; ``smishguard worker`` sends it)."""
+    """Warn every active employee by SMS, once per campaign (queued; ``smishguard worker`` sends it).  With no
+    Twilio account configured (the demo) the texts are recorded as waiting for one and sent once it is."""
     from smishguard.accounts.models import Employee
     from smishguard.messaging.broadcast import InvalidMessage, broadcast
     from smishguard.messaging.errors import BroadcastConflict, ProviderNotConfigured
@@ -280,6 +289,7 @@ def warn(
                 request=request,
             )
             recipients = batch.messages.count()
+            waiting = batch.messages.filter(status="waiting").exists()
             campaign.warned_at = now
             reason = (
                 f"by policy ({reporters} different employees reported it)"
@@ -289,12 +299,14 @@ def warn(
             timeline(
                 campaign,
                 Kind.WARNED,
-                f"Warning queued to {recipients} employee(s) {reason}",
+                f"Warning queued to {recipients} employee(s) {reason}"
+                + ("; waiting for a Twilio account: it is sent once one is connected" if waiting else ""),
                 automatic=automatic,
                 actor=actor,
                 batch_key=batch_key,
                 recipients=recipients,
                 text=body,
+                waiting_for_provider=waiting,
             )
             _audit(
                 Action.CAMPAIGN_WARNED,

@@ -285,6 +285,7 @@ def campaign(request: HttpRequest, pk: int) -> HttpResponse:
         "domains": domains,
         "can_block": any(not d["blocked"] and not d["official"] for d in domains),
         "events": row.events.all(),
+        "warning": response.warning_progress(row) if row.warned_at else None,
         "statuses": Campaign.Status.choices,
         "nav": "campaigns",
     }
@@ -317,16 +318,28 @@ def campaign_warn(request: HttpRequest, pk: int) -> HttpResponse:
         except SmishguardError as exc:
             messages.error(request, exc.message[0].upper() + exc.message[1:] + ".")
         else:
-            messages.success(
-                request, f"Warning queued to {batch.messages.count()} employee(s); the worker sends it now."
-            )
+            progress = batch.progress()
+            if progress.waiting:
+                messages.success(
+                    request,
+                    f"Warning queued to {progress.total} employee(s), waiting for a Twilio account: "
+                    "it is sent once one is connected (docs/messaging.md).",
+                )
+            else:
+                messages.success(request, f"Warning queued to {progress.total} employee(s); the worker sends it now.")
         return redirect("reports:campaign", pk=row.pk)
     if request.method not in ("GET", "POST"):
         return HttpResponse(status=405)
     from smishguard.accounts.models import Employee
 
     recipients = Employee.objects.filter(status="active").exclude(phone="").count()
-    context = {"campaign": row, "text": response.warning_text(row), "recipients": recipients, "nav": "campaigns"}
+    context = {
+        "campaign": row,
+        "text": response.warning_text(row),
+        "recipients": recipients,
+        "twilio_ready": settings.SMISHGUARD.twilio.configured,
+        "nav": "campaigns",
+    }
     return render(request, "reports/warn_confirm.html", context)
 
 
