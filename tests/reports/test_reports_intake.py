@@ -348,3 +348,26 @@ def test_the_attribution_scope_in_the_cli_the_console_and_the_openapi_schema(cli
 
     schema = client.get("/api/openapi.json").json()
     assert "reports:attribute" in schema["paths"]["/api/reports"]["post"]["description"]
+
+
+# --- received_at (the demo's week; a text forwarded late) ------------------------------------------------------
+
+
+def test_a_report_received_earlier_is_dated_so_with_its_timeline_and_never_in_the_future(employee):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    earlier = timezone.now() - timedelta(days=3)
+    report = intake.submit(PHISH, channel="sms", reporter=intake.reporter_for(employee), received_at=earlier)
+    assert report.created_at == earlier
+    campaign = Campaign.objects.get()
+    assert (campaign.first_seen, campaign.last_seen) == (earlier, earlier)
+    assert set(campaign.events.filter(kind__in=["created", "reported"]).values_list("at", flat=True)) == {earlier}
+    with pytest.raises(intake.InvalidReport):
+        intake.submit(
+            PHISH,
+            channel="sms",
+            reporter=intake.reporter_for(employee),
+            received_at=timezone.now() + timedelta(hours=1),
+        )

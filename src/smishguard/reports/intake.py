@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -207,10 +207,13 @@ def submit(
     sender: object = "",
     message_sid: str | None = None,
     request: Any = None,
+    received_at: datetime | None = None,
 ) -> Report:
     """Record, scan and cluster one report; returns it (``state`` says whether it was rate-limited).
 
     Raises InvalidReport for unusable input.  A ``message_sid`` seen before returns that report (a replay).
+    ``received_at`` (default: now; never in the future) dates a report received earlier — a text forwarded
+    late, an import, the demo's week — for its row, its campaign's first/last seen and its timeline lines.
     """
     from smishguard.engine.sms import verdict
 
@@ -220,6 +223,10 @@ def submit(
             return existing
     text, sender = _check_text(text, sender)
     now = timezone.now()
+    if received_at is not None:
+        if timezone.is_naive(received_at) or received_at > now:
+            raise InvalidReport("the time received must be timezone-aware and not in the future")
+        now = received_at
     base = {
         "channel": channel,
         "text": text,

@@ -80,11 +80,14 @@ def timeline(
     automatic: bool = False,
     actor: Any = None,
     by: str = "",
+    at: Any = None,
     **detail: Any,
 ) -> CampaignEvent:
-    """One line of the campaign's timeline; ``by`` names who did it when that is not ``actor`` (a reporter)."""
+    """One line of the campaign's timeline; ``by`` names who did it when that is not ``actor`` (a reporter);
+    ``at`` dates it (default now: a report's lines take the report's time)."""
     return CampaignEvent.objects.create(
         campaign=campaign,
+        at=at or timezone.now(),
         kind=kind,
         automatic=automatic,
         actor_label=(by or _actor_label(actor, automatic))[:254],
@@ -118,6 +121,7 @@ def after_report(report: Report, campaign: Campaign, *, created: bool, request: 
             Kind.CREATED,
             f"Campaign formed by a report from {who}",
             by=report.reporter_label,
+            at=report.created_at,
             report_id=report.pk,
         )
         _audit(Action.CAMPAIGN_CREATED, campaign, actor=None, request=request, automatic=True, report_id=report.pk)
@@ -126,6 +130,7 @@ def after_report(report: Report, campaign: Campaign, *, created: bool, request: 
         Kind.REPORTED,
         f"Reported through {report.get_channel_display().lower()} by {who}: {report.verdict}",
         by=report.reporter_label,
+        at=report.created_at,
         report_id=report.pk,
         known=report.reporter_known,
     )
