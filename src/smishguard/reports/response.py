@@ -152,7 +152,7 @@ def after_report(report: Report, campaign: Campaign, *, created: bool, request: 
         )
         if reporters >= rules.warn_threshold:
             try:
-                warn(campaign, automatic=True, reporters=reporters)
+                warn(campaign, automatic=True, reporters=reporters, at=report.created_at)
             except (AlreadyWarned, WarningNotQueued) as exc:
                 log.warning("automatic warning for campaign %s not sent: %s", campaign.pk, exc)
 
@@ -172,7 +172,8 @@ def add_to_blocklist(
     """Put ``domains`` (default: every domain the campaign links to) on the blocklists; returns those added.
 
     Official domains of the protected brands are refused; a domain already on the lists is left as it is.
-    Raises NothingToBlock when no domain may be blocked.
+    Raises NothingToBlock when no domain may be blocked.  Done by the policy for ``report``, it is dated with
+    the report (the moment it arrived: now, or its ``received_at``).
     """
     wanted = sorted(set(domains if domains is not None else campaign.domains))
     officials = blocklists.official_domains()
@@ -185,6 +186,7 @@ def add_to_blocklist(
         )
     added: list[str] = []
     who = _actor_label(actor, automatic)
+    now = report.created_at if automatic and report is not None else timezone.now()
     with transaction.atomic():
         for domain in allowed:
             entry = BlocklistEntry.objects.select_for_update().filter(domain=domain).first()
@@ -196,17 +198,17 @@ def add_to_blocklist(
                     report=report,
                     automatic=automatic,
                     added_by=who,
+                    added_at=now,
                 )
             elif entry.removed_at is not None:
                 entry.removed_at, entry.removed_by = None, ""
                 entry.campaign, entry.automatic, entry.added_by = campaign, automatic, who
-                entry.added_at = timezone.now()
+                entry.added_at = now
                 entry.save()
             else:
                 continue
             added.append(domain)
         if added:
-            now = timezone.now()
             Campaign.objects.filter(pk=campaign.pk, blocklisted_at__isnull=True).update(blocklisted_at=now)
             campaign.blocklisted_at = campaign.blocklisted_at or now
             reason = "by policy (a known employee reported a brand lookalike)" if automatic else f"by {who}"
@@ -216,6 +218,7 @@ def add_to_blocklist(
                 f"Added {', '.join(added)} to the blocklists {reason}",
                 automatic=automatic,
                 actor=actor,
+                at=now,
                 domains=added,
                 refused_official=refused,
                 report_id=report.pk if report else None,
@@ -270,7 +273,13 @@ def warning_progress(campaign: Campaign) -> Any:
 
 
 def warn(
-    campaign: Campaign, *, actor: Any = None, request: Any = None, automatic: bool = False, reporters: int = 0
+    campaign: Campaign,
+    *,
+    actor: Any = None,
+    request: Any = None,
+    automatic: bool = False,
+    reporters: int = 0,
+    at: Any = None,
 ) -> Any:
     """Warn every active employee by SMS, once per campaign (queued; ``smishguard worker`` sends it).  With no
     Twilio account configured (the demo) the texts are recorded as waiting for one and sent once it is."""
@@ -280,7 +289,7 @@ def warn(
 
     body = warning_text(campaign)
     batch_key = f"campaign-{campaign.pk}-warning"
-    now = timezone.now()
+    now = at or timezone.now()  # the policy's warning is dated with the report that triggered it
     try:
         with transaction.atomic():
             if not Campaign.objects.filter(pk=campaign.pk, warned_at__isnull=True).update(warned_at=now):
@@ -308,6 +317,7 @@ def warn(
                 + ("; waiting for a Twilio account: it is sent once one is connected" if waiting else ""),
                 automatic=automatic,
                 actor=actor,
+                at=now,
                 batch_key=batch_key,
                 recipients=recipients,
                 text=body,
