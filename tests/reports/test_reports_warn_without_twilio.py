@@ -99,3 +99,25 @@ def test_a_security_notice_without_twilio_is_queued_waiting_then_sent(make_emplo
     message.refresh_from_db()
     assert message.status == "sent"
     assert len(server.sent_to(sam.phone)) == 1
+
+
+def test_the_warnings_message_page_lists_each_text_waiting_for_a_twilio_account(client, admin, make_employees):
+    people = make_employees(2)
+    intake.submit(PHISH, channel="api", reporter=intake.reporter_by_phone("+12025550100"))
+    campaign = Campaign.objects.get()
+    client.post(f"/console/campaigns/{campaign.pk}/warn", {"confirm": "yes"})
+    assert f"/console/campaigns/{campaign.pk}/warning" in page(client, f"/console/campaigns/{campaign.pk}")
+    listing = page(client, f"/console/campaigns/{campaign.pk}/warning")
+    for person in people:
+        assert person.name in listing
+    assert listing.count("Waiting for a Twilio account") == 3  # Person 0, Person 1 and the admin
+    assert "twilio-sso[.]com" in listing  # the text sent
+
+
+def test_the_warnings_message_page_is_for_admins_only(client, make_employees):
+    [person] = make_employees(1)
+    intake.submit(PHISH, channel="api", reporter=intake.reporter_by_phone("+12025550100"))
+    campaign = Campaign.objects.get()
+    token, _ = sessions.create(person, request=None)
+    client.cookies[settings.SESSION_COOKIE_NAME] = token
+    assert client.get(f"/console/campaigns/{campaign.pk}/warning").status_code == 403
