@@ -22,6 +22,7 @@ urlpatterns += [
     path("campaigns/<int:pk>", views.campaign, name="campaign"),
     path("campaigns/<int:pk>/blocklist", views.campaign_blocklist, name="campaign-blocklist"),
     path("campaigns/<int:pk>/warn", views.campaign_warn, name="campaign-warn"),
+    path("campaigns/<int:pk>/warning", views.campaign_warning, name="campaign-warning"),
     path("campaigns/<int:pk>/status", views.campaign_status, name="campaign-status"),
     path("campaigns/<int:pk>/stix", views.campaign_stix, name="campaign-stix"),
     path("blocklist", views.blocklist, name="blocklist"),

@@ -343,6 +343,27 @@ def campaign_warn(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "reports/warn_confirm.html", context)
 
 
+@require_GET
+@admin_only
+def campaign_warning(request: HttpRequest, pk: int) -> HttpResponse:
+    """The texts of the campaign's warning to staff: each recipient and its state (queued, sent, delivered,
+    failed, or waiting for a Twilio account)."""
+    from smishguard.messaging.models import Broadcast
+
+    row = get_object_or_404(Campaign, pk=pk)
+    batch = Broadcast.objects.filter(batch_key=f"campaign-{row.pk}-warning").first()
+    texts = batch.messages.select_related("employee").order_by("pk") if batch is not None else []
+    context = {
+        "campaign": row,
+        "batch": batch,
+        "progress": batch.progress() if batch is not None else None,
+        "page": _page(request, texts),
+        "twilio_ready": settings.SMISHGUARD.twilio.configured,
+        "nav": "campaigns",
+    }
+    return render(request, "reports/campaign_warning.html", context)
+
+
 @require_POST
 @admin_only
 def campaign_status(request: HttpRequest, pk: int) -> HttpResponse:
