@@ -65,6 +65,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from smishguard.demo import second_admin_link, seed_demo
 
     link = seed_demo()
+    from smishguard.demo_week import seed_week
+
+    seed_week()  # a week of reported texts, campaigns, a CT alert and a blocklist, made by the product (once)
     print(f"smishguard demo: {origin}")
     print("Database:", _db_name())
     if link is not None:

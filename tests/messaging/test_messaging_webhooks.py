@@ -19,7 +19,9 @@ PUBLIC_URL = "https://smishguard.example.com"
 PATH = "/hooks/twilio/sms"
 SUSPICIOUS = "IT: your Okta password expires today. Keep it at https://twilio-okta.com/login"
 # handle_inbound is the reports side's: it scans the text and answers with the verdict (tests/reports covers it)
-HANDLED = "Thanks — this is a phishing text. Don't open the link; we are warning everyone."
+HANDLED = (
+    "Thanks — this is a phishing text. Don't open the link or reply; delete it. The security team has your report."
+)
 
 
 def params(n: int = 1, **extra: str) -> dict[str, str]:

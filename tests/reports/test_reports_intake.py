@@ -27,6 +27,7 @@ pytestmark = pytest.mark.django_db
 
 HOOK = "/hooks/twilio/sms"
 PHISH = "IT Service Desk: your Twilio password expires today. Keep it at https://twilio-sso.com/login now"
+BLOCKED_REPLY = intake.PHISHING_REPLY + intake.PHISHING_BLOCKED.format(domains="twilio-sso.com")
 SAFE = "Lunch is moved to 1pm tomorrow, see you in the canteen. Bring the slides for the review"
 
 
@@ -60,7 +61,7 @@ def reply(response) -> str | None:
 
 def test_a_forwarded_phishing_text_becomes_a_report_and_gets_the_plain_answer(client, configure, fake, employee):
     response = sms(client, fake.auth_token, body=PHISH)
-    assert reply(response) == "Thanks — this is a phishing text. Don't open the link; we are warning everyone."
+    assert reply(response) == BLOCKED_REPLY  # a known employee's report of a lookalike: blocked at once
     report = Report.objects.get()
     assert report.channel == "sms"
     assert report.reporter == employee
@@ -102,11 +103,11 @@ def test_a_suspended_employee_is_matched_but_not_trusted(client, configure, fake
 def test_a_replayed_webhook_makes_no_second_report_and_no_second_answer(client, configure, fake, employee):
     first = reply(sms(client, fake.auth_token, body=PHISH))
     again = reply(sms(client, fake.auth_token, body=PHISH))
-    assert first == intake.PHISHING_REPLY
+    assert first == BLOCKED_REPLY
     assert again is None
     assert Report.objects.count() == 1
     # and the hook itself is idempotent per MessageSid, should it ever be called twice
-    assert intake.handle_sms("+447700900001", "+15005550006", PHISH, "SM" + "a" * 32) == intake.PHISHING_REPLY
+    assert intake.handle_sms("+447700900001", "+15005550006", PHISH, "SM" + "a" * 32) == BLOCKED_REPLY
     assert Report.objects.count() == 1
 
 
@@ -138,7 +139,7 @@ def test_a_binary_body_is_refused_with_400(client, configure, fake, employee):
 def test_a_flood_from_one_number_is_rate_limited_and_recorded(client, configure, fake, employee):
     configure(inbound_limit=3)
     answers = [reply(sms(client, fake.auth_token, body=f"{PHISH} {n}", sid=f"SM{n:032x}")) for n in range(6)]
-    assert answers[:3] == [intake.PHISHING_REPLY] * 3
+    assert answers[:3] == [BLOCKED_REPLY] * 3
     assert "many messages" in (answers[3] or "")
     assert answers[4:] == [None, None]
     assert Report.objects.count() == 3  # reports made of the texts handled
@@ -347,3 +348,28 @@ def test_the_attribution_scope_in_the_cli_the_console_and_the_openapi_schema(cli
 
     schema = client.get("/api/openapi.json").json()
     assert "reports:attribute" in schema["paths"]["/api/reports"]["post"]["description"]
+
+
+# --- received_at (the demo's week; a text forwarded late) ------------------------------------------------------
+
+
+def test_a_report_received_earlier_is_dated_so_with_its_timeline_and_never_in_the_future(employee):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    earlier = timezone.now() - timedelta(days=3)
+    report = intake.submit(PHISH, channel="sms", reporter=intake.reporter_for(employee), received_at=earlier)
+    assert report.created_at == earlier
+    campaign = Campaign.objects.get()
+    assert (campaign.first_seen, campaign.last_seen) == (earlier, earlier)
+    assert set(campaign.events.values_list("at", flat=True)) == {earlier}  # the policy's blocklisting too
+    assert campaign.blocklisted_at == earlier
+    assert BlocklistEntry.objects.get().added_at == earlier
+    with pytest.raises(intake.InvalidReport):
+        intake.submit(
+            PHISH,
+            channel="sms",
+            reporter=intake.reporter_for(employee),
+            received_at=timezone.now() + timedelta(hours=1),
+        )

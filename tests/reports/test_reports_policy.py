@@ -143,7 +143,7 @@ def test_no_automatic_warning_for_a_benign_campaign(configure, make_employees):
     people = make_employees(3)
     for person in people:
         by_phone(person.phone, "Hi, the team lunch is moved to Friday at 1pm in the usual place downstairs")
-    assert Campaign.objects.get().verdict == "benign"
+    assert not Campaign.objects.exists()  # harmless texts are kept for review, in no campaign (issue 11 item 5)
     assert not Broadcast.objects.exists()
 
 
@@ -157,9 +157,11 @@ def test_an_analyst_warns_once_and_twice_is_a_conflict(configure, make_employees
     assert kinds(campaign).count("warned") == 1
 
 
-def test_a_warning_without_twilio_is_refused_and_not_marked(make_employees, settings):
+def test_a_warning_that_cannot_be_queued_is_refused_and_not_marked(make_employees, settings):
+    # (without Twilio it is queued, waiting for an account: tests/reports/test_reports_warn_without_twilio.py)
     [sam] = make_employees(1)
     campaign = by_phone(sam.phone).campaign
+    Broadcast.objects.create(batch_key=f"campaign-{campaign.pk}-warning", purpose="warning", body="another text")
     with pytest.raises(response.WarningNotQueued):
         response.warn(campaign, actor=sam)
     assert Campaign.objects.get(pk=campaign.pk).warned_at is None
@@ -262,8 +264,8 @@ def test_a_failed_alert_is_retried_later_with_backoff(configure, make_employees,
 
     with Receiver(statuses=[500]) as hook:
         policy(alert_webhook=hook.url)
-        [sam] = make_employees(1)
-        by_phone(sam.phone, "Hi, the team lunch is moved to Friday at 1pm in the usual place, see you")
+        make_employees(1)
+        by_phone("+12025550199")  # an unknown number: a campaign, and no alert of its own
         campaign = Campaign.objects.get()
         response.alert(campaign, "manual", "test alert")
         work()

@@ -22,7 +22,8 @@ from smishguard.watch.models import LookalikeAlert
 pytestmark = pytest.mark.django_db
 
 PHISH = "IT Service Desk: your Twilio password expires today. Keep it at https://twilio-sso.com/login now"
-OTHER = "Your parcel is held at the depot: pay the customs fee at https://parcel-fee.example.net/p today"
+# smishing by its wording (the text model), linking to no lookalike of a protected brand
+OTHER = "URGENT: your bank account is suspended. Verify your login and password at https://parcel-fee.example.net/p now"
 
 
 @pytest.fixture(autouse=True)

@@ -73,6 +73,7 @@ class Action(StrEnum):
     REPORT_ATTRIBUTION_REFUSED = "reports:report:attribution_refused"
     SECURITY_ALERT_SENT = "reports:security_alert:sent"
     SECURITY_ALERT_FAILED = "reports:security_alert:failed"
+    REPORT_MARKED_ATTACK = "reports:report:marked_attack"
     # Audit itself
     AUDIT_EXPORTED = "audit:trail:exported"
     # Rate limits: the first refusal of a window per source, with the count of earlier refusals not recorded

@@ -3,6 +3,10 @@
 Both are idempotent by key: calling them again with the same key creates and sends nothing new.  Rows and
 their tasks are written in one transaction (the task queue lives in the same database), so a message is never
 recorded without its send being queued, nor queued without being recorded.
+
+With no Twilio account configured (the demo; an install before SMS is set up) nothing is refused: the messages
+are recorded as ``waiting`` (waiting for a Twilio account), with no task; once an account is configured the
+worker's recovery pass gives each a sender and queues it (:func:`smishguard.messaging.tasks.release_waiting`).
 """
 
 from __future__ import annotations
@@ -35,6 +39,13 @@ def senders() -> tuple[str, ...]:
     if config.messaging_service_sid:
         return (config.messaging_service_sid,)
     raise ProviderNotConfigured("no sender: set SMISHGUARD_TWILIO_FROM or SMISHGUARD_TWILIO_MESSAGING_SERVICE_SID")
+
+
+def provider_ready() -> bool:
+    """True when a Twilio account and a sender are configured: sends are queued; else they wait for one."""
+    from django.conf import settings
+
+    return settings.SMISHGUARD.twilio.configured
 
 
 def _check(body: str, purpose: str, key: str) -> None:
@@ -76,7 +87,8 @@ def broadcast(
     text or purpose under a used key raises BroadcastConflict.
     """
     _check(body, purpose, batch_key)
-    numbers = senders()
+    ready = provider_ready()
+    numbers = senders() if ready else ("",)
     people = _recipients(employees)
     created_by = getattr(actor, "email", "") or ""
     with transaction.atomic():
@@ -101,8 +113,10 @@ def broadcast(
                 sender=numbers[index % len(numbers)],
                 body=body,
                 purpose=purpose,
+                status=OutboundMessage.Status.QUEUED if ready else OutboundMessage.Status.WAITING,
             )
-            enqueue_delivery(message)
+            if ready:
+                enqueue_delivery(message)
             queued += 1
         if queued:
             record(
@@ -114,6 +128,7 @@ def broadcast(
                 purpose=purpose,
                 queued=queued,
                 recipients=len(people),
+                waiting_for_provider=not ready,
             )
     return batch
 
@@ -121,10 +136,12 @@ def broadcast(
 def queue_message(
     to: str, body: str, *, purpose: str, idempotency_key: str, employee: Any = None, sender: str | None = None
 ) -> OutboundMessage:
-    """Queue one text to ``to``; with a key used before, returns that message and queues nothing."""
+    """Queue one text to ``to``; with a key used before, returns that message and queues nothing.  With no
+    Twilio account configured the message is recorded as waiting for one (see the module's note)."""
     _check(body, purpose, idempotency_key)
     if not to:
         raise InvalidMessage("no recipient")
+    ready = provider_ready()
     with transaction.atomic():
         message, created = OutboundMessage.objects.get_or_create(
             idempotency_key=idempotency_key,
@@ -133,9 +150,10 @@ def queue_message(
                 "body": body,
                 "purpose": purpose,
                 "employee": employee,
-                "sender": sender or senders()[0],
+                "sender": sender or (senders()[0] if ready else ""),
+                "status": OutboundMessage.Status.QUEUED if ready else OutboundMessage.Status.WAITING,
             },
         )
-        if created:
+        if created and ready:
             enqueue_delivery(message)
     return message

@@ -41,10 +41,20 @@ def cmd_worker(args: argparse.Namespace) -> int:
         queue_names=tuple(q.strip() for q in args.queue.split(",") if q.strip()) or ("*",),
     )
     left = worker.unfinished()
+    waiting = worker.waiting()
     if args.json:
-        print_json({"tasks_run": ran, "messages_unfinished": left})
+        summary = {"tasks_run": ran, "messages_unfinished": left}
+        if waiting:  # added only when there are some: the usual shape stays as it was
+            summary["messages_waiting_for_twilio"] = waiting
+        print_json(summary)
     else:  # said on exit, never silent
         print(f"ran {ran} task{'' if ran == 1 else 's'}" if ran else "no tasks waiting")
         if left:
             print(f"{left} message(s) still queued or being sent", file=sys.stderr)
+        if waiting:
+            print(
+                f"{waiting} message(s) waiting for a Twilio account: they are sent once one is configured "
+                "(SMISHGUARD_TWILIO_*, see docs/messaging.md)",
+                file=sys.stderr,
+            )
     return 1 if args.until_idle and left else 0

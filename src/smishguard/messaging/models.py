@@ -41,6 +41,7 @@ class BroadcastProgress:
     delivered: int
     failed: int
     undelivered: int
+    waiting: int  # recorded while no Twilio account is configured; queued by the worker once one is
 
     def to_dict(self) -> dict[str, int]:
         return asdict(self)
@@ -56,6 +57,9 @@ class OutboundMessage(models.Model):
         DELIVERED = "delivered", "Delivered"
         FAILED = "failed", "Failed"
         UNDELIVERED = "undelivered", "Undelivered"
+        # No Twilio account (the demo, or one not yet set up): recorded, not sent; the worker's recovery pass
+        # gives it a sender and queues it once an account is configured (tasks.release_waiting).
+        WAITING = "waiting", "Waiting for a Twilio account"
 
     class Purpose(models.TextChoices):
         WARNING = "warning", "Warning to staff"

@@ -2,7 +2,8 @@
 
 Lower layers (accounts, passkeys) send the signal; this receiver queues one text through the one sending path
 (``broadcast.queue_message``, idempotent by key, recorded with its task in the sender's transaction) and
-records in the audit trail that the notice was queued, or why it was not (no phone number, SMS not set up).
+records in the audit trail that the notice was queued (waiting for a Twilio account when none is configured:
+the worker sends it once one is), or why it was not (no phone number, an unusable text).
 """
 
 from __future__ import annotations
@@ -59,6 +60,7 @@ def send_security_notice(
         kind=kind,
         to=_mask(number),
         message_id=message.pk,
+        waiting_for_provider=message.status == OutboundMessage.Status.WAITING,
     )
     return "queued"
 

@@ -44,16 +44,44 @@ class RecoveryReport:
         return asdict(self)
 
 
+def release_waiting() -> int:
+    """Sends recorded while no Twilio account was configured: once one is, give each a sender (round robin over
+    the sending numbers, as broadcast does) and queue it.  Returns how many were queued; 0 while none is."""
+    from django.conf import settings
+    from django.db import transaction
+
+    from smishguard.messaging.broadcast import senders
+
+    if not settings.SMISHGUARD.twilio.configured:
+        return 0
+    numbers = senders()
+    released = 0
+    waiting = OutboundMessage.objects.filter(status=Status.WAITING).order_by("pk").values_list("pk", "sender")
+    for index, (pk, sender) in enumerate(list(waiting)):
+        with transaction.atomic():
+            moved = OutboundMessage.objects.filter(pk=pk, status=Status.WAITING).update(
+                status=Status.QUEUED, sender=sender or numbers[index % len(numbers)], updated_at=timezone.now()
+            )
+            if moved:
+                enqueue_delivery(OutboundMessage.objects.get(pk=pk))
+                released += 1
+    if released:
+        log.info("a Twilio account is configured: queued %d message(s) that were waiting for one", released)
+    return released
+
+
 def recover(*, now: datetime | None = None) -> RecoveryReport:
     """Give every unfinished message a live task again.
 
     A message needs one when it is ``queued`` or in doubt (``sending`` past the lease) and its task is gone,
     failed, finished, or RUNNING since before the lease (its worker died: kill -9 leaves the task RUNNING).
-    Run at worker start and periodically.
+    Run at worker start and periodically; first it queues the sends that were waiting for a Twilio account,
+    once one is configured.
     """
     from django.conf import settings
     from django_tasks_db.models import DBTaskResult
 
+    release_waiting()
     config = settings.SMISHGUARD.twilio
     now = now or timezone.now()
     lease_start = now - timedelta(seconds=config.send_lease_seconds)

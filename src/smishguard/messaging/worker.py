@@ -24,6 +24,11 @@ def unfinished() -> int:
     ).count()
 
 
+def waiting() -> int:
+    """Messages recorded while no Twilio account is configured (sent once one is)."""
+    return OutboundMessage.objects.filter(status=OutboundMessage.Status.WAITING).count()
+
+
 def run(
     *,
     interval: float = 1.0,
@@ -35,7 +40,8 @@ def run(
     handle_signals: bool = True,
 ) -> int:
     """Run background tasks until stopped (SIGINT/SIGTERM), or with ``until_idle`` until no message is
-    unfinished.  ``timeout`` (seconds) stops it in any case.  Returns the number of tasks run."""
+    unfinished (messages waiting for a Twilio account are not: they cannot be sent until one is configured).
+    ``timeout`` (seconds) stops it in any case.  Returns the number of tasks run."""
     from django.conf import settings
     from django_tasks_db.management.commands.db_worker import Worker
 

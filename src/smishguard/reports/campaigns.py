@@ -112,9 +112,15 @@ def _by_text(fingerprint: str, *, exclude_report: int | None) -> Campaign | None
     return Campaign.objects.filter(pk__in=campaign_ids).order_by("first_seen", "id").first()
 
 
-def assign(report: Report, *, brand: str = "") -> tuple[Campaign, bool]:
-    """Put ``report`` into its campaign (found or new); returns ``(campaign, created)``.  Call in a transaction."""
+def assign(report: Report, *, brand: str = "") -> tuple[Campaign | None, bool]:
+    """Put ``report`` into its campaign (found or new); returns ``(campaign, created)``.  Call in a transaction.
+
+    A report judged benign joins a campaign it matches (the same attack, worded so the engine missed it) but
+    never starts one: it is kept for review, ``(None, False)``, until an analyst marks it an attack.
+    """
     campaign = _by_domain(report.domains) or _by_text(report.fingerprint, exclude_report=report.pk)
+    if campaign is None and (report.verdict or "benign") == "benign":
+        return None, False
     created = campaign is None
     if campaign is None:
         campaign = Campaign.objects.create(

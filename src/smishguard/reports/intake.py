@@ -10,8 +10,9 @@ within ``report_window_seconds`` is refused politely; the refused report is stil
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -28,7 +29,14 @@ log = logging.getLogger("smishguard.reports")
 MAX_REPORT_CHARS = 5000  # a forwarded text, with a line or two around it; a long SMS is 1600
 MAX_SENDER_CHARS = 200
 
-PHISHING_REPLY = "Thanks — this is a phishing text. Don't open the link; we are warning everyone."
+# The answer to a phishing text says what was actually done about it (issue 11: never "we are warning
+# everyone" when nobody was warned): the report reached the security team; and, when the response policy acted
+# on it, that the site is now blocked and/or that a warning to all staff was queued.
+PHISHING_REPLY = (
+    "Thanks — this is a phishing text. Don't open the link or reply; delete it. The security team has your report."
+)
+PHISHING_BLOCKED = " The site it links to ({domains}) is now blocked on the company's network."
+PHISHING_WARNED = " A warning to all staff has been queued."
 SPAM_REPLY = (
     "Thanks — this looks like spam (unwanted advertising), not an attack on the company. Delete it; don't reply."
 )
@@ -113,10 +121,16 @@ def reporter_for(employee: Any) -> Reporter:
     )
 
 
-def reply_for(result: Any) -> str:
-    """What the reporter is told, in plain words."""
+def reply_for(result: Any, *, blocked: Sequence[str] = (), warned: bool = False) -> str:
+    """What the reporter is told, in plain words: the verdict, and for a phishing text what was done about it
+    (``blocked``: the domains of this report on the blocklists; ``warned``: a warning to all staff is queued)."""
     if result.verdict == "smishing":
-        return PHISHING_REPLY
+        text = PHISHING_REPLY
+        if blocked:
+            text += PHISHING_BLOCKED.format(domains=", ".join(blocked[:3]))
+        if warned:
+            text += PHISHING_WARNED
+        return text
     if result.verdict == "spam":
         return SPAM_REPLY
     wanted = ("official-domain", "text-model")
@@ -173,6 +187,18 @@ def _domains(result: Any) -> tuple[list[str], list[str], str]:
     return linked, lookalikes, brand
 
 
+def _what_was_done(report: Report, campaign: Any) -> dict[str, Any]:
+    """What the response policy did for this report, as :func:`reply_for` words it (read after it ran)."""
+    from smishguard.reports.models import BlocklistEntry
+
+    blocked = list(
+        BlocklistEntry.objects.filter(domain__in=report.domains, removed_at__isnull=True)
+        .order_by("domain")
+        .values_list("domain", flat=True)
+    )
+    return {"blocked": blocked, "warned": bool(campaign is not None and campaign.warned_at is not None)}
+
+
 def submit(
     text: object,
     *,
@@ -181,10 +207,13 @@ def submit(
     sender: object = "",
     message_sid: str | None = None,
     request: Any = None,
+    received_at: datetime | None = None,
 ) -> Report:
     """Record, scan and cluster one report; returns it (``state`` says whether it was rate-limited).
 
     Raises InvalidReport for unusable input.  A ``message_sid`` seen before returns that report (a replay).
+    ``received_at`` (default: now; never in the future) dates a report received earlier — a text forwarded
+    late, an import, the demo's week — for its row, its campaign's first/last seen and its timeline lines.
     """
     from smishguard.engine.sms import verdict
 
@@ -194,6 +223,10 @@ def submit(
             return existing
     text, sender = _check_text(text, sender)
     now = timezone.now()
+    if received_at is not None:
+        if timezone.is_naive(received_at) or received_at > now:
+            raise InvalidReport("the time received must be timezone-aware and not in the future")
+        now = received_at
     base = {
         "channel": channel,
         "text": text,
@@ -250,9 +283,13 @@ def submit(
                 channel=channel,
                 verdict=result.verdict,
                 known=reporter.known,
-                campaign_id=campaign.pk,
+                campaign_id=campaign.pk if campaign else None,
+                for_review=campaign is None,
             )
-            response.after_report(report, campaign, created=created, request=request)
+            if campaign is not None:
+                response.after_report(report, campaign, created=created, request=request)
+            report.reply = reply_for(result, **_what_was_done(report, campaign))
+            Report.objects.filter(pk=report.pk).update(reply=report.reply)
     except IntegrityError:
         # the same MessageSid at the same moment from another request: that one has it
         existing = Report.objects.filter(message_sid=message_sid).first() if message_sid else None

@@ -125,12 +125,20 @@ class Report(models.Model):
     campaign = models.ForeignKey(Campaign, on_delete=models.SET_NULL, null=True, blank=True, related_name="reports")
     reply = models.TextField(blank=True, help_text="what the reporter was told")
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    marked_attack_at = models.DateTimeField(null=True, blank=True, help_text="when an analyst said it is an attack")
+    marked_attack_by = models.CharField(max_length=254, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:
         return f"report {self.pk} ({self.verdict or self.state})"
+
+    @property
+    def for_review(self) -> bool:
+        """Judged harmless and in no campaign: kept and shown for review; no warning until an analyst marks it
+        an attack (``response.mark_attack``)."""
+        return self.state == self.State.SCANNED and self.verdict == "benign" and self.campaign_id is None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -144,6 +152,8 @@ class Report(models.Model):
             "created_at": self.created_at.isoformat(),
             "campaign_id": self.campaign_id,
             "reply": self.reply,
+            "for_review": self.for_review,
+            "marked_attack_at": self.marked_attack_at.isoformat() if self.marked_attack_at else None,
         }
 
 
@@ -160,6 +170,7 @@ class CampaignEvent(models.Model):
         ALERT_FAILED = "alert_failed", "Alert to the security team failed"
         STATUS = "status", "Status changed"
         STIX = "stix", "STIX bundle exported"
+        ATTACK = "attack", "Marked an attack by an analyst"
 
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="events")
     at = models.DateTimeField(default=timezone.now)

@@ -80,11 +80,14 @@ def timeline(
     automatic: bool = False,
     actor: Any = None,
     by: str = "",
+    at: Any = None,
     **detail: Any,
 ) -> CampaignEvent:
-    """One line of the campaign's timeline; ``by`` names who did it when that is not ``actor`` (a reporter)."""
+    """One line of the campaign's timeline; ``by`` names who did it when that is not ``actor`` (a reporter);
+    ``at`` dates it (default now: a report's lines take the report's time)."""
     return CampaignEvent.objects.create(
         campaign=campaign,
+        at=at or timezone.now(),
         kind=kind,
         automatic=automatic,
         actor_label=(by or _actor_label(actor, automatic))[:254],
@@ -118,6 +121,7 @@ def after_report(report: Report, campaign: Campaign, *, created: bool, request: 
             Kind.CREATED,
             f"Campaign formed by a report from {who}",
             by=report.reporter_label,
+            at=report.created_at,
             report_id=report.pk,
         )
         _audit(Action.CAMPAIGN_CREATED, campaign, actor=None, request=request, automatic=True, report_id=report.pk)
@@ -126,6 +130,7 @@ def after_report(report: Report, campaign: Campaign, *, created: bool, request: 
         Kind.REPORTED,
         f"Reported through {report.get_channel_display().lower()} by {who}: {report.verdict}",
         by=report.reporter_label,
+        at=report.created_at,
         report_id=report.pk,
         known=report.reporter_known,
     )
@@ -147,7 +152,7 @@ def after_report(report: Report, campaign: Campaign, *, created: bool, request: 
         )
         if reporters >= rules.warn_threshold:
             try:
-                warn(campaign, automatic=True, reporters=reporters)
+                warn(campaign, automatic=True, reporters=reporters, at=report.created_at)
             except (AlreadyWarned, WarningNotQueued) as exc:
                 log.warning("automatic warning for campaign %s not sent: %s", campaign.pk, exc)
 
@@ -167,7 +172,8 @@ def add_to_blocklist(
     """Put ``domains`` (default: every domain the campaign links to) on the blocklists; returns those added.
 
     Official domains of the protected brands are refused; a domain already on the lists is left as it is.
-    Raises NothingToBlock when no domain may be blocked.
+    Raises NothingToBlock when no domain may be blocked.  Done by the policy for ``report``, it is dated with
+    the report (the moment it arrived: now, or its ``received_at``).
     """
     wanted = sorted(set(domains if domains is not None else campaign.domains))
     officials = blocklists.official_domains()
@@ -180,6 +186,7 @@ def add_to_blocklist(
         )
     added: list[str] = []
     who = _actor_label(actor, automatic)
+    now = report.created_at if automatic and report is not None else timezone.now()
     with transaction.atomic():
         for domain in allowed:
             entry = BlocklistEntry.objects.select_for_update().filter(domain=domain).first()
@@ -191,17 +198,17 @@ def add_to_blocklist(
                     report=report,
                     automatic=automatic,
                     added_by=who,
+                    added_at=now,
                 )
             elif entry.removed_at is not None:
                 entry.removed_at, entry.removed_by = None, ""
                 entry.campaign, entry.automatic, entry.added_by = campaign, automatic, who
-                entry.added_at = timezone.now()
+                entry.added_at = now
                 entry.save()
             else:
                 continue
             added.append(domain)
         if added:
-            now = timezone.now()
             Campaign.objects.filter(pk=campaign.pk, blocklisted_at__isnull=True).update(blocklisted_at=now)
             campaign.blocklisted_at = campaign.blocklisted_at or now
             reason = "by policy (a known employee reported a brand lookalike)" if automatic else f"by {who}"
@@ -211,6 +218,7 @@ def add_to_blocklist(
                 f"Added {', '.join(added)} to the blocklists {reason}",
                 automatic=automatic,
                 actor=actor,
+                at=now,
                 domains=added,
                 refused_official=refused,
                 report_id=report.pk if report else None,
@@ -256,17 +264,32 @@ def warning_text(campaign: Campaign) -> str:
     return policy().warning_template.format(domains=shown, brand=brand)[:1600]
 
 
+def warning_progress(campaign: Campaign) -> Any:
+    """The delivery figures of the campaign's warning (``messaging.models.BroadcastProgress``), or None."""
+    from smishguard.messaging.models import Broadcast
+
+    batch = Broadcast.objects.filter(batch_key=f"campaign-{campaign.pk}-warning").first()
+    return batch.progress() if batch is not None else None
+
+
 def warn(
-    campaign: Campaign, *, actor: Any = None, request: Any = None, automatic: bool = False, reporters: int = 0
+    campaign: Campaign,
+    *,
+    actor: Any = None,
+    request: Any = None,
+    automatic: bool = False,
+    reporters: int = 0,
+    at: Any = None,
 ) -> Any:
-    """Warn every active employee by SMS, once per campaign (queued; ``smishguard worker`` sends it)."""
+    """Warn every active employee by SMS, once per campaign (queued; ``smishguard worker`` sends it).  With no
+    Twilio account configured (the demo) the texts are recorded as waiting for one and sent once it is."""
     from smishguard.accounts.models import Employee
     from smishguard.messaging.broadcast import InvalidMessage, broadcast
     from smishguard.messaging.errors import BroadcastConflict, ProviderNotConfigured
 
     body = warning_text(campaign)
     batch_key = f"campaign-{campaign.pk}-warning"
-    now = timezone.now()
+    now = at or timezone.now()  # the policy's warning is dated with the report that triggered it
     try:
         with transaction.atomic():
             if not Campaign.objects.filter(pk=campaign.pk, warned_at__isnull=True).update(warned_at=now):
@@ -280,6 +303,7 @@ def warn(
                 request=request,
             )
             recipients = batch.messages.count()
+            waiting = batch.messages.filter(status="waiting").exists()
             campaign.warned_at = now
             reason = (
                 f"by policy ({reporters} different employees reported it)"
@@ -289,12 +313,15 @@ def warn(
             timeline(
                 campaign,
                 Kind.WARNED,
-                f"Warning queued to {recipients} employee(s) {reason}",
+                f"Warning queued to {recipients} employee(s) {reason}"
+                + ("; waiting for a Twilio account: it is sent once one is connected" if waiting else ""),
                 automatic=automatic,
                 actor=actor,
+                at=now,
                 batch_key=batch_key,
                 recipients=recipients,
                 text=body,
+                waiting_for_provider=waiting,
             )
             _audit(
                 Action.CAMPAIGN_WARNED,
@@ -312,6 +339,53 @@ def warn(
         )
         raise WarningNotQueued(f"the warning could not be queued: {exc}") from None
     return batch
+
+
+def mark_attack(report: Report, *, actor: Any = None, request: Any = None) -> Campaign:
+    """An analyst says a report the engine judged harmless is an attack: it counts as smishing from now on and
+    opens a campaign (or joins the one it matches).  Once per report; returns the report's campaign."""
+    from smishguard.reports import campaigns
+
+    if report.state != Report.State.SCANNED:
+        raise InvalidStatus("this report was not scanned (refused: too many reports), so it cannot be marked")
+    with transaction.atomic():
+        row = Report.objects.select_for_update().get(pk=report.pk)
+        if row.marked_attack_at is not None and row.campaign is not None:
+            return row.campaign
+        engine_verdict = row.verdict
+        row.verdict = "smishing"
+        row.marked_attack_at = timezone.now()
+        row.marked_attack_by = _actor_label(actor, False)
+        row.save(update_fields=["verdict", "marked_attack_at", "marked_attack_by"])
+        campaign, created = campaigns.assign(row)
+        assert campaign is not None  # noqa: S101 - a smishing report always has a campaign
+        who = _actor_label(actor, False)
+        if created:
+            timeline(
+                campaign, Kind.CREATED, f"Campaign formed when {who} marked report {row.pk} an attack", actor=actor
+            )
+            _audit(Action.CAMPAIGN_CREATED, campaign, actor=actor, request=request, automatic=False, report_id=row.pk)
+        timeline(
+            campaign,
+            Kind.ATTACK,
+            f"Report {row.pk} (judged {engine_verdict or 'unscanned'} by the engine) marked an attack by {who}",
+            actor=actor,
+            report_id=row.pk,
+        )
+        record(
+            Action.REPORT_MARKED_ATTACK,
+            request=request,
+            actor=actor,
+            subject=row.reporter,
+            subject_label=None if row.reporter else row.reporter_label,
+            report_id=row.pk,
+            campaign_id=campaign.pk,
+            engine_verdict=engine_verdict,
+            created=created,
+        )
+        alert(campaign, "campaign", f"Report {row.pk} marked an attack by {who}: {campaign.title}")
+    report.refresh_from_db()
+    return campaign
 
 
 def set_status(campaign: Campaign, status: str, *, actor: Any = None, request: Any = None) -> Campaign:

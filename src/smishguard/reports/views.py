@@ -171,6 +171,8 @@ def inbox(request: HttpRequest) -> HttpResponse:
     rows = Report.objects.select_related("campaign", "reporter")
     if verdict in ("smishing", "spam", "benign"):
         rows = rows.filter(verdict=verdict)
+    elif verdict == "review":  # judged harmless, in no campaign: waiting for an analyst's look
+        rows = rows.filter(state=Report.State.SCANNED, verdict="benign", campaign__isnull=True)
     elif verdict == "rate_limited":
         rows = rows.filter(state=Report.State.RATE_LIMITED)
     else:
@@ -203,6 +205,20 @@ def inbox(request: HttpRequest) -> HttpResponse:
 def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
     report = get_object_or_404(Report.objects.select_related("campaign", "reporter"), pk=pk)
     return render(request, "reports/report.html", {"report": report, "nav": "reports-inbox"})
+
+
+@require_POST
+@admin_only
+def report_attack(request: HttpRequest, pk: int) -> HttpResponse:
+    """ "This is an attack": a report judged harmless opens (or joins) a campaign, which then offers the response."""
+    report = get_object_or_404(Report, pk=pk)
+    try:
+        campaign = response.mark_attack(report, actor=request.user, request=request)
+    except SmishguardError as exc:
+        messages.error(request, exc.message[0].upper() + exc.message[1:] + ".")
+        return redirect("reports:report", pk=report.pk)
+    messages.success(request, f"Report {report.pk} marked an attack: it is now in campaign #{campaign.pk}.")
+    return redirect("reports:campaign", pk=campaign.pk)
 
 
 @require_GET
@@ -269,6 +285,7 @@ def campaign(request: HttpRequest, pk: int) -> HttpResponse:
         "domains": domains,
         "can_block": any(not d["blocked"] and not d["official"] for d in domains),
         "events": row.events.all(),
+        "warning": response.warning_progress(row) if row.warned_at else None,
         "statuses": Campaign.Status.choices,
         "nav": "campaigns",
     }
@@ -301,17 +318,50 @@ def campaign_warn(request: HttpRequest, pk: int) -> HttpResponse:
         except SmishguardError as exc:
             messages.error(request, exc.message[0].upper() + exc.message[1:] + ".")
         else:
-            messages.success(
-                request, f"Warning queued to {batch.messages.count()} employee(s); the worker sends it now."
-            )
+            progress = batch.progress()
+            if progress.waiting:
+                messages.success(
+                    request,
+                    f"Warning queued to {progress.total} employee(s), waiting for a Twilio account: "
+                    "it is sent once one is connected (docs/messaging.md).",
+                )
+            else:
+                messages.success(request, f"Warning queued to {progress.total} employee(s); the worker sends it now.")
         return redirect("reports:campaign", pk=row.pk)
     if request.method not in ("GET", "POST"):
         return HttpResponse(status=405)
     from smishguard.accounts.models import Employee
 
     recipients = Employee.objects.filter(status="active").exclude(phone="").count()
-    context = {"campaign": row, "text": response.warning_text(row), "recipients": recipients, "nav": "campaigns"}
+    context = {
+        "campaign": row,
+        "text": response.warning_text(row),
+        "recipients": recipients,
+        "twilio_ready": settings.SMISHGUARD.twilio.configured,
+        "nav": "campaigns",
+    }
     return render(request, "reports/warn_confirm.html", context)
+
+
+@require_GET
+@admin_only
+def campaign_warning(request: HttpRequest, pk: int) -> HttpResponse:
+    """The texts of the campaign's warning to staff: each recipient and its state (queued, sent, delivered,
+    failed, or waiting for a Twilio account)."""
+    from smishguard.messaging.models import Broadcast
+
+    row = get_object_or_404(Campaign, pk=pk)
+    batch = Broadcast.objects.filter(batch_key=f"campaign-{row.pk}-warning").first()
+    texts = batch.messages.select_related("employee").order_by("pk") if batch is not None else []
+    context = {
+        "campaign": row,
+        "batch": batch,
+        "progress": batch.progress() if batch is not None else None,
+        "page": _page(request, texts),
+        "twilio_ready": settings.SMISHGUARD.twilio.configured,
+        "nav": "campaigns",
+    }
+    return render(request, "reports/campaign_warning.html", context)
 
 
 @require_POST
