@@ -77,11 +77,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
         print("The demo admin already has a key: sign in at", f"{origin}/signin")
     second = second_admin_link()
     if second is not None:
-        print("Enrol the second admin's key (sam.second@example.com), to try four-eyes approvals; restart the demo")
-        print("afterwards: each start dates Sam's rights and keys past the waiting age:")
+        print("Enrol the second admin's key (sam.second@example.com) to try four-eyes approvals; the demo dates")
+        print("Sam's rights and key past the waiting age, so Sam can approve what you ask at once:")
         print(f"  {second.url}")
     if args.no_serve:
         return 0
+    from smishguard.demo import keep_second_admin_eligible
+
+    keep_second_admin_eligible()
     print("Press Ctrl-C to stop.", flush=True)
     return _serve(bind=f"127.0.0.1:{args.port}", workers=2)
 

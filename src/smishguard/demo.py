@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.conf import settings
+from django.db import transaction
+from django.db.models.signals import post_save
 from django.utils import timezone
 
 from smishguard.accounts import services
@@ -75,6 +77,25 @@ def date_second_admin() -> None:
     if sam.admin_granted_at is None or sam.admin_granted_at > past:
         Employee.objects.filter(pk=sam.pk).update(admin_granted_at=past)
     sam.credentials.filter(revoked_at__isnull=True, created_at__gt=past).update(created_at=past)
+
+
+def _date_on_enrolment(instance, created: bool, **_: object) -> None:
+    if created and instance.employee.email == DEMO_SECOND_ADMIN:
+        transaction.on_commit(date_second_admin)
+
+
+def keep_second_admin_eligible() -> None:
+    """While the demo serves, date the second admin's key past the waiting age the moment it is enrolled, so Sam
+    can approve at once without a restart of the demo (connected in the demo's process before its workers fork)."""
+    from smishguard.passkeys.models import Credential
+
+    post_save.connect(_date_on_enrolment, sender=Credential, dispatch_uid="smishguard.demo.second_admin")
+
+
+def stop_keeping_second_admin_eligible() -> None:
+    from smishguard.passkeys.models import Credential
+
+    post_save.disconnect(sender=Credential, dispatch_uid="smishguard.demo.second_admin")
 
 
 def second_admin_link() -> services.IssuedLink | None:
