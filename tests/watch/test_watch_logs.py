@@ -33,6 +33,9 @@ def test_once_json_alerts_exactly_the_lookalikes(request, which, tmp_path, brand
     okta = next(a for a in lines if a["domain"] == "twilio-okta.com")
     assert okta["entry_kind"] == "precert"
     assert okta["names"] == ["twilio-okta.com", "www.twilio-okta.com"]
+    # One alert per certificate: the bare domain and www. are the same alert, which lists both.
+    assert okta["lookalike_names"] == ["twilio-okta.com", "www.twilio-okta.com"]
+    assert not LookalikeAlert.objects.filter(domain="www.twilio-okta.com").exists()
     # Official names (twilio.com, sso.acme-corp.com) and unrelated ones raised nothing.
     assert not LookalikeAlert.objects.filter(registrable__in=["twilio.com", "acme-corp.com", "example.org"]).exists()
     state = LogState.objects.get()
