@@ -343,7 +343,8 @@ def import_csv(data: bytes | str, *, actor: Employee | None = None, request: Htt
     """Create or update employees from CSV (header: email,name[,phone,department,groups,admin]).
 
     Each row stands alone: a bad row is reported with its line number and the good rows are kept.
-    ``groups`` holds names separated by ``;`` or ``,`` (quote the field for commas).  ``admin`` is true/yes/1 to make an admin.
+    ``groups`` holds names separated by ``;`` or ``,`` (quote the field for commas).
+    ``admin`` is true/yes/1 to make an admin.
     """
     if isinstance(data, bytes):
         try:
