@@ -10,6 +10,7 @@ import logging
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import transaction
 from django.db.models import F
@@ -179,6 +180,29 @@ def _sighting(alert: LookalikeAlert, hit: Hit, where: Where, now) -> bool:
         defaults={"log": where.log, "issuer": hit.entry.issuer, "not_before": hit.entry.not_before, "seen_at": now},
     )
     return made
+
+
+def set_status(alert: LookalikeAlert, new: str, *, actor: Any = None, request: Any = None, why: str = "") -> bool:
+    """An analyst's status for ``alert`` (open, acknowledged, false positive), audited; False when unchanged.
+
+    A false positive is left out of the blocklists (``reports.blocklists``): the console asks for a fresh key
+    touch before it (as for any removal from the blocklists).
+    """
+    if new not in LookalikeAlert.Status.values:
+        raise ValueError(new)
+    if new == alert.status:
+        return False
+    with transaction.atomic():
+        old = alert.status
+        alert.status = new
+        alert.status_changed_at = timezone.now()
+        alert.status_changed_by = getattr(actor, "email", "") or "cli"
+        alert.save(update_fields=["status", "status_changed_at", "status_changed_by"])
+        detail: dict[str, Any] = {"alert_id": alert.pk, "old": old, "new": new}
+        if why:
+            detail["why"] = why
+        record(Action.WATCH_ALERT_STATUS_CHANGED, request=request, actor=actor, subject_label=alert.domain, **detail)
+    return True
 
 
 def record_error(key: str, message: str) -> None:
