@@ -127,26 +127,53 @@ def test_watch_status_shows_a_replay_and_says_when_nothing_was_watched(tmp_path,
     assert kept <= set(row)
 
 
-def test_one_alert_per_certificate_and_a_later_certificate_joins_it(tmp_path, watch, capsys):
+def test_one_alert_per_certificate_and_a_later_certificate_joins_it(tmp_path, watch):
     """Issue 11, item 9: a certificate for a domain and its www. raised two alerts; now one, listing both."""
     calidog, _ = fixture_lines()
     message = json.loads(calidog)
     message["data"]["leaf_cert"]["all_domains"] = ["smm-cheap.net", "www.smm-cheap.net", "mail.smm-cheap.net"]
     later = json.loads(calidog)
     later["data"]["cert_index"] = 8
-    later["data"]["leaf_cert"]["all_domains"] = ["shop.smm-cheap.net"]
+    later["data"]["leaf_cert"]["all_domains"] = ["www.smm-cheap.net", "shop.smm-cheap.net"]
+    other = json.loads(calidog)
+    other["data"]["cert_index"] = 9
+    other["data"]["leaf_cert"]["all_domains"] = ["pay.smm-cheap.net"]  # no name in common: its own alert
     replay = tmp_path / "updates.jsonl"
-    replay.write_text(json.dumps(message) + "\n" + json.dumps(later) + "\n", encoding="utf-8")
+    replay.write_text("\n".join(json.dumps(m) for m in (message, later, other)) + "\n", encoding="utf-8")
 
     run = watch("--replay", str(replay), "--json", *BRANDS)
 
     assert run.code == 0, run.err
-    [line] = run.lines
+    line, last = run.lines
+    assert (last["domain"], last["lookalike_names"]) == ("pay.smm-cheap.net", ["pay.smm-cheap.net"])
     assert line["domain"] == "smm-cheap.net"
     assert line["lookalike_names"] == ["smm-cheap.net", "www.smm-cheap.net", "mail.smm-cheap.net"]
     assert line["names"] == ["smm-cheap.net", "www.smm-cheap.net", "mail.smm-cheap.net"]  # the key stays
-    assert "1 new alert(s)" in run.err
-    alert = LookalikeAlert.objects.get()
-    assert alert.times_seen == 2  # the later certificate is a sighting of the same alert
+    assert "2 new alert(s)" in run.err
+    alert = LookalikeAlert.objects.get(domain="smm-cheap.net")
+    assert alert.times_seen == 2  # the later certificate (www. again) is a sighting of the same alert
     assert alert.lookalike_names == ["smm-cheap.net", "www.smm-cheap.net", "mail.smm-cheap.net", "shop.smm-cheap.net"]
-    assert Sighting.objects.count() == 2
+    assert Sighting.objects.count() == 3
+
+
+def test_the_alert_page_and_the_cli_list_the_lookalike_names(tmp_path, watch, client):
+    from django.conf import settings
+
+    from smishguard.accounts import services, sessions
+
+    calidog, _ = fixture_lines()
+    message = json.loads(calidog)
+    message["data"]["leaf_cert"]["all_domains"] = ["smm-cheap.net", "www.smm-cheap.net"]
+    replay = tmp_path / "updates.jsonl"
+    replay.write_text(json.dumps(message) + "\n", encoding="utf-8")
+
+    run = watch("--replay", str(replay), *BRANDS)
+
+    alert = LookalikeAlert.objects.get()
+    assert f"new alert {alert.pk}: smm-cheap.net looks like SMM Cheap: smm-cheap.net, www.smm-cheap.net" in run.err
+    admin = services.add_employee(email="sec@example.com", name="Sec", is_admin=True)
+    token, _ = sessions.create(admin, request=None)
+    client.cookies[settings.SESSION_COOKIE_NAME] = token
+    for path in (f"/console/watch/alerts/{alert.pk}", "/console/watch/"):
+        body = client.get(path).content.decode()
+        assert "www.smm-cheap.net" in body, path

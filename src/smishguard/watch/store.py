@@ -118,9 +118,10 @@ def commit(
 ) -> list[LookalikeAlert]:
     """Store ``hits`` and (for a log) move its checkpoint to ``next_index``, all in one transaction.
 
-    Returns the alerts this call created (a domain already alerted on gets a sighting instead, once per
-    certificate). Each new alert is owed to every sink: its deliveries are created here, and a webhook's task
-    is queued here too, so that the alert, its deliveries and the checkpoint commit together or not at all.
+    Returns the alerts this call created: one per certificate and registrable lookalike domain (a name
+    already alerted on gets a sighting of that alert instead, once per certificate, and adds its new names).
+    Each new alert is owed to every sink: its deliveries are created here, and a webhook's task is queued here
+    too, so that the alert, its deliveries and the checkpoint commit together or not at all.
     """
     sinks = tuple(sinks)
     now = timezone.now()
@@ -128,7 +129,8 @@ def commit(
     with transaction.atomic():
         for hit in hits:
             entry, result = hit.entry, hit.result
-            alert = LookalikeAlert.objects.filter(domain=result.domain).first()
+            names = list(hit.names or (result.domain,))
+            alert = _alert_for(result.registrable, names)
             if alert is None:
                 alert = LookalikeAlert.objects.create(
                     domain=result.domain,
@@ -147,6 +149,7 @@ def commit(
                     issuer=entry.issuer,
                     not_before=entry.not_before,
                     names=list(entry.names),
+                    lookalike_names=names,
                 )
                 _sighting(alert, hit, where, now)
                 for target in sinks:
@@ -157,7 +160,12 @@ def commit(
                         enqueue_webhook(delivery.pk, target.max_attempts)
                 created.append(alert)
             elif _sighting(alert, hit, where, now):
-                LookalikeAlert.objects.filter(pk=alert.pk).update(times_seen=F("times_seen") + 1, last_seen=now)
+                known = list(alert.lookalike_names or [alert.domain])
+                more = [n for n in names if n not in known]
+                changes: dict[str, object] = {"times_seen": F("times_seen") + 1, "last_seen": now}
+                if more or not alert.lookalike_names:
+                    changes["lookalike_names"] = known + more
+                LookalikeAlert.objects.filter(pk=alert.pk).update(**changes)
         if state is not None:
             fields: dict[str, object] = {
                 "entries_read": F("entries_read") + entries_read,
@@ -170,6 +178,19 @@ def commit(
                 fields["next_index"] = next_index
             LogState.objects.filter(key=state).update(**fields)
     return created
+
+
+def _alert_for(registrable: str, names: list[str]) -> LookalikeAlert | None:
+    """The alert that already covers one of ``names``: by its domain, else by the names it lists (a later
+    certificate for only the ``www.`` of an alerted domain joins that alert)."""
+    alert = LookalikeAlert.objects.filter(domain__in=names).order_by("pk").first()
+    if alert is not None:
+        return alert
+    wanted = set(names)
+    for candidate in LookalikeAlert.objects.filter(registrable=registrable).order_by("pk"):
+        if wanted & set(candidate.lookalike_names or ()):
+            return candidate
+    return None
 
 
 def _sighting(alert: LookalikeAlert, hit: Hit, where: Where, now) -> bool:
