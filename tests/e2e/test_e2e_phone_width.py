@@ -36,6 +36,12 @@ MEASURE = """() => {
     headerRight: (document.querySelector("header") || main).getBoundingClientRect().right,
     visibleMenuLinks: links.filter((a) => a.getClientRects().length > 0).length,
     menuLinks: links.length,
+    // for the failure message: the outermost elements that stick out on the right
+    wide: Array.from(document.querySelectorAll("body *"))
+      .filter((el) => el.getBoundingClientRect().right > window.innerWidth + 1)
+      .filter((el) => !el.parentElement || el.parentElement.getBoundingClientRect().right <= window.innerWidth + 1)
+      .slice(0, 5)
+      .map((el) => el.tagName.toLowerCase() + "." + el.className + " " + Math.round(el.getBoundingClientRect().right)),
   };
 }"""
 
@@ -43,7 +49,7 @@ MEASURE = """() => {
 def check(page, where: str, controls: list[str]) -> None:
     page.wait_for_load_state("load")
     m = page.evaluate(MEASURE)
-    assert m["scrollWidth"] <= WIDTH, f"{where}: the page is {m['scrollWidth']} px wide on a {WIDTH} px screen"
+    assert m["scrollWidth"] <= WIDTH, f"{where}: the page is {m['scrollWidth']} px wide: {m['wide']}"
     assert m["bodyScrollWidth"] <= WIDTH, f"{where}: the body is {m['bodyScrollWidth']} px wide"
     assert m["headingBottom"] is not None, f"{where}: no heading"
     assert m["headingBottom"] <= HEIGHT, f"{where}: the heading ends at {m['headingBottom']} px, below the first screen"
