@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Render the portal and console pages to docs/screenshots/*.png (desktop width 1280).
+"""Render the portal and console pages to docs/screenshots/*.png (desktop width 1280, and phone-*.png at 390).
 
     .venv/bin/python scripts/screenshots.py [--out docs/screenshots] [--keep] [--security-report FILE]
 
@@ -51,6 +51,12 @@ sys.path.insert(0, str(ROOT / "tests" / "support"))
 from browser import CHROMIUM, add_virtual_key, chromium  # noqa: E402 - after the path insert above
 
 VIEWPORT = {"width": 1280, "height": 800}
+# The phone set (issue 11): the portal as an employee meets it on their phone, and two console pages.
+PHONE = {"width": 390, "height": 844}
+CHROME_ANDROID = (
+    "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/126.0.0.0 Mobile Safari/537.36"
+)
 CHROME_LINUX = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36"
 USER_AGENTS = [
     "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Safari/605",
@@ -115,6 +121,7 @@ class Seeded:
     employee_token: str = ""
     enrol_token: str = ""
     enrol_email: str = ""
+    phone_enrol_token: str = ""
     ids: dict[str, int] = field(default_factory=dict)
 
 
@@ -398,6 +405,7 @@ def seed(now: datetime) -> Seeded:
     issued = services.invite(omar, actor=admin)
     out.enrol_token = issued.token
     out.enrol_email = omar.email
+    out.phone_enrol_token = services.invite(Employee.objects.get(email="sven.berg@example.com"), actor=admin).token
     out.ids = {
         e.email: e.pk
         for e in Employee.objects.filter(
@@ -939,6 +947,85 @@ def shoot(base: str, seeded: Seeded, out: Path, tmp: Path, watch: SecurityWatch 
         expect(page.locator("[data-verdict]")).to_be_visible()
         shot(page, "portal-report-result")
         ctx.close()
+
+        made += shoot_phone(browser, base, seeded, out, watch)
+    return made
+
+
+def shoot_phone(browser, base: str, seeded: Seeded, out: Path, watch: SecurityWatch | None) -> list[str]:
+    """The portal at 390 px, as on a phone (touch, a mobile browser), and two console pages: ``phone-*.png``."""
+    from playwright.sync_api import expect
+
+    made: list[str] = []
+
+    def context(token: str | None = None):
+        ctx = browser.new_context(
+            viewport=PHONE,
+            device_scale_factor=2,
+            is_mobile=True,
+            has_touch=True,
+            locale="en-GB",
+            timezone_id="UTC",
+            user_agent=CHROME_ANDROID,
+        )
+        if token:
+            ctx.add_cookies([{"name": "sg_session", "value": token, "url": base}])
+        if watch is not None:
+            watch.attach(ctx)
+        return ctx
+
+    def shot(page, name: str, *, full: bool = True) -> None:
+        page.wait_for_load_state("networkidle")
+        page.screenshot(path=str(out / f"{name}.png"), full_page=full)
+        made.append(name)
+        if watch is not None:
+            watch.shot(name, page.url)
+        print(f"  {name}.png  ({page.url.removeprefix(base) or '/'}, {PHONE['width']} px)")
+
+    # Signed out: sign-in, then a new employee's enrolment and first sign-in with a virtual key.
+    ctx = context()
+    page = ctx.new_page()
+    page.goto(f"{base}/signin")
+    shot(page, "phone-signin", full=False)
+    add_virtual_key(ctx, page)
+    page.goto(f"{base}/enrol/{seeded.phone_enrol_token}")
+    shot(page, "phone-enrol", full=False)
+    page.fill("#key-name", "Key on my keyring")
+    page.tap("text=Register security key")
+    expect(page.locator("[data-webauthn-status]")).to_have_attribute("data-state", "ok", timeout=15000)
+    shot(page, "phone-enrol-done", full=False)
+    ctx.close()
+
+    # The portal as an employee: the overview with the menu collapsed, then opened; report a text; keys; sessions.
+    ctx = context(seeded.employee_token)
+    page = ctx.new_page()
+    page.goto(f"{base}/")
+    shot(page, "phone-portal-overview")
+    page.tap(".menu-toggle")
+    expect(page.locator("nav[aria-label='Main'] a").first).to_be_visible()
+    shot(page, "phone-portal-menu", full=False)
+    page.goto(f"{base}/portal/report")
+    page.fill("#f-text", "Example Payroll: your payslip is on hold. Confirm your bank details at example-okta.com/pay")
+    page.fill("#f-sender", "+1 (628) 555-0142")
+    shot(page, "phone-portal-report", full=False)
+    page.tap("button:has-text('Check and report')")
+    page.wait_for_load_state("networkidle")
+    expect(page.locator("[data-verdict]")).to_be_visible()
+    shot(page, "phone-portal-report-result")
+    page.goto(f"{base}/portal/keys")
+    shot(page, "phone-portal-keys")
+    page.goto(f"{base}/portal/sessions")
+    shot(page, "phone-portal-sessions")
+    ctx.close()
+
+    # The console stays readable: the employees table scrolls inside its panel; the audit trail's filters.
+    ctx = context(seeded.admin_token)
+    page = ctx.new_page()
+    page.goto(f"{base}/console/employees")
+    shot(page, "phone-console-employees", full=False)
+    page.goto(f"{base}/console/audit")
+    shot(page, "phone-console-audit", full=False)
+    ctx.close()
     return made
 
 

@@ -33,6 +33,9 @@ def test_once_json_alerts_exactly_the_lookalikes(request, which, tmp_path, brand
     okta = next(a for a in lines if a["domain"] == "twilio-okta.com")
     assert okta["entry_kind"] == "precert"
     assert okta["names"] == ["twilio-okta.com", "www.twilio-okta.com"]
+    # One alert per certificate: the bare domain and www. are the same alert, which lists both.
+    assert okta["lookalike_names"] == ["twilio-okta.com", "www.twilio-okta.com"]
+    assert not LookalikeAlert.objects.filter(domain="www.twilio-okta.com").exists()
     # Official names (twilio.com, sso.acme-corp.com) and unrelated ones raised nothing.
     assert not LookalikeAlert.objects.filter(registrable__in=["twilio.com", "acme-corp.com", "example.org"]).exists()
     state = LogState.objects.get()
@@ -63,8 +66,10 @@ def test_resume_from_checkpoint_and_same_domain_updates_one_alert(rfc_log, tmp_p
     rfc_log.add(ca.issue(["twilio-vpn.com"], precert=True))
     third = watch(*args)
     assert third.code == 0, third.err
-    assert sorted(a["domain"] for a in third.lines) == ["login.twilio-sso.com", "twilio-vpn.com"]
+    # login.twilio-sso.com came in the same certificate as twilio-sso.com: it joins that alert (issue 11, item 9)
+    assert sorted(a["domain"] for a in third.lines) == ["twilio-vpn.com"]
     after = LookalikeAlert.objects.get(domain="twilio-sso.com")
+    assert after.lookalike_names == ["twilio-sso.com", "login.twilio-sso.com"]
     assert after.pk == before.pk
     assert after.times_seen == 2
     assert after.last_seen > before.last_seen

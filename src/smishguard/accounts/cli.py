@@ -34,7 +34,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = esub.add_parser(
         "import",
         help="create or update employees from a CSV file",
-        description="CSV header: email,name[,phone,department,groups,admin]; groups separated by ';'. "
+        description="CSV header: email,name[,phone,department,groups,admin]; groups separated by ';' or ',' (quoted). "
         "Bad rows are reported with their line number; good rows are kept.",
     )
     p.add_argument("file", help="CSV file, or - for standard input")

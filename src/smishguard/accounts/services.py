@@ -159,6 +159,11 @@ def clean_details(
     return {"email": email, "name": name, "phone": phone, "department": department, "groups": cleaned_groups}
 
 
+def split_groups(text: str) -> list[str]:
+    """Group names from one field: separated by commas or semicolons, the same in the CSV and the console form."""
+    return [g.strip() for g in text.replace(";", ",").split(",") if g.strip()]
+
+
 def _set_groups(employee: Employee, names: Iterable[str]) -> None:
     groups = [Group.objects.get_or_create(name=n)[0] for n in names]
     employee.groups.set(groups)
@@ -350,7 +355,8 @@ def import_csv(data: bytes | str, *, actor: Employee | None = None, request: Htt
     """Create or update employees from CSV (header: email,name[,phone,department,groups,admin]).
 
     Each row stands alone: a bad row is reported with its line number and the good rows are kept.
-    ``groups`` holds names separated by ``;``.  ``admin`` is true/yes/1 to make an admin.
+    ``groups`` holds names separated by ``;`` or ``,`` (quote the field for commas).
+    ``admin`` is true/yes/1 to make an admin.
     """
     if isinstance(data, bytes):
         try:
@@ -374,7 +380,7 @@ def import_csv(data: bytes | str, *, actor: Employee | None = None, request: Htt
         values = {k: (v or "").strip() for k, v in row.items() if k in CSV_COLUMNS}
         if not any(values.values()):
             continue
-        groups = [g for g in values.get("groups", "").split(";") if g.strip()]
+        groups = split_groups(values.get("groups", ""))
         is_admin = values.get("admin", "").lower() in ADMIN_WORDS
         try:
             existing = Employee.objects.filter(email__iexact=values.get("email", "")).first()

@@ -57,6 +57,13 @@ class WarningNotQueued(SmishguardError):
     status = 503
 
 
+class NotOnBlocklist(SmishguardError):
+    """The domain asked to be taken off the blocklists is not on them."""
+
+    code = "not_on_blocklist"
+    status = 404
+
+
 class InvalidStatus(SmishguardError):
     code = "invalid_status"
     status = 400
@@ -248,6 +255,50 @@ def remove_from_blocklist(entry: BlocklistEntry, *, actor: Any = None, request: 
         if entry.campaign is not None:
             timeline(entry.campaign, Kind.BLOCKLISTED, f"Removed {entry.domain} from the blocklists", actor=actor)
         blocklists.publish_after_commit()
+
+
+def remove_domain(domain: str, *, actor: Any = None, request: Any = None) -> blocklists.BlockedDomain:
+    """Take ``domain`` off the blocklists, whatever put it there (issue 11, item 9).
+
+    Its report entries are removed (as :func:`remove_from_blocklist` does), and the Certificate Transparency
+    alerts that put it there are marked false positive (the blocklists leave those out, and a later certificate
+    for the same domain joins the same alert, so it stays off).  One audit event names every source.
+    """
+    ascii_form = blocklists.to_ascii(domain) if domain and len(domain) <= 253 else None
+    listed = {e.ascii: e for e in blocklists.entries()[0]}
+    item = listed.get(ascii_form or "")
+    if item is None:
+        raise NotOnBlocklist(f"{domain.strip()[:253] or 'an empty name'} is not on the blocklists")
+    from smishguard.watch import store as watch_store
+    from smishguard.watch.models import LookalikeAlert
+
+    with transaction.atomic():
+        removed: list[BlocklistEntry] = []
+        for entry in BlocklistEntry.objects.select_for_update().filter(removed_at__isnull=True):
+            if blocklists.to_ascii(entry.domain) == item.ascii:
+                entry.removed_at = timezone.now()
+                entry.removed_by = _actor_label(actor, False)
+                entry.save(update_fields=["removed_at", "removed_by"])
+                removed.append(entry)
+        alerts = list(LookalikeAlert.objects.select_for_update().filter(pk__in=item.alert_ids))
+        for row in alerts:
+            watch_store.set_status(
+                row, LookalikeAlert.Status.FALSE_POSITIVE, actor=actor, request=request, why="removed from blocklists"
+            )
+        record(
+            Action.BLOCKLIST_ENTRY_REMOVED,
+            request=request,
+            actor=actor,
+            subject_label=item.ascii,
+            sources=list(item.sources),
+            alert_ids=[a.pk for a in alerts],
+            campaign_ids=sorted({e.campaign_id for e in removed if e.campaign_id is not None}),
+        )
+        for entry in removed:
+            if entry.campaign is not None:
+                timeline(entry.campaign, Kind.BLOCKLISTED, f"Removed {entry.domain} from the blocklists", actor=actor)
+        blocklists.publish_after_commit()
+    return item
 
 
 def _defang(domain: str) -> str:

@@ -27,4 +27,5 @@ urlpatterns += [
     path("campaigns/<int:pk>/stix", views.campaign_stix, name="campaign-stix"),
     path("blocklist", views.blocklist, name="blocklist"),
     path("blocklist/<int:pk>/remove", views.blocklist_remove, name="blocklist-remove"),
+    path("blocklist/remove", views.blocklist_remove_domain, name="blocklist-remove-domain"),
 ]

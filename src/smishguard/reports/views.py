@@ -396,9 +396,7 @@ def blocklist(request: HttpRequest) -> HttpResponse:
     context = {
         "lists": lists,
         "entries": lists.entries,
-        "removable": {
-            e.domain: e.pk for e in BlocklistEntry.objects.filter(removed_at__isnull=True).only("pk", "domain")
-        },
+        "rows": _blocklist_rows(lists.entries),
         "urls": {kind: base + kind for kind in ("rpz", "hosts", "domains")},
         "stix_url": request.build_absolute_uri("/api/stix/campaigns"),
         "directory": settings.SMISHGUARD.response.blocklist_dir,
@@ -406,6 +404,42 @@ def blocklist(request: HttpRequest) -> HttpResponse:
         "nav": "blocklist",
     }
     return render(request, "reports/blocklist.html", context)
+
+
+def _blocklist_rows(entries: tuple[blocklists.BlockedDomain, ...]) -> list[dict[str, object]]:
+    """Each blocked domain with where it came from: its report entries and the CT alerts that raised it."""
+    from smishguard.watch.models import LookalikeAlert
+
+    by_ascii: dict[str, list[BlocklistEntry]] = {}
+    for entry in BlocklistEntry.objects.filter(removed_at__isnull=True):
+        by_ascii.setdefault(blocklists.to_ascii(entry.domain) or entry.domain, []).append(entry)
+    alert_ids = [pk for e in entries for pk in e.alert_ids]
+    alerts = LookalikeAlert.objects.filter(pk__in=alert_ids).only("pk", "domain", "log", "entry_index", "first_seen")
+    alerts_by_pk = {a.pk: a for a in alerts}
+    return [
+        {
+            "entry": e,
+            "reports": by_ascii.get(e.ascii, []),
+            "alerts": [alerts_by_pk[pk] for pk in e.alert_ids if pk in alerts_by_pk],
+        }
+        for e in entries
+    ]
+
+
+@require_POST
+@admin_only
+def blocklist_remove_domain(request: HttpRequest) -> HttpResponse:
+    """Remove a domain whatever put it there: reports and/or Certificate Transparency alerts (issue 11)."""
+    domain = request.POST.get("domain", "").strip()[:300]
+    require_fresh_assertion(request, what="removing a domain from the blocklists")
+    try:
+        item = response.remove_domain(domain, actor=request.user, request=request)
+    except SmishguardError as exc:
+        messages.error(request, exc.message)
+        return redirect("reports:blocklist")
+    note = " (its CT alerts are marked false positive)" if "ct" in item.sources else ""
+    messages.success(request, f"Removed {item.ascii} from the blocklists{note}.")
+    return redirect("reports:blocklist")
 
 
 @require_POST

@@ -11,10 +11,15 @@ from smishguard.engine.domains import DomainResult, InvalidDomain, LookalikeMatc
 
 @dataclass(frozen=True, slots=True)
 class Hit:
-    """A name in a certificate that the matcher calls a lookalike of a protected brand."""
+    """A certificate's lookalikes of one registrable domain: the matcher's result for its shortest such name
+    (the bare domain before ``www.``), and every lookalike name under that domain, in the certificate's order.
+
+    One certificate for ``example-sso.com`` and ``www.example-sso.com`` is one hit, so one alert (issue 11).
+    """
 
     entry: LogEntry
     result: DomainResult
+    names: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,7 +37,8 @@ def find_lookalikes(entries: Iterable[LogEntry], matcher: LookalikeMatcher) -> M
     count = names = invalid = 0
     for entry in entries:
         count += 1
-        seen: set[str] = set()
+        # registrable domain -> the results of its lookalike names, first seen first
+        found: dict[tuple[str, str], list[DomainResult]] = {}
         for name in entry.names:
             names += 1
             try:
@@ -40,7 +46,11 @@ def find_lookalikes(entries: Iterable[LogEntry], matcher: LookalikeMatcher) -> M
             except InvalidDomain:
                 invalid += 1
                 continue
-            if result.verdict == "lookalike" and result.domain not in seen:
-                seen.add(result.domain)
-                hits.append(Hit(entry, result))
+            if result.verdict == "lookalike":
+                group = found.setdefault((result.registrable, result.brand or ""), [])
+                if all(r.domain != result.domain for r in group):
+                    group.append(result)
+        for group in found.values():
+            main = min(group, key=lambda r: r.domain.count("."))  # the first of the shortest names
+            hits.append(Hit(entry, main, tuple(r.domain for r in group)))
     return Matched(tuple(hits), count, names, invalid)

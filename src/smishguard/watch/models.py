@@ -2,8 +2,10 @@
 
 The checkpoint (``LogState.next_index``) and the alerts a batch raised are written in one transaction, so a
 crash leaves either both or neither: on restart the watcher re-reads from ``next_index`` and raises nothing
-twice. An alert is keyed by its domain: the same domain in a later certificate adds a sighting and updates
-the alert (``last_seen``, ``times_seen``); the same certificate seen again (a replay) changes nothing.
+twice. One certificate raises one alert per registrable lookalike domain: a domain and its ``www.`` are one
+alert listing both (``lookalike_names``). A name already alerted on, in a later certificate, adds a sighting and
+updates that alert (``last_seen``, ``times_seen``, new names); the same certificate seen again (a replay)
+changes nothing.
 """
 
 from __future__ import annotations
@@ -81,7 +83,7 @@ class LookalikeAlert(models.Model):
         FALSE_POSITIVE = "false_positive", "False positive"
 
     domain = models.CharField(max_length=253, unique=True)
-    registrable = models.CharField(max_length=253)
+    registrable = models.CharField(max_length=253, db_index=True)
     brand = models.CharField(max_length=100, db_index=True)
     techniques = models.JSONField(default=list)
     score = models.FloatField(default=0.0)
@@ -97,6 +99,9 @@ class LookalikeAlert(models.Model):
     issuer = models.TextField(blank=True)
     not_before = models.DateTimeField(null=True, blank=True)
     names = models.JSONField(default=list, help_text="every name in the first certificate")
+    lookalike_names = models.JSONField(
+        default=list, help_text="every lookalike name under this domain seen in its certificates (bare, www., ...)"
+    )
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN, db_index=True)
     status_changed_at = models.DateTimeField(null=True, blank=True)
     status_changed_by = models.CharField(max_length=254, blank=True)
@@ -130,6 +135,8 @@ class LookalikeAlert(models.Model):
             "not_before": iso(self.not_before),
             "names": list(self.names),
             "status": self.status,
+            # added in issue 11: one alert per certificate, listing the lookalike names it holds
+            "lookalike_names": list(self.lookalike_names) or [self.domain],
         }
 
 

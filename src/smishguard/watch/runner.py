@@ -281,6 +281,10 @@ class Watcher:
                 for alert in alerts:
                     self.json_out.write(json.dumps(alert.to_dict(), ensure_ascii=False) + "\n")
                 self.json_out.flush()
+        elif alerts:
+            for alert in alerts:  # one line per new alert, with the lookalike names its certificate holds
+                names = ", ".join(alert.lookalike_names or [alert.domain])
+                self.console.say(f"new alert {alert.pk}: {alert.domain} looks like {alert.brand}: {names}")
 
     def deliver_pending(self) -> None:
         """Write what a previous run committed but did not get to write (after a crash), and give a live task

@@ -10,6 +10,7 @@ import logging
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import transaction
 from django.db.models import F
@@ -117,9 +118,10 @@ def commit(
 ) -> list[LookalikeAlert]:
     """Store ``hits`` and (for a log) move its checkpoint to ``next_index``, all in one transaction.
 
-    Returns the alerts this call created (a domain already alerted on gets a sighting instead, once per
-    certificate). Each new alert is owed to every sink: its deliveries are created here, and a webhook's task
-    is queued here too, so that the alert, its deliveries and the checkpoint commit together or not at all.
+    Returns the alerts this call created: one per certificate and registrable lookalike domain (a name
+    already alerted on gets a sighting of that alert instead, once per certificate, and adds its new names).
+    Each new alert is owed to every sink: its deliveries are created here, and a webhook's task is queued here
+    too, so that the alert, its deliveries and the checkpoint commit together or not at all.
     """
     sinks = tuple(sinks)
     now = timezone.now()
@@ -127,7 +129,8 @@ def commit(
     with transaction.atomic():
         for hit in hits:
             entry, result = hit.entry, hit.result
-            alert = LookalikeAlert.objects.filter(domain=result.domain).first()
+            names = list(hit.names or (result.domain,))
+            alert = _alert_for(result.registrable, names)
             if alert is None:
                 alert = LookalikeAlert.objects.create(
                     domain=result.domain,
@@ -146,6 +149,7 @@ def commit(
                     issuer=entry.issuer,
                     not_before=entry.not_before,
                     names=list(entry.names),
+                    lookalike_names=names,
                 )
                 _sighting(alert, hit, where, now)
                 for target in sinks:
@@ -156,7 +160,12 @@ def commit(
                         enqueue_webhook(delivery.pk, target.max_attempts)
                 created.append(alert)
             elif _sighting(alert, hit, where, now):
-                LookalikeAlert.objects.filter(pk=alert.pk).update(times_seen=F("times_seen") + 1, last_seen=now)
+                known = list(alert.lookalike_names or [alert.domain])
+                more = [n for n in names if n not in known]
+                changes: dict[str, object] = {"times_seen": F("times_seen") + 1, "last_seen": now}
+                if more or not alert.lookalike_names:
+                    changes["lookalike_names"] = known + more
+                LookalikeAlert.objects.filter(pk=alert.pk).update(**changes)
         if state is not None:
             fields: dict[str, object] = {
                 "entries_read": F("entries_read") + entries_read,
@@ -171,6 +180,19 @@ def commit(
     return created
 
 
+def _alert_for(registrable: str, names: list[str]) -> LookalikeAlert | None:
+    """The alert that already covers one of ``names``: by its domain, else by the names it lists (a later
+    certificate for only the ``www.`` of an alerted domain joins that alert)."""
+    alert = LookalikeAlert.objects.filter(domain__in=names).order_by("pk").first()
+    if alert is not None:
+        return alert
+    wanted = set(names)
+    for candidate in LookalikeAlert.objects.filter(registrable=registrable).order_by("pk"):
+        if wanted & set(candidate.lookalike_names or ()):
+            return candidate
+    return None
+
+
 def _sighting(alert: LookalikeAlert, hit: Hit, where: Where, now) -> bool:
     _, made = Sighting.objects.get_or_create(
         alert=alert,
@@ -179,6 +201,29 @@ def _sighting(alert: LookalikeAlert, hit: Hit, where: Where, now) -> bool:
         defaults={"log": where.log, "issuer": hit.entry.issuer, "not_before": hit.entry.not_before, "seen_at": now},
     )
     return made
+
+
+def set_status(alert: LookalikeAlert, new: str, *, actor: Any = None, request: Any = None, why: str = "") -> bool:
+    """An analyst's status for ``alert`` (open, acknowledged, false positive), audited; False when unchanged.
+
+    A false positive is left out of the blocklists (``reports.blocklists``): the console asks for a fresh key
+    touch before it (as for any removal from the blocklists).
+    """
+    if new not in LookalikeAlert.Status.values:
+        raise ValueError(new)
+    if new == alert.status:
+        return False
+    with transaction.atomic():
+        old = alert.status
+        alert.status = new
+        alert.status_changed_at = timezone.now()
+        alert.status_changed_by = getattr(actor, "email", "") or "cli"
+        alert.save(update_fields=["status", "status_changed_at", "status_changed_by"])
+        detail: dict[str, Any] = {"alert_id": alert.pk, "old": old, "new": new}
+        if why:
+            detail["why"] = why
+        record(Action.WATCH_ALERT_STATUS_CHANGED, request=request, actor=actor, subject_label=alert.domain, **detail)
+    return True
 
 
 def record_error(key: str, message: str) -> None:

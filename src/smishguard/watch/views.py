@@ -6,13 +6,12 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from smishguard.audit import Action, record
+from smishguard.accounts.sessions import require_fresh_assertion
+from smishguard.watch import store
 from smishguard.watch.models import LogState, LookalikeAlert
 from smishguard.web.guards import admin_only
 
@@ -71,21 +70,10 @@ def alert_status(request: HttpRequest, pk: int) -> HttpResponse:
     if new not in Status.values:
         messages.error(request, "Choose open, acknowledged or false positive.")
         return redirect("watch:alert", pk=row.pk)
-    if new != row.status:
-        with transaction.atomic():
-            old = row.status
-            row.status = new
-            row.status_changed_at = timezone.now()
-            row.status_changed_by = request.user.email
-            row.save(update_fields=["status", "status_changed_at", "status_changed_by"])
-            record(
-                Action.WATCH_ALERT_STATUS_CHANGED,
-                request=request,
-                subject_label=row.domain,
-                alert_id=row.pk,
-                old=old,
-                new=new,
-            )
+    if new == Status.FALSE_POSITIVE and row.status != new:
+        # A false positive leaves the blocklists: the same key touch as removing a blocklist entry (issue 10).
+        require_fresh_assertion(request, what="marking an alert false positive (its domain leaves the blocklists)")
+    if store.set_status(row, new, actor=request.user, request=request):
         messages.success(request, f"{row.domain}: marked {row.get_status_display().lower()}.")
     return redirect("watch:alert", pk=row.pk)
 

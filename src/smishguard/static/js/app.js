@@ -28,3 +28,19 @@
     }
   });
 })();
+
+// The main menu (base.html) is a <details>: collapsed on a phone, always shown on a wide screen. app.css shows
+// its content on a wide screen through ::details-content; where a browser does not know that pseudo-element,
+// open it here instead (and follow the window across the breakpoint).
+(function () {
+  "use strict";
+  const menu = document.querySelector("details[data-menu]");
+  if (!menu || !window.matchMedia) return;
+  let known = false;
+  try { known = CSS.supports("selector(::details-content)"); } catch (e) { known = false; }
+  if (known) return;
+  const wide = window.matchMedia("(min-width: 861px)");
+  const follow = function () { menu.open = wide.matches; };
+  follow();
+  if (wide.addEventListener) wide.addEventListener("change", follow);
+})();

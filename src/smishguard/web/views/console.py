@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -198,13 +199,22 @@ class AuditFilter:
         return {k: v for k, v in out.items() if v}
 
 
+# What the audit page's From and To fields take (their HTML pattern, and checked again here): an ISO date, or a
+# date and time with a "T" or a space between, to the minute or second, in UTC ("Z" may end it).
+TIME_PATTERN = r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2})?Z?)?"
+_TIME_RE = re.compile(TIME_PATTERN)
+
+
 def _parse_time(value: str, *, end: bool) -> datetime:
-    """A date (YYYY-MM-DD) or a UTC date and time (YYYY-MM-DDTHH:MM[:SS]).
+    """A date (YYYY-MM-DD) or a UTC date and time (YYYY-MM-DDTHH:MM[:SS], "T" or a space between).
 
     As an end ("To") the value is inclusive to its precision: a date covers the whole day, a minute the whole
     minute; the returned instant is then the exclusive upper bound.
     """
     value = value.strip()
+    if not _TIME_RE.fullmatch(value):
+        raise ValueError(value)
+    value = value.removesuffix("Z")
     if len(value) == 10:
         start = datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=UTC)
         return start + timedelta(days=1) if end else start
@@ -234,7 +244,7 @@ def audit_filter(params: dict[str, str]) -> AuditFilter:
             times[key] = _parse_time(raw, end=key == "until")
         except ValueError:
             label = "From" if key == "since" else "To"
-            errors.append(f"{label}: {raw!r} is not a date like 2025-01-31 or 2025-01-31T09:30")
+            errors.append(f"{label}: {raw!r} is not a date like 2025-01-31 or 2025-01-31T09:30 (UTC)")
     return AuditFilter(action, params.get("person", "").strip()[:254], times["since"], times["until"], tuple(errors))
 
 
@@ -263,6 +273,7 @@ def audit(request: HttpRequest) -> HttpResponse:
             "params": request.GET,
             "actions": _action_choices(),
             "filter_query": filters.urlencode(),
+            "time_pattern": TIME_PATTERN,
             "nav": "audit",
         },
     )

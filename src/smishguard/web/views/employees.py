@@ -96,7 +96,7 @@ def _posted_details(request: HttpRequest) -> dict[str, str]:
 
 
 def _groups(text: str) -> list[str]:
-    return [g.strip() for g in text.replace(";", ",").split(",") if g.strip()]
+    return services.split_groups(text)
 
 
 @require_http_methods(["GET", "POST"])
