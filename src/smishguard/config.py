@@ -8,6 +8,7 @@ read it.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import itertools
 import math
@@ -343,7 +344,14 @@ RATE_LIMIT_GROUPS = ("signin", "enrol", "api", "twilio", "report")
 
 def parse_rate(value: str) -> tuple[int, int]:
     """``"30/10m"`` -> (30, 600): django-ratelimit's rate form, N per [multiplier]s|m|h|d."""
-    match = _RATE.fullmatch(value.strip()) if isinstance(value, str) else None
+    if not isinstance(value, str):
+        raise ValueError(value)
+    return _parse_rate(value)
+
+
+@functools.lru_cache(maxsize=256)  # asked on every rate-limited request
+def _parse_rate(value: str) -> tuple[int, int]:
+    match = _RATE.fullmatch(value.strip())
     if match is None:
         raise ValueError(value)
     count, multiplier, unit = match.groups()

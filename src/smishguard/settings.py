@@ -8,6 +8,7 @@ import dj_database_url
 from csp.constants import NONE, SELF
 
 from smishguard import config
+from smishguard.clientaddr import client_ip_for_limits
 
 BASE_DIR = Path(__file__).resolve().parent
 SMISHGUARD = config.load()
@@ -139,7 +140,7 @@ CACHES = {
     "ratelimit": {"BACKEND": RATELIMIT_CACHE_BACKEND},
 }
 RATELIMIT_USE_CACHE = "ratelimit"
-RATELIMIT_IP_META_KEY = "smishguard.clientaddr.client_ip_for_limits"
+RATELIMIT_IP_META_KEY = client_ip_for_limits  # a callable: django-ratelimit imports a dotted path on every call
 
 # Strict-Transport-Security when the configured origin is https, on every response whatever scheme the request
 # came in on (web.middleware.StrictTransportSecurityMiddleware: behind a TLS-terminating proxy Django may not
