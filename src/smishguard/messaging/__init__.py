@@ -2,5 +2,6 @@
 
 Public API for other apps: :func:`smishguard.messaging.broadcast.broadcast`,
 :func:`smishguard.messaging.broadcast.queue_message`, the models in :mod:`smishguard.messaging.models` and the
-inbound hook :func:`smishguard.messaging.inbound.handle_inbound`.  See docs/messaging.md.
+inbound handler registry :func:`smishguard.messaging.inbound.register` (asked in order by
+:func:`smishguard.messaging.inbound.handle_inbound`).  See docs/messaging.md.
 """

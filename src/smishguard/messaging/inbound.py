@@ -1,14 +1,34 @@
-"""What happens to a text that arrives on the reporting number.
+"""What happens to a text that arrives on the reporting number: a registry of inbound handlers, asked in order.
 
-THE HOOK: :func:`handle_inbound` hands the text to the reports side (scan the text, record the report, answer
-in plain words).  The webhook view
-(:mod:`smishguard.messaging.views`) has already checked Twilio's signature, the body limits, replays and
-floods when it calls it, once per MessageSid; whatever string it returns is sent back as the reply SMS (an
-empty string: no reply).  It must not raise for bad input; an exception is logged and answered with
-:data:`FALLBACK_REPLY`.
+THE HOOK: :func:`handle_inbound` asks the registered handlers in order (lowest ``order`` first).  A handler
+gets an :class:`InboundText` and either claims it, by returning the reply to send (``""``: claimed, no reply),
+or passes, by returning ``None``; the first claim ends the round.  Higher apps register in their
+``AppConfig.ready()`` (DESIGN.md: the lower app offers a registry, the higher one registers), so messaging
+imports none of them: the report intake registers itself at :data:`LAST`, the catch-all that turns every
+text no one else claimed into a report; an awareness-training handler registers before it, so a simulation text an
+employee forwards is claimed by training and never blocklisted or warned about as a real attack.
+
+The webhook view (:mod:`smishguard.messaging.views`) has already checked Twilio's signature, the body limits,
+replays and floods, and stored the text (an ``InboundMessage`` row), when it calls the hook, once per
+MessageSid; the string returned is sent back as the reply SMS.
+
+A handler that raises is logged (its name and the MessageSid, never the text) and the NEXT handler is asked.
+This is the safer of the two choices: failing the webhook instead would not get the text a second chance,
+since the MessageSid is already stored and a retry is dropped as a replay, and Twilio does not retry an
+inbound-message webhook by default; the employee's report would simply be lost.  Going on means a text is
+never lost, at worst a training handler's failure lets the report intake look at a simulation text (a false alarm the
+security team sees and can undo) rather than a real attack going unreported.  A handler keeps its own
+writes atomic, so a failure leaves nothing half-done.  If no handler claims the text and one failed, the
+answer is :data:`FALLBACK_REPLY`; if none claims it at all, :data:`ACKNOWLEDGEMENT`.
 """
 
 from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+log = logging.getLogger("smishguard.messaging")
 
 ACKNOWLEDGEMENT = "Thanks, we have received your message. The security team will look at it."
 FALLBACK_REPLY = "Thanks, we have received your message."
@@ -18,14 +38,69 @@ FLOOD_REPLY = (
 )
 TOO_LONG_REPLY = "That message is too long for us to read. Please send the suspicious text on its own."
 
+LAST = 1000  # the catch-all's place (the report intake): one handler only, and none may come after it
+
+
+@dataclass(frozen=True, slots=True)
+class InboundText:
+    """One text as it arrived, after the webhook's checks."""
+
+    from_number: str
+    to_number: str
+    body: str
+    message_sid: str
+
+
+Handler = Callable[[InboundText], str | None]  # the reply (claimed; "" = no reply) or None (passed)
+
+_handlers: dict[str, tuple[int, Handler]] = {}
+
+
+def register(name: str, handler: Handler, *, order: int) -> None:
+    """Ask ``handler`` for inbound texts at ``order`` (lower first; ties by name).
+
+    Registering a name again replaces its entry.  Only one handler may sit at :data:`LAST`, and none after it.
+    """
+    if order > LAST:
+        raise ValueError(f"inbound handler {name!r}: no handler may come after the last one (order {LAST})")
+    if order == LAST:
+        for other, (other_order, _handler) in _handlers.items():
+            if other_order == LAST and other != name:
+                raise ValueError(f"inbound handler {name!r}: {other!r} is already the last handler")
+    _handlers[name] = (order, handler)
+
+
+def unregister(name: str) -> None:
+    _handlers.pop(name, None)
+
+
+def _in_order() -> list[tuple[int, str, Handler]]:
+    return sorted((order, name, handler) for name, (order, handler) in _handlers.items())
+
+
+def registered() -> list[tuple[int, str]]:
+    """``(order, name)`` of each handler, in the order they are asked."""
+    return [(order, name) for order, name, _handler in _in_order()]
+
 
 def handle_inbound(from_number: str, to_number: str, body: str, message_sid: str) -> str:
-    """Handle one inbound text; returns the reply text.
+    """Hand one inbound text to the registered handlers in order; returns the reply text.
 
-    The text becomes a report (:func:`smishguard.reports.intake.handle_sms`): the sender is matched to an
-    employee by phone number (unknown numbers are recorded, not trusted), the text is scanned and put into a
-    campaign, and the answer says in plain words whether it is phishing.  Idempotent per ``message_sid``.
+    Never raises for a handler's failure (see the module's docstring).  Idempotence per ``message_sid`` is
+    the webhook's (it stores the MessageSid first) and each handler's own.
     """
-    from smishguard.reports.intake import handle_sms
-
-    return handle_sms(from_number, to_number, body, message_sid)
+    text = InboundText(from_number, to_number, body, message_sid)
+    failed = False
+    for _order, name, handler in _in_order():
+        try:
+            reply = handler(text)
+        except Exception:
+            log.exception("inbound handler %s failed for %s: asking the next one", name, message_sid)
+            failed = True
+            continue
+        if reply is not None:
+            log.info("inbound %s claimed by %s", message_sid, name)
+            return reply
+    if not failed:
+        log.warning("inbound %s claimed by no handler", message_sid)
+    return FALLBACK_REPLY if failed else ACKNOWLEDGEMENT

@@ -7,6 +7,9 @@ class ReportsConfig(AppConfig):
     verbose_name = "Reports and detection"
 
     def ready(self) -> None:
-        from smishguard.reports import signals
+        from smishguard.messaging import inbound
+        from smishguard.reports import intake, signals
 
         signals.connect()
+        # Every text no other handler claims (a training simulation, say) becomes a report: reports is last.
+        inbound.register("reports", intake.handle_inbound_text, order=inbound.LAST)

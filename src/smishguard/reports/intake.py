@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from smishguard.audit import Action, record
 from smishguard.errors import SmishguardError
+from smishguard.messaging.inbound import InboundText
 from smishguard.reports import campaigns, response
 from smishguard.reports.detection import current_matcher
 from smishguard.reports.models import Report
@@ -297,6 +298,12 @@ def submit(
             raise
         return existing
     return report
+
+
+def handle_inbound_text(text: InboundText) -> str:
+    """The last inbound handler (registered in ``ReportsConfig.ready()``): every text no other handler claimed
+    becomes a report; the answer says in plain words whether it is phishing.  Never passes."""
+    return handle_sms(text.from_number, text.to_number, text.body, text.message_sid)
 
 
 def handle_sms(from_number: str, to_number: str, body: str, message_sid: str) -> str:  # noqa: ARG001 - the hook's arguments

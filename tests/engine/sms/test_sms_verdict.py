@@ -5,7 +5,7 @@ import json
 import pytest
 
 from smishguard.engine.domains import Brand, LookalikeMatcher
-from smishguard.engine.sms import Verdict, load_default_model, verdict, verdict_many
+from smishguard.engine.sms import TextVerdict, load_default_model, verdict, verdict_many
 
 
 @pytest.fixture(scope="module")
@@ -122,7 +122,7 @@ def test_json_shape(matcher: LookalikeMatcher) -> None:
 )
 def test_bad_input_gives_a_verdict(matcher: LookalikeMatcher, text: object, code: str) -> None:
     v = verdict(text, matcher=matcher)  # type: ignore[arg-type]
-    assert isinstance(v, Verdict)
+    assert isinstance(v, TextVerdict)
     assert code in {r.code for r in v.reasons}
     json.dumps(v.to_dict())
 

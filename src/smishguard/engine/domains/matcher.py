@@ -63,7 +63,7 @@ TYPO_MIN = 5  # typo variants only for tokens at least this long, and only varia
 RESTRICTED_SUFFIX_LABELS = frozenset({"gov", "mil", "edu", "int", "ac", "gob", "gouv", "govt", "mod"})
 GLUED_KEYWORD_MIN = 4  # a short token glued to a keyword (no hyphen) needs a keyword this long
 
-Verdict = Literal["lookalike", "official", "clear"]
+DomainVerdict = Literal["lookalike", "official", "clear"]
 
 
 class DomainResult(NamedTuple):
@@ -71,7 +71,7 @@ class DomainResult(NamedTuple):
 
     domain: str
     registrable: str
-    verdict: Verdict
+    verdict: DomainVerdict
     brand: str | None
     techniques: tuple[str, ...]
     score: float

@@ -16,7 +16,7 @@ from smishguard.engine.sms.model import (
     load_default_model,
     train,
 )
-from smishguard.engine.sms.verdict import Reason, Verdict, verdict, verdict_many
+from smishguard.engine.sms.verdict import Reason, TextVerdict, verdict, verdict_many
 
 __all__ = [
     "DatasetError",
@@ -27,8 +27,8 @@ __all__ = [
     "Prediction",
     "Reason",
     "TextModel",
+    "TextVerdict",
     "TrainingReport",
-    "Verdict",
     "deobfuscate",
     "extract_links",
     "host_signals",

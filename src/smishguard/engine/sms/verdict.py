@@ -1,7 +1,7 @@
 """The verdict on a text: smishing, spam or benign, a score, and reasons an employee can read.
 
     text -> links (extract_links) -> each host checked against the protected brands (LookalikeMatcher)
-         -> text model (words + brand-independent link signals) -> the lookalike rule -> Verdict
+         -> text model (words + brand-independent link signals) -> the lookalike rule -> TextVerdict
 
 The rule: a text that links to a lookalike of a protected brand is "smishing" whatever the text model says.
 A second rule keeps prize spam apart from smishing: a text the model finds unwanted that has no link and asks
@@ -58,7 +58,7 @@ class Reason:
 
 
 @dataclass(frozen=True, slots=True)
-class Verdict:
+class TextVerdict:
     verdict: str  # "smishing" | "spam" | "benign"
     score: float  # 0..1: how likely the text is unwanted
     reasons: tuple[Reason, ...]
@@ -354,7 +354,7 @@ def _prepare(raw: object) -> _Prepared:
     return _Prepared(text, links, link_features(links), notes)
 
 
-def verdict(text: str, matcher: LookalikeMatcher | None = None, model: TextModel | None = None) -> Verdict:
+def verdict(text: str, matcher: LookalikeMatcher | None = None, model: TextModel | None = None) -> TextVerdict:
     """The verdict on one text. `model` defaults to the shipped model; without a matcher no brand is checked."""
     return next(verdict_many([text], matcher=matcher, model=model))
 
@@ -365,7 +365,7 @@ def verdict_many(
     model: TextModel | None = None,
     *,
     batch_size: int = BATCH_SIZE,
-) -> Iterator[Verdict]:
+) -> Iterator[TextVerdict]:
     """Verdicts in input order, the model run on batches; host checks are cached for the whole run."""
     model = model or load_default_model()
     host_cache: dict[str, DomainResult | Exception] = {}
@@ -400,9 +400,9 @@ def _decide(
     probs: dict[str, float],
     matcher: LookalikeMatcher | None,
     cache: dict[str, DomainResult | Exception],
-) -> Verdict:
+) -> TextVerdict:
     if not prep.text:
-        return Verdict("benign", 0.0, tuple(prep.notes), (), (), (), None, probs)
+        return TextVerdict("benign", 0.0, tuple(prep.notes), (), (), (), None, probs)
     label = max(probs, key=probs.__getitem__)
     score = 1.0 - probs["ham"]
     verdict_label = _VERDICT_OF_LABEL[label]
@@ -411,7 +411,7 @@ def _decide(
         rule = _premium_rule(prep.text, matcher) if label != "ham" else None
         if rule is not None:
             verdict_label = rule[0]
-        return Verdict(
+        return TextVerdict(
             verdict_label,
             min(1.0, max(0.0, score)),
             (*((rule[1],) if rule else ()), _model_reason(label, probs), *prep.notes),
@@ -463,7 +463,7 @@ def _decide(
         *other_reasons,
         *prep.notes,
     ]
-    return Verdict(
+    return TextVerdict(
         verdict=verdict_label,
         score=min(1.0, max(0.0, score)),
         reasons=tuple(reasons),
