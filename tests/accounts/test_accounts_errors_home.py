@@ -1,0 +1,28 @@
+"""Issue 12, item 3: every app keeps its exceptions in its own errors.py, and one failure has one class."""
+
+from __future__ import annotations
+
+from smishguard.accounts import errors as accounts_errors
+from smishguard.passkeys import errors as passkeys_errors
+
+
+def test_one_employee_not_active_for_the_console_the_cli_and_sign_in():
+    assert passkeys_errors.EmployeeNotActive is accounts_errors.EmployeeNotActive
+    assert accounts_errors.EmployeeNotActive.status == 403  # the sign-in API's answer, which its tests assert
+    assert accounts_errors.EmployeeNotActive.code == "employee_not_active"
+
+
+def test_the_accounts_services_errors_live_in_accounts_errors():
+    for name in (
+        "InvalidEmployee",
+        "EmployeeExists",
+        "EnrolmentNotNeeded",
+        "BreakGlassReasonRequired",
+        "BreakGlassRefused",
+        "FourEyesRequired",
+        "LinkCutoffInFuture",
+        "EnrolmentLinkInvalid",
+        "InvalidToken",
+    ):
+        cls = getattr(accounts_errors, name)
+        assert cls.__module__ == "smishguard.accounts.errors", name
