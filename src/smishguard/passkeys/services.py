@@ -89,8 +89,6 @@ _INSERT_CHALLENGE = (
 )
 
 
-
-
 def _store_challenge(
     options: ceremonies.CeremonyOptions,
     purpose: str,
