@@ -15,6 +15,7 @@ from django.conf import settings
 from twilio_fixtures import PUBLIC_URL, configure, fake  # noqa: F401 - the shared pytest fixtures
 
 from smishguard.accounts import services, sessions, tokens
+from smishguard.accounts.errors import InvalidToken
 from smishguard.accounts.models import ApiToken
 from smishguard.audit import Action
 from smishguard.audit.models import Event
@@ -325,7 +326,7 @@ def test_a_token_with_the_attribution_scope_names_the_reporter(client, employee,
 
 def test_the_attribution_scope_goes_with_reports():
     assert "reports:attribute" in ApiToken.SCOPES
-    with pytest.raises(tokens.InvalidToken, match="reports:attribute"):
+    with pytest.raises(InvalidToken, match="reports:attribute"):
         tokens.issue("lonely", scopes=["reports:attribute"])
     assert not ApiToken.objects.exists()
 
