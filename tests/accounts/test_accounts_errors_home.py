@@ -26,3 +26,20 @@ def test_the_accounts_services_errors_live_in_accounts_errors():
     ):
         cls = getattr(accounts_errors, name)
         assert cls.__module__ == "smishguard.accounts.errors", name
+
+
+def test_the_reports_errors_live_in_reports_errors():
+    from smishguard.reports import errors as reports_errors
+
+    for name in (
+        "InvalidBrand",
+        "InvalidReport",
+        "ReportRateLimited",
+        "AttributionNotAllowed",
+        "AlreadyWarned",
+        "NothingToBlock",
+        "WarningNotQueued",
+        "NotOnBlocklist",
+        "InvalidStatus",
+    ):
+        assert getattr(reports_errors, name).__module__ == "smishguard.reports.errors", name
