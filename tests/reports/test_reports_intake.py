@@ -22,6 +22,7 @@ from smishguard.audit.models import Event
 from smishguard.messaging.models import InboundMessage
 from smishguard.messaging.twilio import compute_signature
 from smishguard.reports import detection, intake
+from smishguard.reports.errors import InvalidReport
 from smishguard.reports.models import BlocklistEntry, Campaign, Report
 
 pytestmark = pytest.mark.django_db
@@ -367,7 +368,7 @@ def test_a_report_received_earlier_is_dated_so_with_its_timeline_and_never_in_th
     assert set(campaign.events.values_list("at", flat=True)) == {earlier}  # the policy's blocklisting too
     assert campaign.blocklisted_at == earlier
     assert BlocklistEntry.objects.get().added_at == earlier
-    with pytest.raises(intake.InvalidReport):
+    with pytest.raises(InvalidReport):
         intake.submit(
             PHISH,
             channel="sms",
