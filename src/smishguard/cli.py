@@ -15,6 +15,8 @@ import sys
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from smishguard.errors import SmishguardError
+
 # Modules whose ``register(subparsers)`` adds subcommands, in the order --help lists them.
 COMMAND_MODULES = (
     "smishguard.core_cli",
@@ -182,6 +184,9 @@ def main(argv: list[str] | None = None) -> int:
     except CommandError as exc:
         print(f"smishguard: error: {exc}", file=sys.stderr)
         return exc.exit_code
+    except SmishguardError as exc:  # a service's refusal, from any command: the one conversion for the CLI
+        print(f"smishguard: error: {exc.message}", file=sys.stderr)
+        return 2
     except BrokenPipeError:
         # The reader of our output went away (``| head``): not an error of ours.  Point stdout at /dev/null so
         # that the interpreter's own flush at exit does not fail again.

@@ -9,7 +9,7 @@ import json
 import pytest
 import time_machine
 
-from smishguard.accounts import services
+from smishguard.accounts import errors, services
 from smishguard.accounts.models import EnrolmentLink
 from smishguard.audit import Action
 from smishguard.audit.models import Event
@@ -48,7 +48,7 @@ def test_ends_every_unused_link_issued_before_the_date(capsys):
         assert code == 0, err
         assert "expired 2 unused enrolment link(s) issued before 2026-03-01T10:00:00+00:00" in out
         for token in (t_a, t_b):
-            with pytest.raises(services.EnrolmentLinkInvalid):
+            with pytest.raises(errors.EnrolmentLinkInvalid):
                 services.usable_link(token)
         assert services.usable_link(t_new).employee == new
     assert EnrolmentLink.objects.get(employee=used).revoked_at is None  # a used link is left as it was

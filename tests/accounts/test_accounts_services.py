@@ -6,7 +6,7 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from smishguard.accounts import services
+from smishguard.accounts import errors, services
 from smishguard.accounts.models import Employee, EnrolmentLink, RecoveryRequest
 from smishguard.audit import Action
 from smishguard.audit.models import Event
@@ -43,7 +43,7 @@ def _give_key(employee, *, revoked=False):
 def test_invalid_details_are_refused_and_nothing_is_written(field, value, message):
     details = {"email": "ann@example.com", "name": "Ann"}
     details[field] = value
-    with pytest.raises(services.InvalidEmployee, match=message):
+    with pytest.raises(errors.InvalidEmployee, match=message):
         services.add_employee(**details)
     assert Employee.objects.count() == 0
     assert Event.objects.count() == 0
@@ -61,7 +61,7 @@ def test_add_normalises_and_records():
 
 def test_duplicate_email_is_a_conflict():
     _add()
-    with pytest.raises(services.EmployeeExists):
+    with pytest.raises(errors.EmployeeExists):
         _add(email="ANN@example.com")
     assert Employee.objects.count() == 1
 
@@ -99,7 +99,7 @@ def test_import_keeps_good_rows_and_reports_bad_ones_by_line():
     [(b"\xff\xfe\x00bad", "not UTF-8"), (b"mail,fullname\nx,y\n", "header row")],
 )
 def test_import_refuses_unreadable_files(data, message):
-    with pytest.raises(services.InvalidEmployee, match=message):
+    with pytest.raises(errors.InvalidEmployee, match=message):
         services.import_csv(data)
 
 
@@ -110,9 +110,9 @@ def test_invite_issues_single_use_link_that_expires():
     assert issued.expires - timezone.now() > timedelta(hours=23)
     link = services.usable_link(issued.token)
     services.consume_link(link)
-    with pytest.raises(services.EnrolmentLinkInvalid, match="already been used"):
+    with pytest.raises(errors.EnrolmentLinkInvalid, match="already been used"):
         services.usable_link(issued.token)
-    with pytest.raises(services.EnrolmentLinkInvalid):
+    with pytest.raises(errors.EnrolmentLinkInvalid):
         services.consume_link(link)
     actions = list(Event.objects.order_by("id").values_list("action", flat=True))
     assert actions[-2:] == [Action.ENROLMENT_ISSUED, Action.ENROLMENT_USED]
@@ -122,7 +122,7 @@ def test_expired_link_is_refused():
     issued = services.invite(_add())
     with (
         time_machine.travel(timezone.now() + timedelta(hours=25)),
-        pytest.raises(services.EnrolmentLinkInvalid, match="expired"),
+        pytest.raises(errors.EnrolmentLinkInvalid, match="expired"),
     ):
         services.usable_link(issued.token)
 
@@ -131,24 +131,24 @@ def test_new_invite_cancels_the_previous_link():
     e = _add()
     first = services.invite(e)
     services.invite(e)
-    with pytest.raises(services.EnrolmentLinkInvalid, match="cancelled"):
+    with pytest.raises(errors.EnrolmentLinkInvalid, match="cancelled"):
         services.usable_link(first.token)
 
 
 @pytest.mark.parametrize("token", ["", "nope", "x" * 500, None, 12])
 def test_unknown_tokens_are_invalid(token):
-    with pytest.raises(services.EnrolmentLinkInvalid):
+    with pytest.raises(errors.EnrolmentLinkInvalid):
         services.usable_link(token)
 
 
 def test_invite_refused_for_suspended_and_for_employee_with_a_key():
     e = _add()
     _give_key(e)
-    with pytest.raises(services.EnrolmentNotNeeded):
+    with pytest.raises(errors.EnrolmentNotNeeded):
         services.invite(e)
     other = _add(email="bo@example.com")
     services.suspend(other)
-    with pytest.raises(services.EmployeeNotActive):
+    with pytest.raises(errors.EmployeeNotActive):
         services.invite(other)
 
 
@@ -166,7 +166,7 @@ def test_recovery_needs_a_second_admin():
     assert not EnrolmentLink.objects.filter(employee=lost).exists()
     # asking again returns the same pending request
     assert services.invite(lost, actor=first).pk == rec.pk
-    with pytest.raises(services.FourEyesRequired):
+    with pytest.raises(errors.FourEyesRequired):
         services.approve_recovery(rec.pk, approver=first)
     with pytest.raises(services.PermissionDenied):
         services.approve_recovery(rec.pk, approver=plain)
@@ -195,7 +195,7 @@ def test_offboarding_revokes_every_session_key_and_link():
     assert not Credential.objects.active().filter(employee=e).exists()
     e.refresh_from_db()
     assert e.status == Employee.Status.OFFBOARDED
-    with pytest.raises(services.EmployeeNotActive):
+    with pytest.raises(errors.EmployeeNotActive):
         services.reactivate(e)
     event = Event.objects.get(action=Action.EMPLOYEE_OFFBOARDED)
     assert event.detail["keys_revoked"] == 2

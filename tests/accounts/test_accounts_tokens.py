@@ -3,6 +3,7 @@
 import pytest
 
 from smishguard.accounts import tokens
+from smishguard.accounts.errors import InvalidToken
 from smishguard.accounts.models import ApiToken
 from smishguard.audit import Action
 from smishguard.audit.models import Event
@@ -33,7 +34,7 @@ def test_authenticate_checks_secret_scope_and_revocation():
 
 @pytest.mark.parametrize(("name", "scopes"), [("", ["scan"]), ("x", []), ("x", ["root"]), ("x" * 101, ["scan"])])
 def test_bad_token_requests_are_refused(name, scopes):
-    with pytest.raises(tokens.InvalidToken):
+    with pytest.raises(InvalidToken):
         tokens.issue(name, scopes=scopes)
     assert ApiToken.objects.count() == 0
 

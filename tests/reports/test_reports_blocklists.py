@@ -13,6 +13,7 @@ from stix2validator import ValidationOptions, validate_string
 
 from smishguard.accounts import services, tokens
 from smishguard.reports import blocklists, detection, intake, response, stix
+from smishguard.reports.errors import NothingToBlock
 from smishguard.reports.models import BlocklistEntry, Campaign
 from smishguard.watch.models import LookalikeAlert
 
@@ -85,7 +86,7 @@ def test_analyst_cannot_blocklist_an_official_domain(sam):
     report = intake.submit(
         "Team docs: https://www.twilio.com/docs and the wiki", channel="portal", reporter=intake.reporter_for(sam)
     )
-    with pytest.raises(response.NothingToBlock):
+    with pytest.raises(NothingToBlock):
         response.add_to_blocklist(report.campaign, ["twilio.com"], actor=sam)
     assert not BlocklistEntry.objects.exists()
 

@@ -15,12 +15,14 @@ from django.conf import settings
 from twilio_fixtures import PUBLIC_URL, configure, fake  # noqa: F401 - the shared pytest fixtures
 
 from smishguard.accounts import services, sessions, tokens
+from smishguard.accounts.errors import InvalidToken
 from smishguard.accounts.models import ApiToken
 from smishguard.audit import Action
 from smishguard.audit.models import Event
 from smishguard.messaging.models import InboundMessage
 from smishguard.messaging.twilio import compute_signature
 from smishguard.reports import detection, intake
+from smishguard.reports.errors import InvalidReport
 from smishguard.reports.models import BlocklistEntry, Campaign, Report
 
 pytestmark = pytest.mark.django_db
@@ -325,7 +327,7 @@ def test_a_token_with_the_attribution_scope_names_the_reporter(client, employee,
 
 def test_the_attribution_scope_goes_with_reports():
     assert "reports:attribute" in ApiToken.SCOPES
-    with pytest.raises(tokens.InvalidToken, match="reports:attribute"):
+    with pytest.raises(InvalidToken, match="reports:attribute"):
         tokens.issue("lonely", scopes=["reports:attribute"])
     assert not ApiToken.objects.exists()
 
@@ -366,7 +368,7 @@ def test_a_report_received_earlier_is_dated_so_with_its_timeline_and_never_in_th
     assert set(campaign.events.values_list("at", flat=True)) == {earlier}  # the policy's blocklisting too
     assert campaign.blocklisted_at == earlier
     assert BlocklistEntry.objects.get().added_at == earlier
-    with pytest.raises(intake.InvalidReport):
+    with pytest.raises(InvalidReport):
         intake.submit(
             PHISH,
             channel="sms",

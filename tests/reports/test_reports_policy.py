@@ -19,6 +19,7 @@ from smishguard.audit import Action
 from smishguard.audit.models import Event
 from smishguard.messaging.models import Broadcast, OutboundMessage
 from smishguard.reports import detection, intake, response
+from smishguard.reports.errors import AlreadyWarned, WarningNotQueued
 from smishguard.reports.models import AlertDelivery, BlocklistEntry, Campaign, CampaignEvent
 
 pytestmark = pytest.mark.django_db
@@ -151,7 +152,7 @@ def test_an_analyst_warns_once_and_twice_is_a_conflict(configure, make_employees
     [sam, *_] = make_employees(3)
     campaign = by_phone(sam.phone).campaign
     response.warn(campaign, actor=sam)
-    with pytest.raises(response.AlreadyWarned):
+    with pytest.raises(AlreadyWarned):
         response.warn(Campaign.objects.get(pk=campaign.pk), actor=sam)
     assert OutboundMessage.objects.count() == 3
     assert kinds(campaign).count("warned") == 1
@@ -162,7 +163,7 @@ def test_a_warning_that_cannot_be_queued_is_refused_and_not_marked(make_employee
     [sam] = make_employees(1)
     campaign = by_phone(sam.phone).campaign
     Broadcast.objects.create(batch_key=f"campaign-{campaign.pk}-warning", purpose="warning", body="another text")
-    with pytest.raises(response.WarningNotQueued):
+    with pytest.raises(WarningNotQueued):
         response.warn(campaign, actor=sam)
     assert Campaign.objects.get(pk=campaign.pk).warned_at is None
     assert "warn_failed" in kinds(campaign)

@@ -141,10 +141,7 @@ def _register_tokens(sub: argparse._SubParsersAction) -> None:
 def cmd_tokens_issue(args: argparse.Namespace) -> int:
     from smishguard.accounts import tokens
 
-    try:
-        row, secret = tokens.issue(args.name, scopes=args.scope or ["scan"])
-    except _errors() as exc:
-        raise CommandError(exc.message) from None
+    row, secret = tokens.issue(args.name, scopes=args.scope or ["scan"])
     if args.json:
         print_json({"id": row.pk, "name": row.name, "token": secret, "scopes": row.scopes})
     else:
@@ -186,10 +183,7 @@ def cmd_tokens_list(args: argparse.Namespace) -> int:
 def cmd_tokens_revoke(args: argparse.Namespace) -> int:
     from smishguard.accounts import tokens
 
-    try:
-        row = tokens.revoke(args.token_id)
-    except _errors() as exc:
-        raise CommandError(exc.message) from None
+    row = tokens.revoke(args.token_id)
     print(f"revoked token {row.pk} '{row.name}'")
     return 0
 
@@ -207,36 +201,24 @@ def _employee_dict(e) -> dict:
     }
 
 
-def _errors():
-    from smishguard.errors import SmishguardError
-
-    return SmishguardError
-
-
 def _get(email: str):
     from smishguard.accounts import services
 
-    try:
-        return services.get_employee(email)
-    except _errors() as exc:
-        raise CommandError(exc.message) from None
+    return services.get_employee(email)
 
 
 @needs_django
 def cmd_add(args: argparse.Namespace) -> int:
     from smishguard.accounts import services
 
-    try:
-        e = services.add_employee(
-            email=args.email,
-            name=args.name,
-            phone=args.phone,
-            department=args.department,
-            groups=args.group,
-            is_admin=args.admin,
-        )
-    except _errors() as exc:
-        raise CommandError(exc.message) from None
+    e = services.add_employee(
+        email=args.email,
+        name=args.name,
+        phone=args.phone,
+        department=args.department,
+        groups=args.group,
+        is_admin=args.admin,
+    )
     if args.json:
         print_json(_employee_dict(e))
     else:
@@ -253,10 +235,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         data = sys.stdin.buffer.read() if args.file == "-" else Path(args.file).read_bytes()
     except OSError as exc:
         raise CommandError(f"cannot read {args.file}: {exc.strerror}") from None
-    try:
-        result = services.import_csv(data)
-    except _errors() as exc:
-        raise CommandError(exc.message) from None
+    result = services.import_csv(data)
     if args.json:
         print_json(result.to_dict())
     else:
@@ -271,21 +250,18 @@ def cmd_status(args: argparse.Namespace) -> int:
     from smishguard.accounts import services
 
     employee = _get(args.email)
-    try:
-        if args.status_action == "suspend":
-            n = services.suspend(employee)
-            print(f"suspended {employee.email}; {n} session(s) revoked")
-        elif args.status_action == "reactivate":
-            services.reactivate(employee)
-            print(f"reactivated {employee.email}")
-        else:
-            counts = services.offboard(employee)
-            print(
-                f"offboarded {employee.email}; {counts['sessions_revoked']} session(s) and "
-                f"{counts['keys_revoked']} key(s) revoked, {counts['links_cancelled']} enrolment link(s) cancelled"
-            )
-    except _errors() as exc:
-        raise CommandError(exc.message) from None
+    if args.status_action == "suspend":
+        n = services.suspend(employee)
+        print(f"suspended {employee.email}; {n} session(s) revoked")
+    elif args.status_action == "reactivate":
+        services.reactivate(employee)
+        print(f"reactivated {employee.email}")
+    else:
+        counts = services.offboard(employee)
+        print(
+            f"offboarded {employee.email}; {counts['sessions_revoked']} session(s) and "
+            f"{counts['keys_revoked']} key(s) revoked, {counts['links_cancelled']} enrolment link(s) cancelled"
+        )
     return 0
 
 
@@ -306,13 +282,10 @@ def cmd_invite(args: argparse.Namespace) -> int:
     actor = _admin(args.as_admin)
     if args.break_glass and actor is not None:
         raise CommandError("--break-glass is the server operator's own act: leave out --as")
-    try:
-        if args.break_glass:
-            issued = services.break_glass(employee, reason=args.reason)
-        else:
-            issued = services.invite(employee, actor=actor, reason=args.reason, trusted_operator=True)
-    except _errors() as exc:
-        raise CommandError(exc.message) from None
+    if args.break_glass:
+        issued = services.break_glass(employee, reason=args.reason)
+    else:
+        issued = services.invite(employee, actor=actor, reason=args.reason, trusted_operator=True)
     if args.break_glass and not args.json:
         print(f"break glass: recovery link for {employee.email} issued without a second admin (audited).")
     if isinstance(issued, services.IssuedLink):
@@ -349,10 +322,7 @@ def cmd_approve(args: argparse.Namespace) -> int:
     from smishguard.accounts import services
 
     approver = _admin(args.as_admin)
-    try:
-        approval = services.approve(args.request_id, approver=approver)
-    except _errors() as exc:
-        raise CommandError(exc.message) from None
+    approval = services.approve(args.request_id, approver=approver)
     issued = approval.link
     if issued is None:
         if args.json:
@@ -384,10 +354,7 @@ def cmd_expire_links(args: argparse.Namespace) -> int:
     from smishguard.accounts import services
 
     cutoff = _iso_time(args.issued_before, "--issued-before")
-    try:
-        count = services.expire_links(cutoff)
-    except _errors() as exc:
-        raise CommandError(exc.message) from None
+    count = services.expire_links(cutoff)
     if args.json:
         print_json({"expired": count, "issued_before": cutoff.isoformat()})
     else:

@@ -21,6 +21,17 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from smishguard.accounts import sessions
+from smishguard.accounts.errors import (
+    BreakGlassReasonRequired,
+    BreakGlassRefused,
+    EmployeeExists,
+    EmployeeNotActive,
+    EnrolmentLinkInvalid,
+    EnrolmentNotNeeded,
+    FourEyesRequired,
+    InvalidEmployee,
+    LinkCutoffInFuture,
+)
 from smishguard.accounts.models import Employee, EnrolmentLink, Group, RecoveryRequest, Session, token_digest
 from smishguard.accounts.signals import notify
 from smishguard.audit import Action, record
@@ -28,48 +39,6 @@ from smishguard.errors import Conflict, NotFound, PermissionDenied, SmishguardEr
 
 E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 MAX_NAME = 200
-
-
-class InvalidEmployee(SmishguardError):
-    """The employee's details are not valid."""
-
-    code = "invalid_employee"
-
-
-class EmployeeExists(Conflict):
-    """An employee with that email already exists."""
-
-    code = "employee_exists"
-
-
-class EmployeeNotActive(Conflict):
-    """The employee is suspended or offboarded."""
-
-    code = "employee_not_active"
-
-
-class EnrolmentNotNeeded(Conflict):
-    """The employee already has a security key; they add backup keys from their portal."""
-
-    code = "enrolment_not_needed"
-
-
-class BreakGlassReasonRequired(SmishguardError):
-    """Issuing a recovery link without four eyes (break glass) needs a reason for the audit trail."""
-
-    code = "break_glass_reason_required"
-
-
-class BreakGlassRefused(Conflict):
-    """Break glass is for when no admin can approve a recovery; one can, so the four-eyes request is the way."""
-
-    code = "break_glass_refused"
-
-
-class FourEyesRequired(PermissionDenied):
-    """A four-eyes request must be approved by a second, eligible admin (not the one who asked for it)."""
-
-    code = "four_eyes_required"
 
 
 @dataclass(frozen=True)
@@ -687,12 +656,6 @@ def expire_links(issued_before: datetime, *, actor: Employee | None = None, requ
     return count
 
 
-class LinkCutoffInFuture(SmishguardError):
-    """The cut-off for expiring links is in the future."""
-
-    code = "cutoff_in_future"
-
-
 def _open_request(
     employee: Employee, kind: str, action: Action, *, actor: Employee | None, request: HttpRequest | None, reason: str
 ) -> RecoveryRequest:
@@ -710,13 +673,6 @@ def _open_request(
         )
         record(action, request=request, actor=actor, subject=employee, request_id=rec.pk, reason=reason)
     return rec
-
-
-class EnrolmentLinkInvalid(SmishguardError):
-    """This enrolment link is not valid: it is unknown, already used, expired or cancelled."""
-
-    code = "enrolment_link_invalid"
-    status = 400
 
 
 def usable_link(token: str) -> EnrolmentLink:

@@ -11,19 +11,14 @@ from django.http import HttpRequest
 from django.utils import timezone
 from ninja.security import HttpBearer
 
+from smishguard.accounts.errors import InvalidToken
 from smishguard.accounts.models import ApiToken, Employee, token_digest
 from smishguard.accounts.throttle import limit_account
 from smishguard.audit import Action, record, record_refusal
-from smishguard.errors import NotFound, SmishguardError
+from smishguard.errors import NotFound
 
 TOKEN_PREFIX = "sg_"  # noqa: S105 - a visible prefix that marks our tokens, not a secret
 _TOUCH = timedelta(seconds=60)
-
-
-class InvalidToken(SmishguardError):
-    """The API token's details are not valid."""
-
-    code = "invalid_token"
 
 
 def issue(

@@ -39,13 +39,9 @@ def _when(value) -> str | None:
 @needs_django
 def cmd_keys_list(args: argparse.Namespace) -> int:
     from smishguard.accounts import services
-    from smishguard.errors import SmishguardError
     from smishguard.passkeys.models import Credential
 
-    try:
-        employee = services.get_employee(args.user)
-    except SmishguardError as exc:
-        raise CommandError(exc.message) from None
+    employee = services.get_employee(args.user)
     listed = 0
     for key in Credential.objects.filter(employee=employee).order_by("created_at", "pk"):
         listed += 1
@@ -78,7 +74,6 @@ def cmd_keys_list(args: argparse.Namespace) -> int:
 
 @needs_django
 def cmd_keys_revoke(args: argparse.Namespace) -> int:
-    from smishguard.errors import SmishguardError
     from smishguard.passkeys import services
     from smishguard.passkeys.models import Credential
 
@@ -87,10 +82,7 @@ def cmd_keys_revoke(args: argparse.Namespace) -> int:
         raise CommandError(f"no security key {args.key_id}: see `smishguard keys list --user EMAIL`")
     if key.revoked_at is not None:
         raise CommandError(f"key {key.pk} ({key.name or 'unnamed'}) of {key.employee.email} is already revoked")
-    try:
-        services.remove_key(key, actor=None)
-    except SmishguardError as exc:
-        raise CommandError(exc.message) from None
+    services.remove_key(key, actor=None)
     ended = key.sessions.filter(revoke_reason="key removed").count()
     print(f"revoked key {key.pk} ({key.name or 'unnamed'}) of {key.employee.email}; {ended} session(s) it opened ended")
     return 0

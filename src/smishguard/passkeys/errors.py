@@ -178,13 +178,6 @@ class BackupStateInvalid(SignInRefused):
     code = "backup_state_invalid"
 
 
-class EmployeeNotActive(SignInRefused):
-    """The employee's account is suspended or offboarded."""
-
-    code = "employee_not_active"
-    status = 403
-
-
 # -- key management --------------------------------------------------------------------------------------
 
 

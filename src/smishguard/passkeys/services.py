@@ -25,8 +25,9 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from smishguard.accounts import sessions
+from smishguard.accounts.errors import EmployeeNotActive, EnrolmentLinkInvalid
 from smishguard.accounts.models import Employee, EnrolmentLink, Session
-from smishguard.accounts.services import EnrolmentLinkInvalid, consume_link, usable_link
+from smishguard.accounts.services import consume_link, usable_link
 from smishguard.accounts.signals import notify
 from smishguard.audit import Action, record, record_refusal
 from smishguard.audit.recorder import cli_actor
@@ -42,7 +43,6 @@ from smishguard.passkeys.errors import (
     CounterRegressed,
     CredentialExists,
     CredentialRevoked,
-    EmployeeNotActive,
     InvalidKeyName,
     KeyFlagged,
     KeyNotFound,
@@ -87,8 +87,6 @@ _INSERT_CHALLENGE = (
     "INSERT INTO passkeys_challenge (challenge, purpose, employee_id, enrolment_link_id, created_at, expires_at, "
     "used_at, user_handle) VALUES (%s, %s, %s, %s, %s, %s, NULL, %s)"
 )
-
-
 
 
 def _store_challenge(

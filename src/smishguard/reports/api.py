@@ -26,6 +26,7 @@ from smishguard.accounts.tokens import TokenAuth, authenticate
 from smishguard.audit import Action, record, record_refusal
 from smishguard.reports import blocklists, intake, stix
 from smishguard.reports.detection import current_matcher
+from smishguard.reports.errors import AttributionNotAllowed, ReportRateLimited
 from smishguard.reports.models import Campaign, Report
 
 router = Router(tags=["detection"])
@@ -106,7 +107,7 @@ def create_report(request: HttpRequest, payload: ReportIn) -> Status:
             token_id=token.pk,
             field=named,
         )
-        raise intake.AttributionNotAllowed(
+        raise AttributionNotAllowed(
             f"this token may not name the reporter: naming an employee ({named}) needs the "
             f'"{ApiToken.ATTRIBUTE_SCOPE}" scope; leave {named} out to report as the integration itself'
         )
@@ -121,7 +122,7 @@ def create_report(request: HttpRequest, payload: ReportIn) -> Status:
         payload.text, channel=Report.Channel.API, reporter=reporter, sender=payload.sender, request=request
     )
     if report.state == Report.State.RATE_LIMITED:
-        raise intake.ReportRateLimited(intake.LIMIT_REPLY, report_id=report.pk)
+        raise ReportRateLimited(intake.LIMIT_REPLY, report_id=report.pk)
     return Status(201, {"report": report.to_dict(), "verdict": report.verdict_json, "campaign_id": report.campaign_id})
 
 

@@ -11,15 +11,8 @@ from django.db.models import Count, Max
 from smishguard.audit import Action, record
 from smishguard.engine.domains import Brand as EngineBrand
 from smishguard.engine.domains import BrandConfigError, InvalidDomain, LookalikeMatcher, normalise_host
-from smishguard.errors import SmishguardError
+from smishguard.reports.errors import InvalidBrand
 from smishguard.reports.models import Brand, Keyword
-
-
-class InvalidBrand(SmishguardError):
-    """The brand's details are not valid."""
-
-    code = "invalid_brand"
-
 
 _lock = threading.Lock()
 _cache: dict[str, object] = {"version": None, "matcher": None}

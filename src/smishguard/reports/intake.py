@@ -19,10 +19,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from smishguard.audit import Action, record
-from smishguard.errors import SmishguardError
 from smishguard.messaging.inbound import InboundText
 from smishguard.reports import campaigns, response
 from smishguard.reports.detection import current_matcher
+from smishguard.reports.errors import InvalidReport
 from smishguard.reports.models import Report
 
 log = logging.getLogger("smishguard.reports")
@@ -47,27 +47,6 @@ LIMIT_REPLY = (
     "You have sent us many reports in a short time. Please wait a few minutes before sending more; "
     "what you sent is kept."
 )
-
-
-class InvalidReport(SmishguardError):
-    """The report cannot be taken: no text, a text too long, binary content, a bad field."""
-
-    code = "invalid_report"
-    status = 400
-
-
-class ReportRateLimited(SmishguardError):
-    """Too many reports from one reporter in a short time (the report is recorded, not scanned)."""
-
-    code = "rate_limited"
-    status = 429
-
-
-class AttributionNotAllowed(SmishguardError):
-    """This API token may not name the employee who reported (it lacks the "reports:attribute" scope)."""
-
-    code = "attribution_not_allowed"
-    status = 403
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from django.shortcuts import render
 
 from smishguard.accounts.throttle import account_refusal
 from smishguard.reports import intake
+from smishguard.reports.errors import InvalidReport
 from smishguard.reports.models import Report
 from smishguard.web.guards import signed_in
 
@@ -30,7 +31,7 @@ def report_text(request: HttpRequest) -> HttpResponse:
                 sender=values["sender"],
                 request=request,
             )
-        except intake.InvalidReport as exc:
+        except InvalidReport as exc:
             error = exc.message[0].upper() + exc.message[1:] + "."
             status = 400
         else:

@@ -28,45 +28,13 @@ from django.utils import timezone
 
 from smishguard.audit import Action, record
 from smishguard.config import ResponsePolicy
-from smishguard.errors import Conflict, SmishguardError
 from smishguard.reports import blocklists
+from smishguard.reports.errors import AlreadyWarned, InvalidStatus, NothingToBlock, NotOnBlocklist, WarningNotQueued
 from smishguard.reports.models import AlertDelivery, BlocklistEntry, Campaign, CampaignEvent, Report
 
 log = logging.getLogger("smishguard.reports")
 
 Kind = CampaignEvent.Kind
-
-
-class AlreadyWarned(Conflict):
-    """Staff have already been warned about this campaign."""
-
-    code = "already_warned"
-
-
-class NothingToBlock(SmishguardError):
-    """The campaign links to no domain that may be blocked (none, or only official ones)."""
-
-    code = "nothing_to_block"
-    status = 400
-
-
-class WarningNotQueued(SmishguardError):
-    """The warning could not be queued (Twilio is not configured, or the text is unusable)."""
-
-    code = "warning_not_queued"
-    status = 503
-
-
-class NotOnBlocklist(SmishguardError):
-    """The domain asked to be taken off the blocklists is not on them."""
-
-    code = "not_on_blocklist"
-    status = 404
-
-
-class InvalidStatus(SmishguardError):
-    code = "invalid_status"
-    status = 400
 
 
 def policy() -> ResponsePolicy:

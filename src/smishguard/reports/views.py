@@ -20,6 +20,7 @@ from smishguard.engine.domains import DEFAULT_KEYWORDS, InvalidDomain
 from smishguard.errors import SmishguardError
 from smishguard.reports import blocklists, detection, response, stix
 from smishguard.reports.models import BlocklistEntry, Brand, Campaign, Keyword, Report
+from smishguard.web.errors import flash_errors
 from smishguard.web.guards import admin_only
 
 
@@ -139,14 +140,11 @@ def api_tokens(request: HttpRequest) -> HttpResponse:
 
 @admin_only
 @require_POST
+@flash_errors("reports:tokens")
 def api_token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     require_fresh_assertion(request, what="revoking an API token")
-    try:
-        row = tokens.revoke(pk, actor=request.user, request=request)
-    except SmishguardError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, f"Revoked the token “{row.name}”. Requests with it are refused from now on.")
+    row = tokens.revoke(pk, actor=request.user, request=request)
+    messages.success(request, f"Revoked the token “{row.name}”. Requests with it are refused from now on.")
     return redirect(reverse("reports:tokens"))
 
 
@@ -209,14 +207,11 @@ def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @admin_only
+@flash_errors("reports:report", "pk", sentence=True)
 def report_attack(request: HttpRequest, pk: int) -> HttpResponse:
     """ "This is an attack": a report judged harmless opens (or joins) a campaign, which then offers the response."""
     report = get_object_or_404(Report, pk=pk)
-    try:
-        campaign = response.mark_attack(report, actor=request.user, request=request)
-    except SmishguardError as exc:
-        messages.error(request, exc.message[0].upper() + exc.message[1:] + ".")
-        return redirect("reports:report", pk=report.pk)
+    campaign = response.mark_attack(report, actor=request.user, request=request)
     messages.success(request, f"Report {report.pk} marked an attack: it is now in campaign #{campaign.pk}.")
     return redirect("reports:campaign", pk=campaign.pk)
 
@@ -294,39 +289,32 @@ def campaign(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @admin_only
+@flash_errors("reports:campaign", "pk", sentence=True)
 def campaign_blocklist(request: HttpRequest, pk: int) -> HttpResponse:
     row = get_object_or_404(Campaign, pk=pk)
-    try:
-        added = response.add_to_blocklist(row, actor=request.user, request=request)
-    except SmishguardError as exc:
-        messages.error(request, exc.message[0].upper() + exc.message[1:] + ".")
+    added = response.add_to_blocklist(row, actor=request.user, request=request)
+    if added:
+        messages.success(request, f"Added {', '.join(added)} to the blocklists.")
     else:
-        if added:
-            messages.success(request, f"Added {', '.join(added)} to the blocklists.")
-        else:
-            messages.info(request, "Every domain of this campaign is already on the blocklists.")
+        messages.info(request, "Every domain of this campaign is already on the blocklists.")
     return redirect("reports:campaign", pk=row.pk)
 
 
 @admin_only
+@flash_errors("reports:campaign", "pk", sentence=True)
 def campaign_warn(request: HttpRequest, pk: int) -> HttpResponse:
     row = get_object_or_404(Campaign, pk=pk)
     if request.method == "POST" and request.POST.get("confirm") == "yes":
         require_fresh_assertion(request, what="texting a warning to all staff")
-        try:
-            batch = response.warn(row, actor=request.user, request=request)
-        except SmishguardError as exc:
-            messages.error(request, exc.message[0].upper() + exc.message[1:] + ".")
+        progress = response.warn(row, actor=request.user, request=request).progress()
+        if progress.waiting:
+            messages.success(
+                request,
+                f"Warning queued to {progress.total} employee(s), waiting for a Twilio account: "
+                "it is sent once one is connected (docs/messaging.md).",
+            )
         else:
-            progress = batch.progress()
-            if progress.waiting:
-                messages.success(
-                    request,
-                    f"Warning queued to {progress.total} employee(s), waiting for a Twilio account: "
-                    "it is sent once one is connected (docs/messaging.md).",
-                )
-            else:
-                messages.success(request, f"Warning queued to {progress.total} employee(s); the worker sends it now.")
+            messages.success(request, f"Warning queued to {progress.total} employee(s); the worker sends it now.")
         return redirect("reports:campaign", pk=row.pk)
     if request.method not in ("GET", "POST"):
         return HttpResponse(status=405)
@@ -366,14 +354,11 @@ def campaign_warning(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @admin_only
+@flash_errors("reports:campaign", "pk")
 def campaign_status(request: HttpRequest, pk: int) -> HttpResponse:
     row = get_object_or_404(Campaign, pk=pk)
-    try:
-        response.set_status(row, request.POST.get("status", ""), actor=request.user, request=request)
-    except SmishguardError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, f"Campaign marked {row.status}.")
+    response.set_status(row, request.POST.get("status", ""), actor=request.user, request=request)
+    messages.success(request, f"Campaign marked {row.status}.")
     return redirect("reports:campaign", pk=row.pk)
 
 
@@ -428,15 +413,12 @@ def _blocklist_rows(entries: tuple[blocklists.BlockedDomain, ...]) -> list[dict[
 
 @require_POST
 @admin_only
+@flash_errors("reports:blocklist")
 def blocklist_remove_domain(request: HttpRequest) -> HttpResponse:
     """Remove a domain whatever put it there: reports and/or Certificate Transparency alerts (issue 11)."""
     domain = request.POST.get("domain", "").strip()[:300]
     require_fresh_assertion(request, what="removing a domain from the blocklists")
-    try:
-        item = response.remove_domain(domain, actor=request.user, request=request)
-    except SmishguardError as exc:
-        messages.error(request, exc.message)
-        return redirect("reports:blocklist")
+    item = response.remove_domain(domain, actor=request.user, request=request)
     note = " (its CT alerts are marked false positive)" if "ct" in item.sources else ""
     messages.success(request, f"Removed {item.ascii} from the blocklists{note}.")
     return redirect("reports:blocklist")

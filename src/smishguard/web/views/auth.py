@@ -11,6 +11,7 @@ from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_http_methods
 
 from smishguard.accounts import services, sessions
+from smishguard.accounts.errors import EnrolmentLinkInvalid
 from smishguard.accounts.middleware import clear_session_cookie
 from smishguard.accounts.models import EnrolmentLink, Session, token_digest
 from smishguard.accounts.throttle import account_refusal, enrolment_account
@@ -74,6 +75,6 @@ def enrol(request: HttpRequest, token: str) -> HttpResponse:
         return refused
     try:
         link = services.usable_link(token)
-    except services.EnrolmentLinkInvalid as exc:
+    except EnrolmentLinkInvalid as exc:
         return render(request, "web/enrol_invalid.html", {"reason": exc.message}, status=_link_status(token))
     return render(request, "web/enrol.html", {"link": link, "employee": link.employee, "token": token})

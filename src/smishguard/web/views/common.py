@@ -8,7 +8,9 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 
+from smishguard.accounts.errors import StepUpRequired
 from smishguard.errors import SmishguardError
+from smishguard.web.errors import flash
 
 
 def act(
@@ -21,8 +23,10 @@ def act(
     """Run a service call for a POST, flash what happened (or the service's own error), redirect to ``back``."""
     try:
         result = action()
+    except StepUpRequired:
+        raise
     except SmishguardError as exc:
-        messages.error(request, exc.message)
+        flash(request, exc)  # the HTML edge's one conversion (web.errors), inline for these one-line actions
     else:
         messages.success(request, success(result) if callable(success) else success)
     return redirect(back)

@@ -23,8 +23,8 @@ from smishguard.accounts.middleware import clear_session_cookie
 from smishguard.accounts.models import RecoveryRequest, Session
 from smishguard.audit import Action, record
 from smishguard.audit.models import Event
-from smishguard.errors import SmishguardError
 from smishguard.web.coverage import key_coverage
+from smishguard.web.errors import flash_errors
 from smishguard.web.guards import admin_only
 from smishguard.web.views.common import plural
 
@@ -62,14 +62,11 @@ def recovery(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @admin_only
+@flash_errors("web:console-recovery")
 def approve_recovery(request: HttpRequest, pk: int) -> HttpResponse:
     rec = get_object_or_404(RecoveryRequest.objects.select_related("employee"), pk=pk)
     sessions.require_fresh_assertion(request, what="approving a four-eyes request")
-    try:
-        approval = services.approve(rec.pk, approver=request.user, request=request)
-    except SmishguardError as exc:
-        messages.error(request, exc.message)
-        return redirect("web:console-recovery")
+    approval = services.approve(rec.pk, approver=request.user, request=request)
     if approval.link is None:
         messages.success(request, f"Approved request #{rec.pk}: {rec.employee.name} is now an admin.")
     else:
@@ -82,15 +79,12 @@ def approve_recovery(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @admin_only
+@flash_errors("web:console-recovery")
 def refuse_recovery(request: HttpRequest, pk: int) -> HttpResponse:
     rec = get_object_or_404(RecoveryRequest.objects.select_related("employee"), pk=pk)
-    try:
-        services.refuse_recovery(rec.pk, approver=request.user, request=request)
-    except SmishguardError as exc:
-        messages.error(request, exc.message)
-    else:
-        label = "recovery" if rec.kind == RecoveryRequest.Kind.RECOVERY else "request"
-        messages.success(request, f"Refused {label} #{rec.pk} for {rec.employee.name}. Nothing was issued or granted.")
+    services.refuse_recovery(rec.pk, approver=request.user, request=request)
+    label = "recovery" if rec.kind == RecoveryRequest.Kind.RECOVERY else "request"
+    messages.success(request, f"Refused {label} #{rec.pk} for {rec.employee.name}. Nothing was issued or granted.")
     return redirect("web:console-recovery")
 
 

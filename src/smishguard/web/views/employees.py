@@ -16,6 +16,7 @@ from smishguard.accounts.models import Employee, RecoveryRequest, Session
 from smishguard.audit.models import Event
 from smishguard.errors import SmishguardError
 from smishguard.passkeys import services as key_services
+from smishguard.web.errors import flash_errors
 from smishguard.web.guards import admin_only
 from smishguard.web.views.common import act, plural
 
@@ -186,6 +187,7 @@ def edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @admin_only
+@flash_errors("web:console-import")
 def import_csv(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
         return render(request, "web/console/import.html", {"nav": "employees", "columns": services.CSV_COLUMNS})
@@ -196,11 +198,7 @@ def import_csv(request: HttpRequest) -> HttpResponse:
         return redirect("web:console-import")
     if services.csv_asks_for_admin(data):
         sessions.require_fresh_assertion(request, what="granting admin rights by import")
-    try:
-        result = services.import_csv(data, actor=request.user, request=request)
-    except SmishguardError as exc:
-        messages.error(request, exc.message)
-        return redirect("web:console-import")
+    result = services.import_csv(data, actor=request.user, request=request)
     summary = {
         "created_n": len(result.created),
         "updated_n": len(result.updated),
@@ -345,16 +343,13 @@ def offboard(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @admin_only
+@flash_errors("web:console-employee", "pk")
 def invite(request: HttpRequest, pk: int) -> HttpResponse:
     employee = get_object_or_404(Employee, pk=pk)
     back = reverse("web:console-employee", args=[employee.pk])
-    try:
-        issued = services.invite(
-            employee, actor=request.user, request=request, reason=request.POST.get("reason", "").strip()
-        )
-    except SmishguardError as exc:
-        messages.error(request, exc.message)
-        return redirect(back)
+    issued = services.invite(
+        employee, actor=request.user, request=request, reason=request.POST.get("reason", "").strip()
+    )
     if isinstance(issued, services.IssuedLink):
         # Shown once, on the next page, from server-side state (accounts.notices), never from a cookie.
         notices.hold(request, issued.url, issued.expires)
