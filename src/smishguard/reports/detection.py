@@ -111,18 +111,23 @@ def add_brand(
     try:
         with transaction.atomic():
             brand = Brand.objects.create(name=name, domains=clean_domains, tokens=clean_tokens)
-            record(
-                Action.BRAND_SAVED,
-                request=request,
-                actor=actor,
-                subject_label=name,
-                created=True,
-                domains=clean_domains,
-                tokens=clean_tokens,
-            )
+            _record_saved(brand, created=True, actor=actor, request=request)
     except IntegrityError:  # another brand took the name between the check and the INSERT
         raise InvalidBrand(_taken(name)) from None
     return brand
+
+
+def _record_saved(brand: Brand, *, created: bool, actor=None, request=None, **detail: object) -> None:
+    record(
+        Action.BRAND_SAVED,
+        request=request,
+        actor=actor,
+        subject_label=brand.name,
+        created=created,
+        domains=list(brand.domains),
+        tokens=list(brand.tokens),
+        **detail,
+    )
 
 
 def _taken(name: str) -> str:
@@ -159,16 +164,7 @@ def update_brand(
                 detail["old_name"] = old_name
             if old_domains != clean_domains:
                 detail["old_domains"] = old_domains
-            record(
-                Action.BRAND_SAVED,
-                request=request,
-                actor=actor,
-                subject_label=name,
-                created=False,
-                domains=clean_domains,
-                tokens=clean_tokens,
-                **detail,
-            )
+            _record_saved(current, created=False, actor=actor, request=request, **detail)
     except IntegrityError:  # another brand took the name between the check and the UPDATE
         raise InvalidBrand(_taken(name)) from None
     return current
