@@ -26,14 +26,6 @@ def brand(db):
 
 
 @pytest.fixture
-def admin(client):
-    person = services.add_employee(email="sec@example.com", name="Sec Admin", is_admin=True, phone="+447700900009")
-    token, _ = sessions.create(person, request=None)
-    client.cookies[settings.SESSION_COOKIE_NAME] = token
-    return person
-
-
-@pytest.fixture
 def ivy(db):
     return services.add_employee(email="ivy@example.com", name="Ivy Ops", phone="+447700900002")
 

@@ -10,10 +10,9 @@ from datetime import timedelta
 
 import pytest
 import time_machine
-from django.conf import settings
 from django.utils import timezone
 
-from smishguard.accounts import services, sessions
+from smishguard.accounts import services
 from smishguard.audit import Action
 from smishguard.audit.models import Event
 from smishguard.reports import blocklists, detection, intake
@@ -28,14 +27,6 @@ PHISH = "IT Service Desk: your Twilio password expires today. Keep it at https:/
 @pytest.fixture(autouse=True)
 def brand(db):
     detection.save_brand(name="Twilio", domains=["twilio.com"])
-
-
-@pytest.fixture
-def admin(client):
-    person = services.add_employee(email="sec@example.com", name="Sec Admin", is_admin=True, phone="+447700900009")
-    token, _ = sessions.create(person, request=None)
-    client.cookies[settings.SESSION_COOKIE_NAME] = token
-    return person
 
 
 def ct_alert(domain: str, registrable: str | None = None) -> LookalikeAlert:

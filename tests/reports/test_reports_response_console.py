@@ -31,14 +31,6 @@ def brand(db):
     detection.save_brand(name="Twilio", domains=["twilio.com"])
 
 
-@pytest.fixture
-def admin(client):
-    person = services.add_employee(email="sec@example.com", name="Sec Admin", is_admin=True, phone="+447700900009")
-    token, _ = sessions.create(person, request=None)
-    client.cookies[settings.SESSION_COOKIE_NAME] = token
-    return person
-
-
 def page(client, url: str) -> str:
     response = client.get(url)
     assert response.status_code == 200, url

@@ -13,7 +13,7 @@ import pytest
 from django.conf import settings
 from twilio_fixtures import configure, fake, make_employees, run_worker  # noqa: F401 - the shared pytest fixtures
 
-from smishguard.accounts import services, sessions
+from smishguard.accounts import sessions
 from smishguard.accounts.signals import notify
 from smishguard.audit import Action
 from smishguard.audit.models import Event
@@ -33,14 +33,6 @@ WAITING = "waiting for a Twilio account"
 def no_twilio(db, settings):
     detection.save_brand(name="Twilio", domains=["twilio.com"])
     settings.SMISHGUARD = dataclasses.replace(settings.SMISHGUARD, twilio=TwilioSettings())
-
-
-@pytest.fixture
-def admin(client):
-    person = services.add_employee(email="sec@example.com", name="Sec Admin", is_admin=True, phone="+447700900009")
-    token, _ = sessions.create(person, request=None)
-    client.cookies[settings.SESSION_COOKIE_NAME] = token
-    return person
 
 
 def page(client, url: str) -> str:
