@@ -10,8 +10,8 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from ninja import NinjaAPI, Swagger
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
+from smishguard.accounts.page_guards import admin_only
 from smishguard.errors import RateLimited, SmishguardError
-from smishguard.web.guards import admin_only
 
 log = logging.getLogger("smishguard.api")
 

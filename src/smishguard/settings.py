@@ -48,7 +48,7 @@ MIDDLEWARE = [
     "smishguard.accounts.middleware.SessionMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "smishguard.web.middleware.MessageMiddleware",  # Django's, with the storage made on first use
-    "smishguard.web.errors.ErrorPageMiddleware",  # a page's uncaught SmishguardError: a flash or an error page
+    "smishguard.accounts.page_errors.ErrorPageMiddleware",  # a page's uncaught SmishguardError: flash or error page
     "smishguard.web.stepup.StepUpMiddleware",  # a page that needs a fresh key touch asks for one
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]

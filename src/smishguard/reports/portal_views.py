@@ -5,11 +5,11 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from smishguard.accounts.page_guards import signed_in
 from smishguard.accounts.throttle import account_refusal
 from smishguard.reports import intake
 from smishguard.reports.errors import InvalidReport
 from smishguard.reports.models import Report
-from smishguard.web.guards import signed_in
 
 
 @signed_in

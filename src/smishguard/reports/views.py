@@ -15,13 +15,13 @@ from django.views.decorators.http import require_GET, require_POST
 
 from smishguard.accounts import tokens
 from smishguard.accounts.models import ApiToken
+from smishguard.accounts.page_errors import flash_errors
+from smishguard.accounts.page_guards import admin_only
 from smishguard.accounts.sessions import require_fresh_assertion
 from smishguard.engine.domains import DEFAULT_KEYWORDS, InvalidDomain
 from smishguard.errors import SmishguardError
 from smishguard.reports import blocklists, detection, response, stix
 from smishguard.reports.models import BlocklistEntry, Brand, Campaign, Keyword, Report
-from smishguard.web.errors import flash_errors
-from smishguard.web.guards import admin_only
 
 
 def _split(text: str) -> list[str]:

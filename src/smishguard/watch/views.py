@@ -10,10 +10,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from smishguard.accounts.page_guards import admin_only
 from smishguard.accounts.sessions import require_fresh_assertion
 from smishguard.watch import store
 from smishguard.watch.models import LogState, LookalikeAlert
-from smishguard.web.guards import admin_only
 
 PAGE_SIZE = 50
 Status = LookalikeAlert.Status

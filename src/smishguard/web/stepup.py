@@ -19,8 +19,8 @@ from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_GET
 
 from smishguard.accounts.errors import StepUpRequired
+from smishguard.accounts.page_guards import safe_next, signed_in
 from smishguard.accounts.redirects import is_safe_return_url
-from smishguard.web.guards import safe_next, signed_in
 
 
 def return_to(request: HttpRequest) -> str:

@@ -14,9 +14,9 @@ from smishguard.accounts import services, sessions
 from smishguard.accounts.errors import EnrolmentLinkInvalid
 from smishguard.accounts.middleware import clear_session_cookie
 from smishguard.accounts.models import EnrolmentLink, Session, token_digest
+from smishguard.accounts.page_guards import safe_next
 from smishguard.accounts.throttle import account_refusal, enrolment_account
 from smishguard.audit import Action
-from smishguard.web.guards import safe_next
 
 
 @ensure_csrf_cookie

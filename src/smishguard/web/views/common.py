@@ -9,8 +9,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 
 from smishguard.accounts.errors import StepUpRequired
+from smishguard.accounts.page_errors import flash
 from smishguard.errors import SmishguardError
-from smishguard.web.errors import flash
 
 
 def act(
@@ -26,7 +26,7 @@ def act(
     except StepUpRequired:
         raise
     except SmishguardError as exc:
-        flash(request, exc)  # the HTML edge's one conversion (web.errors), inline for these one-line actions
+        flash(request, exc)  # the HTML edge's one conversion (accounts.page_errors), inline for these one-line actions
     else:
         messages.success(request, success(result) if callable(success) else success)
     return redirect(back)

@@ -21,11 +21,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from smishguard.accounts import notices, services, sessions
 from smishguard.accounts.middleware import clear_session_cookie
 from smishguard.accounts.models import RecoveryRequest, Session
+from smishguard.accounts.page_errors import flash_errors
+from smishguard.accounts.page_guards import admin_only
 from smishguard.audit import Action, record
 from smishguard.audit.models import Event
 from smishguard.web.coverage import key_coverage
-from smishguard.web.errors import flash_errors
-from smishguard.web.guards import admin_only
 from smishguard.web.views.common import plural
 
 AUDIT_PAGE_SIZE = 50

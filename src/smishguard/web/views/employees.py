@@ -13,11 +13,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from smishguard.accounts import notices, services, sessions
 from smishguard.accounts.models import Employee, RecoveryRequest, Session
+from smishguard.accounts.page_errors import flash_errors
+from smishguard.accounts.page_guards import admin_only
 from smishguard.audit.models import Event
 from smishguard.errors import SmishguardError
 from smishguard.passkeys import services as key_services
-from smishguard.web.errors import flash_errors
-from smishguard.web.guards import admin_only
 from smishguard.web.views.common import act, plural
 
 PAGE_SIZE = 50

@@ -16,11 +16,11 @@ from django.views.decorators.http import require_GET, require_POST
 from smishguard.accounts import sessions
 from smishguard.accounts.middleware import clear_session_cookie
 from smishguard.accounts.models import Session
+from smishguard.accounts.page_guards import signed_in
 from smishguard.audit import Action
 from smishguard.audit.models import Event
 from smishguard.passkeys import services as keys
 from smishguard.passkeys.models import Credential
-from smishguard.web.guards import signed_in
 from smishguard.web.views.common import act, plural
 
 NEW_KEY_DAYS = 14

@@ -1,4 +1,5 @@
-"""Who may see a page: signed-in employees for the portal, active admins for the console."""
+"""Who may see a page: signed-in employees for the portal, active admins for the console (the HTML edge's guards;
+the JSON guard is ``accounts.guards.same_origin_json``)."""
 
 from __future__ import annotations
 
