@@ -3,13 +3,15 @@ status 2, with no traceback; the commands no longer convert by hand."""
 
 from __future__ import annotations
 
+import failing_commands
 import pytest
 
 from smishguard import cli
 
 
 def test_an_error_of_ours_from_any_command_is_one_line_on_stderr_and_status_2(monkeypatch, capsys):
-    monkeypatch.setattr(cli, "COMMAND_MODULES", (*cli.COMMAND_MODULES, "failing_commands"))
+    shipped = cli.command_modules
+    monkeypatch.setattr(cli, "command_modules", lambda first_word=None: (*shipped(first_word), failing_commands))
     code = cli.main(["raise-conflict"])
     out, err = capsys.readouterr()
     assert code == 2

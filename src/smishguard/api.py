@@ -6,20 +6,15 @@ import logging
 from typing import Any
 
 from django.core.exceptions import RequestDataTooBig
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI, Swagger
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from smishguard.accounts.page_guards import admin_only
 from smishguard.errors import RateLimited, SmishguardError
+from smishguard.responses import error_response
 
 log = logging.getLogger("smishguard.api")
-
-
-def error_response(status: int, code: str, message: str, **extra: object) -> JsonResponse:
-    body: dict[str, object] = {"code": code, "message": message}
-    body.update(extra)
-    return JsonResponse({"error": body}, status=status)
 
 
 class AdminSwagger(Swagger):

@@ -48,7 +48,7 @@ def data_dir() -> Path:
 
 
 # Whether this process may create the data folder, the generated secret key and the SQLite database.  The CLI
-# turns it off for every command but ``migrate`` and ``demo`` (smishguard.cli.setup_django), so a command run in
+# turns it off for every command but ``migrate`` and ``demo`` (smishguard.clitools.setup_django), so a command run in
 # the wrong folder says "not set up here" and leaves nothing behind; a server process keeps the default.
 _may_create = True
 

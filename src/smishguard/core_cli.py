@@ -6,7 +6,7 @@ import argparse
 import os
 import sys
 
-from smishguard.cli import CommandError, setup_django
+from smishguard.clitools import CommandError, setup_django
 
 
 def register(sub: argparse._SubParsersAction) -> None:

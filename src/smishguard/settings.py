@@ -79,7 +79,7 @@ TEMPLATES = [
 
 _db = dj_database_url.parse(config.database_url(), conn_max_age=600)
 if _db["ENGINE"] == "django.db.backends.sqlite3":
-    if config.may_create():  # not for a CLI command run where nothing is set up (smishguard.cli.setup_django)
+    if config.may_create():  # not for a CLI command run where nothing is set up (smishguard.clitools.setup_django)
         Path(_db["NAME"]).parent.mkdir(parents=True, exist_ok=True)
     _db["OPTIONS"] = {
         # WAL lets readers run beside the one writer; IMMEDIATE takes the write lock at BEGIN so two

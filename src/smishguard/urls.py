@@ -1,7 +1,8 @@
 from django.http import HttpRequest, HttpResponse
 from django.urls import include, path
 
-from smishguard.api import api, error_response
+from smishguard.api import api
+from smishguard.responses import error_response
 
 
 def _json_or_page_404(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

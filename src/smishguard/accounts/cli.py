@@ -13,7 +13,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from smishguard.cli import CommandError, needs_django, print_json
+from smishguard.clitools import CommandError, needs_django, print_json
 
 
 def register(sub: argparse._SubParsersAction) -> None:

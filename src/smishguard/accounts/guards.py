@@ -30,6 +30,7 @@ from ninja.decorators import decorate_view
 
 from smishguard.accounts.errors import CrossOriginRequest, UnsupportedMediaType
 from smishguard.errors import SmishguardError
+from smishguard.responses import error_response
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 
@@ -70,8 +71,6 @@ def _guard_run(run: Callable[..., Any]) -> Callable[..., Any]:
         try:
             require_same_origin_json(request)
         except SmishguardError as exc:
-            from smishguard.api import error_response
-
             return error_response(exc.status, exc.code, exc.message)
         return run(request, *args, **kwargs)
 

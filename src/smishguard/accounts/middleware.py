@@ -9,6 +9,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest, HttpResponse
 
 from smishguard.accounts import sessions
+from smishguard.responses import error_response
 
 
 class SessionMiddleware:
@@ -51,7 +52,5 @@ class BodySizeLimitMiddleware:
         except ValueError:
             length = 0
         if length > self.limit:
-            from smishguard.api import error_response
-
             return error_response(413, "body_too_large", f"the request body is larger than {self.limit} bytes")
         return self.get_response(request)

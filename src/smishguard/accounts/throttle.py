@@ -35,6 +35,7 @@ from django_ratelimit.core import EXPIRATION_FUDGE, _get_ip, _get_window, _make_
 
 from smishguard.audit import Action, record_refusal
 from smishguard.errors import RateLimited
+from smishguard.responses import error_response
 
 # (path, or prefix ending in "/"; group; method, or None for any)
 ROUTES: tuple[tuple[str, str, str | None], ...] = (
@@ -195,8 +196,6 @@ def _note(request: HttpRequest, refusal: Refusal, account: str | None) -> None:
 def refused_response(request: HttpRequest, refusal: Refusal) -> HttpResponse:
     """429 with Retry-After: the JSON error for the API and the webhooks, a page for pages."""
     if request.path.startswith(("/api/", "/hooks/")):
-        from smishguard.api import error_response
-
         response: HttpResponse = error_response(429, "rate_limited", refusal.message)
     else:
         from django.shortcuts import render

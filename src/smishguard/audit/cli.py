@@ -6,7 +6,7 @@ import argparse
 import sys
 from datetime import UTC, datetime
 
-from smishguard.cli import CommandError, needs_django, print_json
+from smishguard.clitools import CommandError, needs_django, print_json
 
 
 def register(sub: argparse._SubParsersAction) -> None:

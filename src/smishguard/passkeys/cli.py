@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import argparse
 
-from smishguard.cli import CommandError, needs_django, print_json
+from smishguard.clitools import CommandError, needs_django, print_json
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -12,7 +12,7 @@ import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from smishguard.cli import CommandError, needs_django, print_json, setup_django
+from smishguard.clitools import CommandError, needs_django, print_json, setup_django
 
 
 def register(sub: argparse._SubParsersAction) -> None:

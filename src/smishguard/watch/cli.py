@@ -8,7 +8,7 @@ import sys
 import threading
 from pathlib import Path
 
-from smishguard.cli import CommandError, print_json, setup_django
+from smishguard.clitools import CommandError, print_json, setup_django
 from smishguard.reports.cli import _brand_options, build_matcher
 
 DESCRIPTION = """\
