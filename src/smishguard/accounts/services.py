@@ -33,7 +33,7 @@ from smishguard.accounts.errors import (
     LinkCutoffInFuture,
 )
 from smishguard.accounts.models import Employee, EnrolmentLink, Group, RecoveryRequest, Session, token_digest
-from smishguard.accounts.signals import notify
+from smishguard.accounts.signals import notify, offboarded
 from smishguard.audit import Action, record
 from smishguard.errors import Conflict, NotFound, PermissionDenied, SmishguardError
 
@@ -412,12 +412,6 @@ def csv_asks_for_admin(data: bytes | str) -> bool:
     return any((row.get("admin") or "").strip().lower() in ADMIN_WORDS for row in reader)
 
 
-def _revoke_keys(employee: Employee, reason: str) -> int:
-    from smishguard.passkeys.models import Credential
-
-    return Credential.objects.active().filter(employee=employee).update(revoked_at=timezone.now(), revoke_reason=reason)
-
-
 def _set_status(
     employee: Employee, status: str, *, actor: Employee | None, request: HttpRequest | None, revoke_reason: str = ""
 ) -> int:
@@ -469,7 +463,7 @@ def offboard(
         revoked_sessions = _set_status(
             employee, Employee.Status.OFFBOARDED, actor=actor, request=request, revoke_reason="offboarded"
         )
-        revoked_keys = _revoke_keys(employee, "offboarded")
+        revoked_keys = offboarded(employee, reason="offboarded")  # passkeys revokes the keys
         links = EnrolmentLink.objects.filter(employee=employee, used_at__isnull=True, revoked_at__isnull=True).update(
             revoked_at=timezone.now()
         )

@@ -1,5 +1,7 @@
 """Signals the accounts layer (and the apps above it, such as passkeys) send for higher layers to act on.
 
+``employee_offboarded``: see below; it is how offboarding revokes keys without ``accounts`` importing ``passkeys``.
+
 ``security_notice``: tell an employee about a security-relevant change on their phone (a key added, admin
 rights granted, the phone number changed).  Sent inside the sender's transaction; ``messaging`` (a higher
 layer) connects the receiver that queues the SMS through its one sending path and records the notice (or why
@@ -15,6 +17,16 @@ from __future__ import annotations
 from django.dispatch import Signal
 
 security_notice = Signal()
+
+# ``employee_offboarded``: sent inside offboarding's transaction with ``employee`` and ``reason``; ``passkeys``
+# (a higher layer) connects the receiver that revokes the employee's keys and answers how many it revoked.
+employee_offboarded = Signal()
+
+
+def offboarded(employee, *, reason: str) -> int:
+    """Send ``employee_offboarded``; returns how many credentials the receivers revoked in all."""
+    answers = employee_offboarded.send(sender=employee.__class__, employee=employee, reason=reason)
+    return sum(answer for _receiver, answer in answers if isinstance(answer, int))
 
 
 def notify(employee, body: str, *, key: str, kind: str, to: str | None = None, request=None) -> list[str]:

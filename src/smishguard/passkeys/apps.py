@@ -5,3 +5,8 @@ class PasskeysConfig(AppConfig):
     name = "smishguard.passkeys"
     label = "passkeys"
     verbose_name = "Security keys"
+
+    def ready(self) -> None:
+        from smishguard.passkeys import receivers
+
+        receivers.connect()
