@@ -141,8 +141,19 @@ class LookalikeMatcher:
         self._trie = _suffix_trie()
         self._cache_size = cache_size
         self._cache: dict[str, tuple[_Hit, ...]] = {}
+        self._kw = frozenset(fold(k) for k in self.keywords)
+        self._kw_max = max(len(k) for k in self._kw)
+        # The steps of building, in order: each reads what the ones before it made.
+        self._index_official_domains()
+        self._tokens = self._brand_tokens()
+        self._index_tokens()
+        self._index_typos()
+        self._build_search()
 
-        # Official hosts; most are registrable domains, checked with one set look-up.
+    # ------------------------------------------------------------------ building
+
+    def _index_official_domains(self) -> None:
+        """Official hosts; most are registrable domains, checked with one set look-up."""
         self._official: dict[str, int] = {}
         for i, b in enumerate(self.brands):
             for d in b.domains:
@@ -160,9 +171,8 @@ class LookalikeMatcher:
             if start == 1:  # the official domain is itself registrable: its label stands for the brand
                 self._official_stems.setdefault(i, set()).add(labels[0])
 
-        self._kw = frozenset(fold(k) for k in self.keywords)
-        self._kw_max = max(len(k) for k in self._kw)
-
+    def _brand_tokens(self) -> tuple[_Token, ...]:
+        """The texts that stand for each brand (keeping only the official stems that carry one of them)."""
         tokens: list[_Token] = []
         for i, b in enumerate(self.brands):
             # The name and the configured tokens stand for the brand; an official domain's own label does
@@ -180,7 +190,11 @@ class LookalikeMatcher:
                 raw[text] = raw.get(text, False) or t in stems or len(text) > SHORT_TOKEN
             for text, exact_ok in raw.items():
                 tokens.append(_Token(i, text, fold(text), len(text) <= SHORT_TOKEN, exact_ok))
-        self._tokens = tuple(tokens)
+        return tuple(tokens)
+
+    def _index_tokens(self) -> None:
+        """Each brand's texts and raw spellings, and the exact look-up by skeleton."""
+        tokens = self._tokens
         self._brand_texts: dict[int, set[str]] = {}
         for t in tokens:
             self._brand_texts.setdefault(t.brand, set()).add(t.text)
@@ -194,8 +208,10 @@ class LookalikeMatcher:
         for t in tokens:
             self._exact.setdefault(t.skel, []).append(t)
 
-        # Typo variants of long tokens: by spelling (a plain typo) and by skeleton (a typo in disguise). A
-        # variant that is itself some brand's token, an official label or a keyword is dropped.
+    def _index_typos(self) -> None:
+        """Typo variants of long tokens: by spelling (a plain typo) and by skeleton (a typo in disguise). A
+        variant that is itself some brand's token, an official label or a keyword is dropped."""
+        tokens = self._tokens
         taken = set(self._exact) | self._kw | {t.text for t in tokens}
         self._typos: dict[str, list[tuple[_Token, str]]] = {}
         self._typo_skels: dict[str, list[tuple[_Token, str]]] = {}
@@ -221,8 +237,9 @@ class LookalikeMatcher:
                 elif all(other.brand != brand for other, _ in bucket):
                     bucket.append(entry)
 
-        # Long tokens are found anywhere in a label (Aho-Corasick, one pass for all brands); short ones only
-        # as a whole hyphen part or glued to one long keyword, so they are looked up, not searched for.
+    def _build_search(self) -> None:
+        """Long tokens are found anywhere in a label (Aho-Corasick, one pass for all brands); short ones only
+        as a whole hyphen part or glued to one long keyword, so they are looked up, not searched for."""
         self._ac = ahocorasick.Automaton()
         self._short: dict[str, list[_Token]] = {}
         self._short_glued: dict[str, list[_Token]] = {}
