@@ -195,18 +195,12 @@ def submit(
     ``received_at`` (default: now; never in the future) dates a report received earlier — a text forwarded
     late, an import, the demo's week — for its row, its campaign's first/last seen and its timeline lines.
     """
-    from smishguard.engine.sms import verdict
-
     if message_sid:
         existing = Report.objects.filter(message_sid=message_sid).first()
         if existing is not None:
             return existing
     text, sender = _check_text(text, sender)
-    now = timezone.now()
-    if received_at is not None:
-        if timezone.is_naive(received_at) or received_at > now:
-            raise InvalidReport("the time received must be timezone-aware and not in the future")
-        now = received_at
+    now = _received_moment(received_at)
     base = {
         "channel": channel,
         "text": text,
@@ -217,65 +211,87 @@ def submit(
         "reporter_email": reporter.email[:254],
         "reporter_label": reporter.label[:254],
         "message_sid": message_sid or None,
+        "created_at": now,
     }
     if _limited(reporter, now):
-        since = now - timedelta(seconds=response.policy().report_window_seconds)
-        first = not Report.objects.filter(
-            reporter_label=reporter.label, state=Report.State.RATE_LIMITED, created_at__gte=since
-        ).exists()
-        with transaction.atomic():
-            report = Report.objects.create(**base, state=Report.State.RATE_LIMITED, reply=LIMIT_REPLY, created_at=now)
-            if first:
-                record(
-                    Action.REPORT_RATE_LIMITED,
-                    request=request,
-                    subject=reporter.employee,
-                    subject_label=None if reporter.employee else reporter.label,
-                    channel=channel,
-                    reporter=reporter.label,
-                    limit=response.policy().report_limit,
-                )
-        return report
-
-    result = verdict(text, matcher=current_matcher())
-    linked, lookalikes, brand = _domains(result)
-    fingerprint = campaigns.normalise(text, link_texts=[link.raw for link in result.links], names=_employee_names())
+        return _record_rate_limited(base, reporter, channel=channel, request=request)
     try:
-        with transaction.atomic():
-            report = Report.objects.create(
-                **base,
-                verdict=result.verdict,
-                score=round(float(result.score), 4),
-                verdict_json=result.to_dict(),
-                domains=linked,
-                lookalikes=lookalikes,
-                fingerprint=fingerprint,
-                reply=reply_for(result),
-                created_at=now,
-            )
-            campaign, created = campaigns.assign(report, brand=brand)
-            record(
-                Action.REPORT_RECEIVED,
-                request=request,
-                subject=reporter.employee,
-                subject_label=None if reporter.employee else reporter.label,
-                report_id=report.pk,
-                channel=channel,
-                verdict=result.verdict,
-                known=reporter.known,
-                campaign_id=campaign.pk if campaign else None,
-                for_review=campaign is None,
-            )
-            if campaign is not None:
-                response.after_report(report, campaign, created=created, request=request)
-            report.reply = reply_for(result, **_what_was_done(report, campaign))
-            Report.objects.filter(pk=report.pk).update(reply=report.reply)
+        return _record_scanned(base, reporter, channel=channel, request=request)
     except IntegrityError:
         # the same MessageSid at the same moment from another request: that one has it
         existing = Report.objects.filter(message_sid=message_sid).first() if message_sid else None
         if existing is None:
             raise
         return existing
+
+
+def _received_moment(received_at: datetime | None) -> datetime:
+    now = timezone.now()
+    if received_at is None:
+        return now
+    if timezone.is_naive(received_at) or received_at > now:
+        raise InvalidReport("the time received must be timezone-aware and not in the future")
+    return received_at
+
+
+def _record_rate_limited(base: dict[str, Any], reporter: Reporter, *, channel: str, request: Any) -> Report:
+    """A reporter over the limit: the report is kept (state rate-limited), audited once per window."""
+    since = base["created_at"] - timedelta(seconds=response.policy().report_window_seconds)
+    first = not Report.objects.filter(
+        reporter_label=reporter.label, state=Report.State.RATE_LIMITED, created_at__gte=since
+    ).exists()
+    with transaction.atomic():
+        report = Report.objects.create(**base, state=Report.State.RATE_LIMITED, reply=LIMIT_REPLY)
+        if first:
+            record(
+                Action.REPORT_RATE_LIMITED,
+                request=request,
+                subject=reporter.employee,
+                subject_label=None if reporter.employee else reporter.label,
+                channel=channel,
+                reporter=reporter.label,
+                limit=response.policy().report_limit,
+            )
+    return report
+
+
+def _record_scanned(base: dict[str, Any], reporter: Reporter, *, channel: str, request: Any) -> Report:
+    """Scan the text, then in one transaction: the report, its campaign, the audit row and the response."""
+    from smishguard.engine.sms import verdict
+
+    result = verdict(base["text"], matcher=current_matcher())
+    linked, lookalikes, brand = _domains(result)
+    fingerprint = campaigns.normalise(
+        base["text"], link_texts=[link.raw for link in result.links], names=_employee_names()
+    )
+    with transaction.atomic():
+        report = Report.objects.create(
+            **base,
+            verdict=result.verdict,
+            score=round(float(result.score), 4),
+            verdict_json=result.to_dict(),
+            domains=linked,
+            lookalikes=lookalikes,
+            fingerprint=fingerprint,
+            reply=reply_for(result),
+        )
+        campaign, created = campaigns.assign(report, brand=brand)
+        record(
+            Action.REPORT_RECEIVED,
+            request=request,
+            subject=reporter.employee,
+            subject_label=None if reporter.employee else reporter.label,
+            report_id=report.pk,
+            channel=channel,
+            verdict=result.verdict,
+            known=reporter.known,
+            campaign_id=campaign.pk if campaign else None,
+            for_review=campaign is None,
+        )
+        if campaign is not None:
+            response.after_report(report, campaign, created=created, request=request)
+        report.reply = reply_for(result, **_what_was_done(report, campaign))
+        Report.objects.filter(pk=report.pk).update(reply=report.reply)
     return report
 
 
