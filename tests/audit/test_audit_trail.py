@@ -6,7 +6,8 @@ from django.db.utils import DatabaseError
 from django.test import RequestFactory
 
 from smishguard.audit import Action, record
-from smishguard.audit.models import AppendOnlyError, Event
+from smishguard.audit.errors import AppendOnlyError
+from smishguard.audit.models import Event
 
 pytestmark = pytest.mark.django_db
 

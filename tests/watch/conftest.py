@@ -45,12 +45,12 @@ def static_log(ca: TestCA) -> Iterator[StaticCTLog]:
 @pytest.fixture
 def watch(capsys, monkeypatch) -> Callable[..., Run]:
     """Run ``smishguard watch ct ARGS`` in this process (its database is the test database)."""
-    import smishguard.cli
+    import smishguard.clitools
     from smishguard.cli import main
 
     # pytest-django has set Django up: a second django.setup() would point logging at this test's captured
     # stderr, closed once the test ends.
-    monkeypatch.setattr(smishguard.cli, "_django_ready", True)
+    monkeypatch.setattr(smishguard.clitools, "_django_ready", True)
 
     def run(*args: str, stdin: str | None = None) -> Run:
         capsys.readouterr()

@@ -77,11 +77,11 @@ def test_bad_toml_is_one_error(tmp_path):
 
 @pytest.mark.django_db
 def test_watch_status_prints_each_log_as_a_json_line(capsys, monkeypatch):
-    import smishguard.cli
+    import smishguard.clitools
     from smishguard.cli import main
     from smishguard.watch.models import LogState
 
-    monkeypatch.setattr(smishguard.cli, "_django_ready", True)
+    monkeypatch.setattr(smishguard.clitools, "_django_ready", True)
     LogState.objects.create(key="k1", description="Log one", api="rfc6962", next_index=5, tree_size=9)
     assert main(["watch", "status"]) == 0
     (line,) = capsys.readouterr().out.splitlines()

@@ -5,9 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
-
-class AppendOnlyError(Exception):
-    """An audit event may be written once; changing or deleting one is refused."""
+from smishguard.audit.errors import AppendOnlyError
 
 
 class EventQuerySet(models.QuerySet):

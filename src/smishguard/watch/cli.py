@@ -82,12 +82,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 def _options(args: argparse.Namespace):
     from django.conf import settings
 
-    from smishguard.watch.config import (
-        WatchConfigInvalid,
-        options_from_table,
-        watch_table_from_file,
-        with_overrides,
-    )
+    from smishguard.watch.config import options_from_table, watch_table_from_file, with_overrides
+    from smishguard.watch.errors import WatchConfigInvalid
 
     try:
         table, base, where = None, None, "[watch]"

@@ -20,11 +20,9 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any, Literal
 
+from smishguard.watch.errors import WatchConfigInvalid
+
 START_CHOICES = ("head", "beginning")
-
-
-class WatchConfigInvalid(ValueError):
-    """The ``[watch]`` table or a flag has a value the watcher cannot use."""
 
 
 @dataclass(frozen=True, slots=True)
