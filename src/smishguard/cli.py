@@ -23,7 +23,7 @@ COMMAND_MODULES = (
     "smishguard.accounts.cli",
     "smishguard.passkeys.cli",
     "smishguard.audit.cli",
-    "smishguard.reports.cli",
+    "smishguard.detection.cli",
     "smishguard.watch.cli",
     "smishguard.messaging.cli",
 )
@@ -32,7 +32,7 @@ COMMAND_MODULES = (
 # Commands whose module is known before parsing: a run of one of these imports that module alone (the other
 # modules' imports and sub-parsers cost about 40 ms of start-up, a tenth of a `domains check` of 100,000
 # names). Any other first word, or none (``--help``, ``--version``), builds the whole parser.
-_COMMAND_MODULE = {"scan": "smishguard.reports.cli", "domains": "smishguard.reports.cli"}
+_COMMAND_MODULE = {"scan": "smishguard.detection.cli", "domains": "smishguard.detection.cli"}
 
 
 class CommandError(Exception):

@@ -26,7 +26,8 @@ import idna
 from django.db import transaction
 from django.utils import timezone
 
-from smishguard.reports.models import BlocklistEntry, BlocklistState, Brand
+from smishguard.detection.models import Brand
+from smishguard.reports.models import BlocklistEntry, BlocklistState
 
 log = logging.getLogger("smishguard.reports")
 

@@ -28,8 +28,8 @@ def _changed(sender: Any, **kwargs: Any) -> None:  # noqa: ARG001 - a signal rec
 
 
 def connect() -> None:
+    from smishguard.detection.models import Brand
     from smishguard.passkeys.signals import key_flagged
-    from smishguard.reports.models import Brand
     from smishguard.reports.security import on_key_flagged
     from smishguard.watch.models import LookalikeAlert
 
