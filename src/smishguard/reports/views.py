@@ -308,14 +308,13 @@ def blocklist(request: HttpRequest) -> HttpResponse:
 
 def _blocklist_rows(entries: tuple[blocklists.BlockedDomain, ...]) -> list[dict[str, object]]:
     """Each blocked domain with where it came from: its report entries and the CT alerts that raised it."""
-    from smishguard.watch.models import LookalikeAlert
+    from smishguard.watch import alerts as ct_alerts
 
     by_ascii: dict[str, list[BlocklistEntry]] = {}
     for entry in BlocklistEntry.objects.filter(removed_at__isnull=True):
         by_ascii.setdefault(blocklists.to_ascii(entry.domain) or entry.domain, []).append(entry)
     alert_ids = [pk for e in entries for pk in e.alert_ids]
-    alerts = LookalikeAlert.objects.filter(pk__in=alert_ids).only("pk", "domain", "log", "entry_index", "first_seen")
-    alerts_by_pk = {a.pk: a for a in alerts}
+    alerts_by_pk = {a.pk: a for a in ct_alerts.lookalikes(ids=alert_ids)}
     return [
         {
             "entry": e,
