@@ -587,8 +587,8 @@ def seed_watch(now: datetime, tmp: Path) -> dict[str, int]:
     from cryptography.hazmat.primitives.asymmetric import ec
 
     from smishguard.cli import main as smishguard
+    from smishguard.detection.services import current_matcher
     from smishguard.engine.ct import LogEntry, LogInfo, TreeHead
-    from smishguard.reports.detection import current_matcher
     from smishguard.watch import store
     from smishguard.watch.matching import find_lookalikes
     from smishguard.watch.models import LookalikeAlert
@@ -683,7 +683,8 @@ def seed_response(now: datetime, tmp: Path) -> dict[str, int]:
     policy's blocklisting and warning); an analyst's actions; then the CT watcher."""
     from smishguard.accounts import tokens
     from smishguard.accounts.models import Employee
-    from smishguard.reports import detection, response
+    from smishguard.detection import services as detection
+    from smishguard.reports import response
     from smishguard.reports.models import Campaign
 
     admin = Employee.objects.get(email="admin@example.com")

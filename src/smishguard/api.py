@@ -86,13 +86,13 @@ def _unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
 
 def _mount() -> None:
     from smishguard.accounts.api import router as accounts_router
+    from smishguard.detection.api import router as detection_router
     from smishguard.passkeys.api import router as passkeys_router
     from smishguard.reports.api import response_router
-    from smishguard.reports.api import router as reports_router
 
     api.add_router("/webauthn/", passkeys_router)
     api.add_router("/", accounts_router)
-    api.add_router("/", reports_router)
+    api.add_router("/", detection_router)
     api.add_router("/", response_router)
 
 

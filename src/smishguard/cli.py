@@ -24,10 +24,10 @@ def command_modules(first_word: str | None = None) -> tuple[ModuleType, ...]:
     sub-parsers cost about 40 ms of start-up, a tenth of a `domains check` of 100,000 names.  Any other first
     word, or none (``--help``, ``--version``), builds the whole parser.
     """
-    from smishguard.reports import cli as reports_cli
+    from smishguard.detection import cli as detection_cli
 
     if first_word in {"scan", "domains"}:
-        return (reports_cli,)
+        return (detection_cli,)
     from smishguard import core_cli
     from smishguard.accounts import cli as accounts_cli
     from smishguard.audit import cli as audit_cli
@@ -35,7 +35,7 @@ def command_modules(first_word: str | None = None) -> tuple[ModuleType, ...]:
     from smishguard.passkeys import cli as passkeys_cli
     from smishguard.watch import cli as watch_cli
 
-    return (core_cli, accounts_cli, passkeys_cli, audit_cli, reports_cli, watch_cli, messaging_cli)
+    return (core_cli, accounts_cli, passkeys_cli, audit_cli, detection_cli, watch_cli, messaging_cli)
 
 
 def build_parser(modules: Iterable[ModuleType] | None = None) -> argparse.ArgumentParser:

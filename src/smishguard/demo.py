@@ -51,8 +51,8 @@ def seed_demo() -> services.IssuedLink | None:
             services.add_employee(
                 email=email, name=name, phone=phone, department=department, groups=groups, is_admin=admin
             )
-    from smishguard.reports.detection import save_brand
-    from smishguard.reports.models import Brand
+    from smishguard.detection.models import Brand
+    from smishguard.detection.services import save_brand
 
     if not Brand.objects.exists():
         # The demo company's own brand, and the identity provider its staff sign in with elsewhere.

@@ -210,8 +210,8 @@ def _certstream_line(seen: datetime) -> str:
 
 def _replay_certificate(path: Path, seen: datetime) -> None:
     """``smishguard watch ct --replay FILE --once``, in process: the watcher's replay path and real matcher."""
+    from smishguard.detection.services import current_matcher
     from smishguard.engine.ct import open_replay
-    from smishguard.reports.detection import current_matcher
     from smishguard.watch import store
     from smishguard.watch.config import WatchOptions
     from smishguard.watch.runner import Console, Figures, Watcher

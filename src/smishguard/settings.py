@@ -30,6 +30,7 @@ INSTALLED_APPS = [
     "smishguard.ratelimits",
     "smishguard.accounts",
     "smishguard.passkeys",
+    "smishguard.detection",
     "smishguard.reports",
     "smishguard.messaging",
     "smishguard.watch",

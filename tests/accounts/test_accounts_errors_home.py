@@ -31,8 +31,8 @@ def test_the_accounts_services_errors_live_in_accounts_errors():
 def test_the_reports_errors_live_in_reports_errors():
     from smishguard.reports import errors as reports_errors
 
+    # InvalidBrand moved with the brands: tests/detection/test_detection_errors.py.
     for name in (
-        "InvalidBrand",
         "InvalidReport",
         "ReportRateLimited",
         "AttributionNotAllowed",

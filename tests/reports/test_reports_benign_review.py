@@ -11,7 +11,8 @@ from django.conf import settings
 from smishguard.accounts import services, sessions
 from smishguard.audit import Action
 from smishguard.audit.models import Event
-from smishguard.reports import detection, intake
+from smishguard.detection import services as detection
+from smishguard.reports import intake
 from smishguard.reports.models import Campaign, CampaignEvent, Report
 
 pytestmark = pytest.mark.django_db

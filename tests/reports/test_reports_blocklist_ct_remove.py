@@ -15,7 +15,8 @@ from django.utils import timezone
 from smishguard.accounts import services
 from smishguard.audit import Action
 from smishguard.audit.models import Event
-from smishguard.reports import blocklists, detection, intake
+from smishguard.detection import services as detection
+from smishguard.reports import blocklists, intake
 from smishguard.reports.models import BlocklistEntry
 from smishguard.watch.models import LookalikeAlert
 

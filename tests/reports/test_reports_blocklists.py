@@ -12,7 +12,8 @@ import pytest
 from stix2validator import ValidationOptions, validate_string
 
 from smishguard.accounts import services, tokens
-from smishguard.reports import blocklists, detection, intake, response, stix
+from smishguard.detection import services as detection
+from smishguard.reports import blocklists, intake, response, stix
 from smishguard.reports.errors import NothingToBlock
 from smishguard.reports.models import BlocklistEntry, Campaign
 from smishguard.watch.models import LookalikeAlert

@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from smishguard.accounts import services
-from smishguard.reports import campaigns, detection, intake
+from smishguard.detection import services as detection
+from smishguard.reports import campaigns, intake
 from smishguard.reports.models import Campaign, Report
 
 pytestmark = pytest.mark.django_db

@@ -19,9 +19,10 @@ from smishguard.accounts.errors import InvalidToken
 from smishguard.accounts.models import ApiToken
 from smishguard.audit import Action
 from smishguard.audit.models import Event
+from smishguard.detection import services as detection
 from smishguard.messaging.models import InboundMessage
 from smishguard.messaging.twilio import compute_signature
-from smishguard.reports import detection, intake
+from smishguard.reports import intake
 from smishguard.reports.errors import InvalidReport
 from smishguard.reports.models import BlocklistEntry, Campaign, Report
 

@@ -17,8 +17,9 @@ from twilio_fixtures import configure, fake, make_employees, work  # noqa: F401 
 
 from smishguard.audit import Action
 from smishguard.audit.models import Event
+from smishguard.detection import services as detection
 from smishguard.messaging.models import Broadcast, OutboundMessage
-from smishguard.reports import detection, intake, response
+from smishguard.reports import intake, response
 from smishguard.reports.errors import AlreadyWarned, WarningNotQueued
 from smishguard.reports.models import AlertDelivery, BlocklistEntry, Campaign, CampaignEvent
 

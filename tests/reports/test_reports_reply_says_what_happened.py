@@ -12,7 +12,8 @@ from django.conf import settings
 from twilio_fixtures import configure, fake, make_employees  # noqa: F401 - the shared pytest fixtures
 
 from smishguard.accounts import sessions
-from smishguard.reports import detection, intake
+from smishguard.detection import services as detection
+from smishguard.reports import intake
 from smishguard.reports.models import Campaign
 
 pytestmark = pytest.mark.django_db

@@ -14,8 +14,9 @@ from twilio_fixtures import configure, fake  # noqa: F401 - the shared pytest fi
 from smishguard.accounts import services, sessions
 from smishguard.audit import Action
 from smishguard.audit.models import Event
+from smishguard.detection import services as detection
 from smishguard.messaging.models import Broadcast, OutboundMessage
-from smishguard.reports import detection, intake
+from smishguard.reports import intake
 from smishguard.reports.models import BlocklistEntry, Campaign, CampaignEvent
 from smishguard.watch.models import LookalikeAlert
 

@@ -14,7 +14,8 @@ import pytest
 from django.conf import settings
 
 from smishguard.accounts import services, sessions
-from smishguard.reports import detection, intake
+from smishguard.detection import services as detection
+from smishguard.reports import intake
 from smishguard.reports.models import CampaignEvent, Report
 
 pytestmark = pytest.mark.django_db

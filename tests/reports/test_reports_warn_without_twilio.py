@@ -18,9 +18,10 @@ from smishguard.accounts.signals import notify
 from smishguard.audit import Action
 from smishguard.audit.models import Event
 from smishguard.config import TwilioSettings
+from smishguard.detection import services as detection
 from smishguard.messaging import worker
 from smishguard.messaging.models import Broadcast, OutboundMessage
-from smishguard.reports import detection, intake
+from smishguard.reports import intake
 from smishguard.reports.models import Campaign
 
 pytestmark = pytest.mark.django_db

@@ -294,7 +294,7 @@ def test_the_real_get_sth_with_a_fake_signature_is_refused(tmp_path, brands_file
 
 
 def test_brands_from_the_database_when_no_config_is_given(rfc_log, tmp_path, watch):
-    from smishguard.reports.detection import save_brand
+    from smishguard.detection.services import save_brand
 
     save_brand(name="Acme", domains=["acme-corp.com"], tokens=["acme"])
     log_list = write_log_list(tmp_path / "l.json", rfc_log)

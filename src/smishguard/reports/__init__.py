@@ -1,1 +1,1 @@
-"""Reported texts, campaigns and the response; also the protected brands the detection engine looks for."""
+"""Reported texts, campaigns and the response (the protected brands are :mod:`smishguard.detection`'s)."""

@@ -1,7 +1,4 @@
-"""Detection and response endpoints of the JSON API.
-
-``router`` (detection):
-* ``POST /api/scan`` (token scope "scan"): the verdict on a text.
+"""Response endpoints of the JSON API (``POST /api/scan`` is :mod:`smishguard.detection.api`'s).
 
 ``response_router`` (response):
 * ``POST /api/reports`` (token scope "reports"): report a text for an integration (a mail gateway, a chat bot);
@@ -25,29 +22,8 @@ from smishguard.accounts.throttle import limit_account
 from smishguard.accounts.tokens import TokenAuth, authenticate
 from smishguard.audit import Action, record, record_refusal
 from smishguard.reports import blocklists, intake, stix
-from smishguard.reports.detection import current_matcher
 from smishguard.reports.errors import AttributionNotAllowed, ReportRateLimited
 from smishguard.reports.models import Campaign, Report
-
-router = Router(tags=["detection"])
-
-
-class ScanIn(Schema):
-    text: str = Field(..., max_length=1_048_576, description="the text of the message, up to 1 MiB")
-
-
-@router.post(
-    "/scan",
-    auth=TokenAuth("scan"),
-    summary="Verdict for a text",
-    description='Needs an API token with the "scan" scope: `Authorization: Bearer sg_...`.',
-    response={200: dict, 400: dict, 401: dict},
-)
-def scan(request: HttpRequest, payload: ScanIn) -> dict:
-    from smishguard.engine.sms import verdict
-
-    return verdict(payload.text, matcher=current_matcher()).to_dict()
-
 
 response_router = Router(tags=["response"])
 

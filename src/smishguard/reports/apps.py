@@ -4,7 +4,7 @@ from django.apps import AppConfig
 class ReportsConfig(AppConfig):
     name = "smishguard.reports"
     label = "reports"
-    verbose_name = "Reports and detection"
+    verbose_name = "Reports and response"
 
     def ready(self) -> None:
         from smishguard.messaging import inbound

@@ -1,7 +1,7 @@
 """The blocklists for resolvers and proxies: an RPZ zone, a hosts file and a plain list of domains.
 
 They hold every lookalike domain put on the blocklist because of reports (``BlocklistEntry``) and every domain
-the Certificate Transparency watcher raised (``watch.LookalikeAlert``), except alerts an analyst marked false
+the Certificate Transparency watcher raised (``watch.alerts``), except alerts an analyst marked false
 positive — and never an official domain of a protected brand: the brands are read when the lists are built,
 so a brand added later takes its domains off the lists at once.
 
@@ -26,7 +26,8 @@ import idna
 from django.db import transaction
 from django.utils import timezone
 
-from smishguard.reports.models import BlocklistEntry, BlocklistState, Brand
+from smishguard.detection.models import Brand
+from smishguard.reports.models import BlocklistEntry, BlocklistState
 
 log = logging.getLogger("smishguard.reports")
 
@@ -109,7 +110,7 @@ def is_official(domain: str, officials: frozenset[str]) -> bool:
 
 def entries() -> tuple[tuple[BlockedDomain, ...], tuple[str, ...]]:
     """The blocked domains (sorted by their A-label) and the official ones left out."""
-    from smishguard.watch.models import LookalikeAlert
+    from smishguard.watch import alerts as ct_alerts
 
     officials = official_domains()
     found: dict[str, dict[str, object]] = {}
@@ -136,9 +137,8 @@ def entries() -> tuple[tuple[BlockedDomain, ...], tuple[str, ...]]:
 
     for entry in BlocklistEntry.objects.filter(removed_at__isnull=True):
         add(entry.domain, entry.brand, "report", entry.added_at, campaign=entry.campaign_id, alert=None)
-    alerts = LookalikeAlert.objects.exclude(status=LookalikeAlert.Status.FALSE_POSITIVE)
-    for pk, registrable, brand, first_seen in alerts.values_list("pk", "registrable", "brand", "first_seen"):
-        add(registrable, brand, "ct", first_seen, campaign=None, alert=pk)
+    for alert in ct_alerts.lookalikes():
+        add(alert.registrable, alert.brand, "ct", alert.first_seen, campaign=None, alert=alert.pk)
     result = tuple(
         BlockedDomain(
             domain=str(row["domain"]),

@@ -1,15 +1,9 @@
-"""The reports app's narrow failures: a brand, a report or a response the caller must change (the HTTP edge,
+"""The reports app's narrow failures: a report or a response the caller must change (the HTTP edge,
 the console and the CLI each turn them into an answer once)."""
 
 from __future__ import annotations
 
 from smishguard.errors import Conflict, SmishguardError
-
-
-class InvalidBrand(SmishguardError):
-    """The brand's details are not valid."""
-
-    code = "invalid_brand"
 
 
 class InvalidReport(SmishguardError):

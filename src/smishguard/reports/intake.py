@@ -19,9 +19,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from smishguard.audit import Action, record
+from smishguard.detection.services import current_matcher
 from smishguard.messaging.inbound import InboundText
 from smishguard.reports import campaigns, response
-from smishguard.reports.detection import current_matcher
 from smishguard.reports.errors import InvalidReport
 from smishguard.reports.models import Report
 

@@ -1,4 +1,6 @@
-"""Protected brands and extra identity/IT keywords, as the security team edits them in the console."""
+"""Reported texts, the campaigns they form, the blocklists and the alerts owed to the security team.
+
+The protected brands and keywords live in :mod:`smishguard.detection.models`."""
 
 from __future__ import annotations
 
@@ -7,40 +9,6 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
-
-
-class Brand(models.Model):
-    name = models.CharField(max_length=100, unique=True)
-    domains = models.JSONField(default=list, help_text="official registrable domains, never flagged")
-    tokens = models.JSONField(default=list, blank=True, help_text="extra strings that stand for the brand")
-    created_at = models.DateTimeField(default=timezone.now)
-    updated_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        ordering = ["name"]
-
-    def __str__(self) -> str:
-        return self.name
-
-    def save(self, *args, **kwargs) -> None:
-        self.updated_at = timezone.now()
-        super().save(*args, **kwargs)
-
-
-class Keyword(models.Model):
-    """An identity/IT keyword added to the engine's built-in list (sso, okta, vpn, ...)."""
-
-    word = models.CharField(max_length=50, unique=True)
-    created_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        ordering = ["word"]
-
-    def __str__(self) -> str:
-        return self.word
-
-
-# --- reported texts, campaigns and the response -------------------------------------------------------------
 
 
 class Campaign(models.Model):

@@ -237,8 +237,7 @@ def remove_domain(domain: str, *, actor: Any = None, request: Any = None) -> blo
     item = listed.get(ascii_form or "")
     if item is None:
         raise NotOnBlocklist(f"{domain.strip()[:253] or 'an empty name'} is not on the blocklists")
-    from smishguard.watch import store as watch_store
-    from smishguard.watch.models import LookalikeAlert
+    from smishguard.watch import alerts as ct_alerts
 
     with transaction.atomic():
         removed: list[BlocklistEntry] = []
@@ -248,18 +247,14 @@ def remove_domain(domain: str, *, actor: Any = None, request: Any = None) -> blo
                 entry.removed_by = _actor_label(actor, False)
                 entry.save(update_fields=["removed_at", "removed_by"])
                 removed.append(entry)
-        alerts = list(LookalikeAlert.objects.select_for_update().filter(pk__in=item.alert_ids))
-        for row in alerts:
-            watch_store.set_status(
-                row, LookalikeAlert.Status.FALSE_POSITIVE, actor=actor, request=request, why="removed from blocklists"
-            )
+        alert_ids = ct_alerts.dismiss(item.alert_ids, actor=actor, request=request, why="removed from blocklists")
         record(
             Action.BLOCKLIST_ENTRY_REMOVED,
             request=request,
             actor=actor,
             subject_label=item.ascii,
             sources=list(item.sources),
-            alert_ids=[a.pk for a in alerts],
+            alert_ids=alert_ids,
             campaign_ids=sorted({e.campaign_id for e in removed if e.campaign_id is not None}),
         )
         for entry in removed:

@@ -28,14 +28,14 @@ def _changed(sender: Any, **kwargs: Any) -> None:  # noqa: ARG001 - a signal rec
 
 
 def connect() -> None:
+    from smishguard.detection.models import Brand
     from smishguard.passkeys.signals import key_flagged
-    from smishguard.reports.models import Brand
     from smishguard.reports.security import on_key_flagged
-    from smishguard.watch.models import LookalikeAlert
+    from smishguard.watch import alerts as ct_alerts
 
     # A key flagged as possibly cloned: the security team is alerted (passkeys sends, it imports nothing here).
     key_flagged.connect(on_key_flagged, dispatch_uid="reports-security-key-flagged")
 
-    for model in (LookalikeAlert, Brand):
-        post_save.connect(_changed, sender=model, dispatch_uid=f"reports-blocklists-{model.__name__}")
-        post_delete.connect(_changed, sender=model, dispatch_uid=f"reports-blocklists-delete-{model.__name__}")
+    ct_alerts.on_change(_changed, dispatch_uid="reports-blocklists")
+    post_save.connect(_changed, sender=Brand, dispatch_uid="reports-blocklists-Brand")
+    post_delete.connect(_changed, sender=Brand, dispatch_uid="reports-blocklists-delete-Brand")

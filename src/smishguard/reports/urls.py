@@ -5,11 +5,6 @@ from smishguard.reports import views
 app_name = "reports"
 
 urlpatterns = [
-    path("brands", views.brands, name="brands"),
-    path("brands/new", views.brand_form, name="brand-add"),
-    path("brands/<int:pk>/edit", views.brand_form, name="brand-edit"),
-    path("brands/<int:pk>/delete", views.brand_delete, name="brand-delete"),
-    path("brands/keywords", views.keyword_add, name="keyword-add"),
     path("tokens", views.api_tokens, name="tokens"),
     path("tokens/<int:pk>/revoke", views.api_token_revoke, name="token-revoke"),
 ]

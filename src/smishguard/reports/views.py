@@ -1,5 +1,5 @@
-"""Console pages for detection and response: the protected brands (with a try-a-domain box), API tokens, the
-reports inbox, campaigns (with their response actions) and the blocklist."""
+"""Console pages for the response: API tokens, the reports inbox, campaigns (with their response actions) and the
+blocklist (the protected brands are :mod:`smishguard.detection.views`')."""
 
 from __future__ import annotations
 
@@ -18,94 +18,9 @@ from smishguard.accounts.models import ApiToken
 from smishguard.accounts.page_errors import flash_errors
 from smishguard.accounts.page_guards import admin_only
 from smishguard.accounts.sessions import require_fresh_assertion
-from smishguard.engine.domains import DEFAULT_KEYWORDS, InvalidDomain
 from smishguard.errors import SmishguardError
-from smishguard.reports import blocklists, detection, response, stix
-from smishguard.reports.models import BlocklistEntry, Brand, Campaign, Keyword, Report
-
-
-def _split(text: str) -> list[str]:
-    return [part.strip() for part in text.replace("\n", ",").split(",") if part.strip()]
-
-
-@admin_only
-def brands(request: HttpRequest) -> HttpResponse:
-    check = request.GET.get("check", "").strip()
-    result = error = None
-    if check:
-        try:
-            result = detection.current_matcher().check(check)
-        except InvalidDomain as exc:
-            error = str(exc)
-    context = {
-        "brands": Brand.objects.all(),
-        "keywords": Keyword.objects.all(),
-        "default_keywords": sorted(DEFAULT_KEYWORDS),
-        "check": check,
-        "result": result,
-        "check_error": error,
-        "nav": "brands",
-    }
-    return render(request, "reports/brands.html", context)
-
-
-@admin_only
-def brand_form(request: HttpRequest, pk: int | None = None) -> HttpResponse:
-    brand = get_object_or_404(Brand, pk=pk) if pk is not None else None
-    values = {
-        "name": brand.name if brand else "",
-        "domains": ", ".join(brand.domains) if brand else "",
-        "tokens": ", ".join(brand.tokens) if brand else "",
-    }
-    error = None
-    if request.method == "POST":
-        require_fresh_assertion(request, what="changing the protected brands")
-        values = {k: request.POST.get(k, "") for k in values}
-        try:
-            # An edit (a rename too) changes the row in place after validating: never delete-then-add, which
-            # left the brand unprotected when the new details were refused.
-            fields = {
-                "name": values["name"],
-                "domains": _split(values["domains"]),
-                "tokens": _split(values["tokens"]),
-                "actor": request.user,
-                "request": request,
-            }
-            saved = detection.add_brand(**fields) if brand is None else detection.update_brand(brand, **fields)
-        except SmishguardError as exc:
-            error = exc.message
-        else:
-            messages.success(request, f"Saved {saved.name}: {', '.join(saved.domains)} will never be flagged.")
-            return redirect("reports:brands")
-    return render(
-        request, "reports/brand_form.html", {"brand": brand, "values": values, "error": error, "nav": "brands"}
-    )
-
-
-@admin_only
-@require_POST
-def brand_delete(request: HttpRequest, pk: int) -> HttpResponse:
-    brand = get_object_or_404(Brand, pk=pk)
-    require_fresh_assertion(request, what="changing the protected brands")
-    detection.delete_brand(brand, actor=request.user, request=request)
-    messages.success(request, f"Removed {brand.name} from the protected brands.")
-    return redirect("reports:brands")
-
-
-@admin_only
-@require_POST
-def keyword_add(request: HttpRequest) -> HttpResponse:
-    require_fresh_assertion(request, what="changing the keywords")
-    word = request.POST.get("word", "").strip().lower()
-    if not word or len(word) > 50 or not word.replace("-", "").isalnum():
-        messages.error(request, "A keyword is 1 to 50 letters, digits or hyphens.")
-    else:
-        counts = detection.import_config([], [word], actor=request.user, request=request)
-        if counts["keywords_added"]:
-            messages.success(request, f"Added the keyword “{word}”.")
-        else:
-            messages.info(request, f"“{word}” was already a keyword.")
-    return redirect("reports:brands")
+from smishguard.reports import blocklists, response, stix
+from smishguard.reports.models import BlocklistEntry, Campaign, Report
 
 
 @admin_only
@@ -393,14 +308,13 @@ def blocklist(request: HttpRequest) -> HttpResponse:
 
 def _blocklist_rows(entries: tuple[blocklists.BlockedDomain, ...]) -> list[dict[str, object]]:
     """Each blocked domain with where it came from: its report entries and the CT alerts that raised it."""
-    from smishguard.watch.models import LookalikeAlert
+    from smishguard.watch import alerts as ct_alerts
 
     by_ascii: dict[str, list[BlocklistEntry]] = {}
     for entry in BlocklistEntry.objects.filter(removed_at__isnull=True):
         by_ascii.setdefault(blocklists.to_ascii(entry.domain) or entry.domain, []).append(entry)
     alert_ids = [pk for e in entries for pk in e.alert_ids]
-    alerts = LookalikeAlert.objects.filter(pk__in=alert_ids).only("pk", "domain", "log", "entry_index", "first_seen")
-    alerts_by_pk = {a.pk: a for a in alerts}
+    alerts_by_pk = {a.pk: a for a in ct_alerts.lookalikes(ids=alert_ids)}
     return [
         {
             "entry": e,

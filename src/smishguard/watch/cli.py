@@ -9,7 +9,7 @@ import threading
 from pathlib import Path
 
 from smishguard.clitools import CommandError, print_json, setup_django
-from smishguard.reports.cli import _brand_options, build_matcher
+from smishguard.detection.cli import add_brand_options, build_matcher
 
 DESCRIPTION = """\
 Watch Certificate Transparency for lookalike domains of the protected brands.
@@ -68,7 +68,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--limit", type=int, metavar="N", help="with --certstream: stop after N certificates")
     p.add_argument("--no-live", action="store_true", help="no redrawn status block, even on a terminal")
-    _brand_options(p)
+    add_brand_options(p)
     p.set_defaults(func=cmd_watch_ct)
 
     p = wsub.add_parser(
@@ -164,7 +164,7 @@ def cmd_watch_ct(args: argparse.Namespace) -> int:
     )
     reload = None
     if not args.config and not args.brand:  # the database's brands: follow the console's changes
-        from smishguard.reports.detection import current_matcher as reload
+        from smishguard.detection.services import current_matcher as reload
     watcher = Watcher(
         matcher=matcher,
         options=options,

@@ -81,7 +81,7 @@ def test_scan_needs_text_or_file(capsys, brands_file):
 
 @pytest.mark.django_db
 def test_api_scan_with_token_uses_database_brands(client):
-    from smishguard.reports.detection import save_brand
+    from smishguard.detection.services import save_brand
 
     save_brand(name="Twilio", domains=["twilio.com"])
     _, secret = tokens.issue("mail gateway", scopes=["scan"])

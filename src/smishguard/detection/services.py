@@ -1,4 +1,5 @@
-"""The bridge between the database's brands and the pure detection engine."""
+"""The bridge between the database's brands and the pure detection engine: the current matcher, and the
+brands and keywords as the console, the CLI and the demo change them."""
 
 from __future__ import annotations
 
@@ -9,10 +10,10 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Max
 
 from smishguard.audit import Action, record
+from smishguard.detection.errors import InvalidBrand
+from smishguard.detection.models import Brand, Keyword
 from smishguard.engine.domains import Brand as EngineBrand
 from smishguard.engine.domains import BrandConfigError, InvalidDomain, LookalikeMatcher, normalise_host
-from smishguard.reports.errors import InvalidBrand
-from smishguard.reports.models import Brand, Keyword
 
 _lock = threading.Lock()
 _cache: dict[str, object] = {"version": None, "matcher": None}
@@ -28,13 +29,17 @@ def engine_brands() -> list[EngineBrand]:
     return [EngineBrand(b.name, tuple(b.domains), tuple(b.tokens)) for b in Brand.objects.all()]
 
 
+def keywords() -> list[str]:
+    """The keywords added in the console (the engine adds its built-in ones)."""
+    return list(Keyword.objects.values_list("word", flat=True))
+
+
 def current_matcher() -> LookalikeMatcher:
     """A matcher over the database's brands, rebuilt only when they change (checked with one cheap query)."""
     version = _version()
     with _lock:
         if _cache["version"] != version or _cache["matcher"] is None:
-            keywords = list(Keyword.objects.values_list("word", flat=True))
-            _cache["matcher"] = LookalikeMatcher(engine_brands(), keywords)
+            _cache["matcher"] = LookalikeMatcher(engine_brands(), keywords())
             _cache["version"] = version
         return _cache["matcher"]  # type: ignore[return-value]
 
@@ -197,7 +202,9 @@ __all__ = [
     "add_brand",
     "current_matcher",
     "delete_brand",
+    "engine_brands",
     "import_config",
+    "keywords",
     "save_brand",
     "update_brand",
 ]

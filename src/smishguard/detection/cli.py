@@ -25,7 +25,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("text", nargs="?", help="the text to scan")
     p.add_argument("--file", metavar="F", help="scan every line of F ('-' for standard input)")
     p.add_argument("--json", action="store_true", help="print the verdict as JSON")
-    _brand_options(p)
+    add_brand_options(p)
     p.set_defaults(func=cmd_scan)
 
     dom = sub.add_parser("domains", help="lookalike checks of domains against the protected brands")
@@ -41,7 +41,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("domains", nargs="*", metavar="DOMAIN")
     p.add_argument("--file", metavar="F", help="one domain per line ('-' for standard input)")
-    _brand_options(p)
+    add_brand_options(p)
     p.set_defaults(func=cmd_domains_check)
 
     br = sub.add_parser("brands", help="the protected brands, kept in the database")
@@ -69,7 +69,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_model_train)
 
 
-def _brand_options(p: argparse.ArgumentParser) -> None:
+def add_brand_options(p: argparse.ArgumentParser) -> None:
+    """``--config FILE.toml`` and ``--brand NAME=domains``: the options that choose the brands for a run (also the
+    CT watcher's, ``smishguard watch``); :func:`build_matcher` reads them."""
     p.add_argument("--config", metavar="FILE.toml", help="use this file's brands and keywords, not the database's")
     p.add_argument(
         "--brand",
@@ -108,13 +110,12 @@ def build_matcher(args: argparse.Namespace):
     setup_django()
     from django.db.utils import OperationalError, ProgrammingError
 
-    from smishguard.reports.detection import current_matcher, engine_brands
-    from smishguard.reports.models import Keyword
+    from smishguard.detection.services import current_matcher, engine_brands, keywords
 
     try:
         if not extra:
             return current_matcher()
-        return LookalikeMatcher([*engine_brands(), *extra], list(Keyword.objects.values_list("word", flat=True)))
+        return LookalikeMatcher([*engine_brands(), *extra], keywords())
     except (OperationalError, ProgrammingError):
         # No database here yet: still useful, with the --brand options only.
         print(
@@ -355,8 +356,8 @@ def cmd_domains_check(args: argparse.Namespace) -> int:
 
 @needs_django
 def cmd_brands_import(args: argparse.Namespace) -> int:
+    from smishguard.detection.services import import_config
     from smishguard.engine.domains import BrandConfigError, load_brand_config
-    from smishguard.reports.detection import import_config
 
     try:
         brands, keywords = load_brand_config(args.file)
@@ -369,7 +370,7 @@ def cmd_brands_import(args: argparse.Namespace) -> int:
 
 @needs_django
 def cmd_brands_list(args: argparse.Namespace) -> int:
-    from smishguard.reports.models import Brand
+    from smishguard.detection.models import Brand
 
     for b in Brand.objects.all():
         if args.json:

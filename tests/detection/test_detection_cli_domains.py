@@ -5,7 +5,7 @@ import json
 import pytest
 
 from smishguard.cli import main
-from smishguard.reports.models import Brand, Keyword
+from smishguard.detection.models import Brand, Keyword
 
 BRANDS_TOML = """
 keywords = ["payroll"]
