@@ -1,7 +1,6 @@
-"""Receivers for what happens outside this app: blocklist files re-written, security alerts queued.
+"""Receivers for what happens outside this app: blocklist files re-written.
 
-A key flagged as possibly cloned (``passkeys.signals.key_flagged``) queues the security team's alert
-(:mod:`smishguard.reports.security`).
+(A key flagged as possibly cloned is alerted by ``passkeys`` itself, through the outbox: no campaign is needed.)
 
 The blocklist files are re-written when what they are built from changes outside this app.
 
@@ -28,13 +27,8 @@ def _changed(sender: Any, **kwargs: Any) -> None:  # noqa: ARG001 - a signal rec
 
 
 def connect() -> None:
-    from smishguard.passkeys.signals import key_flagged
     from smishguard.reports.models import Brand
-    from smishguard.reports.security import on_key_flagged
     from smishguard.watch.models import LookalikeAlert
-
-    # A key flagged as possibly cloned: the security team is alerted (passkeys sends, it imports nothing here).
-    key_flagged.connect(on_key_flagged, dispatch_uid="reports-security-key-flagged")
 
     for model in (LookalikeAlert, Brand):
         post_save.connect(_changed, sender=model, dispatch_uid=f"reports-blocklists-{model.__name__}")
