@@ -62,6 +62,11 @@ def register(kind: Kind) -> Kind:
     return kind
 
 
+def unregister(name: str) -> None:
+    """Forget a kind (a test's own kind, once the test is over)."""
+    _kinds.pop(name, None)
+
+
 def get(name: str) -> Kind:
     try:
         return _kinds[name]
