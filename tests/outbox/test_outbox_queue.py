@@ -12,9 +12,9 @@ from django_tasks_db.models import DBTaskResult
 from webhook_receiver import WebhookReceiver
 
 from smishguard.outbox import queue, registry
-from smishguard.outbox.alerts import post_webhook
 from smishguard.outbox.errors import SendFailed, UnknownKind
 from smishguard.outbox.models import Delivery
+from smishguard.outbox.webhook import post_webhook
 from smishguard.webhooks import backoff
 
 

@@ -15,22 +15,12 @@ from django.conf import settings
 
 from smishguard.audit import Action, record
 from smishguard.outbox import queue, registry
-from smishguard.outbox.errors import SendFailed
 from smishguard.outbox.models import Delivery
-from smishguard.webhooks import WebhookFailed, post_json
+from smishguard.outbox.webhook import post_webhook
 
 KIND = "security-alert"
 PREFIX = ":rotating_light: smishguard: "
 USER_AGENT = "smishguard-response"
-
-
-def post_webhook(delivery: Delivery, url: str, body: dict[str, Any], *, user_agent: str) -> str:
-    """POST ``body`` for ``delivery`` with its idempotency key as the ``Idempotency-Key`` header; returns the
-    status as the provider reference.  A webhook kind's ``send``, shared by every webhook kind."""
-    try:
-        return str(post_json(url, body, key=f"smishguard-{delivery.key}", user_agent=user_agent))
-    except WebhookFailed as exc:
-        raise SendFailed(str(exc), retry=exc.retry) from None
 
 
 def security_alert(

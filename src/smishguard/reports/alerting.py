@@ -15,8 +15,8 @@ from django.utils import timezone
 
 from smishguard.audit import Action, record
 from smishguard.outbox import registry
-from smishguard.outbox.alerts import post_webhook
 from smishguard.outbox.models import Delivery
+from smishguard.outbox.webhook import post_webhook
 from smishguard.reports.models import AlertDelivery, CampaignEvent
 from smishguard.reports.response import ALERT_KIND, timeline
 

@@ -27,8 +27,8 @@ from django.utils import timezone
 
 from smishguard.audit import Action, record
 from smishguard.outbox import queue, registry
-from smishguard.outbox.alerts import post_webhook
 from smishguard.outbox.models import Delivery
+from smishguard.outbox.webhook import post_webhook
 from smishguard.redaction import redact_url
 from smishguard.watch.models import SinkDelivery
 
