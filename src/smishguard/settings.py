@@ -27,6 +27,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "ninja",  # its templates and static files: the API docs page is served from here, not from a CDN
     "smishguard.audit",
+    "smishguard.outbox",
     "smishguard.ratelimits",
     "smishguard.accounts",
     "smishguard.passkeys",

@@ -1,9 +1,9 @@
 """Outgoing JSON webhooks (security-team alerts, CT alert sinks): one POST, and whether a failure is worth a retry.
 
 The URL of a chat hook is its secret: a message or audit row names it only as ``redact_url(url)``
-(``scheme://host/…``).  Callers queue deliveries on the task queue and retry with ``backoff(attempt)``; each
-POST carries an ``Idempotency-Key`` so a receiver can drop the repeat that a crash between its answer and our
-mark can cause.
+(``scheme://host/…``).  The outbox (:mod:`smishguard.outbox.webhook`) queues the deliveries and retries them with
+``backoff(attempt)``; each POST carries an ``Idempotency-Key`` so a receiver can drop the repeat that a crash
+between its answer and our mark can cause.
 """
 
 from __future__ import annotations

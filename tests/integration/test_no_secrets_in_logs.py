@@ -294,11 +294,14 @@ def test_no_token_or_hook_url_in_logs_audit_or_cookies(tmp_path):
                     "import django, os\nos.environ.setdefault('DJANGO_SETTINGS_MODULE', 'smishguard.settings')\n"
                     "django.setup()\n"
                     "from smishguard.watch.models import LookalikeAlert, SinkDelivery\n"
-                    "from smishguard.watch.sinks import deliver_webhook\n"
+                    "from smishguard.outbox.models import Delivery\n"
+                    "from smishguard.outbox.queue import attempt\n"
+                    "from smishguard.watch.sinks import record_webhook\n"
                     "alert = LookalikeAlert.objects.create(domain='acme-login.example',"
                     " registrable='acme-login.example', brand='acme')\n"
                     f"d = SinkDelivery.objects.create(alert=alert, sink='webhook', target={receiver.url!r})\n"
-                    "print(deliver_webhook(d.pk, max_attempts=1))\n",
+                    "record_webhook(d, max_attempts=1)\n"
+                    "print(attempt(Delivery.objects.get(kind='ct-webhook', target_id=d.pk).pk))\n",
                 ],
                 env={**env, "SMISHGUARD_LOG_LEVEL": "INFO"},
                 capture_output=True,

@@ -10,6 +10,7 @@ import pytest
 from watch_support import EXPECTED, write_log_list
 
 from smishguard.audit.models import Event
+from smishguard.outbox.models import Delivery
 from smishguard.watch.models import LookalikeAlert, SinkDelivery
 
 pytestmark = pytest.mark.django_db
@@ -190,7 +191,8 @@ def test_a_delivery_whose_worker_died_is_requeued_at_the_next_start(rfc_log, ca,
         assert run_tasks() == 0
         # A fresh running task (another worker, alive) is left alone.
         fresh = SinkDelivery.objects.get(alert__domain="twilio-sso.com")
-        DBTaskResult.objects.filter(id=fresh.task_id).update(started_at=timezone.now())
+        outgoing = Delivery.objects.get(kind="ct-webhook", target_id=fresh.pk)  # the task lives with the outbox row
+        DBTaskResult.objects.filter(id=outgoing.task_id).update(started_at=timezone.now())
 
         assert watch(*args, "--config", str(brands_file)).code == 0  # the next run recovers the others
         assert run_tasks() == len(EXPECTED) - 1

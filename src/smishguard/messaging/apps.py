@@ -7,6 +7,8 @@ class MessagingConfig(AppConfig):
     verbose_name = "Messaging (Twilio)"
 
     def ready(self) -> None:
-        from smishguard.messaging import notices
+        from smishguard.messaging import broadcast, notices, sending
 
         notices.connect()
+        # SMS sends are an outbox kind; each recovery pass first queues what waited for a Twilio account.
+        sending.register(before_recover=broadcast.release_waiting)

@@ -6,21 +6,25 @@ recorded without its send being queued, nor queued without being recorded.
 
 With no Twilio account configured (the demo; an install before SMS is set up) nothing is refused: the messages
 are recorded as ``waiting`` (waiting for a Twilio account), with no task; once an account is configured the
-worker's recovery pass gives each a sender and queues it (:func:`smishguard.messaging.tasks.release_waiting`).
+worker's recovery pass gives each a sender and queues it (:func:`release_waiting`).
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from typing import Any
 
 from django.db import transaction
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from smishguard.audit import Action, record
 from smishguard.messaging.errors import BroadcastConflict, ProviderNotConfigured
 from smishguard.messaging.models import Broadcast, OutboundMessage
-from smishguard.messaging.tasks import enqueue_delivery
+from smishguard.messaging.sending import queue_send
+
+log = logging.getLogger("smishguard.messaging")
 
 MAX_BODY_CHARS = 1600  # Twilio's limit for one message body
 
@@ -116,7 +120,7 @@ def broadcast(
                 status=OutboundMessage.Status.QUEUED if ready else OutboundMessage.Status.WAITING,
             )
             if ready:
-                enqueue_delivery(message)
+                queue_send(message)
             queued += 1
         if queued:
             record(
@@ -155,5 +159,29 @@ def queue_message(
             },
         )
         if created and ready:
-            enqueue_delivery(message)
+            queue_send(message)
     return message
+
+
+def release_waiting() -> int:
+    """Sends recorded while no Twilio account was configured: once one is, give each a sender (round robin over
+    the sending numbers, as broadcast does) and queue it.  Returns how many were queued; 0 while none is.
+    Run by the outbox's recovery pass (the ``sms`` kind's ``before_recover``)."""
+    if not provider_ready():
+        return 0
+    numbers = senders()
+    released = 0
+    waiting = OutboundMessage.objects.filter(status=OutboundMessage.Status.WAITING).order_by("pk")
+    for index, (pk, sender) in enumerate(list(waiting.values_list("pk", "sender"))):
+        with transaction.atomic():
+            moved = OutboundMessage.objects.filter(pk=pk, status=OutboundMessage.Status.WAITING).update(
+                status=OutboundMessage.Status.QUEUED,
+                sender=sender or numbers[index % len(numbers)],
+                updated_at=timezone.now(),
+            )
+            if moved:
+                queue_send(OutboundMessage.objects.get(pk=pk))
+                released += 1
+    if released:
+        log.info("a Twilio account is configured: queued %d message(s) that were waiting for one", released)
+    return released

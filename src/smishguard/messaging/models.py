@@ -81,7 +81,6 @@ class OutboundMessage(models.Model):
     error_code = models.IntegerField(null=True, blank=True)
     error_message = models.CharField(max_length=500, blank=True)
     attempts = models.PositiveIntegerField(default=0)
-    task_id = models.CharField(max_length=64, blank=True, help_text="the django-tasks result of the pending send")
     created_at = models.DateTimeField(default=timezone.now)
     attempted_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)

@@ -1,8 +1,9 @@
-"""The send protocol: record, call, mark; and reconcile what a crash leaves in between.
+"""Sending an SMS through Twilio: the outbox kind ``sms`` (:mod:`smishguard.outbox.queue` runs the protocol).
 
-1. A send is claimed by a conditional update ``queued -> sending`` (``attempted_at`` set to its rate-limit
-   slot, ``attempts`` + 1), committed BEFORE the API call: two workers can never both claim it.
-2. The API call.
+1. A send is recorded (``OutboundMessage`` and its outbox delivery, key ``sms-<message id>``) before any call.
+2. The outbox claims it (``queued -> sending`` here, mirrored from the outbox; ``attempted_at`` is its rate-limit
+   slot, reserved in the claim's transaction by :func:`_pace`), committed BEFORE the API call: two workers can
+   never both claim it.  The call waits for the slot, then asks Twilio.
 3. The mark: ``sending -> sent`` with Twilio's message SID (or ``failed`` with Twilio's error code).
 
 A process that dies between 2 and 3 leaves the message in ``sending``.  Once that row is older than the send
@@ -10,7 +11,7 @@ lease (``SMISHGUARD_TWILIO_SEND_LEASE_SECONDS``, longer than the HTTP timeout, s
 in the call) it is *in doubt*, and before anything else it is reconciled against Twilio's list of messages for
 that recipient (time window, and the same text): found -> marked sent with that SID; not found -> queued again
 and sent.  So a restart neither loses nor repeats a message.  A 5xx or a network failure leaves the message in
-``sending`` too (the request may have taken effect) and schedules a retry after the lease, which reconciles.
+``sending`` too (the request may have taken effect) and the outbox retries after the lease, which reconciles.
 """
 
 from __future__ import annotations
@@ -19,10 +20,9 @@ import logging
 import os
 import time
 import unicodedata
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from django.db import transaction
-from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 
@@ -32,10 +32,15 @@ from smishguard.messaging import twilio
 from smishguard.messaging.errors import InvalidNumber, ProviderRefused, ProviderUnavailable
 from smishguard.messaging.models import DeliveryStatus, OutboundMessage
 from smishguard.messaging.ratelimit import reserve_slot
+from smishguard.outbox import queue, registry
+from smishguard.outbox.errors import ReconcileUnavailable, SendFailed
+from smishguard.outbox.models import Delivery
 
 log = logging.getLogger("smishguard.messaging")
 
 Status = OutboundMessage.Status
+
+KIND = "sms"
 
 # Clock difference allowed between us and Twilio when matching a listed message to a send.
 CLOCK_SKEW = timedelta(minutes=5)
@@ -78,14 +83,6 @@ def _fold(text: str) -> str:
     return " ".join("".join(ch for ch in decomposed if (ch.isascii() and ch.isalnum()) or ch.isspace()).split())
 
 
-def in_doubt(message: OutboundMessage, *, now: datetime | None = None, config: TwilioSettings | None = None) -> bool:
-    """A ``sending`` row that no live worker can still be sending (older than the send lease)."""
-    config = config or _config()
-    if message.status != Status.SENDING or message.attempted_at is None:
-        return False
-    return message.attempted_at <= (now or timezone.now()) - timedelta(seconds=config.send_lease_seconds)
-
-
 def find_at_provider(message: OutboundMessage) -> twilio.ProviderMessage | None:
     """The message Twilio holds for this send, if the API call took effect: same recipient, same text, made
     after the message was created (less clock skew) and not already the SID of another of our messages."""
@@ -107,23 +104,6 @@ def find_at_provider(message: OutboundMessage) -> twilio.ProviderMessage | None:
             if _fold(listed.body) == wanted:
                 return listed
     return None
-
-
-def reconcile(message: OutboundMessage) -> bool:
-    """Settle an in-doubt send with Twilio.  True: it was sent (now marked); False: it was not (queued again).
-
-    Raises ProviderUnavailable when Twilio cannot be asked; the message then stays in doubt.
-    """
-    found = find_at_provider(message)
-    if found is not None:
-        log.info("reconciled message %s: Twilio has it as %s", message.pk, found.sid)
-        _mark_sent(message, found.sid)
-        return True
-    log.info("reconciled message %s: Twilio has no such message; sending again", message.pk)
-    OutboundMessage.objects.filter(pk=message.pk, status=Status.SENDING).update(
-        status=Status.QUEUED, updated_at=timezone.now()
-    )
-    return False
 
 
 def _mark_sent(message: OutboundMessage, sid: str) -> None:
@@ -166,43 +146,27 @@ def apply_status(message_id: int, provider_status: str, error_code: int | None) 
     return bool(OutboundMessage.objects.filter(pk=message_id, status=message.status).update(**changes))
 
 
-class _Taken(Exception):
-    """Another worker claimed the message first."""
+def queue_send(message: OutboundMessage) -> None:
+    """Record the send of a queued ``message`` in the outbox (in the caller's transaction)."""
+    queue.record(KIND, f"sms-{message.pk}", target_id=message.pk)
 
 
-def deliver(message_id: int) -> str:
-    """Send one queued message, following the protocol above.  Returns what happened (for the task result)."""
+def _message(delivery: Delivery) -> OutboundMessage:
+    return OutboundMessage.objects.select_related("employee").get(pk=delivery.target_id)
+
+
+def _pace(delivery: Delivery) -> datetime:
+    """In the claim's transaction: the sender's next rate-limit slot, the moment of the API call."""
+    message = OutboundMessage.objects.get(pk=delivery.target_id)
+    return reserve_slot(message.sender, _config().rate_per_second)
+
+
+def _send(delivery: Delivery) -> str:
+    """The API call for a claimed send, at its slot; returns Twilio's SID."""
     config = _config()
-    message = OutboundMessage.objects.filter(pk=message_id).first()
-    if message is None:
-        return "missing"
-    if message.status == Status.SENDING:
-        if not in_doubt(message, config=config):
-            return "in_flight"  # another worker is in the API call; the recovery pass looks again later
-        try:
-            if reconcile(message):
-                return "reconciled"
-        except ProviderUnavailable as exc:
-            _retry_later(message, exc, config)
-            return "provider_unavailable"
-        message.refresh_from_db()
-    if message.status != Status.QUEUED:
-        return message.status
-
-    # The claim and the sender's rate slot in one transaction; attempted_at is the slot, the moment of the API
-    # call, so the row only becomes "in doubt" a lease after the call started, however long the wait.
-    try:
-        with transaction.atomic():
-            slot = reserve_slot(message.sender, config.rate_per_second)
-            claimed = OutboundMessage.objects.filter(pk=message.pk, status=Status.QUEUED).update(
-                status=Status.SENDING, attempted_at=slot, attempts=F("attempts") + 1, updated_at=timezone.now()
-            )
-            if not claimed:
-                raise _Taken
-    except _Taken:
-        return "taken"  # another worker claimed it between our read and our update (its slot is not used)
-    message.refresh_from_db()
-    delay = (slot - timezone.now()).total_seconds()
+    message = _message(delivery)
+    assert delivery.attempted_at is not None  # noqa: S101 - a claimed delivery has its slot
+    delay = (delivery.attempted_at - timezone.now()).total_seconds()
     if delay > 0:
         time.sleep(delay)  # no database work between the end of the wait and the call: an even rate at Twilio
     try:
@@ -210,17 +174,45 @@ def deliver(message_id: int) -> str:
             message.to, message.body, status_callback_url(message, config), sender=message.sender or None
         )
     except (InvalidNumber, ProviderRefused) as exc:
-        _mark_failed(message, exc)
-        return "failed"
+        raise SendFailed(str(exc), retry=False, code=exc.code) from exc
     except ProviderUnavailable as exc:
-        _retry_later(message, exc, config)
-        return "provider_unavailable"
+        raise SendFailed(str(exc), retry=True, in_doubt=True, code=exc.code) from exc
     _after_provider_call()
-    _mark_sent(message, sid)
-    return "sent"
+    return sid
 
 
-def _mark_failed(message: OutboundMessage, exc: Exception) -> None:
+def _reconcile(delivery: Delivery) -> str | None:
+    """Twilio's SID for an in-doubt send if it took effect; None if Twilio has no such message."""
+    try:
+        found = find_at_provider(_message(delivery))
+    except ProviderUnavailable as exc:
+        raise ReconcileUnavailable(str(exc)) from exc
+    return None if found is None else found.sid
+
+
+def _on_change(delivery: Delivery, change: str, error: Exception | None) -> None:
+    """Mirror the outbox's state onto the message (its status is what the console and the API show)."""
+    rows = OutboundMessage.objects.filter(pk=delivery.target_id)
+    now = timezone.now()
+    if change == registry.CLAIMED:
+        rows.update(
+            status=Status.SENDING, attempted_at=delivery.attempted_at, attempts=delivery.attempts, updated_at=now
+        )
+    elif change == registry.REQUEUED:
+        rows.filter(status=Status.SENDING).update(status=Status.QUEUED, updated_at=now)
+    elif change == registry.DELIVERED:
+        message = rows.first()
+        if message is not None:
+            _mark_sent(message, delivery.provider_ref)
+    elif change == registry.RETRY:
+        rows.update(error_code=getattr(error, "code", None), error_message=str(error)[:500], updated_at=now)
+    elif change == registry.FAILED:
+        message = rows.select_related("employee").first()
+        if message is not None:
+            _mark_failed(message, error)
+
+
+def _mark_failed(message: OutboundMessage, exc: Exception | None) -> None:
     code = getattr(exc, "code", None)
     OutboundMessage.objects.filter(pk=message.pk).update(
         status=Status.FAILED, error_code=code, error_message=str(exc)[:500], updated_at=timezone.now()
@@ -238,26 +230,17 @@ def _mark_failed(message: OutboundMessage, exc: Exception) -> None:
     )
 
 
-def _retry_later(message: OutboundMessage, exc: Exception, config: TwilioSettings) -> None:
-    """Twilio could not be reached (or failed): the send is in doubt; try again (reconciling) after the lease."""
-    message.refresh_from_db()
-    if message.attempts >= config.max_attempts:
-        # Give up only when Twilio positively has no such message; otherwise the next recovery pass retries.
-        try:
-            found = find_at_provider(message)
-        except ProviderUnavailable:
-            found = None
-        else:
-            if found is None:
-                _mark_failed(message, exc)
-                return
-        if found is not None:
-            _mark_sent(message, found.sid)
-            return
-    OutboundMessage.objects.filter(pk=message.pk).update(
-        error_code=getattr(exc, "code", None), error_message=str(exc)[:500], updated_at=timezone.now()
+def register(*, before_recover: Callable[[], object]) -> None:
+    """The ``sms`` kind (MessagingConfig.ready()); ``before_recover`` queues the sends that waited for an account."""
+    registry.register(
+        registry.Kind(
+            name=KIND,
+            send=_send,
+            reconcile=_reconcile,
+            max_attempts=lambda: _config().max_attempts,
+            lease_seconds=lambda: float(_config().send_lease_seconds),
+            pace=_pace,
+            on_change=_on_change,
+            before_recover=before_recover,
+        )
     )
-    from smishguard.messaging.tasks import enqueue_delivery
-
-    run_after = timezone.now() + timedelta(seconds=config.send_lease_seconds)
-    enqueue_delivery(message, run_after=run_after)

@@ -7,6 +7,8 @@ class PasskeysConfig(AppConfig):
     verbose_name = "Security keys"
 
     def ready(self) -> None:
-        from smishguard.passkeys import receivers
+        from smishguard.passkeys import alerts, receivers
 
-        receivers.connect()
+        receivers.connect()  # offboarding (accounts' signal) revokes the employee's keys
+        # A key flagged as possibly cloned: the security team's alert, through the outbox (no campaign needed).
+        alerts.connect()

@@ -8,8 +8,9 @@ class ReportsConfig(AppConfig):
 
     def ready(self) -> None:
         from smishguard.messaging import inbound
-        from smishguard.reports import intake, signals
+        from smishguard.reports import alerting, intake, signals
 
         signals.connect()
+        alerting.register()  # the security team's alerts about a campaign: an outbox kind
         # Every text no other handler claims (a training simulation, say) becomes a report: reports is last.
         inbound.register("reports", intake.handle_inbound_text, order=inbound.LAST)

@@ -189,8 +189,9 @@ class BlocklistState(models.Model):
 
 
 class AlertDelivery(models.Model):
-    """One alert owed to the security team's webhook, delivered by the task worker with retries: about a campaign,
-    or (``campaign`` None) a security alert such as a key flagged as possibly cloned (reports.security)."""
+    """One alert about a campaign owed to the security team's webhook; its delivery (retries, back-off) is the
+    outbox's (kind ``campaign-alert``, :mod:`smishguard.reports.alerting`), mirrored here.  Rows with ``campaign``
+    None are security alerts recorded before those moved to the outbox's ``security-alert`` kind."""
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"

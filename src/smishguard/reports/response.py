@@ -28,6 +28,7 @@ from django.utils import timezone
 
 from smishguard.audit import Action, record
 from smishguard.config import ResponsePolicy
+from smishguard.outbox import queue
 from smishguard.reports import blocklists
 from smishguard.reports.errors import AlreadyWarned, InvalidStatus, NothingToBlock, NotOnBlocklist, WarningNotQueued
 from smishguard.reports.models import AlertDelivery, BlocklistEntry, Campaign, CampaignEvent, Report
@@ -35,6 +36,9 @@ from smishguard.reports.models import AlertDelivery, BlocklistEntry, Campaign, C
 log = logging.getLogger("smishguard.reports")
 
 Kind = CampaignEvent.Kind
+
+# The outbox kind of an alert about a campaign (registered by reports.alerting in ReportsConfig.ready()).
+ALERT_KIND = "campaign-alert"
 
 
 def policy() -> ResponsePolicy:
@@ -436,12 +440,11 @@ def stix_exported(campaigns: list[Campaign], *, actor: Any = None, request: Any 
 
 
 def alert(campaign: Campaign, event: str, text: str) -> AlertDelivery | None:
-    """Queue one alert to ``[response] alert_webhook`` (once per campaign and event); None when none is set."""
+    """Queue one alert to ``[response] alert_webhook`` (once per campaign and event) through the outbox
+    (:mod:`smishguard.reports.alerting`); None when none is set."""
     url = policy().alert_webhook
     if not url:
         return None
-    from smishguard.reports.tasks import enqueue_alert
-
     key = f"campaign-{campaign.pk}-{event}"
     link = settings.SMISHGUARD.origin.rstrip("/") + f"/console/campaigns/{campaign.pk}"
     payload = {
@@ -459,5 +462,5 @@ def alert(campaign: Campaign, event: str, text: str) -> AlertDelivery | None:
                 now = timezone.now()
                 Campaign.objects.filter(pk=campaign.pk, alerted_at__isnull=True).update(alerted_at=now)
                 campaign.alerted_at = now
-            enqueue_alert(delivery)
+            queue.record(ALERT_KIND, key, target_id=delivery.pk)
     return delivery

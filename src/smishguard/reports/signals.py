@@ -1,7 +1,6 @@
-"""Receivers for what happens outside this app: blocklist files re-written, security alerts queued.
+"""Receivers for what happens outside this app: blocklist files re-written.
 
-A key flagged as possibly cloned (``passkeys.signals.key_flagged``) queues the security team's alert
-(:mod:`smishguard.reports.security`).
+(A key flagged as possibly cloned is alerted by ``passkeys`` itself, through the outbox: no campaign is needed.)
 
 The blocklist files are re-written when what they are built from changes outside this app.
 
@@ -29,12 +28,7 @@ def _changed(sender: Any, **kwargs: Any) -> None:  # noqa: ARG001 - a signal rec
 
 def connect() -> None:
     from smishguard.detection.models import Brand
-    from smishguard.passkeys.signals import key_flagged
-    from smishguard.reports.security import on_key_flagged
     from smishguard.watch import alerts as ct_alerts
-
-    # A key flagged as possibly cloned: the security team is alerted (passkeys sends, it imports nothing here).
-    key_flagged.connect(on_key_flagged, dispatch_uid="reports-security-key-flagged")
 
     ct_alerts.on_change(_changed, dispatch_uid="reports-blocklists")
     post_save.connect(_changed, sender=Brand, dispatch_uid="reports-blocklists-Brand")

@@ -31,6 +31,7 @@ from smishguard.engine.ct import (
     source_for,
 )
 from smishguard.engine.domains import LookalikeMatcher
+from smishguard.outbox.queue import recover
 from smishguard.watch import store
 from smishguard.watch.config import WatchOptions
 from smishguard.watch.matching import find_lookalikes
@@ -293,21 +294,17 @@ class Watcher:
         if self.jsonl is not None:
             self.jsonl.flush()
         if self.options.webhook:
-            from smishguard.watch.tasks import recover_webhooks
-
-            recover_webhooks(max_attempts=self.options.webhook_attempts)
+            recover()
 
     def start_recovery(self) -> None:
         if not self.options.webhook:
             return
 
         def loop() -> None:
-            from smishguard.watch.tasks import recover_webhooks
-
             try:
                 while not self.stop.wait(RECOVERY_INTERVAL):
                     try:
-                        recover_webhooks(max_attempts=self.options.webhook_attempts)
+                        recover()
                     except Exception:
                         log.exception("webhook recovery")
             finally:

@@ -8,10 +8,11 @@ leaves rows pending whose lines are already in the file, so before writing after
 write) the file is read back and every pending alert whose ``alert_id`` is already there is marked delivered
 instead of written again: each alert is in the file exactly once.
 
-Webhook (run by the task worker, never by the reader): one POST per task run, with a ``Idempotency-Key``
-header naming the delivery; a 429, 5xx, timeout or refused connection is retried by a new task with
-exponential backoff (5 s, 10 s, ... up to 10 min) until ``max_attempts``. A crash after the receiver
-answered but before the row is marked can repeat a POST: receivers dedupe on ``Idempotency-Key``.
+Webhook (an outbox kind, ``ct-webhook``, run by the task worker, never by the reader): one POST per attempt, with
+an ``Idempotency-Key`` header naming the delivery; a 429, 5xx, timeout or refused connection is retried with
+back-off (5 s, 10 s, ... up to 10 min) until ``max_attempts`` (:mod:`smishguard.outbox.queue`); each change is
+mirrored onto the ``SinkDelivery`` row.  A crash after the receiver answered but before the mark can repeat a
+POST: receivers dedupe on ``Idempotency-Key``.
 """
 
 from __future__ import annotations
@@ -20,16 +21,16 @@ import json
 import logging
 import os
 import threading
-from datetime import timedelta
 from pathlib import Path
 
-from django.db import transaction
 from django.utils import timezone
 
 from smishguard.audit import Action, record
+from smishguard.outbox import queue, registry
+from smishguard.outbox.models import Delivery
+from smishguard.outbox.webhook import post_webhook
 from smishguard.redaction import redact_url
 from smishguard.watch.models import SinkDelivery
-from smishguard.webhooks import WebhookFailed, backoff, post_json
 
 log = logging.getLogger("smishguard.watch")
 
@@ -130,46 +131,48 @@ class JsonlSink:
             return len(pending)
 
 
-def deliver_webhook(delivery_id: int, max_attempts: int = 8) -> str:
-    """One delivery attempt (run by the task worker).  Returns the outcome: delivered, retry, failed, ..."""
-    delivery = SinkDelivery.objects.select_related("alert").filter(pk=delivery_id).first()
-    if delivery is None:
-        return "gone"
-    if delivery.status != Status.PENDING:
-        return f"already {delivery.status}"
-    payload = {"event": "lookalike_alert", "delivery_id": delivery.pk, "alert": delivery.alert.to_dict()}
-    attempts = delivery.attempts + 1
-    try:
-        post_json(
-            delivery.target, payload, key=f"smishguard-ct-alert-{delivery.pk}", user_agent="smishguard-ct-watcher"
-        )
-    except WebhookFailed as exc:
-        give_up = not exc.retry or attempts >= max_attempts
-        with transaction.atomic():
-            SinkDelivery.objects.filter(pk=delivery.pk).update(
-                attempts=attempts, last_error=str(exc), status=Status.FAILED if give_up else Status.PENDING
-            )
-            if give_up:
-                record(
-                    Action.WATCH_WEBHOOK_FAILED,
-                    actor_label="ct-watcher",
-                    subject_label=delivery.alert.domain,
-                    delivery_id=delivery.pk,
-                    url=redact_url(delivery.target),
-                    attempts=attempts,
-                    error=str(exc),
-                )
-            else:
-                from smishguard.watch.tasks import enqueue_webhook
+WEBHOOK_KIND = "ct-webhook"
+USER_AGENT = "smishguard-ct-watcher"
+DEFAULT_ATTEMPTS = 8
 
-                enqueue_webhook(
-                    delivery.pk, max_attempts, run_after=timezone.now() + timedelta(seconds=backoff(attempts))
-                )
-        log.warning(
-            "webhook %s for %s: %s (attempt %d)", redact_url(delivery.target), delivery.alert.domain, exc, attempts
+
+def record_webhook(delivery: SinkDelivery, max_attempts: int = DEFAULT_ATTEMPTS) -> None:
+    """Queue a webhook delivery through the outbox (in the caller's transaction, the alert's)."""
+    queue.record(WEBHOOK_KIND, f"ct-alert-{delivery.pk}", target_id=delivery.pk, max_attempts=max_attempts)
+
+
+def _send(outgoing: Delivery) -> str:
+    delivery = SinkDelivery.objects.select_related("alert").get(pk=outgoing.target_id)
+    payload = {"event": "lookalike_alert", "delivery_id": delivery.pk, "alert": delivery.alert.to_dict()}
+    return post_webhook(outgoing, delivery.target, payload, user_agent=USER_AGENT)
+
+
+def _on_change(outgoing: Delivery, change: str, error: Exception | None) -> None:
+    """Mirror the outbox's state onto the ``SinkDelivery`` row; a webhook given up is audited."""
+    rows = SinkDelivery.objects.filter(pk=outgoing.target_id)
+    attempts = outgoing.attempts
+    if change == registry.RETRY:
+        rows.update(attempts=attempts, last_error=str(error), status=Status.PENDING)
+    elif change == registry.DELIVERED:
+        rows.update(status=Status.DELIVERED, attempts=attempts, delivered_at=timezone.now(), last_error="")
+    elif change == registry.FAILED:
+        rows.update(attempts=attempts, last_error=str(error), status=Status.FAILED)
+        delivery = rows.select_related("alert").first()
+        if delivery is None:
+            return
+        record(
+            Action.WATCH_WEBHOOK_FAILED,
+            actor_label="ct-watcher",
+            subject_label=delivery.alert.domain,
+            delivery_id=delivery.pk,
+            url=redact_url(delivery.target),
+            attempts=attempts,
+            error=str(error),
         )
-        return "failed" if give_up else "retry"
-    SinkDelivery.objects.filter(pk=delivery.pk).update(
-        status=Status.DELIVERED, attempts=attempts, delivered_at=timezone.now(), last_error=""
+        log.warning("webhook %s for %s failed: %s", redact_url(delivery.target), delivery.alert.domain, error)
+
+
+def register() -> None:
+    registry.register(
+        registry.Kind(name=WEBHOOK_KIND, send=_send, max_attempts=lambda: DEFAULT_ATTEMPTS, on_change=_on_change)
     )
-    return "delivered"

@@ -20,6 +20,7 @@ from smishguard.audit import Action, record
 from smishguard.engine.ct import LogInfo, TreeHead
 from smishguard.watch.matching import Hit
 from smishguard.watch.models import LogState, LookalikeAlert, Sighting, SinkDelivery
+from smishguard.watch.sinks import record_webhook
 
 log = logging.getLogger("smishguard.watch")
 
@@ -155,9 +156,7 @@ def commit(
                 for target in sinks:
                     delivery = SinkDelivery.objects.create(alert=alert, sink=target.sink, target=target.target)
                     if target.sink == SinkDelivery.Sink.WEBHOOK:
-                        from smishguard.watch.tasks import enqueue_webhook
-
-                        enqueue_webhook(delivery.pk, target.max_attempts)
+                        record_webhook(delivery, target.max_attempts)
                 created.append(alert)
             elif _sighting(alert, hit, where, now):
                 known = list(alert.lookalike_names or [alert.domain])
