@@ -38,5 +38,7 @@ urlpatterns = [
     path("console/watch/", include("smishguard.watch.urls")),
     path("console/", include("smishguard.reports.urls")),
     path("portal/", include("smishguard.reports.portal_urls")),
+    path("", include("smishguard.accounts.urls")),
+    path("", include("smishguard.passkeys.urls")),
     path("", include("smishguard.web.urls")),
 ]

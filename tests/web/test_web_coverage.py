@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from smishguard.accounts import services
-from smishguard.web.coverage import NO_DEPARTMENT, key_coverage
+from smishguard.passkeys.coverage import NO_DEPARTMENT, key_coverage
 
 
 @pytest.fixture

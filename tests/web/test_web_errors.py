@@ -33,4 +33,4 @@ def test_an_error_without_a_safe_referer_is_an_error_page_with_its_status(refere
 def test_step_up_required_still_asks_for_a_key_touch():
     response = Client().post("/console/test/stepup", HTTP_REFERER="http://testserver/console/")
     assert response.status_code == 403
-    assert next(t.name for t in response.templates) == "web/stepup.html"
+    assert next(t.name for t in response.templates) == "passkeys/stepup.html"

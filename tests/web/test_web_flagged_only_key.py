@@ -46,7 +46,7 @@ def test_invite_of_an_employee_whose_only_key_is_flagged_opens_a_recovery(capsys
 
 def test_employee_page_offers_recovery_when_the_only_key_is_flagged(login, admin, employee, add_key):
     add_key(employee, flagged=True)
-    page = login(admin).get(reverse("web:console-employee", args=[employee.pk])).content.decode()
+    page = login(admin).get(reverse("accounts:console-employee", args=[employee.pk])).content.decode()
     assert "no link is needed" not in page
     assert "Request recovery" in page
     assert "0 active keys" in page or "has no working key" in page

@@ -23,7 +23,7 @@ def signin_page(client: Client) -> str:
     response = client.get(reverse("web:portal"), follow=True)
     assert response.status_code == 200
     assert response.redirect_chain, "the ended session must not reach the portal"
-    assert response.redirect_chain[-1][0].startswith(reverse("web:signin"))
+    assert response.redirect_chain[-1][0].startswith(reverse("passkeys:signin"))
     return response.content.decode()
 
 
@@ -77,10 +77,10 @@ def test_expired_session_says_how_long(login, employee):
 def test_unknown_or_live_cookie_says_nothing(login, employee):
     stranger = Client()
     stranger.cookies[settings.SESSION_COOKIE_NAME] = "made-up-token-that-matches-no-session"
-    page = stranger.get(reverse("web:signin")).content.decode()
+    page = stranger.get(reverse("passkeys:signin")).content.decode()
     assert "ended" not in page.lower()
     fresh = Client()
-    page = fresh.get(reverse("web:signin")).content.decode()
+    page = fresh.get(reverse("passkeys:signin")).content.decode()
     assert "ended" not in page.lower()
 
 
@@ -90,5 +90,5 @@ def test_someone_elses_ended_session_is_never_described(login, employee, admin):
     sessions.revoke(Session.objects.filter(pk=theirs.sg_session.pk), reason="revoked by admin", actor_label=admin.email)
     mine = Client()
     mine.cookies[settings.SESSION_COOKIE_NAME] = "x" * 43
-    page = mine.get(reverse("web:signin") + f"?session={theirs.sg_session.pk}").content.decode()
+    page = mine.get(reverse("passkeys:signin") + f"?session={theirs.sg_session.pk}").content.decode()
     assert "ended by the security team" not in page

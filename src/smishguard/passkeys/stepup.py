@@ -37,7 +37,7 @@ def return_to(request: HttpRequest) -> str:
 
 def page(request: HttpRequest, *, next_url: str, message: str, status: int = 200) -> HttpResponse:
     get_token(request)  # sets the CSRF cookie: the ceremony's JSON calls carry its token
-    return render(request, "web/stepup.html", {"next": next_url, "message": message}, status=status)
+    return render(request, "passkeys/stepup.html", {"next": next_url, "message": message}, status=status)
 
 
 @ensure_csrf_cookie

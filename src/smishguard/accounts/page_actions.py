@@ -1,4 +1,4 @@
-"""Small helpers shared by the portal and console views."""
+"""Small helpers shared by the portal and console pages of every app: run a one-line action and flash its outcome."""
 
 from __future__ import annotations
 

@@ -13,15 +13,15 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from smishguard.accounts import notices, services, sessions
 from smishguard.accounts.models import Employee, RecoveryRequest, Session
+from smishguard.accounts.page_actions import act, plural
 from smishguard.accounts.page_errors import flash_errors
 from smishguard.accounts.page_guards import admin_only
+from smishguard.accounts.panels import employee_panels
 from smishguard.audit.models import Event
 from smishguard.errors import SmishguardError
-from smishguard.passkeys import services as key_services
-from smishguard.web.views.common import act, plural
 
 PAGE_SIZE = 50
-IMPORT_SALT = "smishguard.web.import-result"
+IMPORT_SALT = "smishguard.web.import-result"  # the name of the page's first home, kept: a result link stays valid
 IMPORT_RESULT_MAX_AGE = 3600
 # How many names and bad rows the result page lists (the counts are always complete).
 IMPORT_LIST_LIMIT = 100
@@ -71,7 +71,7 @@ def directory(request: HttpRequest) -> HttpResponse:
     filters.pop("page", None)
     return render(
         request,
-        "web/console/employees.html",
+        "accounts/console/employees.html",
         {
             "page": page,
             "q": q,
@@ -104,7 +104,7 @@ def _groups(text: str) -> list[str]:
 @admin_only
 def add(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
-        return render(request, "web/console/employee_form.html", _employee_form_context({}, mode="add"))
+        return render(request, "accounts/console/employee_form.html", _employee_form_context({}, mode="add"))
     values = _posted_details(request)
     wants_admin = request.POST.get("is_admin") == "on"
     if wants_admin:
@@ -122,10 +122,10 @@ def add(request: HttpRequest) -> HttpResponse:
         )
     except SmishguardError as exc:
         context = _employee_form_context(values, mode="add", error=exc.message, admin_checked=wants_admin)
-        return render(request, "web/console/employee_form.html", context, status=400)
+        return render(request, "accounts/console/employee_form.html", context, status=400)
     messages.success(request, f"Added {employee.name}. Issue an enrolment link so they can register a key.")
     _say_if_admin_pending(request, employee)
-    return redirect("web:console-employee", pk=employee.pk)
+    return redirect("accounts:console-employee", pk=employee.pk)
 
 
 def _say_if_admin_pending(request: HttpRequest, employee: Employee) -> None:
@@ -153,7 +153,7 @@ def edit(request: HttpRequest, pk: int) -> HttpResponse:
             "groups": ", ".join(employee.groups.values_list("name", flat=True)),
         }
         context = _employee_form_context(values, mode="edit", employee=employee, admin_checked=employee.is_admin)
-        return render(request, "web/console/employee_form.html", context)
+        return render(request, "accounts/console/employee_form.html", context)
     values = _posted_details(request)
     values["email"] = employee.email
     is_admin = request.POST.get("is_admin") == "on"
@@ -163,7 +163,7 @@ def edit(request: HttpRequest, pk: int) -> HttpResponse:
         context = _employee_form_context(
             values, mode="edit", employee=employee, admin_checked=True, error="You cannot remove your own admin rights."
         )
-        return render(request, "web/console/employee_form.html", context, status=400)
+        return render(request, "accounts/console/employee_form.html", context, status=400)
     try:
         services.update_employee(
             employee,
@@ -179,23 +179,23 @@ def edit(request: HttpRequest, pk: int) -> HttpResponse:
         context = _employee_form_context(
             values, mode="edit", employee=employee, admin_checked=is_admin, error=exc.message
         )
-        return render(request, "web/console/employee_form.html", context, status=400)
+        return render(request, "accounts/console/employee_form.html", context, status=400)
     messages.success(request, f"Saved {employee.name}'s details.")
     _say_if_admin_pending(request, employee)
-    return redirect("web:console-employee", pk=employee.pk)
+    return redirect("accounts:console-employee", pk=employee.pk)
 
 
 @require_http_methods(["GET", "POST"])
 @admin_only
-@flash_errors("web:console-import")
+@flash_errors("accounts:console-import")
 def import_csv(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
-        return render(request, "web/console/import.html", {"nav": "employees", "columns": services.CSV_COLUMNS})
+        return render(request, "accounts/console/import.html", {"nav": "employees", "columns": services.CSV_COLUMNS})
     upload = request.FILES.get("file")
     data: bytes | str = upload.read() if upload is not None else request.POST.get("text", "")
     if not data.strip():
         messages.error(request, "Choose a CSV file (or paste CSV text) to import.")
-        return redirect("web:console-import")
+        return redirect("accounts:console-import")
     if services.csv_asks_for_admin(data):
         sessions.require_fresh_assertion(request, what="granting admin rights by import")
     result = services.import_csv(data, actor=request.user, request=request)
@@ -210,7 +210,7 @@ def import_csv(request: HttpRequest) -> HttpResponse:
         "file": upload.name[:200] if upload is not None else "pasted text",
     }
     token = signing.dumps(summary, salt=IMPORT_SALT, compress=True)
-    return redirect(f"{reverse('web:console-import-result')}?r={token}")
+    return redirect(f"{reverse('accounts:console-import-result')}?r={token}")
 
 
 @require_GET
@@ -220,10 +220,10 @@ def import_result(request: HttpRequest) -> HttpResponse:
         summary = signing.loads(request.GET.get("r", ""), salt=IMPORT_SALT, max_age=IMPORT_RESULT_MAX_AGE)
     except signing.BadSignature:
         messages.error(request, "That import result is no longer available; the import itself is in the audit trail.")
-        return redirect("web:console-import")
+        return redirect("accounts:console-import")
     return render(
         request,
-        "web/console/import_result.html",
+        "accounts/console/import_result.html",
         {"r": summary, "list_limit": IMPORT_LIST_LIMIT, "nav": "employees"},
     )
 
@@ -232,10 +232,6 @@ def import_result(request: HttpRequest) -> HttpResponse:
 @admin_only
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
     employee = get_object_or_404(Employee.objects.prefetch_related("groups"), pk=pk)
-    all_keys = list(employee.credentials.order_by("revoked_at", "created_at"))
-    # A key flagged as possibly cloned signs nobody in: it is not an active key (the page offers recovery).
-    active_keys = [k for k in all_keys if k.revoked_at is None and k.flagged_at is None]
-    flagged_keys = [k for k in all_keys if k.revoked_at is None and k.flagged_at is not None]
     live = sessions.live().filter(employee=employee).select_related("credential").order_by("-last_seen_at")
     events = Event.objects.filter(Q(subject=employee) | Q(actor=employee))[:25]
     open_links = [
@@ -246,15 +242,18 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
     pending_requests = employee.recovery_requests.filter(status=RecoveryRequest.Status.PENDING)
     pending = pending_requests.exclude(kind=RecoveryRequest.Kind.ADMIN_GRANT).first()
     pending_grant = pending_requests.filter(kind=RecoveryRequest.Kind.ADMIN_GRANT).first()
+    context: dict[str, object] = {}
+    # Panels of the apps above accounts (passkeys: the keys), registered in their AppConfig.ready() (accounts.panels).
+    shown = employee_panels()
+    for panel in shown:
+        context.update(panel.context(request, employee))
     return render(
         request,
-        "web/console/employee.html",
+        "accounts/console/employee.html",
         {
+            **context,
+            "panels": [panel.template for panel in shown],
             "employee": employee,
-            "keys": all_keys,
-            "active_key_count": len(active_keys),
-            "flagged_key_count": len(flagged_keys),
-            "had_keys": bool(all_keys),
             "sessions": live,
             "events": events,
             "open_links": open_links,
@@ -269,8 +268,8 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
 def _back(request: HttpRequest, employee: Employee) -> str:
     """Return to the list if the button was pressed there, else to the employee's page."""
     if request.POST.get("from") == "list":
-        return reverse("web:console-employees")
-    return reverse("web:console-employee", args=[employee.pk])
+        return reverse("accounts:console-employees")
+    return reverse("accounts:console-employee", args=[employee.pk])
 
 
 def _refuse_self(request: HttpRequest, employee: Employee, what: str) -> HttpResponse | None:
@@ -314,11 +313,11 @@ def offboard(request: HttpRequest, pk: int) -> HttpResponse:
         return refused
     if employee.status == Employee.Status.OFFBOARDED:
         messages.info(request, f"{employee.name} is already offboarded.")
-        return redirect("web:console-employee", pk=employee.pk)
+        return redirect("accounts:console-employee", pk=employee.pk)
     if request.method == "GET":
         return render(
             request,
-            "web/console/offboard_confirm.html",
+            "accounts/console/offboard_confirm.html",
             {
                 "employee": employee,
                 "session_count": sessions.live().filter(employee=employee).count(),
@@ -329,7 +328,7 @@ def offboard(request: HttpRequest, pk: int) -> HttpResponse:
         )
     if request.POST.get("confirm") != employee.email:
         messages.error(request, "Type the employee's email address to confirm offboarding.")
-        return redirect("web:console-offboard", pk=employee.pk)
+        return redirect("accounts:console-offboard", pk=employee.pk)
     return act(
         request,
         lambda: services.offboard(employee, actor=request.user, request=request),
@@ -337,16 +336,16 @@ def offboard(request: HttpRequest, pk: int) -> HttpResponse:
             f"Offboarded {employee.name}: {plural(c['sessions_revoked'], 'session')} and "
             f"{plural(c['keys_revoked'], 'key')} revoked, {plural(c['links_cancelled'], 'enrolment link')} cancelled."
         ),
-        back=reverse("web:console-employee", args=[employee.pk]),
+        back=reverse("accounts:console-employee", args=[employee.pk]),
     )
 
 
 @require_POST
 @admin_only
-@flash_errors("web:console-employee", "pk")
+@flash_errors("accounts:console-employee", "pk")
 def invite(request: HttpRequest, pk: int) -> HttpResponse:
     employee = get_object_or_404(Employee, pk=pk)
-    back = reverse("web:console-employee", args=[employee.pk])
+    back = reverse("accounts:console-employee", args=[employee.pk])
     issued = services.invite(
         employee, actor=request.user, request=request, reason=request.POST.get("reason", "").strip()
     )
@@ -378,17 +377,3 @@ def revoke_sessions(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.info(request, f"{employee.name} has no live sessions.")
     return redirect(_back(request, employee))
-
-
-@require_POST
-@admin_only
-def remove_key(request: HttpRequest, pk: int, key_pk: int) -> HttpResponse:
-    employee = get_object_or_404(Employee, pk=pk)
-    credential = get_object_or_404(employee.credentials.filter(revoked_at__isnull=True), pk=key_pk)
-    label = credential.name or credential.model or "the key"
-    return act(
-        request,
-        lambda: key_services.remove_key(credential, actor=request.user, request=request),
-        success=f"Revoked {employee.name}'s key “{label}”.",
-        back=reverse("web:console-employee", args=[employee.pk]),
-    )

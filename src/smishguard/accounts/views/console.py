@@ -1,4 +1,5 @@
-"""Console: recovery requests (four eyes), key coverage, live sessions, the audit trail."""
+"""Console: four-eyes requests, live sessions, the audit trail (audit's rows, read here: audit, the lowest
+layer, has no pages of its own, since the admin-only guard is accounts')."""
 
 from __future__ import annotations
 
@@ -21,23 +22,21 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from smishguard.accounts import notices, services, sessions
 from smishguard.accounts.middleware import clear_session_cookie
 from smishguard.accounts.models import RecoveryRequest, Session
+from smishguard.accounts.page_actions import plural
 from smishguard.accounts.page_errors import flash_errors
 from smishguard.accounts.page_guards import admin_only
 from smishguard.audit import Action, record
 from smishguard.audit.models import Event
-from smishguard.web.coverage import key_coverage
-from smishguard.web.views.common import plural
 
 AUDIT_PAGE_SIZE = 50
 
 
-@require_GET
-@admin_only
-def home(request: HttpRequest) -> HttpResponse:  # noqa: ARG001 - a view's signature
-    return redirect("web:console-employees")
-
-
 # --- recovery requests ---------------------------------------------------------------------------------
+
+
+def pending_requests(request: HttpRequest) -> int:  # noqa: ARG001 - a menu badge's signature (accounts.nav)
+    """The menu's count beside "Four-eyes requests": requests waiting for a second admin."""
+    return RecoveryRequest.objects.filter(status=RecoveryRequest.Status.PENDING).count()
 
 
 @require_GET
@@ -57,12 +56,12 @@ def recovery(request: HttpRequest) -> HttpResponse:
         "nav": "recovery",
         "min_age_days": settings.SMISHGUARD.approvals.min_age_days,
     }
-    return render(request, "web/console/recovery.html", context)
+    return render(request, "accounts/console/recovery.html", context)
 
 
 @require_POST
 @admin_only
-@flash_errors("web:console-recovery")
+@flash_errors("accounts:console-recovery")
 def approve_recovery(request: HttpRequest, pk: int) -> HttpResponse:
     rec = get_object_or_404(RecoveryRequest.objects.select_related("employee"), pk=pk)
     sessions.require_fresh_assertion(request, what="approving a four-eyes request")
@@ -74,27 +73,18 @@ def approve_recovery(request: HttpRequest, pk: int) -> HttpResponse:
         messages.success(request, f"Approved {label} #{rec.pk} for {rec.employee.name}.")
         # Shown once, on the next page, from server-side state (accounts.notices), never from a cookie.
         notices.hold(request, approval.link.url, approval.link.expires)
-    return redirect("web:console-employee", pk=rec.employee.pk)
+    return redirect("accounts:console-employee", pk=rec.employee.pk)
 
 
 @require_POST
 @admin_only
-@flash_errors("web:console-recovery")
+@flash_errors("accounts:console-recovery")
 def refuse_recovery(request: HttpRequest, pk: int) -> HttpResponse:
     rec = get_object_or_404(RecoveryRequest.objects.select_related("employee"), pk=pk)
     services.refuse_recovery(rec.pk, approver=request.user, request=request)
     label = "recovery" if rec.kind == RecoveryRequest.Kind.RECOVERY else "request"
     messages.success(request, f"Refused {label} #{rec.pk} for {rec.employee.name}. Nothing was issued or granted.")
-    return redirect("web:console-recovery")
-
-
-# --- coverage ------------------------------------------------------------------------------------------
-
-
-@require_GET
-@admin_only
-def coverage(request: HttpRequest) -> HttpResponse:
-    return render(request, "web/console/coverage.html", {"coverage": key_coverage(), "nav": "coverage"})
+    return redirect("accounts:console-recovery")
 
 
 # --- sessions ------------------------------------------------------------------------------------------
@@ -107,7 +97,7 @@ def all_sessions(request: HttpRequest) -> HttpResponse:
     page = Paginator(live, 100).get_page(request.GET.get("page"))
     return render(
         request,
-        "web/console/sessions.html",
+        "accounts/console/sessions.html",
         {"page": page, "current_id": request.sg_session.pk, "nav": "console-sessions"},
     )
 
@@ -120,14 +110,14 @@ def revoke_session(request: HttpRequest, pk: int) -> HttpResponse:
     count = sessions.revoke(target, reason="revoked by admin", request=request)
     if pk == request.sg_session.pk:
         messages.success(request, "You revoked your own session and are signed out.")
-        response = redirect("web:signin")
+        response = redirect(settings.LOGIN_URL)
         clear_session_cookie(response)
         return response
     if count:
         messages.success(request, f"Revoked a session of {session.employee.name}. That device is signed out now.")
     else:
         messages.info(request, "That session had already ended.")
-    return redirect("web:console-sessions")
+    return redirect("accounts:console-sessions")
 
 
 @require_http_methods(["GET", "POST"])
@@ -137,7 +127,7 @@ def revoke_all(request: HttpRequest) -> HttpResponse:
         others = sessions.live().exclude(pk=request.sg_session.pk)
         return render(
             request,
-            "web/console/revoke_all_confirm.html",
+            "accounts/console/revoke_all_confirm.html",
             {
                 "session_count": others.count(),
                 "employee_count": others.values("employee").distinct().count(),
@@ -147,16 +137,16 @@ def revoke_all(request: HttpRequest) -> HttpResponse:
     sessions.require_fresh_assertion(request, what="revoking every session")
     if request.POST.get("confirm") != "REVOKE ALL":
         messages.error(request, "Type REVOKE ALL to confirm.")
-        return redirect("web:console-revoke-all")
+        return redirect("accounts:console-revoke-all")
     include_mine = request.POST.get("include_mine") == "on"
     targets = Session.objects.all() if include_mine else Session.objects.exclude(pk=request.sg_session.pk)
     count = sessions.revoke(targets, reason="all sessions revoked by admin", request=request)
     messages.success(request, f"Revoked {plural(count, 'session')}. Everyone must sign in again with their key.")
     if include_mine:
-        response = redirect("web:signin")
+        response = redirect(settings.LOGIN_URL)
         clear_session_cookie(response)
         return response
-    return redirect("web:console-sessions")
+    return redirect("accounts:console-sessions")
 
 
 # --- audit trail ---------------------------------------------------------------------------------------
@@ -260,7 +250,7 @@ def audit(request: HttpRequest) -> HttpResponse:
     filters.pop("page", None)
     return render(
         request,
-        "web/console/audit.html",
+        "accounts/console/audit.html",
         {
             "page": page,
             "flt": flt,
@@ -284,7 +274,7 @@ def audit_export(request: HttpRequest) -> HttpResponse:
     flt = audit_filter(request.GET)
     if flt.errors:
         messages.error(request, "Cannot export: " + "; ".join(flt.errors))
-        return redirect(f"{reverse('web:console-audit')}?{request.GET.urlencode()}")
+        return redirect(f"{reverse('accounts:console-audit')}?{request.GET.urlencode()}")
     events = flt.apply(Event.objects.all()).order_by("at", "id")
     # Recorded before the export is streamed, so the export includes its own record when the filter matches.
     record(Action.AUDIT_EXPORTED, request=request, filters=flt.to_dict(), format="jsonl")
