@@ -93,6 +93,13 @@ def unregister(key: str) -> None:
     _entries.pop(key, None)
 
 
+def unregister_section(key: str) -> None:
+    """For tests that register a section of their own (with its entries)."""
+    for entry in [e for e in _entries.values() if e.section == key]:
+        del _entries[entry.key]
+    _sections.pop(key, None)
+
+
 def entries() -> list[Entry]:
     """Every entry, by section order, then entry order, then key."""
     return sorted(_entries.values(), key=lambda e: (_sections[e.section].order, e.order, e.key))

@@ -44,3 +44,8 @@ def names() -> tuple[str, ...]:
 
 def get(name: str) -> Scope | None:
     return _scopes.get(name)
+
+
+def unregister(name: str) -> None:
+    """For tests that register a scope of their own."""
+    _scopes.pop(name, None)
