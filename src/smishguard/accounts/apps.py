@@ -8,7 +8,7 @@ class AccountsConfig(AppConfig):
 
     def ready(self) -> None:
         from smishguard.accounts import nav
-        from smishguard.accounts.views.console import pending_requests
+        from smishguard.accounts.views.approvals import pending_requests
 
         nav.register_section(nav.ACCOUNT, heading="My account", order=10, admin_only=False)
         nav.register_section(nav.CONSOLE, heading="Security console", order=20, admin_only=True)

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from smishguard.accounts.views import console, employees, portal
+from smishguard.accounts.views import approvals, audit, employees, portal, sessions
 
 app_name = "accounts"
 
@@ -24,12 +24,12 @@ urlpatterns = [
     path("console/employees/<int:pk>/offboard", employees.offboard, name="console-offboard"),
     path("console/employees/<int:pk>/invite", employees.invite, name="console-invite"),
     path("console/employees/<int:pk>/revoke-sessions", employees.revoke_sessions, name="console-revoke-sessions"),
-    path("console/recovery", console.recovery, name="console-recovery"),
-    path("console/recovery/<int:pk>/approve", console.approve_recovery, name="console-recovery-approve"),
-    path("console/recovery/<int:pk>/refuse", console.refuse_recovery, name="console-recovery-refuse"),
-    path("console/sessions", console.all_sessions, name="console-sessions"),
-    path("console/sessions/<int:pk>/revoke", console.revoke_session, name="console-session-revoke"),
-    path("console/sessions/revoke-all", console.revoke_all, name="console-revoke-all"),
-    path("console/audit", console.audit, name="console-audit"),
-    path("console/audit/export", console.audit_export, name="console-audit-export"),
+    path("console/recovery", approvals.recovery, name="console-recovery"),
+    path("console/recovery/<int:pk>/approve", approvals.approve_recovery, name="console-recovery-approve"),
+    path("console/recovery/<int:pk>/refuse", approvals.refuse_recovery, name="console-recovery-refuse"),
+    path("console/sessions", sessions.all_sessions, name="console-sessions"),
+    path("console/sessions/<int:pk>/revoke", sessions.revoke_session, name="console-session-revoke"),
+    path("console/sessions/revoke-all", sessions.revoke_all, name="console-revoke-all"),
+    path("console/audit", audit.audit, name="console-audit"),
+    path("console/audit/export", audit.audit_export, name="console-audit-export"),
 ]

@@ -1,5 +1,5 @@
-"""Console: four-eyes requests, live sessions, the audit trail (audit's rows, read here: audit, the lowest
-layer, has no pages of its own, since the admin-only guard is accounts')."""
+"""Console: the audit trail and its export.  The rows are audit's (the lowest layer, which has no pages: the
+admin-only guard is accounts'), read here."""
 
 from __future__ import annotations
 
@@ -9,147 +9,20 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET
 
-from smishguard.accounts import notices, services, sessions
-from smishguard.accounts.middleware import clear_session_cookie
-from smishguard.accounts.models import RecoveryRequest, Session
-from smishguard.accounts.page_actions import plural
-from smishguard.accounts.page_errors import flash_errors
 from smishguard.accounts.page_guards import admin_only
 from smishguard.audit import Action, record
 from smishguard.audit.models import Event
 
 AUDIT_PAGE_SIZE = 50
-
-
-# --- recovery requests ---------------------------------------------------------------------------------
-
-
-def pending_requests(request: HttpRequest) -> int:  # noqa: ARG001 - a menu badge's signature (accounts.nav)
-    """The menu's count beside "Four-eyes requests": requests waiting for a second admin."""
-    return RecoveryRequest.objects.filter(status=RecoveryRequest.Status.PENDING).count()
-
-
-@require_GET
-@admin_only
-def recovery(request: HttpRequest) -> HttpResponse:
-    pending = RecoveryRequest.objects.filter(status=RecoveryRequest.Status.PENDING).select_related(
-        "employee", "requested_by"
-    )
-    decided = (
-        RecoveryRequest.objects.exclude(status=RecoveryRequest.Status.PENDING)
-        .select_related("employee", "decided_by")
-        .order_by("-decided_at", "-requested_at")[:20]
-    )
-    context = {
-        "pending": pending,
-        "decided": decided,
-        "nav": "recovery",
-        "min_age_days": settings.SMISHGUARD.approvals.min_age_days,
-    }
-    return render(request, "accounts/console/recovery.html", context)
-
-
-@require_POST
-@admin_only
-@flash_errors("accounts:console-recovery")
-def approve_recovery(request: HttpRequest, pk: int) -> HttpResponse:
-    rec = get_object_or_404(RecoveryRequest.objects.select_related("employee"), pk=pk)
-    sessions.require_fresh_assertion(request, what="approving a four-eyes request")
-    approval = services.approve(rec.pk, approver=request.user, request=request)
-    if approval.link is None:
-        messages.success(request, f"Approved request #{rec.pk}: {rec.employee.name} is now an admin.")
-    else:
-        label = "recovery" if rec.kind == RecoveryRequest.Kind.RECOVERY else "first enrolment link"
-        messages.success(request, f"Approved {label} #{rec.pk} for {rec.employee.name}.")
-        # Shown once, on the next page, from server-side state (accounts.notices), never from a cookie.
-        notices.hold(request, approval.link.url, approval.link.expires)
-    return redirect("accounts:console-employee", pk=rec.employee.pk)
-
-
-@require_POST
-@admin_only
-@flash_errors("accounts:console-recovery")
-def refuse_recovery(request: HttpRequest, pk: int) -> HttpResponse:
-    rec = get_object_or_404(RecoveryRequest.objects.select_related("employee"), pk=pk)
-    services.refuse_recovery(rec.pk, approver=request.user, request=request)
-    label = "recovery" if rec.kind == RecoveryRequest.Kind.RECOVERY else "request"
-    messages.success(request, f"Refused {label} #{rec.pk} for {rec.employee.name}. Nothing was issued or granted.")
-    return redirect("accounts:console-recovery")
-
-
-# --- sessions ------------------------------------------------------------------------------------------
-
-
-@require_GET
-@admin_only
-def all_sessions(request: HttpRequest) -> HttpResponse:
-    live = sessions.live().select_related("employee", "credential").order_by("-last_seen_at")
-    page = Paginator(live, 100).get_page(request.GET.get("page"))
-    return render(
-        request,
-        "accounts/console/sessions.html",
-        {"page": page, "current_id": request.sg_session.pk, "nav": "console-sessions"},
-    )
-
-
-@require_POST
-@admin_only
-def revoke_session(request: HttpRequest, pk: int) -> HttpResponse:
-    target = Session.objects.filter(pk=pk)
-    session = get_object_or_404(target.select_related("employee"))
-    count = sessions.revoke(target, reason="revoked by admin", request=request)
-    if pk == request.sg_session.pk:
-        messages.success(request, "You revoked your own session and are signed out.")
-        response = redirect(settings.LOGIN_URL)
-        clear_session_cookie(response)
-        return response
-    if count:
-        messages.success(request, f"Revoked a session of {session.employee.name}. That device is signed out now.")
-    else:
-        messages.info(request, "That session had already ended.")
-    return redirect("accounts:console-sessions")
-
-
-@require_http_methods(["GET", "POST"])
-@admin_only
-def revoke_all(request: HttpRequest) -> HttpResponse:
-    if request.method == "GET":
-        others = sessions.live().exclude(pk=request.sg_session.pk)
-        return render(
-            request,
-            "accounts/console/revoke_all_confirm.html",
-            {
-                "session_count": others.count(),
-                "employee_count": others.values("employee").distinct().count(),
-                "nav": "console-sessions",
-            },
-        )
-    sessions.require_fresh_assertion(request, what="revoking every session")
-    if request.POST.get("confirm") != "REVOKE ALL":
-        messages.error(request, "Type REVOKE ALL to confirm.")
-        return redirect("accounts:console-revoke-all")
-    include_mine = request.POST.get("include_mine") == "on"
-    targets = Session.objects.all() if include_mine else Session.objects.exclude(pk=request.sg_session.pk)
-    count = sessions.revoke(targets, reason="all sessions revoked by admin", request=request)
-    messages.success(request, f"Revoked {plural(count, 'session')}. Everyone must sign in again with their key.")
-    if include_mine:
-        response = redirect(settings.LOGIN_URL)
-        clear_session_cookie(response)
-        return response
-    return redirect("accounts:console-sessions")
-
-
-# --- audit trail ---------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
