@@ -51,7 +51,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "smishguard.web.middleware.MessageMiddleware",  # Django's, with the storage made on first use
     "smishguard.accounts.page_errors.ErrorPageMiddleware",  # a page's uncaught SmishguardError: flash or error page
-    "smishguard.web.stepup.StepUpMiddleware",  # a page that needs a fresh key touch asks for one
+    "smishguard.passkeys.stepup.StepUpMiddleware",  # a page that needs a fresh key touch asks for one
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -60,6 +60,8 @@ WSGI_APPLICATION = "smishguard.wsgi.application"
 AUTH_USER_MODEL = "accounts.Employee"
 # Employees have no password: nothing authenticates through Django's backends.
 AUTHENTICATION_BACKENDS: list[str] = []
+# The sign-in page (passkeys'): where accounts' page guards and sign-outs send a browser without a session.
+LOGIN_URL = "passkeys:signin"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.PBKDF2PasswordHasher"]
 
 TEMPLATES = [

@@ -40,5 +40,7 @@ urlpatterns = [
     path("console/", include("smishguard.detection.urls")),
     path("console/", include("smishguard.reports.urls")),
     path("portal/", include("smishguard.reports.portal_urls")),
+    path("", include("smishguard.accounts.urls")),
+    path("", include("smishguard.passkeys.urls")),
     path("", include("smishguard.web.urls")),
 ]

@@ -181,11 +181,7 @@ class Session(models.Model):
 class ApiToken(models.Model):
     """A bearer token for integrations (``Authorization: Bearer sg_...``); only its SHA-256 is stored."""
 
-    # "reports:attribute" lets a "reports" token name the employee who reported (reporter_phone/_email), making
-    # the report count as known; without it an integration's reports are its own, never an employee's.
-    SCOPES = ("scan", "reports", "blocklists", "reports:attribute")
-    ATTRIBUTE_SCOPE = "reports:attribute"
-
+    # Its scopes are names from the registry the apps serving token-guarded endpoints fill (accounts.scopes).
     name = models.CharField(max_length=100)
     token_hash = models.CharField(max_length=64, unique=True)
     prefix = models.CharField(max_length=12, help_text="the first characters, to recognise a token")

@@ -7,9 +7,9 @@ from collections.abc import Callable
 from functools import wraps
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.shortcuts import redirect, render, resolve_url
 
 from smishguard.accounts.redirects import safe_return_url
 
@@ -17,7 +17,7 @@ View = Callable[..., HttpResponse]
 
 
 def signin_url(next_path: str | None = None) -> str:
-    url = reverse("web:signin")
+    url = resolve_url(settings.LOGIN_URL)  # the sign-in page is passkeys': named in settings, not imported
     if next_path and next_path != "/":
         url = f"{url}?{urlencode({'next': next_path})}"
     return url

@@ -11,6 +11,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from ninja.security import HttpBearer
 
+from smishguard.accounts import scopes as registered_scopes
 from smishguard.accounts.errors import InvalidToken
 from smishguard.accounts.models import ApiToken, Employee, token_digest
 from smishguard.accounts.throttle import limit_account
@@ -28,11 +29,14 @@ def issue(
     name = (name or "").strip()
     if not name or len(name) > 100:
         raise InvalidToken("a token needs a name of 1 to 100 characters")
-    unknown = set(scopes) - set(ApiToken.SCOPES)
+    known = registered_scopes.names()
+    unknown = set(scopes) - set(known)
     if unknown or not scopes:
-        raise InvalidToken(f"scopes must be some of {', '.join(ApiToken.SCOPES)}")
-    if ApiToken.ATTRIBUTE_SCOPE in scopes and "reports" not in scopes:
-        raise InvalidToken(f"the {ApiToken.ATTRIBUTE_SCOPE} scope goes with the reports scope: give both")
+        raise InvalidToken(f"scopes must be some of {', '.join(known)}")
+    for scope in scopes:
+        requires = registered_scopes.get(scope).requires
+        if requires and requires not in scopes:
+            raise InvalidToken(f"the {scope} scope goes with the {requires} scope: give both")
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     with transaction.atomic():
         row = ApiToken.objects.create(

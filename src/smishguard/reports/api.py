@@ -25,6 +25,11 @@ from smishguard.reports import blocklists, intake, stix
 from smishguard.reports.errors import AttributionNotAllowed, ReportRateLimited
 from smishguard.reports.models import Campaign, Report
 
+# A "reports" token with it may name the employee who reported (reporter_phone/_email), making the report count
+# as known; without it an integration's reports are its own, never an employee's.  (Registered in ReportsConfig.)
+ATTRIBUTE_SCOPE = "reports:attribute"
+
+
 response_router = Router(tags=["response"])
 
 
@@ -73,7 +78,7 @@ class ReportIn(Schema):
 def create_report(request: HttpRequest, payload: ReportIn) -> Status:
     token = request.auth
     named = "reporter_phone" if payload.reporter_phone else "reporter_email" if payload.reporter_email else None
-    if named is not None and ApiToken.ATTRIBUTE_SCOPE not in token.scopes:
+    if named is not None and ATTRIBUTE_SCOPE not in token.scopes:
         # Refused rather than ignored: the integrator learns at once that the name did not count.
         record(
             Action.REPORT_ATTRIBUTION_REFUSED,
@@ -85,7 +90,7 @@ def create_report(request: HttpRequest, payload: ReportIn) -> Status:
         )
         raise AttributionNotAllowed(
             f"this token may not name the reporter: naming an employee ({named}) needs the "
-            f'"{ApiToken.ATTRIBUTE_SCOPE}" scope; leave {named} out to report as the integration itself'
+            f'"{ATTRIBUTE_SCOPE}" scope; leave {named} out to report as the integration itself'
         )
     if payload.reporter_phone:
         reporter = intake.reporter_by_phone(payload.reporter_phone)

@@ -13,7 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from smishguard.accounts import tokens
+from smishguard.accounts import scopes, tokens
 from smishguard.accounts.models import ApiToken
 from smishguard.accounts.page_errors import flash_errors
 from smishguard.accounts.page_guards import admin_only
@@ -42,7 +42,7 @@ def api_tokens(request: HttpRequest) -> HttpResponse:
             messages.success(request, f"Issued the token “{row.name}”. Copy it now: it is not shown again.")
     context = {
         "tokens": ApiToken.objects.all(),
-        "scopes": ApiToken.SCOPES,
+        "scopes": scopes.names(),
         "new_secret": new_secret,
         "error": error,
         "nav": "tokens",

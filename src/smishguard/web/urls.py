@@ -1,47 +1,12 @@
-"""Pages: sign-in and enrolment, the employee portal, the admin console."""
+"""The home pages: the employee portal's overview and the console's front door."""
 
 from django.urls import path
 
-from smishguard.web import stepup
-from smishguard.web.views import auth, console, employees, portal
+from smishguard.web import views
 
 app_name = "web"
 
 urlpatterns = [
-    # Signing in and enrolling
-    path("signin", auth.signin, name="signin"),
-    path("signout", auth.signout, name="signout"),
-    path("enrol/<str:token>", auth.enrol, name="enrol"),
-    path("stepup", stepup.stepup, name="stepup"),
-    # The employee portal
-    path("", portal.overview, name="portal"),
-    path("portal/keys", portal.my_keys, name="portal-keys"),
-    path("portal/keys/<int:pk>/rename", portal.rename_key, name="portal-key-rename"),
-    path("portal/keys/<int:pk>/remove", portal.remove_key, name="portal-key-remove"),
-    path("portal/sessions", portal.my_sessions, name="portal-sessions"),
-    path("portal/sessions/<int:pk>/end", portal.end_session, name="portal-session-end"),
-    path("portal/sessions/end-others", portal.end_other_sessions, name="portal-sessions-end-others"),
-    # The console (admins only)
-    path("console/", console.home, name="console"),
-    path("console/employees", employees.directory, name="console-employees"),
-    path("console/employees/new", employees.add, name="console-employee-add"),
-    path("console/employees/import", employees.import_csv, name="console-import"),
-    path("console/employees/import/result", employees.import_result, name="console-import-result"),
-    path("console/employees/<int:pk>", employees.detail, name="console-employee"),
-    path("console/employees/<int:pk>/edit", employees.edit, name="console-employee-edit"),
-    path("console/employees/<int:pk>/suspend", employees.suspend, name="console-suspend"),
-    path("console/employees/<int:pk>/reactivate", employees.reactivate, name="console-reactivate"),
-    path("console/employees/<int:pk>/offboard", employees.offboard, name="console-offboard"),
-    path("console/employees/<int:pk>/invite", employees.invite, name="console-invite"),
-    path("console/employees/<int:pk>/revoke-sessions", employees.revoke_sessions, name="console-revoke-sessions"),
-    path("console/employees/<int:pk>/keys/<int:key_pk>/remove", employees.remove_key, name="console-key-remove"),
-    path("console/recovery", console.recovery, name="console-recovery"),
-    path("console/recovery/<int:pk>/approve", console.approve_recovery, name="console-recovery-approve"),
-    path("console/recovery/<int:pk>/refuse", console.refuse_recovery, name="console-recovery-refuse"),
-    path("console/coverage", console.coverage, name="console-coverage"),
-    path("console/sessions", console.all_sessions, name="console-sessions"),
-    path("console/sessions/<int:pk>/revoke", console.revoke_session, name="console-session-revoke"),
-    path("console/sessions/revoke-all", console.revoke_all, name="console-revoke-all"),
-    path("console/audit", console.audit, name="console-audit"),
-    path("console/audit/export", console.audit_export, name="console-audit-export"),
+    path("", views.overview, name="portal"),
+    path("console/", views.console_home, name="console"),
 ]
