@@ -580,7 +580,7 @@ def test_login_options_for_unknown_suspended_and_keyless_emails_look_like_real_o
 
 def test_login_options_without_real_keys_use_a_realistic_spread(db, api_post, settings):
     settings.SECRET_KEY = "a fixed secret key for this test, fifty characters long"
-    from smishguard.passkeys.services import forget_key_profile
+    from smishguard.passkeys.key_profile import forget_key_profile
 
     forget_key_profile()  # another test's staff may still be remembered by this process
     answers = [api_post(LOGIN_OPTIONS, {"email": f"x{n}@example.com"}).json() for n in range(60)]
@@ -674,7 +674,7 @@ def test_the_key_profile_statements_equal_their_orm_form(db, client, api_post):
     from collections import Counter
 
     from smishguard.accounts.models import Employee
-    from smishguard.passkeys.services import _read_key_profile
+    from smishguard.passkeys.key_profile import read_key_profile
 
     _enrol_staff(client, api_post)
     Credential.objects.filter(pk=Credential.objects.order_by("pk").first().pk).update(revoked_at=timezone.now())
@@ -683,6 +683,6 @@ def test_the_key_profile_statements_equal_their_orm_form(db, client, api_post):
     )
     kinds = Counter((len(bytes(c.credential_id)), tuple(c.transports)) for c in usable)
     per_employee = Counter(Counter(c.employee_id for c in usable).values())
-    profile = _read_key_profile()
+    profile = read_key_profile()
     assert profile.kinds == tuple(sorted(kinds.items()))
     assert profile.counts == tuple(sorted(per_employee.items()))

@@ -17,7 +17,7 @@ from smishguard.accounts.page_errors import flash_errors
 from smishguard.accounts.page_guards import admin_only
 from smishguard.audit.models import Event
 from smishguard.errors import SmishguardError
-from smishguard.passkeys import services as key_services
+from smishguard.passkeys import keys as passkeys_keys
 from smishguard.web.views.common import act, plural
 
 PAGE_SIZE = 50
@@ -388,7 +388,7 @@ def remove_key(request: HttpRequest, pk: int, key_pk: int) -> HttpResponse:
     label = credential.name or credential.model or "the key"
     return act(
         request,
-        lambda: key_services.remove_key(credential, actor=request.user, request=request),
+        lambda: passkeys_keys.remove_key(credential, actor=request.user, request=request),
         success=f"Revoked {employee.name}'s key “{label}”.",
         back=reverse("web:console-employee", args=[employee.pk]),
     )

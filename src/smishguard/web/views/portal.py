@@ -19,7 +19,7 @@ from smishguard.accounts.models import Session
 from smishguard.accounts.page_guards import signed_in
 from smishguard.audit import Action
 from smishguard.audit.models import Event
-from smishguard.passkeys import services as keys
+from smishguard.passkeys import keys
 from smishguard.passkeys.models import Credential
 from smishguard.web.views.common import act, plural
 
