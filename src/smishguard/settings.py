@@ -51,7 +51,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "smishguard.web.middleware.MessageMiddleware",  # Django's, with the storage made on first use
     "smishguard.accounts.page_errors.ErrorPageMiddleware",  # a page's uncaught SmishguardError: flash or error page
-    "smishguard.passkeys.stepup.StepUpMiddleware",  # a page that needs a fresh key touch asks for one
+    "smishguard.passkeys.stepup_page.StepUpMiddleware",  # a page that needs a fresh key touch asks for one
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 

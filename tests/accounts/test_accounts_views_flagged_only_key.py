@@ -135,7 +135,7 @@ def test_break_glass_is_refused_while_another_admin_can_approve(capsys, admin, s
 
 def test_an_employee_cannot_remove_their_last_working_key_beside_a_flagged_one(employee, add_key):
     from smishguard.passkeys.errors import LastKey
-    from smishguard.passkeys.services import remove_key
+    from smishguard.passkeys.keys import remove_key
 
     good = add_key(employee, name="Blue key")
     flagged = add_key(employee, name="Red key", flagged=True)

@@ -11,7 +11,7 @@ from webhook_receiver import WebhookReceiver
 from smishguard.audit import Action
 from smishguard.audit.models import Event
 from smishguard.outbox.models import Delivery
-from smishguard.passkeys import services
+from smishguard.passkeys import keys
 from smishguard.passkeys.models import Credential
 from smishguard.reports.models import AlertDelivery, Campaign
 
@@ -21,7 +21,7 @@ def test_a_flagged_key_sends_a_security_alert_without_a_campaign(settings, emplo
         rules = dataclasses.replace(settings.SMISHGUARD.response, alert_webhook=hook.url)
         settings.SMISHGUARD = dataclasses.replace(settings.SMISHGUARD, response=rules)
         credential = Credential.objects.get()
-        services.flag_key(credential, reason="its signature counter went back", stored=5, seen=2)
+        keys.flag_key(credential, reason="its signature counter went back", stored=5, seen=2)
         delivery = Delivery.objects.get()
         assert (delivery.kind, delivery.key, delivery.status) == (
             "security-alert",

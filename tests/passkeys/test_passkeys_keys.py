@@ -10,7 +10,7 @@ from smishguard.accounts.models import Session
 from smishguard.accounts.services import add_employee, invite
 from smishguard.audit import Action
 from smishguard.audit.models import Event
-from smishguard.passkeys import services
+from smishguard.passkeys import keys
 from smishguard.passkeys.errors import InvalidKeyName, LastKey
 from smishguard.passkeys.models import Challenge, Credential
 
@@ -124,7 +124,7 @@ def test_admin_may_remove_an_employees_last_key_and_its_sessions_end(employee, e
     assert sign_in(enrolled).status_code == 200
     admin = add_employee(email="root@example.com", name="Root", is_admin=True)
     credential = Credential.objects.get(employee=employee)
-    services.remove_key(credential, actor=admin)
+    keys.remove_key(credential, actor=admin)
     assert Credential.objects.get().revoke_reason == "removed by admin"
     assert Session.objects.get(employee=employee).revoked_at is not None
     assert Event.objects.get(action=Action.KEY_REMOVED.value).actor == admin
@@ -133,10 +133,10 @@ def test_admin_may_remove_an_employees_last_key_and_its_sessions_end(employee, e
 def test_services_raise_narrow_errors(employee, enrolled):
     credential = Credential.objects.get()
     with pytest.raises(LastKey):
-        services.remove_key(credential, actor=employee)
+        keys.remove_key(credential, actor=employee)
     with pytest.raises(InvalidKeyName):
-        services.rename_key(credential, 42, actor=employee)  # type: ignore[arg-type]
-    assert list(services.keys_for(employee)) == [credential]
+        keys.rename_key(credential, 42, actor=employee)  # type: ignore[arg-type]
+    assert list(keys.keys_for(employee)) == [credential]
 
 
 def test_key_management_calls_check_csrf_in_a_browser(employee, enrolled, sign_in, client):

@@ -10,7 +10,7 @@ PAGES = [
     ("/signin", "passkeys:signin", "smishguard.passkeys.views.signin"),
     ("/signout", "accounts:signout", "smishguard.accounts.views.portal.signout"),
     ("/enrol/tok", "passkeys:enrol", "smishguard.passkeys.views.enrol"),
-    ("/stepup", "passkeys:stepup", "smishguard.passkeys.stepup.stepup"),
+    ("/stepup", "passkeys:stepup", "smishguard.passkeys.stepup_page.stepup"),
     ("/", "web:portal", "smishguard.web.views.overview"),
     ("/portal/keys", "passkeys:portal-keys", "smishguard.passkeys.views.my_keys"),
     ("/portal/keys/7/rename", "passkeys:portal-key-rename", "smishguard.passkeys.views.rename_key"),

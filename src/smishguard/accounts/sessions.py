@@ -10,13 +10,13 @@ import secrets
 from datetime import UTC, timedelta
 
 from django.conf import settings
-from django.db import connection
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
 from smishguard.accounts.errors import StepUpRequired
 from smishguard.accounts.models import Employee, Session, token_digest
+from smishguard.accounts.sql import INSERT_SESSION
 from smishguard.audit import Action, record
 from smishguard.audit.recorder import client_ip
 from smishguard.errors import NotAuthenticated
@@ -29,19 +29,12 @@ def policy():
     return settings.SMISHGUARD.sessions
 
 
-_INSERT_SESSION = (
-    "INSERT INTO accounts_session (key_hash, employee_id, auth_method, credential_id, created_at, last_seen_at, "
-    "expires_at, ip, user_agent, revoked_at, revoked_by, revoke_reason, last_assertion_at) "
-    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, NULL, '', '', %s) RETURNING id"
-)
-_IP = Session._meta.get_field("ip")
-
-
 def create(employee: Employee, *, request: HttpRequest | None, credential=None, auth_method: str = "webauthn"):
     """Open a session; returns ``(cookie_token, session)``.  Only the token's digest is stored.
 
-    One INSERT written out (it runs on every sign-in, where the ORM's statement compiler costs more than the
-    insert itself); the Session returned is the saved row, as ``Session.objects.create`` would return it.
+    One INSERT written out (``accounts.sql.INSERT_SESSION``: it runs on every sign-in, where the ORM's statement
+    compiler costs more than the insert itself); the Session returned is the saved row, as
+    ``Session.objects.create`` would return it.
     """
     token = secrets.token_urlsafe(32)
     now = timezone.now()
@@ -57,26 +50,7 @@ def create(employee: Employee, *, request: HttpRequest | None, credential=None, 
         user_agent=(request.META.get("HTTP_USER_AGENT", "")[:512] if request is not None else ""),
         last_assertion_at=now,  # a session is opened by a key assertion
     )
-    at = connection.ops.adapt_datetimefield_value
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _INSERT_SESSION,
-            [
-                session.key_hash,
-                session.employee_id,
-                session.auth_method,
-                session.credential_id,
-                at(now),
-                at(now),
-                at(session.expires_at),
-                _IP.get_db_prep_save(session.ip, connection),
-                session.user_agent,
-                at(now),
-            ],
-        )
-        session.pk = cursor.fetchone()[0]
-    session._state.adding = False
-    session._state.db = connection.alias
+    INSERT_SESSION.save(session)
     return token, session
 
 

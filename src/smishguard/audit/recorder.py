@@ -8,12 +8,12 @@ import logging
 import time
 from typing import Any
 
-from django.db import connection
 from django.http import HttpRequest
 from django.utils import timezone
 
 from smishguard.audit.actions import Action
 from smishguard.audit.models import Event
+from smishguard.audit.sql import INSERT_EVENT
 from smishguard.clientaddr import client_ip
 
 log = logging.getLogger("smishguard.audit")
@@ -28,36 +28,11 @@ def cli_actor() -> str:
         return "cli"
 
 
-_INSERT_EVENT = (
-    "INSERT INTO audit_event (at, action, actor_id, actor_label, subject_id, subject_label, ip, user_agent, detail) "
-    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id"
-)
-_IP = Event._meta.get_field("ip")
-_DETAIL = Event._meta.get_field("detail")
-
-
 def _insert(event: Event) -> None:
-    """Write a new event with one INSERT written out: what ``event.save()`` does for a new row (Event has no
-    signal receivers), without compiling the statement on every call, which cost more than the insert.  Every
-    sign-in and every refusal records an event, so this is on the hottest write path."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _INSERT_EVENT,
-            [
-                connection.ops.adapt_datetimefield_value(event.at),
-                event.action,
-                event.actor_id,
-                event.actor_label,
-                event.subject_id,
-                event.subject_label,
-                _IP.get_db_prep_save(event.ip, connection),
-                event.user_agent,
-                _DETAIL.get_db_prep_save(event.detail, connection),
-            ],
-        )
-        event.pk = cursor.fetchone()[0]
-    event._state.adding = False
-    event._state.db = connection.alias
+    """Write a new event with one INSERT written out (``audit.sql.INSERT_EVENT``): what ``event.save()`` does for
+    a new row (Event has no signal receivers), without compiling the statement on every call, which cost more
+    than the insert.  Every sign-in and every refusal records an event, so this is on the hottest write path."""
+    INSERT_EVENT.save(event)
 
 
 def record(

@@ -2,7 +2,7 @@
 
 Options and responses are the W3C WebAuthn Level 3 JSON forms, so the browser side is
 ``PublicKeyCredential.parseCreationOptionsFromJSON(...)`` / ``credential.toJSON()``.  This module never
-imports py_webauthn: ceremonies.py does, and services.py holds the database work.
+imports py_webauthn: ceremonies does, and registration, signin, stepup and keys hold the database work.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from smishguard.accounts.redirects import safe_return_url
 from smishguard.accounts.sessions import require_fresh_assertion
 from smishguard.accounts.throttle import enrolment_account, limit_account
 from smishguard.errors import NotAuthenticated, PermissionDenied
-from smishguard.passkeys import services
+from smishguard.passkeys import keys, registration, signin, stepup
 from smishguard.passkeys.ceremonies import to_base64url
 from smishguard.passkeys.errors import MalformedCredential
 from smishguard.passkeys.models import Credential
@@ -171,11 +171,11 @@ def key_dict(credential: Credential) -> dict[str, Any]:
 def register_options(request: HttpRequest, payload: RegisterOptionsIn) -> dict[str, Any]:
     limit_account(request, "enrol", _enrolment_account(request, payload.token))
     if payload.token:
-        return services.begin_registration(token=payload.token).to_dict()
+        return registration.begin_registration(token=payload.token).to_dict()
     employee = _signed_in(request)
     _csrf(request)
     require_fresh_assertion(request, what=ADDING_A_KEY)
-    return services.begin_registration(employee=employee).to_dict()
+    return registration.begin_registration(employee=employee).to_dict()
 
 
 @router.post(
@@ -192,7 +192,7 @@ def register_verify(request: HttpRequest, payload: RegisterVerifyIn) -> Status:
         employee = _signed_in(request)
         _csrf(request)
         require_fresh_assertion(request, what=ADDING_A_KEY)
-    credential = services.finish_registration(
+    credential = registration.finish_registration(
         _credential_json(payload), token=payload.token, name=payload.name, employee=employee, request=request
     )
     body = key_dict(credential)
@@ -224,7 +224,7 @@ def register_verify(request: HttpRequest, payload: RegisterVerifyIn) -> Status:
 def login_options(request: HttpRequest, payload: LoginOptionsIn) -> HttpResponse:
     # Answered directly (what ninja would render for this dict, with its length) on the sign-in hot path.
     # (Rate limits per address and per email, known or not alike: accounts.throttle.RateLimitMiddleware.)
-    return _json(services.begin_login(email=payload.email).to_dict())
+    return _json(signin.begin_login(email=payload.email).to_dict())
 
 
 @router.post(
@@ -235,11 +235,11 @@ def login_options(request: HttpRequest, payload: LoginOptionsIn) -> HttpResponse
 )
 @same_origin_json
 def login_verify(request: HttpRequest, payload: LoginVerifyIn) -> HttpResponse:
-    signin = services.finish_login(_credential_json(payload), request=request)
-    default = "/console/" if signin.employee.is_admin else "/"
-    body = {**signin.to_dict(), "redirect": safe_return_url(payload.next, request=request, default=default)}
+    signed_in = signin.finish_login(_credential_json(payload), request=request)
+    default = "/console/" if signed_in.employee.is_admin else "/"
+    body = {**signed_in.to_dict(), "redirect": safe_return_url(payload.next, request=request, default=default)}
     response = _json(body)
-    set_session_cookie(response, signin.token)
+    set_session_cookie(response, signed_in.token)
     rotate_token(request)  # a new CSRF token with the new session (the middleware sets its cookie)
     return response
 
@@ -271,7 +271,7 @@ class StepUpVerifyIn(_Open):
 def stepup_options(request: HttpRequest) -> HttpResponse:
     employee = _signed_in(request)
     _csrf(request)
-    return _json(services.begin_stepup(employee).to_dict())
+    return _json(stepup.begin_stepup(employee).to_dict())
 
 
 @router.post(
@@ -291,7 +291,7 @@ def stepup_verify(request: HttpRequest) -> HttpResponse:
         payload = StepUpVerifyIn.model_validate(data)
     except (ValueError, TypeError):
         raise MalformedCredential("the body is not an AuthenticationResponseJSON") from None
-    credential = services.finish_stepup(_credential_json(payload), session=session, request=request)
+    credential = stepup.finish_stepup(_credential_json(payload), session=session, request=request)
     until = session.last_assertion_at + timedelta(seconds=settings.SMISHGUARD.sessions.step_up_max_age_seconds)
     return _json({"stepped_up": True, "key_id": credential.pk, "valid_until": until.isoformat()})
 
@@ -304,7 +304,7 @@ def stepup_verify(request: HttpRequest) -> HttpResponse:
 @router.get("/keys", summary="My security keys", response={200: dict, **ERRORS})
 def my_keys(request: HttpRequest) -> dict[str, Any]:
     employee = _signed_in(request)
-    return {"keys": [key_dict(c) for c in services.keys_for(employee)]}
+    return {"keys": [key_dict(c) for c in keys.keys_for(employee)]}
 
 
 @router.patch("/keys/{key_id}", summary="Rename one of my security keys", response={200: dict, **ERRORS})
@@ -312,8 +312,8 @@ def my_keys(request: HttpRequest) -> dict[str, Any]:
 def rename(request: HttpRequest, key_id: int, payload: RenameIn) -> dict[str, Any]:
     employee = _signed_in(request)
     _csrf(request)
-    credential = services.get_key(key_id, employee=employee)
-    return key_dict(services.rename_key(credential, payload.name, actor=employee, request=request))
+    credential = keys.get_key(key_id, employee=employee)
+    return key_dict(keys.rename_key(credential, payload.name, actor=employee, request=request))
 
 
 @router.delete("/keys/{key_id}", summary="Remove one of my security keys", response={200: dict, **ERRORS})
@@ -321,6 +321,6 @@ def rename(request: HttpRequest, key_id: int, payload: RenameIn) -> dict[str, An
 def remove(request: HttpRequest, key_id: int) -> dict[str, Any]:
     employee = _signed_in(request)
     _csrf(request)
-    credential = services.get_key(key_id, employee=employee)
-    services.remove_key(credential, actor=employee, request=request)
+    credential = keys.get_key(key_id, employee=employee)
+    keys.remove_key(credential, actor=employee, request=request)
     return {"removed": key_id}

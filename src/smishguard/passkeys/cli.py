@@ -74,7 +74,7 @@ def cmd_keys_list(args: argparse.Namespace) -> int:
 
 @needs_django
 def cmd_keys_revoke(args: argparse.Namespace) -> int:
-    from smishguard.passkeys import services
+    from smishguard.passkeys.keys import remove_key
     from smishguard.passkeys.models import Credential
 
     key = Credential.objects.select_related("employee").filter(pk=args.key_id).first()
@@ -82,7 +82,7 @@ def cmd_keys_revoke(args: argparse.Namespace) -> int:
         raise CommandError(f"no security key {args.key_id}: see `smishguard keys list --user EMAIL`")
     if key.revoked_at is not None:
         raise CommandError(f"key {key.pk} ({key.name or 'unnamed'}) of {key.employee.email} is already revoked")
-    services.remove_key(key, actor=None)
+    remove_key(key, actor=None)
     ended = key.sessions.filter(revoke_reason="key removed").count()
     print(f"revoked key {key.pk} ({key.name or 'unnamed'}) of {key.employee.email}; {ended} session(s) it opened ended")
     return 0

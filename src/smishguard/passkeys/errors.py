@@ -178,6 +178,16 @@ class BackupStateInvalid(SignInRefused):
     code = "backup_state_invalid"
 
 
+# -- configuration ---------------------------------------------------------------------------------------
+
+
+class TrustStoreError(SmishguardError):
+    """The configured MDS3 BLOB or attestation root list cannot be read or verified."""
+
+    code = "trust_store_unavailable"
+    status = 503
+
+
 # -- key management --------------------------------------------------------------------------------------
 
 

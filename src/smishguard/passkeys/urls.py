@@ -1,8 +1,8 @@
-"""The security-key pages (passkeys.views, passkeys.stepup), at the paths they have always had."""
+"""The security-key pages (passkeys.views, passkeys.stepup_page), at the paths they have always had."""
 
 from django.urls import path
 
-from smishguard.passkeys import stepup, views
+from smishguard.passkeys import stepup_page, views
 
 app_name = "passkeys"
 
@@ -10,7 +10,7 @@ urlpatterns = [
     # Signing in and enrolling
     path("signin", views.signin, name="signin"),
     path("enrol/<str:token>", views.enrol, name="enrol"),
-    path("stepup", stepup.stepup, name="stepup"),
+    path("stepup", stepup_page.stepup, name="stepup"),
     # The employee portal
     path("portal/keys", views.my_keys, name="portal-keys"),
     path("portal/keys/<int:pk>/rename", views.rename_key, name="portal-key-rename"),

@@ -1,7 +1,7 @@
 """The security-key pages: sign-in and enrolment, the portal's "my security keys", the console's key coverage
 and an admin's removal of an employee's key.  The WebAuthn ceremonies themselves run in static/js/webauthn.js
 against the JSON API; the sign-in and enrolment pages only render the forms and say clearly when a link cannot
-be used.  (The step-up page is in passkeys.stepup, beside the middleware that answers with it.)"""
+be used.  (The step-up page is in passkeys.stepup_page, beside the middleware that answers with it.)"""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from smishguard.accounts.models import Employee, EnrolmentLink, token_digest
 from smishguard.accounts.page_actions import act
 from smishguard.accounts.page_guards import admin_only, safe_next, signed_in
 from smishguard.accounts.throttle import account_refusal, enrolment_account
-from smishguard.passkeys import services as keys
+from smishguard.passkeys import keys
 from smishguard.passkeys.coverage import key_coverage
 from smishguard.passkeys.models import Credential
 

@@ -9,7 +9,7 @@ from django.views.decorators.http import require_GET
 from smishguard.accounts import sessions
 from smishguard.accounts.page_guards import admin_only, signed_in
 from smishguard.audit.models import Event
-from smishguard.passkeys import services as keys
+from smishguard.passkeys import keys
 
 
 @require_GET

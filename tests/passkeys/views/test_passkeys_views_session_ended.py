@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from smishguard.accounts import services, sessions
 from smishguard.accounts.models import Session
-from smishguard.passkeys.services import flag_key
+from smishguard.passkeys.keys import flag_key
 
 pytestmark = pytest.mark.django_db
 
