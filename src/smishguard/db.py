@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from django.db import connection, models
+from django.db import DEFAULT_DB_ALIAS, connection, connections, models
 from django.db.models import Field, Model
 
 
@@ -32,11 +32,14 @@ class WriteGate:
         self._files: dict[tuple[int, str], int] = {}
 
     def _file(self) -> int | None:
-        if connection.vendor != "sqlite" or connection.in_atomic_block or connection.is_in_memory_db():
+        db = connections[DEFAULT_DB_ALIAS]  # once: each attribute of the ``connection`` proxy is a lookup of its own
+        if db.vendor != "sqlite" or db.in_atomic_block:
             return None
-        key = (os.getpid(), str(connection.settings_dict["NAME"]))
+        key = (os.getpid(), str(db.settings_dict["NAME"]))
         fd = self._files.get(key)
         if fd is None:
+            if db.is_in_memory_db():
+                return None
             fd = self._files[key] = os.open(f"{key[1]}-writers.lock", os.O_RDWR | os.O_CREAT, 0o600)
         return fd
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import dj_database_url
@@ -146,6 +147,12 @@ CACHES = {
 }
 RATELIMIT_USE_CACHE = "ratelimit"
 RATELIMIT_IP_META_KEY = client_ip_for_limits  # a callable: django-ratelimit imports a dotted path on every call
+# django-ratelimit's own defaults, spelled out: a setting left unset is looked for, and missed, on every
+# request (an AttributeError each time); the hash as a callable, not a dotted path it would import each time.
+RATELIMIT_CACHE_PREFIX = "rl:"
+RATELIMIT_HASH_ALGORITHM = hashlib.sha256
+RATELIMIT_IPV4_MASK = 32
+RATELIMIT_IPV6_MASK = 64
 
 # Strict-Transport-Security when the configured origin is https, on every response whatever scheme the request
 # came in on (web.middleware.StrictTransportSecurityMiddleware: behind a TLS-terminating proxy Django may not

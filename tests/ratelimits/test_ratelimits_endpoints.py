@@ -320,6 +320,46 @@ def test_sign_in_counts_both_limits_in_one_statement(db, client, limits):
     assert len(counting) == 1
 
 
+@pytest.mark.parametrize(
+    ("trusted", "peer", "forwarded"),
+    [
+        ((), "198.51.100.4", None),
+        ((), "2001:db8:1:2:3:4:5:6", None),  # IPv6: the /64 django-ratelimit masks it to
+        ((), "::ffff:198.51.100.4", None),
+        (("10.0.0.0/8",), "10.0.0.2", "1.2.3.4, 2001:db8::5"),  # behind a trusted proxy: the forwarded client
+        (("10.0.0.0/8",), "10.0.0.2", "203.0.113.9"),
+    ],
+)
+def test_the_address_counted_is_django_ratelimits_own(settings, trusted, peer, forwarded):
+    """limit_address works out the mask once per address; it must give what django-ratelimit's _get_ip gives
+    (and so the keys its get_usage counts), twice in a row (the second from the cache) and whatever the masks."""
+    from django_ratelimit.core import _get_ip
+
+    from smishguard.accounts.throttle import limit_address
+
+    settings.SMISHGUARD = dataclasses.replace(settings.SMISHGUARD, trusted_proxies=trusted)
+    extra = {"REMOTE_ADDR": peer} | ({"HTTP_X_FORWARDED_FOR": forwarded} if forwarded else {})
+    request = RequestFactory().post(LOGIN_OPTIONS, **extra)
+    assert limit_address(request) == limit_address(request) == _get_ip(request)
+    settings.RATELIMIT_IPV4_MASK, settings.RATELIMIT_IPV6_MASK = 24, 48
+    assert limit_address(request) == _get_ip(request)
+
+
+def test_with_the_limits_off_nothing_is_counted_or_read(db, client, settings):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    settings.SMISHGUARD = dataclasses.replace(
+        settings.SMISHGUARD, rate_limits=dataclasses.replace(RateLimits(), enabled=False, signin_account="1/m")
+    )
+    junk = {"id": "AA", "rawId": "AA", "type": "public-key", "response": {}}
+    with CaptureQueriesContext(connection) as queries:
+        for _ in range(3):
+            assert post_json(client, LOGIN_OPTIONS, {"email": "ada@example.com"}).status_code == 200
+            assert post_json(client, LOGIN_VERIFY, junk).status_code == 400
+    assert not [q["sql"] for q in queries.captured_queries if "ratelimits_counter" in q["sql"]]
+
+
 def test_any_other_django_cache_counts_through_get_usage(db, client, limits, settings):
     from django.core.cache import caches
 

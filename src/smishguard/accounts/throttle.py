@@ -16,7 +16,9 @@ that number, so a flood writes one row a window and its size is kept.
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import ipaddress
 import json
 import time
 from collections.abc import Callable
@@ -93,7 +95,8 @@ def check(
     ``counter`` names counters of their own under the group's limits (by default the group's).  With
     ``increment=False`` nothing is counted: the request is refused when a counter has already reached its limit
     (for requests counted only when they fail: :data:`COUNTED_WHEN_FAILED`)."""
-    if not settings.SMISHGUARD.rate_limits.enabled:
+    limits = settings.SMISHGUARD.rate_limits
+    if not limits.enabled:
         return None
     counters = caches[settings.RATELIMIT_USE_CACHE]
     if not hasattr(counters, "hit_many"):  # any other Django cache (Redis): django-ratelimit's get_usage per limit
@@ -104,12 +107,28 @@ def check(
             else None
         )
         return first or second
-    rules = [("address", _get_ip(request))] if address else []
+    rules = [("address", limit_address(request))] if address else []
     if account is not None:
         rules.append(("account", account))
     if not rules:
         return None
-    return _check_at_once(request, group, rules, counters, increment=increment, counter=counter)
+    return _check_at_once(request, group, rules, counters, limits, increment=increment, counter=counter)
+
+
+def limit_address(request: HttpRequest) -> str:
+    """The address a request is counted under: what django-ratelimit's ``_get_ip`` gives (the client address of
+    RATELIMIT_IP_META_KEY, masked by RATELIMIT_IPV4_MASK / RATELIMIT_IPV6_MASK), with the mask worked out once
+    per address rather than on every request (tests/ratelimits check they agree)."""
+    client_ip = settings.RATELIMIT_IP_META_KEY
+    if not callable(client_ip):  # a META key or a dotted path: django-ratelimit's own way
+        return _get_ip(request)
+    return _masked(client_ip(request), settings.RATELIMIT_IPV4_MASK, settings.RATELIMIT_IPV6_MASK)
+
+
+@functools.lru_cache(maxsize=4096)
+def _masked(ip: str, ipv4_mask: int, ipv6_mask: int) -> str:
+    mask = ipv6_mask if ":" in ip else ipv4_mask  # as django_ratelimit.core._get_ip does
+    return str(ipaddress.ip_network(f"{ip}/{mask}", strict=False).network_address)
 
 
 def _check_at_once(
@@ -117,6 +136,7 @@ def _check_at_once(
     group: str,
     rules: list[tuple[str, str]],
     counters: Any,
+    limits: Any,
     *,
     increment: bool = True,
     counter: str | None = None,
@@ -124,7 +144,6 @@ def _check_at_once(
     """What get_usage(increment=True) does for each rule, with django-ratelimit's own keys, windows and IP masks,
     but every counter counted in one statement (CounterCache.hit_many): the sign-in path's cost is one statement.
     Without ``increment``, one read (CounterCache.peek_many): a counter at its limit refuses."""
-    limits = settings.SMISHGUARD.rate_limits
     entries = {}
     for scope, value in rules:
         count, seconds = limits.rate(group, scope)
@@ -250,7 +269,7 @@ class RateLimitMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         group = group_for(request)
-        if group is None:
+        if group is None or not settings.SMISHGUARD.rate_limits.enabled:
             return self.get_response(request)
         account = signin_account(request) if group == "signin" else None
         failures = COUNTED_WHEN_FAILED.get(request.path)
