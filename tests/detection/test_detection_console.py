@@ -1,21 +1,13 @@
 """Console pages for the protected brands (moved from tests/reports/test_reports_console.py)."""
 
 import pytest
-from django.conf import settings
+from page_fixtures import sign_in_new as sign_in
 
-from smishguard.accounts import services, sessions
 from smishguard.audit import Action
 from smishguard.audit.models import Event
 from smishguard.detection.models import Brand, Keyword
 
 pytestmark = pytest.mark.django_db
-
-
-def sign_in(client, *, admin=True, email="sec@example.com"):
-    employee = services.add_employee(email=email, name="Sec Admin", is_admin=admin)
-    token, _ = sessions.create(employee, request=None)
-    client.cookies[settings.SESSION_COOKIE_NAME] = token
-    return employee
 
 
 @pytest.mark.parametrize("path", ["/console/brands", "/console/brands/new"])

@@ -1,19 +1,11 @@
 """Console pages for API tokens (the protected brands' are in tests/detection/test_detection_console.py)."""
 
 import pytest
-from django.conf import settings
+from page_fixtures import sign_in_new as sign_in
 
-from smishguard.accounts import services, sessions
 from smishguard.accounts.models import ApiToken
 
 pytestmark = pytest.mark.django_db
-
-
-def sign_in(client, *, admin=True, email="sec@example.com"):
-    employee = services.add_employee(email=email, name="Sec Admin", is_admin=admin)
-    token, _ = sessions.create(employee, request=None)
-    client.cookies[settings.SESSION_COOKIE_NAME] = token
-    return employee
 
 
 @pytest.mark.parametrize("path", ["/console/tokens"])

@@ -75,6 +75,14 @@ def signed_in_client(person: Employee, *, user_agent: str = "Mozilla/5.0 (X11; L
     return client
 
 
+def sign_in_new(client: Client, *, admin: bool = True, email: str = "sec@example.com") -> Employee:
+    """Add an employee (an admin by default) and put a live session of theirs in ``client``'s cookie."""
+    person = services.add_employee(email=email, name="Sec Admin", is_admin=admin)
+    token, _ = sessions.create(person, request=None)
+    client.cookies[settings.SESSION_COOKIE_NAME] = token
+    return person
+
+
 @pytest.fixture
 def login() -> Callable[[Employee], Client]:
     return signed_in_client
