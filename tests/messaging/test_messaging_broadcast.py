@@ -9,8 +9,8 @@ import pytest
 
 from smishguard.audit import Action
 from smishguard.audit.models import Event
-from smishguard.messaging.broadcast import InvalidMessage, broadcast, queue_message
-from smishguard.messaging.errors import BroadcastConflict
+from smishguard.messaging.broadcast import broadcast, queue_message
+from smishguard.messaging.errors import BroadcastConflict, InvalidMessage
 from smishguard.messaging.models import Broadcast, OutboundMessage, SenderSlot
 
 pytestmark = pytest.mark.django_db

@@ -20,17 +20,13 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from smishguard.audit import Action, record
-from smishguard.messaging.errors import BroadcastConflict, ProviderNotConfigured
+from smishguard.messaging.errors import BroadcastConflict, InvalidMessage, ProviderNotConfigured
 from smishguard.messaging.models import Broadcast, OutboundMessage
 from smishguard.messaging.sending import queue_send
 
 log = logging.getLogger("smishguard.messaging")
 
 MAX_BODY_CHARS = 1600  # Twilio's limit for one message body
-
-
-class InvalidMessage(ValueError):
-    """The text, purpose or key of a message is unusable (empty, too long, unknown purpose)."""
 
 
 def senders() -> tuple[str, ...]:

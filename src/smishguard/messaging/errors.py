@@ -34,3 +34,7 @@ class BroadcastConflict(Conflict):
     """The batch key was used before for a different text or purpose."""
 
     code = "broadcast_conflict"
+
+
+class InvalidMessage(ValueError):
+    """The text, purpose or key of a message is unusable (empty, too long, unknown purpose)."""

@@ -12,8 +12,8 @@ import logging
 from typing import Any
 
 from smishguard.audit import Action, record
-from smishguard.messaging.broadcast import InvalidMessage, queue_message
-from smishguard.messaging.errors import ProviderNotConfigured
+from smishguard.messaging.broadcast import queue_message
+from smishguard.messaging.errors import InvalidMessage, ProviderNotConfigured
 from smishguard.messaging.models import OutboundMessage
 
 log = logging.getLogger("smishguard.messaging")

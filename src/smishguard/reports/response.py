@@ -302,8 +302,8 @@ def warn(
     """Warn every active employee by SMS, once per campaign (queued; ``smishguard worker`` sends it).  With no
     Twilio account configured (the demo) the texts are recorded as waiting for one and sent once it is."""
     from smishguard.accounts.models import Employee
-    from smishguard.messaging.broadcast import InvalidMessage, broadcast
-    from smishguard.messaging.errors import BroadcastConflict, ProviderNotConfigured
+    from smishguard.messaging.broadcast import broadcast
+    from smishguard.messaging.errors import BroadcastConflict, InvalidMessage, ProviderNotConfigured
 
     body = warning_text(campaign)
     batch_key = f"campaign-{campaign.pk}-warning"
