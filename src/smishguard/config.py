@@ -103,6 +103,20 @@ def database_url() -> str:
     return f"sqlite:///{data_dir() / 'smishguard.sqlite3'}"
 
 
+REDIS_SCHEMES = ("redis", "rediss", "unix")
+
+
+def redis_url() -> str | None:
+    """SMISHGUARD_REDIS_URL (``redis://``, ``rediss://`` for TLS, ``unix://``), or None: no Redis (the rate-limit
+    counters stay in the database).  The URL is never echoed: it may hold the password."""
+    url = (env("REDIS_URL") or "").strip()
+    if not url:
+        return None
+    if urlsplit(url).scheme not in REDIS_SCHEMES:
+        raise ConfigError("SMISHGUARD_REDIS_URL must start with redis://, rediss:// or unix://")
+    return url
+
+
 # The secret key signs cookies and derives the fake sign-in answers for unknown emails: it must be at least 32
 # random bytes.  A key is judged by what it could hold and by whether it looks made by hand (see
 # secret_key_weakness); these are the placeholders people leave in, and words a random key never holds.
