@@ -44,6 +44,7 @@ MIDDLEWARE = [
     "smishguard.web.middleware.StrictTransportSecurityMiddleware",
     "smishguard.web.middleware.ContentSecurityPolicyMiddleware",  # django-csp's, the header built once
     "django_permissions_policy.PermissionsPolicyMiddleware",
+    "smishguard.health.HealthMiddleware",  # /healthz, /readyz: before any rate limit, session lookup or audit
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "smishguard.accounts.middleware.BodySizeLimitMiddleware",
     "smishguard.accounts.throttle.RateLimitMiddleware",  # per-address limits, before any session lookup
