@@ -20,13 +20,20 @@ from collections.abc import Callable
 from django.conf import settings
 from django.core.cache import caches
 from django.db import DatabaseError, connection
-from django.db.migrations.executor import MigrationExecutor
+from django.db.migrations.loader import MigrationLoader
 from django.http import HttpRequest, HttpResponse
 
 from smishguard.ratelimits.redis_cache import FailoverCounterCache
 from smishguard.responses import error_response
 
 HEALTH_PATHS = ("/healthz", "/readyz")
+
+
+def unapplied_migrations() -> int:
+    """How many of the code's migrations the database has not recorded as applied: every node of the graph, not
+    only the leaves (``migrate --check`` plans from the leaves and misses a gap below an applied one)."""
+    loader = MigrationLoader(connection)  # (the graph after squashed migrations are resolved against the database)
+    return len(set(loader.graph.nodes) - set(loader.applied_migrations or {}))
 
 
 def readiness() -> dict[str, str]:
@@ -42,12 +49,11 @@ def readiness() -> dict[str, str]:
     else:
         checks["database"] = "ok"
         try:
-            executor = MigrationExecutor(connection)
-            plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
+            missing = unapplied_migrations()
         except DatabaseError:
             checks["migrations"] = "not checked"
         else:
-            checks["migrations"] = f"{len(plan)} not applied" if plan else "ok"
+            checks["migrations"] = f"{missing} not applied" if missing else "ok"
     counters = caches[settings.RATELIMIT_USE_CACHE]
     if isinstance(counters, FailoverCounterCache):
         checks["redis"] = "ok" if counters.ping() else "unreachable"
