@@ -121,3 +121,25 @@ def test_a_folder_that_is_not_set_up_is_said_and_nothing_is_created(tmp_path):
     assert code == 1
     assert "not set up here" in lines_of(out)[("reachable", "database")]
     assert not (tmp_path / "var").exists()
+
+
+def test_an_unreachable_postgresql_is_said_without_its_password(tmp_path):
+    from servers import free_port
+
+    port = free_port()  # nothing listens there
+    env = clean_env(
+        tmp_path / "var",
+        SMISHGUARD_DATABASE_URL=f"postgresql://smishguard:pg-password-never-shown@127.0.0.1:{port}/smishguard?sslmode=verify-full",
+        SMISHGUARD_SECRET_KEY="x7Kp2vQ9mZr4Tb8Wn3Ls6Yd1Hc5Fg0Ja-Ue_Ri2Oq8Ps4Vt7Xw9Zy3Mb6Nk1Ld5Ej",
+        SMISHGUARD_ORIGIN="https://login.example.com",
+    )
+    code, out = doctor(env)
+    assert code == 1
+    found = lines_of(out)
+    assert found[("configured", "database")] == (
+        f"postgresql on 127.0.0.1:{port}, database smishguard, user smishguard, sslmode=verify-full"
+    )
+    assert found[("reachable", "database")] == "unreachable"
+    assert found[("reachable", "migrations")] == "not checked"
+    assert not [key for key in found if key[0] == "unsafe"]
+    assert "pg-password-never-shown" not in out

@@ -134,8 +134,9 @@ def _reachable(report: Report) -> None:
 
     checks = readiness()
     report.reachable["database"] = checks["database"]
+    migrations = checks["migrations"]
     report.reachable["migrations"] = (
-        "ok" if checks["migrations"] == "ok" else f"{checks['migrations']}: run `smishguard migrate`"
+        f"{migrations}: run `smishguard migrate`" if migrations.endswith("not applied") else migrations
     )
     report.reachable["redis"] = checks["redis"]
 
