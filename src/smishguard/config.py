@@ -20,7 +20,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 
 class ConfigError(Exception):
@@ -112,8 +112,11 @@ def redis_url() -> str | None:
     url = (env("REDIS_URL") or "").strip()
     if not url:
         return None
-    if urlsplit(url).scheme not in REDIS_SCHEMES:
+    parts = urlsplit(url)
+    if parts.scheme not in REDIS_SCHEMES:
         raise ConfigError("SMISHGUARD_REDIS_URL must start with redis://, rediss:// or unix://")
+    if parts.scheme != "rediss" and any(name.startswith("ssl_") for name in parse_qs(parts.query)):
+        raise ConfigError("SMISHGUARD_REDIS_URL has ssl_ options: use rediss:// for TLS")
     return url
 
 

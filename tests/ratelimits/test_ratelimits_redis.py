@@ -196,3 +196,47 @@ def test_a_limit_holds_across_a_redis_outage_and_nothing_over_it_is_admitted(db,
     statuses = [login_options(client, f"r{n}@example.com").status_code for n in range(6)]
     assert statuses[-1] == 429  # back in Redis (its counters started empty): held back again
     assert redis.Redis.from_url(redis_server.url).keys("smishguard:*")
+
+
+def test_rediss_with_a_password_counts_over_tls_and_the_password_is_needed(db, tmp_path):
+    """The production URL form of docs/deploy.md: rediss:// (certificate and host name checked against the CA)
+    with a password."""
+    from redis_server import RedisServer
+
+    server = RedisServer(tmp_path, password="tls-redis-password", tls=True)
+    server.start()
+    try:
+        assert server.url.startswith("rediss://:tls-redis-password@localhost:")
+        counters = failover(server.url)
+        assert counters.ping()
+        assert counters.hit_many({"k": 60}) == {"k": 1}
+        assert counters.hit_many({"k": 60}) == {"k": 2}
+        assert counters.in_redis
+        assert Counter.objects.count() == 0
+        plain = server.url.replace("rediss://", "redis://").partition("?")[0]  # no TLS: the server does not answer
+        assert not failover(plain).ping()
+        wrong = server.url.replace("tls-redis-password", "wrong-password")
+        assert not failover(wrong).ping()
+    finally:
+        server.stop()
+
+
+@pytest.mark.parametrize(
+    ("url", "refused"),
+    [
+        ("rediss://:pw@redis.internal:6380/0?ssl_ca_certs=/etc/ca.pem", None),
+        ("redis://:pw@127.0.0.1:6379/0", None),
+        ("redis://:pw@redis.internal:6379/0?ssl_ca_certs=/etc/ca.pem", "ssl_"),
+        ("http://redis.internal:6379/0", "must start with"),
+    ],
+)
+def test_the_redis_url_is_checked_when_read_and_never_echoed(monkeypatch, url, refused):
+    from smishguard import config
+
+    monkeypatch.setenv("SMISHGUARD_REDIS_URL", url)
+    if refused is None:
+        assert config.redis_url() == url
+        return
+    with pytest.raises(config.ConfigError, match=refused) as caught:
+        config.redis_url()
+    assert "pw" not in str(caught.value)
