@@ -84,3 +84,27 @@ def test_a_malformed_hook_url_is_not_echoed_in_the_failure():
     assert "T0SECRET" not in str(failed.value)
     assert not failed.value.retry
     assert "http://127.0.0.1:9/…" in str(failed.value)
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("redis://:s3cret@redis.internal:6379/0", "redis://:[redacted]@redis.internal:6379/0"),
+        ("rediss://app:s3cret@redis.internal:6380/1", "rediss://app:[redacted]@redis.internal:6380/1"),
+        ("redis://127.0.0.1:6379/0", "redis://127.0.0.1:6379/0"),
+        (
+            "redis://h/0?password=s3cret&ssl_cert_reqs=required",
+            "redis://h/0?password=[redacted]&ssl_cert_reqs=required",
+        ),
+        (
+            "postgresql://smishguard:s3cret@db.internal/smishguard?sslmode=verify-full",
+            "postgresql://smishguard:[redacted]@db.internal/smishguard?sslmode=verify-full",
+        ),
+        ("redis://u@h:99999999/0", "[an invalid URL]"),
+        ("", ""),
+    ],
+)
+def test_redact_credentials_keeps_everything_but_the_password(url, shown):
+    from smishguard.redaction import redact_credentials
+
+    assert redact_credentials(url) == shown

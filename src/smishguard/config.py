@@ -20,7 +20,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 
 class ConfigError(Exception):
@@ -101,6 +101,23 @@ def database_url() -> str:
     if url:
         return url
     return f"sqlite:///{data_dir() / 'smishguard.sqlite3'}"
+
+
+REDIS_SCHEMES = ("redis", "rediss", "unix")
+
+
+def redis_url() -> str | None:
+    """SMISHGUARD_REDIS_URL (``redis://``, ``rediss://`` for TLS, ``unix://``), or None: no Redis (the rate-limit
+    counters stay in the database).  The URL is never echoed: it may hold the password."""
+    url = (env("REDIS_URL") or "").strip()
+    if not url:
+        return None
+    parts = urlsplit(url)
+    if parts.scheme not in REDIS_SCHEMES:
+        raise ConfigError("SMISHGUARD_REDIS_URL must start with redis://, rediss:// or unix://")
+    if parts.scheme != "rediss" and any(name.startswith("ssl_") for name in parse_qs(parts.query)):
+        raise ConfigError("SMISHGUARD_REDIS_URL has ssl_ options: use rediss:// for TLS")
+    return url
 
 
 # The secret key signs cookies and derives the fake sign-in answers for unknown emails: it must be at least 32

@@ -1,4 +1,4 @@
-"""``smishguard migrate``, ``smishguard demo`` and ``smishguard serve``."""
+"""``smishguard migrate``, ``smishguard demo``, ``smishguard serve`` and ``smishguard doctor``."""
 
 from __future__ import annotations
 
@@ -33,6 +33,17 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="let the scheduler place the workers (by default each is pinned to one CPU, in turn)",
     )
     p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser(
+        "doctor",
+        help="say what is configured, what is reachable and what is unsafe",
+        description="One line each: what is configured (database, Redis, origin, RP ID, Twilio, trusted proxies; "
+        "never a password), what is reachable (database, migrations, Redis) and what is unsafe (DEBUG on, a "
+        "placeholder or short secret key, an http origin that is not this machine).  Exit status 1 when "
+        "anything is unsafe or unreachable, else 0.",
+    )
+    p.add_argument("--json", action="store_true", help="one JSON document instead of lines")
+    p.set_defaults(func=cmd_doctor)
 
 
 def _migrate(verbosity: int = 1) -> None:
@@ -103,6 +114,18 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     config.record_origin(settings.SMISHGUARD.origin)  # the CLI's links follow the running server
     return _serve(bind=args.bind, workers=args.workers, pin=args.pin)
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from smishguard.clitools import print_json
+    from smishguard.doctor import examine
+
+    report = examine()
+    if args.json:
+        print_json(report.as_json())
+    else:
+        print("\n".join(report.lines()))
+    return 0 if report.healthy else 1
 
 
 def _serve(*, bind: str, workers: int, pin: bool = True) -> int:

@@ -6,6 +6,8 @@
   filter below use it; deploy/nginx.conf does the same with a ``map``.
 * ``redact_url`` — an outgoing webhook URL (a chat hook's URL is its secret) as ``scheme://host/…``: never its
   path, query or user info.  Logs and audit rows name a webhook only this way.
+* ``redact_credentials`` — a service URL (``redis://``, ``rediss://``, ``postgresql://``) with its password
+  replaced by ``[redacted]`` (and any token-like query value): what a log line or `smishguard doctor` shows.
 * ``RedactSecretsFilter`` — a ``logging.Filter`` that runs ``redact_text`` over a record's message, set on
   Django's request loggers (``django.request``'s "Not Found: /enrol/..." lines, ``django.server``) and on the
   console handler in settings.LOGGING.
@@ -76,6 +78,24 @@ def redact_url(url: str | None) -> str:
     if port is not None:
         netloc += f":{port}"
     return f"{parts.scheme}://{netloc}/…"
+
+
+def redact_credentials(url: str | None) -> str:
+    """A service URL as a log may show it: scheme, user, host, port, path, with no password."""
+    if not url:
+        return ""
+    try:
+        parts = urlsplit(str(url))
+        parts.port  # noqa: B018 - a malformed port raises here
+    except ValueError:
+        return "[an invalid URL]"
+    netloc = parts.netloc
+    if "@" in netloc:
+        userinfo, _, hostport = netloc.rpartition("@")
+        user, colon, _password = userinfo.partition(":")
+        netloc = f"{user}:{REDACTED}@{hostport}" if colon else f"{user}@{hostport}"
+    query = _PARAM.sub(lambda m: m.group(1) + REDACTED, "?" + parts.query)[1:] if parts.query else ""
+    return parts._replace(netloc=netloc, query=query).geturl()
 
 
 class RedactSecretsFilter(logging.Filter):

@@ -45,6 +45,7 @@ MIDDLEWARE = [
     "smishguard.web.middleware.StrictTransportSecurityMiddleware",
     "smishguard.web.middleware.ContentSecurityPolicyMiddleware",  # django-csp's, the header built once
     "django_permissions_policy.PermissionsPolicyMiddleware",
+    "smishguard.health.HealthMiddleware",  # /healthz, /readyz: before any rate limit, session lookup or audit
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "smishguard.accounts.middleware.BodySizeLimitMiddleware",
     "smishguard.accounts.throttle.RateLimitMiddleware",  # per-address limits, before any session lookup
@@ -145,6 +146,18 @@ CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
     "ratelimit": {"BACKEND": RATELIMIT_CACHE_BACKEND},
 }
+# Production mode: SMISHGUARD_REDIS_URL set, the counters are in Redis (one atomic operation a hit), under the
+# key prefix "smishguard:" so that a shared Redis is safe, and in the database while Redis is away
+# (smishguard.ratelimits.redis_cache).  Timeouts short: a Redis that does not answer costs a request one second.
+REDIS_URL = config.redis_url()
+if REDIS_URL:
+    RATELIMIT_CACHE_BACKEND = "smishguard.ratelimits.redis_cache.FailoverCounterCache"
+    CACHES["ratelimit"] = {
+        "BACKEND": RATELIMIT_CACHE_BACKEND,
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": config.env("REDIS_KEY_PREFIX") or "smishguard",
+        "OPTIONS": {"socket_connect_timeout": 1.0, "socket_timeout": 1.0},
+    }
 RATELIMIT_USE_CACHE = "ratelimit"
 RATELIMIT_IP_META_KEY = client_ip_for_limits  # a callable: django-ratelimit imports a dotted path on every call
 # django-ratelimit's own defaults, spelled out: a setting left unset is looked for, and missed, on every
