@@ -6,7 +6,7 @@ each, SQLite each) and has every client alternate sign-ins between them, so any 
 reports each server's CPU time per sign-in.  A tree against itself differs by about 1%.
 
     .venv/bin/python bench/ab_signin.py NAME=SRC[@VENV] NAME=SRC[@VENV] [--seconds 20] [--employees 200] \\
-        [--clients 4] [--limits-off NAME]
+        [--clients 4] [--limits-off NAME] [--redis-url URL]
 
 SRC is a ``src`` folder put first on PYTHONPATH (an export of another commit, say
 ``git worktree add /tmp/base HEAD~1`` then ``base=/tmp/base/src``), or empty for the installed tree
@@ -39,11 +39,13 @@ from bench_signin import Http, counted_not_refused, enrol_all, process_tree_cpu,
 _SERVERS: dict[str, tuple[subprocess.Popen, int, list]] = {}  # inherited by the forked clients
 
 
-def start(name: str, src: str, employees: int, *, limits_off: bool = False) -> None:
+def start(name: str, src: str, employees: int, *, limits_off: bool = False, redis_url: str = "") -> None:
     tmp = Path(tempfile.mkdtemp(prefix=f"sg-ab-{name}-"))
     port = free_port()
     origin = f"http://localhost:{port}"
     extra = {"SMISHGUARD_ORIGIN": origin, "SMISHGUARD_RP_ID": "localhost", **counted_not_refused(tmp)}
+    if redis_url:  # production mode's counters: in Redis, each server's under a prefix of its own
+        extra.update({"SMISHGUARD_REDIS_URL": redis_url, "SMISHGUARD_REDIS_KEY_PREFIX": f"sg-ab-{name}"})
     if limits_off:  # the same tree with its rate limits switched off: what counting them costs
         with (tmp / "smishguard.toml").open("a") as config:
             config.write("enabled = false\n")
@@ -95,11 +97,12 @@ def main() -> int:
     parser.add_argument("--employees", type=int, default=200)
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--limits-off", metavar="NAME", default="", help="run this side with [rate_limits] off")
+    parser.add_argument("--redis-url", default="", help="count the rate limits in this Redis (production mode)")
     args = parser.parse_args()
     try:
         for spec in args.trees:
             name, _, src = spec.partition("=")
-            start(name, src, args.employees, limits_off=name == args.limits_off)
+            start(name, src, args.employees, limits_off=name == args.limits_off, redis_url=args.redis_url)
         for _, port, keys in _SERVERS.values():  # warm up each worker
             http = Http(port)
             for email, key in keys[:20]:
