@@ -61,7 +61,7 @@ def test_cli_links_use_the_port_the_demo_was_started_on(tmp_path):
     # `employees approve` prints the recovery link on the same port: Sam (the demo's second admin, dated past
     # the waiting age by the demo) gets an old key, the newcomer a key that is now revoked.
     django_eval(
-        clean_env(tmp_path / "var"),
+        clean_env(tmp_path / "var", sqlite=True),  # the demo's SQLite file under ./var, in either mode
         "import secrets\nfrom datetime import timedelta\nfrom django.utils import timezone\n"
         "from smishguard.accounts.models import Employee\nfrom smishguard.passkeys.models import Credential\n"
         "old = timezone.now() - timedelta(days=60)\n"

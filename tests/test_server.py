@@ -17,6 +17,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+import modes
 import pytest
 from servers import VENV_BIN, clean_env, django_eval, free_port, smishguard, stop, wait_for
 from waiting import BOUND, wait_until
@@ -62,8 +63,8 @@ def _children(pid: int) -> list[int]:
     return found
 
 
-def _serve(tmp_path: Path, *extra: str):
-    env = clean_env(tmp_path / "var")
+def _serve(tmp_path: Path, *extra: str, sqlite: bool = False):
+    env = clean_env(tmp_path / "var", sqlite=sqlite)
     smishguard(env, "migrate")
     port = free_port()
     out = tmp_path / "serve.out"
@@ -235,7 +236,7 @@ def _rows_in_database_file(database: Path, table: str, tmp_path: Path) -> int:
 def test_serve_copies_the_wal_back_into_the_database_in_the_background(tmp_path):
     # SQLite's own checkpoint waits for 10,000 pages of WAL; a few requests' writes reach the database file only
     # through the workers' checkpointer threads.
-    process, url, _ = _serve(tmp_path)
+    process, url, _ = _serve(tmp_path, sqlite=True)  # SQLite's WAL, in either mode: on a SQLite file
     database = tmp_path / "var" / "smishguard.sqlite3"
     try:
         before = _rows_in_database_file(database, "passkeys_challenge", tmp_path)
@@ -274,15 +275,20 @@ def test_the_checkpointer_copies_the_wal_into_the_database_file_each_round(tmp_p
         "checkpoint_wal(0.01, rounds=1)\n"
         "print(before, rows())\n"
     )
-    assert django_eval(clean_env(tmp_path / "var"), code).split() == ["0", "2"]
+    # SQLite's WAL, in either mode: on a SQLite file
+    assert django_eval(clean_env(tmp_path / "var", sqlite=True), code).split() == ["0", "2"]
 
 
 @pytest.mark.django_db
 def test_the_checkpointer_does_nothing_on_an_in_memory_database():
-    # The test run's database is in memory (a new thread's connection too): the loop must not even start.
+    # The test run's database is in memory (a new thread's connection too), or in postgres mode PostgreSQL: the
+    # loop must not even start.
     from django.db import connection
 
-    assert connection.is_in_memory_db()
+    if modes.POSTGRES:
+        assert connection.vendor == "postgresql"
+    else:
+        assert connection.is_in_memory_db()
     runner = threading.Thread(target=checkpoint_wal, args=(0.01,), daemon=True)
     runner.start()
     runner.join(timeout=BOUND)  # a bound for a busy machine: the loop, had it started, would never end
@@ -305,4 +311,5 @@ def test_a_failing_checkpointer_logs_each_failure_and_doubles_its_wait(tmp_path)
         "server.checkpoint_wal(0.01, rounds=4)\n"
         "print(waits)\n"
     )
-    assert django_eval(clean_env(tmp_path / "var"), code).strip() == "[0.02, 0.04, 0.08, 0.16]"
+    # the checkpointer of SQLite's WAL, in either mode: on a SQLite file
+    assert django_eval(clean_env(tmp_path / "var", sqlite=True), code).strip() == "[0.02, 0.04, 0.08, 0.16]"

@@ -14,7 +14,7 @@ def test_sqlite_connections_use_wal_with_the_documented_pragmas(tmp_path):
         " 'journal_size_limit'):\n"
         "    cur.execute('PRAGMA ' + name)\n    out[name] = cur.fetchone()[0]\nprint(json.dumps(out))"
     )
-    pragmas = json.loads(django_eval(clean_env(tmp_path / "var"), code))
+    pragmas = json.loads(django_eval(clean_env(tmp_path / "var", sqlite=True), code))  # SQLite's, in either mode
     assert pragmas == {
         "journal_mode": "wal",
         "synchronous": 1,  # NORMAL: a commit does not wait for the disk; checkpoints do

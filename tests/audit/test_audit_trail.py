@@ -47,6 +47,21 @@ def test_rows_cannot_be_changed_in_the_database_either():
     assert Event.objects.get(pk=event.pk).action == Action.AUDIT_EXPORTED
 
 
+def test_the_whole_table_cannot_be_emptied_in_the_database():
+    # PostgreSQL: TRUNCATE, which fires no row trigger, is refused by a statement trigger.  SQLite has no
+    # TRUNCATE: its way to empty a table, DELETE without a WHERE, is refused row by row.
+    record(Action.AUDIT_EXPORTED, events=0)
+    table = Event._meta.db_table
+    postgres = connection.vendor == "postgresql"
+    if postgres:  # the test's own transaction holds deferred foreign-key checks, which TRUNCATE would refuse
+        with connection.cursor() as cur:
+            cur.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    sql = f"TRUNCATE {table}" if postgres else f"DELETE FROM {table}"
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cur:
+        cur.execute(sql)
+    assert Event.objects.count() == 1
+
+
 def test_action_tags_have_three_parts():
     for action in Action:
         assert len(action.value.split(":")) == 3, action

@@ -4,17 +4,16 @@ The session is aged in the database (its ``last_assertion_at`` set in the past) 
 """
 
 import json
-import sqlite3
 
 import pytest
 from browser import add_virtual_key, chromium
-from servers import clean_env, free_port, gunicorn, smishguard
+from servers import Database, clean_env, free_port, gunicorn, smishguard
 
 pytestmark = pytest.mark.e2e
 
 
-def age_sessions(database: str) -> None:
-    with sqlite3.connect(database) as db:
+def age_sessions(env: dict[str, str]) -> None:
+    with Database(env) as db:  # the SQLite file, or in postgres mode the server's database
         db.execute("UPDATE accounts_session SET last_assertion_at = '2000-01-01 00:00:00'")
 
 
@@ -24,7 +23,6 @@ def test_a_stale_session_touches_its_key_before_revoking_all_and_adding_a_key(tm
     env = clean_env(
         tmp_path / "var", SMISHGUARD_ORIGIN=origin, SMISHGUARD_RP_ID="localhost", SMISHGUARD_ALLOWED_HOSTS="localhost"
     )
-    database = str(tmp_path / "var" / "smishguard.sqlite3")
     smishguard(env, "migrate")
     smishguard(env, "employees", "add", "sec@example.com", "--name", "Sam Security", "--admin")
     link = json.loads(smishguard(env, "employees", "invite", "sec@example.com", "--json").stdout)["url"]
@@ -45,7 +43,7 @@ def test_a_stale_session_touches_its_key_before_revoking_all_and_adding_a_key(tm
         count_after_signin = key.credentials()[0]["signCount"]
 
         # A sensitive console action with a stale session: the "touch your key" page, then back to the form.
-        age_sessions(database)
+        age_sessions(env)
         page.goto(f"{origin}/console/sessions/revoke-all")
         page.fill("#confirm", "REVOKE ALL")
         page.click("button:has-text('Revoke all sessions')")
@@ -62,7 +60,7 @@ def test_a_stale_session_touches_its_key_before_revoking_all_and_adding_a_key(tm
 
         # Adding a key from the portal with a stale session: the page first asks for a registered key (step-up);
         # this browser's only authenticator holds that key, so the new-key part then says it is already registered.
-        age_sessions(database)
+        age_sessions(env)
         page.goto(f"{origin}/portal/keys")
         page.fill("#new-key-name", "Desk key")
         page.click("button:has-text('Register a new key')")

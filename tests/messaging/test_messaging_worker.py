@@ -15,6 +15,7 @@ import subprocess
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import modes
 import pytest
 from fake_twilio import FakeTwilio
 from servers import VENV_BIN, clean_env, django_eval, free_port, gunicorn, smishguard
@@ -45,6 +46,7 @@ def twilio_server():
 
 def environment(tmp_path: Path, fake: FakeTwilio, migrated: Path, **extra: str) -> dict[str, str]:
     shutil.copytree(migrated, tmp_path / "var")
+    modes.copy_database(migrated, tmp_path / "var")
     values = {
         "SMISHGUARD_TWILIO_ACCOUNT_SID": fake.account_sid,
         "SMISHGUARD_TWILIO_AUTH_TOKEN": fake.auth_token,

@@ -11,7 +11,7 @@ import html
 
 import pytest
 from django.conf import settings
-from twilio_fixtures import configure, fake, make_employees, run_worker  # noqa: F401 - the shared pytest fixtures
+from twilio_fixtures import configure, fake, keeping_the_test_connection, make_employees, run_worker  # noqa: F401 - the shared pytest fixtures
 
 from smishguard.accounts import sessions
 from smishguard.accounts.signals import notify
@@ -62,7 +62,8 @@ def test_warn_all_staff_without_twilio_is_queued_and_shown_waiting(client, admin
     assert Event.objects.filter(action=Action.CAMPAIGN_WARNED, actor=admin).count() == 1
 
     # the worker has nothing it can send: `worker --until-idle` ends, and the sends still wait
-    worker.run(interval=0.02, until_idle=True, timeout=20, handle_signals=False)
+    with keeping_the_test_connection():
+        worker.run(interval=0.02, until_idle=True, timeout=20, handle_signals=False)
     assert worker.unfinished() == 0
     assert set(OutboundMessage.objects.values_list("status", flat=True)) == {"waiting"}
 

@@ -1,19 +1,23 @@
-"""Real servers for integration tests: smishguard under gunicorn on a throw-away SQLite database."""
+"""Real servers for integration tests: smishguard under gunicorn on a throw-away database (a SQLite file in its
+data folder; in postgres mode a database of its own on the test run's PostgreSQL, see modes.py)."""
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import modes
 from waiting import BOUND
 
 VENV_BIN = Path(sys.executable).parent
@@ -25,12 +29,50 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def clean_env(data_dir: Path, **extra: str) -> dict[str, str]:
-    """The environment for a smishguard process working on ``data_dir``, free of the test run's settings."""
+def clean_env(data_dir: Path, *, sqlite: bool = False, **extra: str) -> dict[str, str]:
+    """The environment for a smishguard process working on ``data_dir``, free of the test run's settings but in
+    its mode: in postgres mode, with a database of its own for ``data_dir`` and the run's Redis.  ``sqlite``: on
+    a SQLite file in ``data_dir`` in either mode, for a test of SQLite itself (its WAL, a SQLite file from a
+    previous release)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("SMISHGUARD_") and k != "DJANGO_SETTINGS_MODULE"}
     env["SMISHGUARD_DATA_DIR"] = str(data_dir)
+    database_url = None if sqlite else modes.server_database_url(data_dir)
+    if database_url is not None:
+        env["SMISHGUARD_DATABASE_URL"] = database_url
+        env["SMISHGUARD_REDIS_URL"] = os.environ["SMISHGUARD_REDIS_URL"]
+        # Its counters under a prefix of its own: servers of other tests share the run's Redis (and 127.0.0.1).
+        env["SMISHGUARD_REDIS_KEY_PREFIX"] = f"sg-test-{hashlib.sha256(str(data_dir).encode()).hexdigest()[:12]}"
     env.update(extra)
     return env
+
+
+class Database:
+    """A DB-API connection to the database a smishguard process of ``env`` works on, for a test to look at (or
+    age) what the process wrote: its SQLite file, or in postgres mode its PostgreSQL database.  Statements use
+    ``?`` placeholders in both modes."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        url = env.get("SMISHGUARD_DATABASE_URL", "")
+        self.postgres = url.startswith(("postgresql:", "postgres:"))
+        if self.postgres:
+            import psycopg
+
+            self._conn = psycopg.connect(url)
+        else:
+            self._conn = sqlite3.connect(Path(env["SMISHGUARD_DATA_DIR"]) / "smishguard.sqlite3", timeout=20)
+
+    def execute(self, sql: str, params: Sequence[object] = ()):
+        return self._conn.execute(sql.replace("?", "%s") if self.postgres else sql, params)
+
+    def __enter__(self) -> Database:
+        return self
+
+    def __exit__(self, kind, value, traceback) -> None:
+        try:
+            if kind is None:
+                self._conn.commit()
+        finally:
+            self._conn.close()
 
 
 def smishguard(env: dict[str, str], *argv: str, check: bool = True) -> subprocess.CompletedProcess[str]:

@@ -7,6 +7,7 @@ test module (the same import: pytest finds fixtures in the module's namespace).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 from collections.abc import Callable, Iterator
 
@@ -72,7 +73,30 @@ def run_worker(timeout: float = 20.0) -> int:
     """django-tasks-db's worker, in this process, until every message is finished."""
     from smishguard.messaging import worker
 
-    return worker.run(interval=0.02, until_idle=True, timeout=timeout, handle_signals=False, recovery_every=0.2)
+    with keeping_the_test_connection():
+        return worker.run(interval=0.02, until_idle=True, timeout=timeout, handle_signals=False, recovery_every=0.2)
+
+
+@contextlib.contextmanager
+def keeping_the_test_connection() -> Iterator[None]:
+    """Keep Django from closing the test's connection while the worker runs inside the test's transaction.
+
+    django-tasks-db's worker calls ``close_old_connections()`` on each pass, as a long-running process should;
+    inside a test's transaction the connection's autocommit differs from its settings, so Django would close it
+    and end the test's transaction with it (on PostgreSQL: "the connection is closed"; SQLite's in-memory test
+    database is never closed).  As Django's own test client disconnects ``close_old_connections`` from the
+    request signals, the connections in an atomic block are kept open here for the duration.
+    """
+    from django.db import connections
+
+    kept = [conn for conn in connections.all(initialized_only=True) if conn.in_atomic_block]
+    for conn in kept:
+        conn.close_if_unusable_or_obsolete = lambda: None
+    try:
+        yield
+    finally:
+        for conn in kept:
+            del conn.close_if_unusable_or_obsolete
 
 
 @pytest.fixture

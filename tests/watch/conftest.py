@@ -8,6 +8,7 @@ import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import modes
 import pytest
 from ct_logs import RFC6962Log, StaticCTLog, TestCA
 from servers import clean_env, smishguard
@@ -79,5 +80,9 @@ def site(tmp_path: Path, migrated: Path) -> Site:
     import shutil
 
     (tmp_path / "var").mkdir()
-    shutil.copy(migrated, tmp_path / "var" / "smishguard.sqlite3")
+    if modes.POSTGRES:  # the template's database on the test run's PostgreSQL, and the key made beside it
+        modes.copy_database(migrated.parent, tmp_path / "var")
+        shutil.copy(migrated.parent / "secret_key", tmp_path / "var" / "secret_key")
+    else:
+        shutil.copy(migrated, tmp_path / "var" / "smishguard.sqlite3")
     return Site(tmp_path, clean_env(tmp_path / "var"))

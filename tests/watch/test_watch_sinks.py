@@ -7,6 +7,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from twilio_fixtures import keeping_the_test_connection
 from watch_support import EXPECTED, write_log_list
 
 from smishguard.audit.models import Event
@@ -62,7 +63,8 @@ def run_tasks() -> int:
         worker_id="test-worker",
         excluded_queue_names=[],
     )
-    worker.run()
+    with keeping_the_test_connection():
+        worker.run()
     return worker._run_tasks
 
 

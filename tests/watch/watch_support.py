@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
 from ct_logs import TestCA, log_list
-from servers import VENV_BIN
+from servers import VENV_BIN, Database
 
 SHARED_CT = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "ct"
 
@@ -68,7 +67,8 @@ class Run:
 
 @dataclass
 class Site:
-    """A data directory with a migrated SQLite database, for ``smishguard`` subprocesses."""
+    """A data directory with a migrated database (SQLite, or in postgres mode its own PostgreSQL database), for
+    ``smishguard`` subprocesses."""
 
     root: Path
     env: dict[str, str]
@@ -78,7 +78,7 @@ class Site:
         return self.root / "var" / "smishguard.sqlite3"
 
     def query(self, sql: str, *params) -> list[tuple]:
-        with sqlite3.connect(self.db, timeout=20) as conn:
+        with Database(self.env) as conn:  # the SQLite file, or in postgres mode the site's database
             return conn.execute(sql, params).fetchall()
 
     def command(self, *argv: str) -> list[str]:

@@ -775,7 +775,9 @@ def approve(request_id: int, *, approver: Employee, request: HttpRequest | None 
     with transaction.atomic():
         try:
             rec = (
-                RecoveryRequest.objects.select_for_update()
+                # of=self: lock the request row only (PostgreSQL refuses FOR UPDATE on the nullable side of the
+                # outer join to requested_by; SQLite ignores FOR UPDATE).
+                RecoveryRequest.objects.select_for_update(of=("self",))
                 .select_related("employee", "requested_by")
                 .get(pk=request_id)
             )

@@ -1,0 +1,92 @@
+"""The two modes the suite runs in (scripts/test runs both): ``sqlite``, the embedded default, and ``postgres``,
+production mode on PostgreSQL + Redis (throw-away servers that scripts/services starts).
+
+``SMISHGUARD_TEST_MODE`` names the mode (``sqlite`` when unset); in ``postgres`` mode ``SMISHGUARD_DATABASE_URL``
+and ``SMISHGUARD_REDIS_URL`` point at those servers.  A mode whose services are missing fails the run with one
+clear message (tests/conftest.py): nothing is skipped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import socket
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+MODES = ("sqlite", "postgres")
+MODE = os.environ.get("SMISHGUARD_TEST_MODE", "sqlite")
+POSTGRES = MODE == "postgres"
+
+
+def problem() -> str | None:
+    """Why this run cannot go ahead in its mode (a missing or unreachable service), or None."""
+    if MODE not in MODES:
+        return f"SMISHGUARD_TEST_MODE={MODE!r}: expected one of {', '.join(MODES)}"
+    database = os.environ.get("SMISHGUARD_DATABASE_URL", "")
+    redis = os.environ.get("SMISHGUARD_REDIS_URL", "")
+    if not POSTGRES:
+        if database and not database.startswith("sqlite:"):
+            return (
+                f"SMISHGUARD_TEST_MODE=sqlite but SMISHGUARD_DATABASE_URL is {database!r}: unset it, or set "
+                "SMISHGUARD_TEST_MODE=postgres"
+            )
+        return None
+    if not database.startswith(("postgresql://", "postgres://")):
+        return (
+            "SMISHGUARD_TEST_MODE=postgres needs SMISHGUARD_DATABASE_URL=postgresql://... (scripts/test starts a "
+            "throw-away server with scripts/services)"
+        )
+    if not redis.startswith("redis://"):
+        return "SMISHGUARD_TEST_MODE=postgres needs SMISHGUARD_REDIS_URL=redis://... (scripts/services starts one)"
+    import psycopg
+
+    try:
+        psycopg.connect(database, connect_timeout=5).close()
+    except psycopg.Error as exc:
+        return f"PostgreSQL at SMISHGUARD_DATABASE_URL does not answer: {exc}"
+    if not redis_answers(redis):
+        return f"Redis at SMISHGUARD_REDIS_URL ({redis}) does not answer PING"
+    return None
+
+
+def redis_answers(url: str) -> bool:
+    parts = urlsplit(url)
+    try:
+        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 6379), timeout=5) as s:
+            s.sendall(b"PING\r\n")
+            return s.recv(64).startswith(b"+PONG")
+    except OSError:
+        return False
+
+
+def _database_name(data_dir: Path) -> str:
+    return "sg_" + hashlib.sha256(str(Path(data_dir).resolve()).encode()).hexdigest()[:24]
+
+
+def copy_database(source_dir: Path, target_dir: Path) -> None:
+    """In postgres mode, make ``target_dir``'s database a copy of ``source_dir``'s (a migrated template, copied
+    for each test as the SQLite file is copied in sqlite mode); nothing in sqlite mode."""
+    if not POSTGRES:
+        return
+    import psycopg
+
+    with psycopg.connect(os.environ["SMISHGUARD_DATABASE_URL"], autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{_database_name(target_dir)}" TEMPLATE "{_database_name(source_dir)}"')
+
+
+def server_database_url(data_dir: Path) -> str | None:
+    """In postgres mode, the URL of a database of its own for a smishguard process working on ``data_dir`` (made
+    on the throw-away server the first time; the same one for every process of that folder); None in sqlite
+    mode, where the process keeps its SQLite file in ``data_dir``."""
+    if not POSTGRES:
+        return None
+    import psycopg
+
+    base = os.environ["SMISHGUARD_DATABASE_URL"]
+    name = _database_name(data_dir)
+    with psycopg.connect(base, autocommit=True) as conn:
+        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is None:
+            conn.execute(f'CREATE DATABASE "{name}"')
+    parts = urlsplit(base)
+    return urlunsplit(parts._replace(path=f"/{name}"))
