@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 
+import modes
 import pytest
 from redis_server import RedisServer, redis_server  # noqa: F401 - the pytest fixture, used by name
 from servers import clean_env, django_eval, smishguard
@@ -38,7 +39,10 @@ def test_a_safe_install_with_redis_is_ok_and_shows_no_password(tmp_path):
     server = RedisServer(tmp_path, password="hunter2-very-secret")
     server.start()
     try:
-        env = clean_env(tmp_path / "var", SMISHGUARD_REDIS_URL=server.url, SMISHGUARD_TRUSTED_PROXIES="127.0.0.1")
+        # A SQLite install with Redis, in either mode (the database line below is SQLite's).
+        env = clean_env(
+            tmp_path / "var", sqlite=True, SMISHGUARD_REDIS_URL=server.url, SMISHGUARD_TRUSTED_PROXIES="127.0.0.1"
+        )
         smishguard(env, "migrate")
         code, out = doctor(env)
         assert code == 0, out
@@ -74,7 +78,8 @@ def test_debug_and_a_plain_http_origin_are_unsafe(migrated):
     report = json.loads(out)
     assert set(report["unsafe"]) == {"debug", "origin"}
     assert "http://smishguard.example.com" in report["unsafe"]["origin"]
-    assert report["reachable"] == {"database": "ok", "migrations": "ok", "redis": "not configured"}
+    redis = "ok" if modes.POSTGRES else "not configured"  # production mode's servers get the run's Redis
+    assert report["reachable"] == {"database": "ok", "migrations": "ok", "redis": redis}
     assert report["ok"] is False
 
 
@@ -116,7 +121,7 @@ def test_an_unapplied_migration_is_said_even_below_applied_ones(migrated):
 
 
 def test_a_folder_that_is_not_set_up_is_said_and_nothing_is_created(tmp_path):
-    env = clean_env(tmp_path / "var")
+    env = clean_env(tmp_path / "var", sqlite=True)  # a SQLite folder: PostgreSQL's database is not in the folder
     code, out = doctor(env)
     assert code == 1
     assert "not set up here" in lines_of(out)[("reachable", "database")]

@@ -117,7 +117,14 @@ def test_a_successful_login_verify_is_not_counted_a_failed_one_is(db, client, li
     assert post_json(other, LOGIN_OPTIONS, {"email": "ada@example.com"}).status_code == 200  # a budget of its own
 
 
-def test_a_successful_sign_in_writes_one_counter_statement(db, client, limits):
+@pytest.fixture
+def database_counters(settings):
+    """The rate limits counted in the database, in either mode (production mode counts them in Redis, whose
+    own tests are tests/ratelimits/test_ratelimits_redis.py): for the tests of the database statements."""
+    settings.CACHES = {**settings.CACHES, "ratelimit": {"BACKEND": "smishguard.ratelimits.cache.CounterCache"}}
+
+
+def test_a_successful_sign_in_writes_one_counter_statement(db, client, limits, database_counters):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -309,7 +316,7 @@ def test_the_one_statement_path_counts_the_keys_django_ratelimit_counts(db, clie
     assert by_account["count"] == 3
 
 
-def test_sign_in_counts_both_limits_in_one_statement(db, client, limits):
+def test_sign_in_counts_both_limits_in_one_statement(db, client, limits, database_counters):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 

@@ -39,9 +39,10 @@ def clean_env(data_dir: Path, *, sqlite: bool = False, **extra: str) -> dict[str
     database_url = None if sqlite else modes.server_database_url(data_dir)
     if database_url is not None:
         env["SMISHGUARD_DATABASE_URL"] = database_url
-        env["SMISHGUARD_REDIS_URL"] = os.environ["SMISHGUARD_REDIS_URL"]
-        # Its counters under a prefix of its own: servers of other tests share the run's Redis (and 127.0.0.1).
-        env["SMISHGUARD_REDIS_KEY_PREFIX"] = f"sg-test-{hashlib.sha256(str(data_dir).encode()).hexdigest()[:12]}"
+        if "SMISHGUARD_REDIS_URL" not in extra:  # the run's Redis, shared with the other tests' servers:
+            env["SMISHGUARD_REDIS_URL"] = os.environ["SMISHGUARD_REDIS_URL"]
+            # its counters under a prefix of its own (they all come from 127.0.0.1)
+            env["SMISHGUARD_REDIS_KEY_PREFIX"] = f"sg-test-{hashlib.sha256(str(data_dir).encode()).hexdigest()[:12]}"
     env.update(extra)
     return env
 
