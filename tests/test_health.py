@@ -10,7 +10,7 @@ from django.db import connection
 from django.db.migrations.loader import MigrationLoader
 from django.db.migrations.recorder import MigrationRecorder
 from django.test.utils import CaptureQueriesContext
-from redis_server import redis_server  # noqa: F401 - the pytest fixture, used by name
+from redis_server import redis_server, with_redis  # noqa: F401 - the pytest fixtures, used by name
 
 from smishguard.audit.models import Event
 
@@ -89,21 +89,7 @@ def test_readyz_names_an_unapplied_migration(db, client, which):
     assert client.get("/healthz").status_code == 200  # alive all the same
 
 
-@pytest.fixture
-def with_redis(settings, redis_server):  # noqa: F811
-    settings.CACHES = {
-        **settings.CACHES,
-        "ratelimit": {
-            "BACKEND": "smishguard.ratelimits.redis_cache.FailoverCounterCache",
-            "LOCATION": redis_server.url,
-            "KEY_PREFIX": "smishguard",
-            "OPTIONS": {"socket_connect_timeout": 1.0, "socket_timeout": 1.0},
-        },
-    }
-    return redis_server
-
-
-def test_readyz_names_a_stopped_redis_and_is_ready_again_when_it_returns(db, client, with_redis):
+def test_readyz_names_a_stopped_redis_and_is_ready_again_when_it_returns(db, client, with_redis):  # noqa: F811
     ready = client.get("/readyz")
     assert ready.status_code == 200
     assert ready.json()["checks"]["redis"] == "ok"

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from django.conf import settings as django_settings
 from django.core.cache import caches
-from redis_server import redis_server  # noqa: F401 - the pytest fixture, used by name
+from redis_server import redis_server, with_redis  # noqa: F401 - the pytest fixtures, used by name
 
 from smishguard.accounts import services, sessions
 from smishguard.accounts.models import Session
@@ -17,28 +17,19 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def with_redis(settings, redis_server):  # noqa: F811
-    settings.CACHES = {
-        **settings.CACHES,
-        "ratelimit": {
-            "BACKEND": "smishguard.ratelimits.redis_cache.FailoverCounterCache",
-            "LOCATION": redis_server.url,
-            "KEY_PREFIX": "smishguard",
-            "OPTIONS": {"socket_connect_timeout": 1.0, "socket_timeout": 1.0},
-        },
-    }
+def counters_in_redis(with_redis):  # noqa: F811 - the fixture, used by name
     assert isinstance(caches[django_settings.RATELIMIT_USE_CACHE], FailoverCounterCache)
-    return redis_server
+    return with_redis
 
 
 @pytest.mark.parametrize("redis_state", ["up", "stopped"])
-def test_a_revoked_session_is_refused_on_the_next_request(client, with_redis, redis_state):
+def test_a_revoked_session_is_refused_on_the_next_request(client, counters_in_redis, redis_state):
     employee = services.add_employee(email="ann@example.com", name="Ann Example")
     token, _ = sessions.create(employee, request=None)
     client.cookies[django_settings.SESSION_COOKIE_NAME] = token
     assert client.get("/api/me").status_code == 200
     if redis_state == "stopped":
-        with_redis.stop()
+        counters_in_redis.stop()
         assert client.get("/api/me").status_code == 200  # a live session is still served from the database
     sessions.revoke(Session.objects.filter(employee=employee), reason="test")
     assert client.get("/api/me").status_code == 401

@@ -2,62 +2,19 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
 from django.core.cache import caches
+from hammer import hammer_at_once
 from servers import clean_env, django_eval, smishguard
 
 # Each worker waits for "go" on stdin, then counts as django-ratelimit does (add, else incr) `n` times.
-_HAMMER = """
-import django, os, sys
-os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'smishguard.settings')
-django.setup()
-from django.conf import settings
-from django.core.cache import caches
-cache = caches[settings.RATELIMIT_USE_CACHE]
-cache.get('warm-up')  # open the connection before the start line
-print('ready', flush=True)
-sys.stdin.readline()
-for _ in range(int(sys.argv[1])):
-    if sys.argv[2] == 'hit_many':  # the sign-in path: an address's and an account's counter in one statement
-        cache.hit_many({'hammered': 600, 'also-hammered': 600})
-    elif not cache.add('hammered', 1, 600):  # what django-ratelimit's get_usage does
-        cache.incr('hammered')
-print('done', flush=True)
-"""
 
 
 @pytest.mark.parametrize("how", ["add_incr", "hit_many"])
 def test_two_processes_hammering_one_key_are_counted_exactly(tmp_path, how):
     env = clean_env(tmp_path / "var")
     smishguard(env, "migrate")
-    workers = [
-        subprocess.Popen(
-            [sys.executable, "-c", _HAMMER, "500", how],
-            env=env,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for _ in range(2)
-    ]
-    try:
-        for worker in workers:
-            assert worker.stdout.readline().strip() == "ready", worker.stderr.read()
-        for worker in workers:  # both start at once
-            worker.stdin.write("go\n")
-            worker.stdin.flush()
-        for worker in workers:
-            out, err = worker.communicate(timeout=300)
-            assert worker.returncode == 0, err
-            assert out.strip() == "done"
-    finally:
-        for worker in workers:
-            if worker.poll() is None:
-                worker.kill()
+    hammer_at_once(env, how)
     count = django_eval(
         env,
         "from django.conf import settings\nfrom django.core.cache import caches\n"

@@ -8,16 +8,14 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-import subprocess
-import sys
 
 import pytest
 import redis
 from django.conf import settings as django_settings
 from django.core.cache import caches
+from hammer import hammer_at_once
 from redis_server import redis_server  # noqa: F401 - the pytest fixture, used by name
 from servers import clean_env, django_eval, smishguard
-from test_ratelimits_counter import _HAMMER
 from waiting import wait_until
 
 from smishguard.config import RateLimits
@@ -29,32 +27,8 @@ from smishguard.ratelimits.redis_cache import FailoverCounterCache
 def test_two_processes_hammering_one_key_through_redis_are_counted_exactly(tmp_path, redis_server, how):  # noqa: F811
     env = clean_env(tmp_path / "var", SMISHGUARD_REDIS_URL=redis_server.url)
     smishguard(env, "migrate")
-    workers = [
-        subprocess.Popen(
-            [sys.executable, "-c", _HAMMER, "500", how],
-            env=env,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for _ in range(2)
-    ]
-    try:
-        for worker in workers:
-            assert worker.stdout.readline().strip() == "ready", worker.stderr.read()
-        for worker in workers:  # both start at once
-            worker.stdin.write("go\n")
-            worker.stdin.flush()
-        for worker in workers:
-            out, err = worker.communicate(timeout=300)
-            assert worker.returncode == 0, err
-            assert out.strip() == "done"
-            assert "unreachable" not in err  # counted in Redis all along, never in the database
-    finally:
-        for worker in workers:
-            if worker.poll() is None:
-                worker.kill()
+    for err in hammer_at_once(env, how):
+        assert "unreachable" not in err  # counted in Redis all along, never in the database
     count = django_eval(
         env,
         "from django.conf import settings\nfrom django.core.cache import caches\n"

@@ -138,3 +138,18 @@ def redis_server(tmp_path_factory) -> Iterator[RedisServer]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture
+def with_redis(settings, redis_server: RedisServer) -> RedisServer:
+    """This process's rate-limit counters in ``redis_server`` (as production mode configures them); the server."""
+    settings.CACHES = {
+        **settings.CACHES,
+        "ratelimit": {
+            "BACKEND": "smishguard.ratelimits.redis_cache.FailoverCounterCache",
+            "LOCATION": redis_server.url,
+            "KEY_PREFIX": "smishguard",
+            "OPTIONS": {"socket_connect_timeout": 1.0, "socket_timeout": 1.0},
+        },
+    }
+    return redis_server
