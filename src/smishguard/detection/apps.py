@@ -1,5 +1,8 @@
 from django.apps import AppConfig
 
+# The console's "Detection" menu section: detection adds it; watch and reports (above it) add their entries to it.
+NAV_SECTION = "detection"
+
 
 class DetectionConfig(AppConfig):
     name = "smishguard.detection"
@@ -10,6 +13,5 @@ class DetectionConfig(AppConfig):
         from smishguard.accounts import nav, scopes
 
         scopes.register("scan", description="check a text: POST /api/scan")
-        # The "Detection" section is shared with watch and reports: same fields, added once.
-        nav.register_section("detection", heading="Detection", order=30, admin_only=True)
-        nav.register("brands", label="Protected brands", url_name="detection:brands", section="detection", order=10)
+        nav.register_section(NAV_SECTION, heading="Detection", order=30, admin_only=True)
+        nav.register("brands", label="Protected brands", url_name="detection:brands", section=NAV_SECTION, order=10)

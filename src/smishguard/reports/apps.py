@@ -1,5 +1,7 @@
 from django.apps import AppConfig
 
+from smishguard.detection.apps import NAV_SECTION  # the section detection adds
+
 
 class ReportsConfig(AppConfig):
     name = "smishguard.reports"
@@ -28,9 +30,7 @@ class ReportsConfig(AppConfig):
         nav.register(
             "report-text", label="Report a text", url_name="reports_portal:report", section=nav.ACCOUNT, order=40
         )
-        # The "Detection" section is shared with detection and watch: same fields, added once.
-        nav.register_section("detection", heading="Detection", order=30, admin_only=True)
-        nav.register("reports-inbox", label="Reported texts", url_name="reports:inbox", section="detection", order=20)
-        nav.register("campaigns", label="Campaigns", url_name="reports:campaigns", section="detection", order=30)
-        nav.register("blocklist", label="Blocklist", url_name="reports:blocklist", section="detection", order=40)
-        nav.register("tokens", label="API tokens", url_name="reports:tokens", section="detection", order=70)
+        nav.register("reports-inbox", label="Reported texts", url_name="reports:inbox", section=NAV_SECTION, order=20)
+        nav.register("campaigns", label="Campaigns", url_name="reports:campaigns", section=NAV_SECTION, order=30)
+        nav.register("blocklist", label="Blocklist", url_name="reports:blocklist", section=NAV_SECTION, order=40)
+        nav.register("tokens", label="API tokens", url_name="reports:tokens", section=NAV_SECTION, order=70)

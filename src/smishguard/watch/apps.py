@@ -1,5 +1,7 @@
 from django.apps import AppConfig
 
+from smishguard.detection.apps import NAV_SECTION  # the section detection adds
+
 
 class WatchConfig(AppConfig):
     name = "smishguard.watch"
@@ -11,7 +13,5 @@ class WatchConfig(AppConfig):
         from smishguard.watch import sinks
 
         sinks.register()  # the CT alerts' webhook sink: an outbox kind
-        # The "Detection" section is shared with detection and reports: same fields, added once.
-        nav.register_section("detection", heading="Detection", order=30, admin_only=True)
-        nav.register("watch-alerts", label="Lookalike alerts", url_name="watch:alerts", section="detection", order=50)
-        nav.register("watch-logs", label="CT logs", url_name="watch:logs", section="detection", order=60)
+        nav.register("watch-alerts", label="Lookalike alerts", url_name="watch:alerts", section=NAV_SECTION, order=50)
+        nav.register("watch-logs", label="CT logs", url_name="watch:logs", section=NAV_SECTION, order=60)
