@@ -117,6 +117,28 @@ def test_a_successful_login_verify_is_not_counted_a_failed_one_is(db, client, li
     assert post_json(other, LOGIN_OPTIONS, {"email": "ada@example.com"}).status_code == 200  # a budget of its own
 
 
+def test_failures_are_counted_after_they_fail_and_never_refuse_a_correct_key(db, limits):
+    """login/verify is counted after it fails: a run of failures from one address gets 429s, each failure with a
+    challenge uses that challenge up (so the failures recorded against a real key are held to login/options'
+    limits), and a correct assertion from the same address still signs in."""
+    key = _enrolled("ada@example.com")
+    limits(signin_address="3/m")
+    client = Client(REMOTE_ADDR="192.0.2.9")
+    junk = {"id": "AA", "rawId": "AA", "type": "public-key", "response": {}}
+    for _ in range(3):
+        assert post_json(client, LOGIN_VERIFY, junk).status_code == 400
+    assert_refused_json(post_json(client, LOGIN_VERIFY, junk))  # the fourth failure is answered 429
+    options = post_json(client, LOGIN_OPTIONS, {"email": "ada@example.com"})
+    assert options.status_code == 200  # login/options has a budget of its own
+    forged = key.assertion(options.json())
+    forged["response"] = {**forged["response"], "signature": forged["response"]["signature"][:-4] + "AAAA"}
+    assert_refused_json(post_json(client, LOGIN_VERIFY, forged))
+    assert_refused_json(post_json(client, LOGIN_VERIFY, key.assertion(options.json())))  # used up: a failure
+    options = post_json(client, LOGIN_OPTIONS, {"email": "ada@example.com"})
+    signed_in = post_json(client, LOGIN_VERIFY, key.assertion(options.json()))
+    assert signed_in.status_code == 200, signed_in.content
+
+
 @pytest.fixture
 def database_counters(settings):
     """The rate limits counted in the database, in either mode (production mode counts them in Redis, whose
@@ -124,18 +146,20 @@ def database_counters(settings):
     settings.CACHES = {**settings.CACHES, "ratelimit": {"BACKEND": "smishguard.ratelimits.cache.CounterCache"}}
 
 
-def test_a_successful_sign_in_writes_one_counter_statement(db, client, limits, database_counters):
+def test_a_successful_sign_in_makes_one_counter_statement(db, client, limits, database_counters):
+    """login/options counts the address and the email in one statement; a successful login/verify makes no
+    counter statement at all (it is counted only when it fails)."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     key = _enrolled("ada@example.com")
     limits(signin_address="50/m", signin_account="50/m")
-    options = post_json(client, LOGIN_OPTIONS, {"email": "ada@example.com"})
     with CaptureQueriesContext(connection) as queries:
+        options = post_json(client, LOGIN_OPTIONS, {"email": "ada@example.com"})
         assert post_json(client, LOGIN_VERIFY, key.assertion(options.json())).status_code == 200
     counting = [q["sql"] for q in queries.captured_queries if "ratelimits_counter" in q["sql"]]
     assert len(counting) == 1
-    assert counting[0].lstrip().upper().startswith("SELECT")  # a read: verify is counted only when it fails
+    assert counting[0].startswith("INSERT INTO ratelimits_counter")  # login/options' one upsert
 
 
 def test_the_per_account_limit_treats_unknown_emails_exactly_like_real_ones(db, limits):
