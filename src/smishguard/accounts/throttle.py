@@ -53,9 +53,13 @@ ROUTES: tuple[tuple[str, str, str | None], ...] = (
     ("/portal/report", "report", "POST"),
 )
 
-# Counted only when they fail, on counters of their own under the group's limits (a read before; a write only
-# after a failure): every login/verify needs a challenge from a login/options, which is counted, so a sign-in
-# writes one counter statement, not two, and a run of failed sign-ins is held back all the same.
+# Counted only when they fail, after the failure, on counters of their own under the group's limits; a failure
+# over a limit is answered 429.  A successful sign-in thus makes one counter statement (its login/options), not
+# three.  What bounds the work: a login/verify without a live challenge fails at one look-up (junk costs no
+# signature check, and its audit row is written once per source and window); one with a challenge uses it up, and
+# challenges come only from login/options, counted before the view runs.  So signature checks and the failures
+# recorded against a real key are held to the login/options limits, and a run of failures gets 429s; a correct
+# assertion is never refused for the failures of others behind the same address.
 COUNTED_WHEN_FAILED = {"/api/webauthn/login/verify": "signin-failed"}
 
 
@@ -86,33 +90,27 @@ def check(
     *,
     address: bool = True,
     account: str | None = None,
-    increment: bool = True,
     counter: str | None = None,
 ) -> Refusal | None:
     """Count this request against ``group``'s limits per client address (``address``) and per ``account`` (if
     given); the first Refusal when one is over.  On the database counters both are counted in one statement.
 
-    ``counter`` names counters of their own under the group's limits (by default the group's).  With
-    ``increment=False`` nothing is counted: the request is refused when a counter has already reached its limit
-    (for requests counted only when they fail: :data:`COUNTED_WHEN_FAILED`)."""
+    ``counter`` names counters of their own under the group's limits (by default the group's): those of the
+    requests counted only when they fail (:data:`COUNTED_WHEN_FAILED`)."""
     limits = settings.SMISHGUARD.rate_limits
     if not limits.enabled:
         return None
     counters = caches[settings.RATELIMIT_USE_CACHE]
     if not hasattr(counters, "hit_many"):  # any other Django cache (Redis): django-ratelimit's get_usage per limit
-        first = hit(request, group, "address", increment=increment, counter=counter) if address else None
-        second = (
-            hit(request, group, "account", account, increment=increment, counter=counter)
-            if account is not None
-            else None
-        )
+        first = hit(request, group, "address", counter=counter) if address else None
+        second = hit(request, group, "account", account, counter=counter) if account is not None else None
         return first or second
     rules = [("address", limit_address(request))] if address else []
     if account is not None:
         rules.append(("account", account))
     if not rules:
         return None
-    return _check_at_once(request, group, rules, counters, limits, increment=increment, counter=counter)
+    return _check_at_once(request, group, rules, counters, limits, counter=counter)
 
 
 def limit_address(request: HttpRequest) -> str:
@@ -138,22 +136,17 @@ def _check_at_once(
     counters: Any,
     limits: Any,
     *,
-    increment: bool = True,
     counter: str | None = None,
 ) -> Refusal | None:
     """What get_usage(increment=True) does for each rule, with django-ratelimit's own keys, windows and IP masks,
-    but every counter counted in one statement (CounterCache.hit_many): the sign-in path's cost is one statement.
-    Without ``increment``, one read (CounterCache.peek_many): a counter at its limit refuses."""
+    but every counter counted in one statement (CounterCache.hit_many): the sign-in path's cost is one statement."""
     entries = {}
     for scope, value in rules:
         count, seconds = limits.rate(group, scope)
         window = _get_window(value, seconds)
         key = _make_cache_key(f"{counter or group}:{scope}", window, (count, seconds), value, ALL)
         entries[key] = (scope, value, count, seconds, window)
-    if increment:
-        counts = counters.hit_many({key: entry[3] + EXPIRATION_FUDGE for key, entry in entries.items()})
-    else:
-        counts = {key: value + 1 for key, value in counters.peek_many(list(entries)).items()}  # were it counted
+    counts = counters.hit_many({key: entry[3] + EXPIRATION_FUDGE for key, entry in entries.items()})
     refused = None
     for key, (scope, value, count, seconds, window) in entries.items():
         if counts.get(key, 0) > count:
@@ -169,11 +162,9 @@ def hit(
     scope: str,
     account: str | None = None,
     *,
-    increment: bool = True,
     counter: str | None = None,
 ) -> Refusal | None:
-    """Count this request against ``group``'s limit per ``scope`` with django-ratelimit's get_usage (any cache);
-    without ``increment``, refuse only a counter already at its limit."""
+    """Count this request against ``group``'s limit per ``scope`` with django-ratelimit's get_usage (any cache)."""
     limits = settings.SMISHGUARD.rate_limits
     if not limits.enabled:
         return None
@@ -183,11 +174,10 @@ def hit(
     else:
         value = account or ""
         key = lambda _group, _request: value  # noqa: E731 - django-ratelimit's key callable
-    usage = get_usage(request, group=f"{counter or group}:{scope}", key=key, rate=(count, seconds), increment=increment)
+    usage = get_usage(request, group=f"{counter or group}:{scope}", key=key, rate=(count, seconds), increment=True)
     if usage is None:
         return None
-    over = usage["should_limit"] if increment else usage["count"] >= usage["limit"] > 0
-    if not over:
+    if not usage["should_limit"]:
         return None
     refusal = Refusal(group, scope, count, seconds, max(1, min(seconds, int(usage["time_left"]))))
     if usage["limit"]:  # (0 when the counter could not be read: refused, with nothing to count)
@@ -274,12 +264,11 @@ class RateLimitMiddleware:
         account = signin_account(request) if group == "signin" else None
         failures = COUNTED_WHEN_FAILED.get(request.path)
         if failures is not None:
-            refusal = check(request, group, account=account, increment=False, counter=failures)
-            if refusal is not None:
-                return refused_response(request, refusal)
             response = self.get_response(request)
             if response.status_code >= 400 and response.status_code != 429:
-                check(request, group, account=account, counter=failures)
+                refusal = check(request, group, account=account, counter=failures)
+                if refusal is not None:
+                    return refused_response(request, refusal)
             return response
         refusal = check(request, group, account=account)
         if refusal is not None:

@@ -57,12 +57,6 @@ def _hit_sql(keys: int) -> str:
 
 
 @functools.cache
-def _peek_sql(keys: int) -> str:
-    sql = "SELECT cache_key, value FROM ratelimits_counter WHERE cache_key IN ("
-    return sql + ", ".join(["%s"] * keys) + ") AND expires_at > %s"
-
-
-@functools.cache
 def _qmark(sql: str) -> str:
     return sql.replace("%s", "?")
 
@@ -128,12 +122,6 @@ class CounterCache(BaseCache):
             rows = self._fetchall(_hit_sql(len(keys)), params)
         self._cull_now_and_then(now)
         return {keys[made]: int(value) for made, value in rows}
-
-    def peek_many(self, keys: list[str], version: int | None = None) -> dict[str, int]:
-        """Each live key's count, in one read (a key with no live counter is left out); nothing is counted."""
-        made = {self.make_key(k, version=version): k for k in keys}
-        rows = self._fetchall(_peek_sql(len(made)), [*made, time.time()])
-        return {made[key]: int(value) for key, value in rows}
 
     def _fetchall(self, sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
         """One statement of the sign-in path.  On SQLite straight on the DB-API connection, with the statement

@@ -52,7 +52,7 @@ return false
 
 
 class RedisCounterCache(RedisCache):
-    """Django's RedisCache with ``incr``, ``hit_many`` and ``peek_many`` each one atomic Redis operation."""
+    """Django's RedisCache with ``incr`` and ``hit_many`` each one atomic Redis operation."""
 
     def __init__(self, server: str, params: dict[str, Any]) -> None:
         super().__init__(server, params)
@@ -80,12 +80,6 @@ class RedisCounterCache(RedisCache):
         args = [max(1, int(timeouts[key] * 1000)) for key in made.values()]
         counts = self._script(client, _HIT)(keys=list(made), args=args, client=client)
         return {key: int(count) for key, count in zip(made.values(), counts, strict=True)}
-
-    def peek_many(self, keys: list[str], version: int | None = None) -> dict[str, int]:
-        """Each live key's count, in one MGET (a key with no live counter is left out); nothing is counted."""
-        made = {self.make_key(key, version=version): key for key in keys}
-        values = self._cache.get_client().mget(list(made))
-        return {made[key]: int(value) for key, value in zip(made, values, strict=True) if value is not None}
 
     def clear_prefixed(self) -> None:
         """Delete every key under this cache's KEY_PREFIX (never FLUSHDB: a shared Redis holds others' keys)."""
@@ -183,9 +177,6 @@ class FailoverCounterCache(BaseCache):
 
     def hit_many(self, timeouts: dict[str, float], version: int | None = None) -> dict[str, int]:
         return self._call("hit_many", timeouts, version)
-
-    def peek_many(self, keys: list[str], version: int | None = None) -> dict[str, int]:
-        return self._call("peek_many", keys, version)
 
     def get(self, key: str, default: Any = None, version: int | None = None) -> Any:
         return self._call("get", key, default, version)
