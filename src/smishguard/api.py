@@ -12,6 +12,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from smishguard.accounts.page_guards import admin_only
 from smishguard.errors import RateLimited, SmishguardError
+from smishguard.health import database_outage
 from smishguard.responses import error_response
 
 log = logging.getLogger("smishguard.api")
@@ -80,6 +81,9 @@ def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
 
 @api.exception_handler(Exception)
 def _unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
+    outage = database_outage(request, exc)  # the database not answering: a 503, as for every other path
+    if outage is not None:
+        return outage
     log.exception("unexpected error on %s %s", request.method, request.path)
     return error_response(500, "internal_error", "an unexpected error occurred; it has been logged")
 

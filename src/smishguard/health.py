@@ -10,16 +10,24 @@ everything that does per-request work: no rate limit counts them, no session is 
 to the audit trail, and the Host header is not checked against ALLOWED_HOSTS (a load balancer probes by
 address).  The answers name a failing part and say nothing more (no host name, no error text): they are
 unauthenticated.  It lives at the top layer: it looks at every app's migrations and at the rate limits' Redis.
+
+A database that stops answering mid-request (PostgreSQL restarted, a SQLite write lock held past the busy
+timeout) ends that request with a 503, not a 500 (:func:`database_outage`, called by the URLconf's handler500),
+with ``Retry-After`` and one log line instead of a traceback; the first request served after it logs that the
+database answers again.  Nothing is admitted half-done: each request's writes are one transaction.
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import threading
+import time
 from collections.abc import Callable
 
 from django.conf import settings
 from django.core.cache import caches
-from django.db import DatabaseError, connection
+from django.db import DatabaseError, InterfaceError, OperationalError, connection
 from django.db.migrations.loader import MigrationLoader
 from django.http import HttpRequest, HttpResponse
 
@@ -27,6 +35,61 @@ from smishguard.ratelimits.redis_cache import FailoverCounterCache
 from smishguard.responses import error_response
 
 HEALTH_PATHS = ("/healthz", "/readyz")
+OUTAGE_RETRY_AFTER = 5  # seconds: what a client is told to wait while the database does not answer
+
+log = logging.getLogger(__name__)
+
+
+class _Outage:
+    """When this process last found the database not answering, until a request is served again."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.since: float | None = None
+
+    def begins(self) -> bool:
+        with self.lock:
+            first = self.since is None
+            if first:
+                self.since = time.monotonic()
+        return first
+
+    def over(self) -> None:
+        with self.lock:
+            since, self.since = self.since, None
+        if since is not None:
+            log.warning("database answering again after %.1f s", time.monotonic() - since)
+
+
+_outage = _Outage()
+
+
+def database_outage(request: HttpRequest, exc: BaseException | None) -> HttpResponse | None:
+    """The answer to a request that failed because the database did not answer (``OperationalError`` or
+    ``InterfaceError``): a 503 with ``Retry-After`` (the JSON error under /api/ and /hooks/, a page elsewhere),
+    logged as one line naming the error class; None for any other failure."""
+    if not isinstance(exc, OperationalError | InterfaceError):
+        return None
+    first = _outage.begins()
+    message = "the database is not answering; try again shortly"
+    if request.path.startswith(("/api/", "/hooks/")):
+        response = error_response(503, "database_unavailable", message)
+    else:
+        response = HttpResponse(
+            f"<!doctype html><title>Service unavailable</title><h1>Service unavailable</h1><p>{message}.</p>",
+            status=503,
+            content_type="text/html; charset=utf-8",
+        )
+    response["Retry-After"] = str(OUTAGE_RETRY_AFTER)
+    response._has_been_logged = True  # (django.utils.log.log_response: this line instead of a traceback)
+    log.warning(
+        "database unavailable (%s): %s %s answered 503%s",
+        type(exc).__name__,
+        request.method,
+        request.path[:200],
+        "; outage begins" if first else "",
+    )
+    return response
 
 
 def unapplied_migrations() -> int:
@@ -90,7 +153,10 @@ class HealthMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         path = request.path_info
         if path not in HEALTH_PATHS:
-            return self.get_response(request)
+            response = self.get_response(request)
+            if _outage.since is not None and response.status_code < 500:
+                _outage.over()
+            return response
         if request.method not in {"GET", "HEAD"}:
             response = error_response(405, "method_not_allowed", "use GET")
             response["Allow"] = "GET, HEAD"

@@ -1,7 +1,10 @@
+import sys
+
 from django.http import HttpRequest, HttpResponse
 from django.urls import include, path
 
 from smishguard.api import api
+from smishguard.health import database_outage
 from smishguard.responses import error_response
 
 
@@ -14,6 +17,9 @@ def _json_or_page_404(request: HttpRequest, exception: Exception | None = None) 
 
 
 def _json_or_page_500(request: HttpRequest) -> HttpResponse:
+    outage = database_outage(request, sys.exc_info()[1])  # (Django calls this inside its ``except``)
+    if outage is not None:
+        return outage
     if request.path.startswith("/api/"):
         return error_response(500, "internal_error", "an unexpected error occurred; it has been logged")
     from django.views.defaults import server_error
