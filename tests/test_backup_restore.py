@@ -69,12 +69,12 @@ def doc_blocks() -> dict[str, str]:
     return dict(BLOCK.findall(DOC.read_text(encoding="utf-8")))
 
 
-def run_block(name: str, **variables: str) -> str:
+def run_block(name: str, *, cwd: Path | None = None, **variables: str) -> str:
     """Run docs/deploy.md's block ``name`` with bash, with only ``variables`` (and PATH) in its environment."""
     env = {name: os.environ[name] for name in ("PATH", "HOME") if name in os.environ}
     env.update(LC_ALL="C.UTF-8", **variables)
     result = subprocess.run(
-        ["bash", "-c", doc_blocks()[name]], env=env, capture_output=True, text=True, timeout=180, check=False
+        ["bash", "-c", doc_blocks()[name]], env=env, cwd=cwd, capture_output=True, text=True, timeout=180, check=False
     )
     assert result.returncode == 0, f"docs/deploy.md block {name!r} failed ({result.returncode}): {result.stderr}"
     return result.stdout
@@ -121,7 +121,14 @@ def populate(env: dict[str, str]) -> list[str]:
 
 def test_the_doc_has_every_block_the_test_runs() -> None:
     blocks = doc_blocks()
-    assert set(blocks) == {"backup-sqlite", "backup-postgres", "retention", "restore-sqlite", "restore-postgres"}
+    assert set(blocks) == {
+        "keys",
+        "backup-sqlite",
+        "backup-postgres",
+        "retention",
+        "restore-sqlite",
+        "restore-postgres",
+    }
     for name, text in blocks.items():
         assert text.startswith("set -euo pipefail\n"), f"block {name} should stop at the first failure"
     assert "pg_dump -Fc" in blocks["backup-postgres"]
@@ -140,8 +147,9 @@ def test_backup_restores_every_audit_row(tmp_path: Path) -> None:
 
     keys = tmp_path / "keys"
     keys.mkdir(mode=0o700)
-    identity = keys / "identity.txt"
-    subprocess.run(["age-keygen", "-o", str(identity)], check=True, capture_output=True)
+    run_block("keys", cwd=keys)  # the admin's machine
+    identity = keys / "smishguard-backup-identity.txt"
+    assert identity.stat().st_mode & 0o077 == 0, "the identity is readable by its owner alone"
     recipients = tmp_path / "recipients.txt"
     public = subprocess.run(["age-keygen", "-y", str(identity)], check=True, capture_output=True, text=True).stdout
     recipients.write_text(public)
