@@ -111,8 +111,9 @@ def signed_in(url: str, token: str) -> str:
 def populate(env: dict[str, str]) -> list[str]:
     """Employees (the CLI), sign-ins (WebAuthn), a revocation (the CLI): returns the live session tokens."""
     smishguard(env, "migrate")
-    for email in EMAILS:
-        smishguard(env, "employees", "add", email, "--name", email.split("@")[0].title())
+    staff = Path(env["SMISHGUARD_DATA_DIR"]).parent / "staff.csv"
+    staff.write_text("email,name\n" + "".join(f"{email},{email.split('@')[0].title()}\n" for email in EMAILS))
+    smishguard(env, "employees", "import", str(staff))
     tokens = json.loads(django_eval(env, SIGN_INS.format(support=str(Path(__file__).parent / "support"))))
     smishguard(env, "sessions", "revoke", "--user", "grace@example.com")
     smishguard(env, "employees", "suspend", "alan@example.com")
