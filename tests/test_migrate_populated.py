@@ -63,17 +63,22 @@ def _load(tmp_path: Path) -> dict[str, str]:
             fixture.backup(db)
         return clean_env(data_dir, sqlite=True)
     env = clean_env(data_dir)
+    # Built as the database owner (the URL `smishguard migrate` uses, where the test server has one of its own).
+    owner = {
+        **env,
+        "SMISHGUARD_DATABASE_URL": env.get("SMISHGUARD_MIGRATE_DATABASE_URL") or env["SMISHGUARD_DATABASE_URL"],
+    }
     applied = fixture.execute("SELECT app, name FROM django_migrations ORDER BY id").fetchall()
     last = dict(applied)  # each app's newest migration (they were applied in order)
     django_eval(
-        env,
+        owner,
         "from django.db import connection\n"
         "from django.db.migrations.executor import MigrationExecutor\n"
         f"targets = {sorted(last.items())!r}\n"
         "executor = MigrationExecutor(connection)\n"
         "executor.migrate(targets, plan=executor.migration_plan(targets))\n",
     )
-    _copy_rows(fixture, env)
+    _copy_rows(fixture, owner)
     return env
 
 
