@@ -69,13 +69,17 @@ def doc_blocks() -> dict[str, str]:
     return dict(BLOCK.findall(DOC.read_text(encoding="utf-8")))
 
 
-def run_block(name: str, *, cwd: Path | None = None, **variables: str) -> str:
-    """Run docs/deploy.md's block ``name`` with bash, with only ``variables`` (and PATH) in its environment."""
+def run_block(name: str, *, cwd: Path | None = None, fails: bool = False, **variables: str) -> str:
+    """Run docs/deploy.md's block ``name`` with bash, with only ``variables`` (and PATH) in its environment;
+    ``fails``: it must fail (its stderr is returned)."""
     env = {name: os.environ[name] for name in ("PATH", "HOME") if name in os.environ}
     env.update(LC_ALL="C.UTF-8", **variables)
     result = subprocess.run(
         ["bash", "-c", doc_blocks()[name]], env=env, cwd=cwd, capture_output=True, text=True, timeout=180, check=False
     )
+    if fails:
+        assert result.returncode != 0, f"docs/deploy.md block {name!r} should have failed: {result.stdout}"
+        return result.stderr
     assert result.returncode == 0, f"docs/deploy.md block {name!r} failed ({result.returncode}): {result.stderr}"
     return result.stdout
 
@@ -221,3 +225,18 @@ def test_backup_restores_every_audit_row(tmp_path: Path) -> None:
     assert [event["id"] for event in exported] == [row[0] for row in audit]
     with gunicorn(restored, workers=1, log_dir=tmp_path / "restored") as server:
         assert signed_in(server.url, tokens[0]) == "ada@example.com"
+
+    # Restoring again over the database that is there now: SQLite moves it (with its WAL) aside and restores the
+    # backup; PostgreSQL refuses a database that is not empty and changes nothing in it.
+    now = rows(restored, "audit_event")
+    assert len(now) > len(audit), "the export is audited"
+    if postgres:
+        assert "already exists" in run_block(
+            "restore-postgres", fails=True, **given, SMISHGUARD_MIGRATE_DATABASE_URL=owner_url(restored)
+        )
+        assert rows(restored, "audit_event") == now
+    else:
+        run_block("restore-sqlite", **given, DATA=restored["SMISHGUARD_DATA_DIR"])
+        assert rows(restored, "audit_event") == audit
+        (aside,) = Path(restored["SMISHGUARD_DATA_DIR"]).glob("before-restore-*")
+        assert rows({"SMISHGUARD_DATA_DIR": str(aside)}, "audit_event") == now, "the replaced database is kept"
