@@ -18,6 +18,7 @@ import json
 import os
 import re
 import secrets
+import shutil
 import subprocess
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -150,6 +151,9 @@ def test_the_doc_has_every_block_the_test_runs() -> None:
 
 def test_backup_restores_every_audit_row(tmp_path: Path) -> None:
     postgres = modes.POSTGRES
+    tools = ("age", "age-keygen", "rsync", *(("pg_dump", "pg_restore", "psql") if postgres else ("sqlite3",)))
+    missing = [tool for tool in tools if shutil.which(tool) is None]
+    assert not missing, f"{', '.join(missing)} not found: run scripts/install --test (Debian's age, rsync, sqlite3)"
     # The secret key is not in a backup: it is restored from the secrets store, as the doc says.
     secret = {"SMISHGUARD_SECRET_KEY": secrets.token_urlsafe(48)}
     live = clean_env(tmp_path / "live", **secret)
