@@ -162,3 +162,39 @@ def test_only_one_handler_is_last_and_none_comes_after_it(register) -> None:
     with pytest.raises(ValueError, match="after"):
         register("too-late", lambda _text: None, order=inbound.LAST + 1)
     assert [name for _order, name in inbound.registered()] == ["reports"]
+
+
+@pytest.mark.django_db
+def test_a_text_no_handler_finished_is_handled_again_by_the_recovery_pass(client, configure, fake, register) -> None:
+    """The last handler fails (as when the database goes away mid-way) and none claimed the text: it is kept
+    unfinished, and the recovery pass hands it over again once it can be handled: a report, made once."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from smishguard.reports import intake
+
+    def down(_text: inbound.InboundText) -> str | None:
+        raise RuntimeError("the reports store is down")
+
+    handled = params(6, SUSPICIOUS)
+    assert reply_text(post(client, fake, handled)) == Report.objects.get(message_sid=handled["MessageSid"]).reply
+    inbound.register("reports", down, order=inbound.LAST)
+    try:
+        data = params(7, SUSPICIOUS)
+        assert reply_text(post(client, fake, data)) == inbound.FALLBACK_REPLY
+        unfinished = InboundMessage.objects.get(message_sid=data["MessageSid"])
+        assert unfinished.handled_at is None
+        assert not Report.objects.filter(message_sid=data["MessageSid"]).exists()
+        later = timezone.now() + inbound.UNFINISHED_AFTER + timedelta(seconds=1)
+        assert inbound.finish_unhandled(now=later) == 0  # the handler still fails: still unfinished
+    finally:
+        inbound.register("reports", intake.handle_inbound_text, order=inbound.LAST)
+    assert inbound.finish_unhandled(now=timezone.now()) == 0  # too young: its webhook may still be at work
+    assert inbound.finish_unhandled(now=later) == 1
+    report = Report.objects.get(message_sid=data["MessageSid"])
+    assert report.text == SUSPICIOUS
+    assert InboundMessage.objects.get(message_sid=data["MessageSid"]).handled_at is not None
+    assert InboundMessage.objects.get(message_sid=handled["MessageSid"]).handled_at is not None
+    assert inbound.finish_unhandled(now=later) == 0  # nothing twice
+    assert Report.objects.count() == 2
