@@ -7,8 +7,16 @@ class MessagingConfig(AppConfig):
     verbose_name = "Messaging (Twilio)"
 
     def ready(self) -> None:
-        from smishguard.messaging import broadcast, notices, sending
+        from smishguard.messaging import notices, sending
 
         notices.connect()
-        # SMS sends are an outbox kind; each recovery pass first queues what waited for a Twilio account.
-        sending.register(before_recover=broadcast.release_waiting)
+        # SMS sends are an outbox kind; each recovery pass first queues what waited for a Twilio account and
+        # finishes the inbound texts whose handling did not finish.
+        sending.register(before_recover=_before_recover)
+
+
+def _before_recover() -> None:
+    from smishguard.messaging import broadcast, inbound
+
+    broadcast.release_waiting()
+    inbound.finish_unhandled()

@@ -13,6 +13,9 @@ replays and floods, and stored the text (an ``InboundMessage`` row), when it cal
 MessageSid; the string returned is sent back as the reply SMS.
 
 A handler that raises is logged (its name and the MessageSid, never the text) and the NEXT handler is asked.
+If none then claims the text, its handling is unfinished: the stored row keeps no ``handled_at`` and the
+outbox's recovery pass (``smishguard worker``, at start and periodically) hands it to the handlers again
+(:func:`finish_unhandled`), so a text stored while the database or a handler was failing still becomes a report.
 This is the safer of the two choices: failing the webhook instead would not get the text a second chance,
 since the MessageSid is already stored and a retry is dropped as a replay, and Twilio does not retry an
 inbound-message webhook by default; the employee's report would simply be lost.  Going on means a text is
@@ -27,6 +30,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.utils import timezone
 
 log = logging.getLogger("smishguard.messaging")
 
@@ -89,18 +95,48 @@ def handle_inbound(from_number: str, to_number: str, body: str, message_sid: str
     Never raises for a handler's failure (see the module's docstring).  Idempotence per ``message_sid`` is
     the webhook's (it stores the MessageSid first) and each handler's own.
     """
-    text = InboundText(from_number, to_number, body, message_sid)
+    return handle(InboundText(from_number, to_number, body, message_sid))[0]
+
+
+def handle(text: InboundText) -> tuple[str, bool]:
+    """The reply, and whether the text's handling is finished: claimed, or passed by every handler with none
+    failing.  Unfinished (a handler failed and none claimed it): the reply is :data:`FALLBACK_REPLY`."""
     failed = False
     for _order, name, handler in _in_order():
         try:
             reply = handler(text)
         except Exception:
-            log.exception("inbound handler %s failed for %s: asking the next one", name, message_sid)
+            log.exception("inbound handler %s failed for %s: asking the next one", name, text.message_sid)
             failed = True
             continue
         if reply is not None:
-            log.info("inbound %s claimed by %s", message_sid, name)
-            return reply
+            log.info("inbound %s claimed by %s", text.message_sid, name)
+            return reply, True
     if not failed:
-        log.warning("inbound %s claimed by no handler", message_sid)
-    return FALLBACK_REPLY if failed else ACKNOWLEDGEMENT
+        log.warning("inbound %s claimed by no handler", text.message_sid)
+    return (FALLBACK_REPLY, False) if failed else (ACKNOWLEDGEMENT, True)
+
+
+UNFINISHED_AFTER = timedelta(minutes=1)  # a text younger than this may still be in its webhook's hands
+
+
+def finish_unhandled(*, now: datetime | None = None) -> int:
+    """Hand every stored text whose handling did not finish (no ``handled_at``, older than
+    :data:`UNFINISHED_AFTER`) to the handlers again, oldest first; each handler is idempotent per MessageSid.
+    No reply is sent (the employee had the webhook's).  Returns how many were finished.  Run by the outbox's
+    recovery pass, through the ``sms`` kind's ``before_recover``."""
+    from smishguard.messaging.models import InboundMessage
+
+    now = now or timezone.now()
+    rows = InboundMessage.objects.filter(
+        outcome=InboundMessage.Outcome.HANDLED, handled_at__isnull=True, received_at__lt=now - UNFINISHED_AFTER
+    ).order_by("received_at")
+    finished = 0
+    for row in rows:
+        _reply, done = handle(InboundText(row.from_number, row.to_number, row.body, row.message_sid))
+        if done:
+            InboundMessage.objects.filter(pk=row.pk).update(handled_at=timezone.now())
+            finished += 1
+    if finished:
+        log.warning("recovery: finished handling %d inbound text(s) whose handling had not finished", finished)
+    return finished

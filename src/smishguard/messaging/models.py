@@ -142,6 +142,10 @@ class InboundMessage(models.Model):
     received_at = models.DateTimeField(default=timezone.now, db_index=True)
     outcome = models.CharField(max_length=16, choices=Outcome.choices, default=Outcome.HANDLED)
     reply = models.TextField(blank=True)
+    # For a text handed to the handlers (outcome "handled"): when they were done with it; empty while its handling
+    # has not finished (a handler failed and none claimed it, or the database went away mid-way), until the
+    # recovery pass hands it over again (smishguard.messaging.inbound.finish_unhandled).
+    handled_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-received_at"]

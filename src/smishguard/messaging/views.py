@@ -149,12 +149,11 @@ def inbound_sms(request: HttpRequest) -> HttpResponse:
     elif outcome == InboundMessage.Outcome.TOO_LONG:
         reply = inbound.TOO_LONG_REPLY
     else:
-        try:
-            reply = inbound.handle_inbound(from_number, to_number, body, message_sid)
-        except Exception:
-            log.exception("handle_inbound failed for %s", message_sid)
-            reply = inbound.FALLBACK_REPLY
-    InboundMessage.objects.filter(pk=row.pk).update(reply=reply or "")
+        reply, finished = inbound.handle(inbound.InboundText(from_number, to_number, body, message_sid))
+        if not finished:  # left for the recovery pass (inbound.finish_unhandled)
+            InboundMessage.objects.filter(pk=row.pk).update(reply=reply)
+            return _twiml(reply)
+    InboundMessage.objects.filter(pk=row.pk).update(reply=reply or "", handled_at=timezone.now())
     return _twiml(reply)
 
 
