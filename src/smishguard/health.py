@@ -41,24 +41,33 @@ log = logging.getLogger(__name__)
 
 
 class _Outage:
-    """When this process last found the database not answering, until a request is served again."""
+    """When this process last found the database not answering, until a request is served again, and how many
+    requests it answered 503 meanwhile."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.since: float | None = None
+        self.refused = 0
 
     def begins(self) -> bool:
         with self.lock:
             first = self.since is None
             if first:
                 self.since = time.monotonic()
+                self.refused = 0
+            self.refused += 1
         return first
 
     def over(self) -> None:
         with self.lock:
             since, self.since = self.since, None
+            refused = self.refused
         if since is not None:
-            log.warning("database answering again after %.1f s", time.monotonic() - since)
+            log.warning(
+                "database answering again after %.1f s (%d request(s) answered 503 meanwhile)",
+                time.monotonic() - since,
+                refused,
+            )
 
 
 _outage = _Outage()
@@ -82,7 +91,8 @@ def database_outage(request: HttpRequest, exc: BaseException | None) -> HttpResp
         )
     response["Retry-After"] = str(OUTAGE_RETRY_AFTER)
     response._has_been_logged = True  # (django.utils.log.log_response: this line instead of a traceback)
-    log.warning(
+    log.log(  # the first of an outage is a warning; the others are counted, and said when it is over
+        logging.WARNING if first else logging.INFO,
         "database unavailable (%s): %s %s answered 503%s",
         type(exc).__name__,
         request.method,

@@ -32,6 +32,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 
 log = logging.getLogger("smishguard.messaging")
@@ -105,6 +106,15 @@ def handle(text: InboundText) -> tuple[str, bool]:
     for _order, name, handler in _in_order():
         try:
             reply = handler(text)
+        except (OperationalError, InterfaceError) as exc:  # the database went away: one line, not a traceback
+            log.warning(
+                "inbound handler %s could not reach the database for %s (%s): asking the next one",
+                name,
+                text.message_sid,
+                type(exc).__name__,
+            )
+            failed = True
+            continue
         except Exception:
             log.exception("inbound handler %s failed for %s: asking the next one", name, text.message_sid)
             failed = True
