@@ -104,7 +104,7 @@ def restriction_problems(connection) -> list[str]:
             return ["it is a superuser"]
         cursor.execute(
             "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-            "WHERE n.nspname = current_schema() AND pg_has_role(c.relowner, 'USAGE')"
+            "WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p') AND pg_has_role(c.relowner, 'USAGE')"
         )
         (owned,) = cursor.fetchone()
         if owned:
