@@ -134,3 +134,9 @@ def test_a_services_role_that_does_not_exist_or_another_database_is_one_line(tmp
     assert result.returncode != 0
     assert result.stderr.startswith(expected), result.stderr
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    # refused before anything was migrated
+    if modes.POSTGRES:
+        with Database(env, owner=True) as db:
+            assert db.execute("SELECT to_regclass('audit_event')").fetchone() == (None,)
+    else:
+        assert not (tmp_path / "var" / "smishguard.sqlite3").exists()

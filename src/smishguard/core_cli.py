@@ -66,9 +66,12 @@ def _migrate(verbosity: int = 1) -> None:
         name = "SMISHGUARD_MIGRATE_DATABASE_URL" if owner_url else "SMISHGUARD_DATABASE_URL"
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise CommandError(f"cannot connect to the database at {name}: {reason}") from None
-    call_command("migrate", interactive=False, verbosity=verbosity)
+    role = None
     if owner_url is not None and connection.vendor == "postgresql":
-        _grant_services_role(services_url, verbosity)
+        role = _services_role(services_url)  # checked before anything is migrated
+    call_command("migrate", interactive=False, verbosity=verbosity)
+    if role is not None:
+        _grant_services_role(role, verbosity)
 
 
 def _same_database(owner_url: str, services_url: str) -> None:
@@ -85,23 +88,35 @@ def _same_database(owner_url: str, services_url: str) -> None:
         )
 
 
-def _grant_services_role(services_url: str, verbosity: int) -> None:
-    from django.db import connection, transaction
+def _services_role(services_url: str) -> str | None:
+    """The role SMISHGUARD_DATABASE_URL connects as, when it is not the owner's (None: one role for everything,
+    which doctor calls unsafe); CommandError when no such role exists."""
+    from django.db import connection
 
     from smishguard import dbroles
-    from smishguard.audit import Action, record
 
     role = dbroles.role_of(services_url)
     with connection.cursor() as cursor:
         cursor.execute("SELECT current_user")
-        (owner,) = cursor.fetchone()
-        if role == owner:
-            return  # one role for everything: doctor says it is unsafe
+        if cursor.fetchone()[0] == role:
+            return None
         if not dbroles.role_exists(cursor, role):
             raise CommandError(
                 f"the role {role!r} of SMISHGUARD_DATABASE_URL does not exist: create it (docs/deploy.md, "
                 '"Database roles")'
             )
+    return role
+
+
+def _grant_services_role(role: str, verbosity: int) -> None:
+    from django.db import connection, transaction
+
+    from smishguard import dbroles
+    from smishguard.audit import Action, record
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_user")
+        (owner,) = cursor.fetchone()
     with transaction.atomic():
         changed = dbroles.grant_privileges(connection, role)
         if changed:
