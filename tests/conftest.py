@@ -1,5 +1,7 @@
 """Shared pytest set-up: test helpers in tests/support are importable by module name; the run's mode (sqlite or
-postgres, tests/support/modes.py) is checked before any test runs, and its count of tests is printed at the end."""
+postgres, tests/support/modes.py) is checked before any test runs, and its count of tests is printed at the end.
+In postgres mode the test database is created and migrated by the database owner and the tests then work on it as
+the restricted role, as the services do in production (docs/deploy.md, "Database roles")."""
 
 import os
 import sys
@@ -45,3 +47,42 @@ def _fresh_rate_limit_counters_in_redis():
         redis = getattr(counters, "redis", None)
         if redis is not None:
             redis.clear_prefixed()
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings):
+    """In postgres mode pytest-django creates and migrates the test database as the owner
+    (SMISHGUARD_MIGRATE_DATABASE_URL); django_db_setup below then hands it to the restricted role."""
+    if modes.POSTGRES:
+        _connect_as(modes.owner_url())
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """Once the owner has migrated the test database: the restricted role gets the services' privileges (as
+    `smishguard migrate` gives them) and every test connects as that role; the owner drops the database after."""
+    if not modes.POSTGRES:
+        yield
+        return
+    from django.db import connection
+
+    from smishguard import dbroles
+
+    services_url = os.environ["SMISHGUARD_DATABASE_URL"]
+    with django_db_blocker.unblock():
+        dbroles.grant_privileges(connection, dbroles.role_of(services_url))
+        _connect_as(services_url)
+    yield
+    with django_db_blocker.unblock():
+        _connect_as(modes.owner_url())
+
+
+def _connect_as(url: str) -> None:
+    """Point the default database connection at ``url``'s role (same server, same test database name)."""
+    import dj_database_url
+    from django.db import connection
+
+    parsed = dj_database_url.parse(url)
+    connection.close()
+    for key in ("USER", "PASSWORD", "HOST", "PORT"):
+        connection.settings_dict[key] = parsed.get(key) or ""

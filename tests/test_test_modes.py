@@ -12,6 +12,9 @@ def test_the_database_is_the_modes(db):
         if modes.POSTGRES:
             cursor.execute("SELECT version()")
             assert cursor.fetchone()[0].startswith("PostgreSQL ")
+            # as the restricted role the services use (scripts/services: smishguard_app), not the owner
+            cursor.execute("SELECT current_user")
+            assert cursor.fetchone()[0] == "smishguard_app"
         else:
             cursor.execute("SELECT sqlite_version()")
             assert cursor.fetchone()[0]

@@ -96,11 +96,34 @@ def record_origin(origin: str) -> None:
         raise ConfigError(f"cannot record the origin in {folder}: {exc.strerror or exc}") from None
 
 
-def database_url() -> str:
+_as_owner = False
+
+
+def connect_as_owner() -> None:
+    """From here on, this process works on the database as its owner (SMISHGUARD_MIGRATE_DATABASE_URL, when set):
+    ``smishguard migrate`` calls it before Django starts.  One switch per process, like set_may_create."""
+    global _as_owner  # noqa: PLW0603 - one switch per process, set before Django starts
+    _as_owner = True
+
+
+def migrate_database_url() -> str | None:
+    """SMISHGUARD_MIGRATE_DATABASE_URL: the database owner, for the migrations (docs/deploy.md, "Database
+    roles"); None when unset (the migrations then run as SMISHGUARD_DATABASE_URL's role)."""
+    return (env("MIGRATE_DATABASE_URL") or "").strip() or None
+
+
+def services_database_url() -> str:
+    """The database as the web and worker processes reach it (SMISHGUARD_DATABASE_URL, or the SQLite file)."""
     url = env("DATABASE_URL")
     if url:
         return url
     return f"sqlite:///{data_dir() / 'smishguard.sqlite3'}"
+
+
+def database_url() -> str:
+    """The database this process connects to: the services' URL, or the owner's after connect_as_owner()."""
+    owner = migrate_database_url() if _as_owner else None
+    return owner or services_database_url()
 
 
 REDIS_SCHEMES = ("redis", "rediss", "unix")

@@ -47,13 +47,92 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _migrate(verbosity: int = 1) -> None:
-    from django.core.management import call_command
+    """Migrate as the database owner (SMISHGUARD_MIGRATE_DATABASE_URL when set, else SMISHGUARD_DATABASE_URL);
+    then, on PostgreSQL with a services' role other than the owner, give that role its privileges (dbroles)."""
+    from smishguard import config
 
+    owner_url = config.migrate_database_url()
+    services_url = config.services_database_url()
+    if owner_url is not None:
+        _same_database(owner_url, services_url)
+        config.connect_as_owner()
+    setup_django(create=True)
+    from django.core.management import call_command
+    from django.db import DatabaseError, connection
+
+    try:
+        connection.ensure_connection()
+    except DatabaseError as exc:
+        name = "SMISHGUARD_MIGRATE_DATABASE_URL" if owner_url else "SMISHGUARD_DATABASE_URL"
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise CommandError(f"cannot connect to the database at {name}: {reason}") from None
+    role = None
+    if owner_url is not None and connection.vendor == "postgresql":
+        role = _services_role(services_url)  # checked before anything is migrated
     call_command("migrate", interactive=False, verbosity=verbosity)
+    if role is not None:
+        _grant_services_role(role, verbosity)
+
+
+def _same_database(owner_url: str, services_url: str) -> None:
+    import dj_database_url
+
+    try:
+        owner, services = dj_database_url.parse(owner_url), dj_database_url.parse(services_url)
+    except ValueError as exc:
+        raise CommandError(f"unreadable database URL: {exc}") from None
+    if owner["ENGINE"] != services["ENGINE"] or owner.get("NAME") != services.get("NAME"):
+        raise CommandError(
+            "SMISHGUARD_MIGRATE_DATABASE_URL and SMISHGUARD_DATABASE_URL must name the same database (as two "
+            f"roles): they name {owner.get('NAME')!r} and {services.get('NAME')!r}"
+        )
+
+
+def _services_role(services_url: str) -> str | None:
+    """The role SMISHGUARD_DATABASE_URL connects as, when it is not the owner's (None: one role for everything,
+    which doctor calls unsafe); CommandError when no such role exists."""
+    from django.db import connection
+
+    from smishguard import dbroles
+
+    role = dbroles.role_of(services_url)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_user")
+        if cursor.fetchone()[0] == role:
+            return None
+        if not dbroles.role_exists(cursor, role):
+            raise CommandError(
+                f"the role {role!r} of SMISHGUARD_DATABASE_URL does not exist: create it (docs/deploy.md, "
+                '"Database roles")'
+            )
+    return role
+
+
+def _grant_services_role(role: str, verbosity: int) -> None:
+    from django.db import connection, transaction
+
+    from smishguard import dbroles
+    from smishguard.audit import Action, record
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_user")
+        (owner,) = cursor.fetchone()
+    with transaction.atomic():
+        changed = dbroles.grant_privileges(connection, role)
+        if changed:
+            record(
+                Action.DATABASE_ROLE_GRANTED,
+                role=role,
+                owner=owner,
+                changed=changed,
+                append_only=dbroles.append_only_tables(),
+            )
+    if verbosity:
+        state = f"privileges set on {changed} relation(s)" if changed else "privileges already in place"
+        print(f"  Services' role {role}: {state} (audit table: insert and read only)")
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
-    setup_django(create=True)
     _migrate()
     return 0
 
@@ -69,7 +148,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
             print(f"smishguard demo: {name}={os.environ[name]} ignored: the demo serves {origin}", file=sys.stderr)
         os.environ[name] = value
     setup_django(create=True, recorded_origin=False)
-    _migrate(verbosity=0)
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=0)  # the demo's own database, as its one role
     from smishguard import config
 
     config.record_origin(origin)  # `smishguard employees invite` and the like print links on this port

@@ -93,6 +93,9 @@ def _configured(report: Report) -> config.Settings | None:
         report.unsafe["configuration"] = f"refused: {exc}"
         return None
     report.configured["database"] = describe_database(config.database_url())
+    owner_url = config.migrate_database_url()
+    if owner_url is not None:
+        report.configured["migrate_database"] = describe_database(owner_url)
     try:
         redis_url = config.redis_url()
     except config.ConfigError as exc:
@@ -139,6 +142,36 @@ def _reachable(report: Report) -> None:
         f"{migrations}: run `smishguard migrate`" if migrations.endswith("not applied") else migrations
     )
     report.reachable["redis"] = checks["redis"]
+    if checks["database"] == "ok":
+        _database_role(report)
+
+
+def _database_role(report: Report) -> None:
+    """Production mode's boundary: the services' role may only insert into and read the audit table and run no
+    DDL (smishguard.dbroles); an owner or superuser connection is unsafe.  SQLite has no roles."""
+    from django.db import DatabaseError, connection
+
+    if connection.vendor != "postgresql":
+        report.configured["database_role"] = "none (SQLite: the audit table's triggers refuse UPDATE and DELETE)"
+        return
+    from smishguard import dbroles
+
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT current_user")
+            (role,) = cursor.fetchone()
+        problems = dbroles.restriction_problems(connection)
+    except DatabaseError as exc:
+        report.reachable["database_role"] = f"not checked: {str(exc).strip().splitlines()[0]}"
+        return
+    if problems:
+        report.configured["database_role"] = f"{role}: not restricted"
+        report.unsafe["database_role"] = (
+            f"the services connect as {role}, and {'; '.join(problems)}: connect them as a restricted role and "
+            "migrate as the owner (SMISHGUARD_MIGRATE_DATABASE_URL, docs/deploy.md)"
+        )
+    else:
+        report.configured["database_role"] = f"{role}: restricted (audit table: insert and read only; no DDL)"
 
 
 def _redis_without_django(report: Report) -> None:

@@ -1,5 +1,9 @@
 """The audit trail is append-only, in the model and in the database."""
 
+import contextlib
+
+import modes
+import psycopg
 import pytest
 from django.db import connection, transaction
 from django.db.utils import DatabaseError
@@ -39,27 +43,65 @@ def test_rows_cannot_be_changed_or_deleted_through_the_model():
 
 
 def test_rows_cannot_be_changed_in_the_database_either():
-    event = record(Action.AUDIT_EXPORTED, events=0)
+    # The triggers refuse UPDATE and DELETE to everyone, the owner too.  SQLite: the test's own connection.
+    # PostgreSQL: the owner's (the tests work as the restricted role, which privileges stop before any trigger:
+    # tests/test_dbroles.py), on a row of its own in a transaction rolled back.
     table = Event._meta.db_table
+    if connection.vendor != "postgresql":
+        event = record(Action.AUDIT_EXPORTED, events=0)
+        for sql in (f"UPDATE {table} SET action = 'x' WHERE id = %s", f"DELETE FROM {table} WHERE id = %s"):
+            with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cur:
+                cur.execute(sql, [event.pk])
+        assert Event.objects.get(pk=event.pk).action == Action.AUDIT_EXPORTED
+        return
     for sql in (f"UPDATE {table} SET action = 'x' WHERE id = %s", f"DELETE FROM {table} WHERE id = %s"):
-        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cur:
-            cur.execute(sql, [event.pk])
-    assert Event.objects.get(pk=event.pk).action == Action.AUDIT_EXPORTED
+        with owner_connection() as owner:
+            pk = _insert_as_owner(owner)
+            with pytest.raises(psycopg.Error, match="append-only"):
+                owner.execute(sql, [pk])
 
 
 def test_the_whole_table_cannot_be_emptied_in_the_database():
-    # PostgreSQL: TRUNCATE, which fires no row trigger, is refused by a statement trigger.  SQLite has no
-    # TRUNCATE: its way to empty a table, DELETE without a WHERE, is refused row by row.
-    record(Action.AUDIT_EXPORTED, events=0)
+    # PostgreSQL: TRUNCATE, which fires no row trigger, is refused by a statement trigger (to the owner: the
+    # restricted role has no TRUNCATE privilege at all).  SQLite has no TRUNCATE: its way to empty a table, DELETE
+    # without a WHERE, is refused row by row.
     table = Event._meta.db_table
-    postgres = connection.vendor == "postgresql"
-    if postgres:  # the test's own transaction holds deferred foreign-key checks, which TRUNCATE would refuse
-        with connection.cursor() as cur:
-            cur.execute("SET CONSTRAINTS ALL IMMEDIATE")
-    sql = f"TRUNCATE {table}" if postgres else f"DELETE FROM {table}"
-    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cur:
-        cur.execute(sql)
-    assert Event.objects.count() == 1
+    if connection.vendor != "postgresql":
+        record(Action.AUDIT_EXPORTED, events=0)
+        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cur:
+            cur.execute(f"DELETE FROM {table}")
+        assert Event.objects.count() == 1
+        return
+    # The test's own transaction has not touched the table: TRUNCATE's lock is free to take.
+    with owner_connection() as owner:
+        pk = _insert_as_owner(owner)
+        owner.execute("SET CONSTRAINTS ALL IMMEDIATE")  # TRUNCATE refuses to run beside deferred checks
+        owner.execute("SAVEPOINT truncate")
+        with pytest.raises(psycopg.Error, match="append-only"):
+            owner.execute(f"TRUNCATE {table}")
+        owner.execute("ROLLBACK TO SAVEPOINT truncate")
+        assert owner.execute(f"SELECT count(*) FROM {table} WHERE id = %s", [pk]).fetchone() == (1,)
+
+
+@contextlib.contextmanager
+def owner_connection():
+    """PostgreSQL: the test database as its owner, in a transaction that is rolled back."""
+    conn = psycopg.connect(modes.owner_url(connection.settings_dict["NAME"]))
+    try:
+        conn.execute("SET lock_timeout = '30s'")  # never wait for ever on the test's own transaction
+        yield conn
+    finally:
+        conn.rollback()
+        conn.close()
+
+
+def _insert_as_owner(owner) -> int:
+    table = Event._meta.db_table
+    return owner.execute(
+        f"INSERT INTO {table} (at, action, actor_label, subject_label, user_agent, detail) "
+        "VALUES (now(), %s, '', '', '', '{}') RETURNING id",
+        [Action.AUDIT_EXPORTED.value],
+    ).fetchone()[0]
 
 
 def test_action_tags_have_three_parts():

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from servers import clean_env, django_eval
+from servers import as_owner, clean_env, django_eval
 
 pytestmark = pytest.mark.integration
 
@@ -67,7 +67,7 @@ print(json.dumps({
 
 
 def test_what_was_owed_before_the_outbox_is_carried_into_it(tmp_path):
-    env = clean_env(tmp_path / "var")
+    env = as_owner(clean_env(tmp_path / "var"))  # it migrates in-process: as the database's owner
     django_eval(env, BEFORE)
     after = json.loads(django_eval(env, AFTER))
     assert after["rows"] == [5, 3, 3]  # every row stays

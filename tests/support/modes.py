@@ -2,8 +2,9 @@
 production mode on PostgreSQL + Redis (throw-away servers that scripts/services starts).
 
 ``SMISHGUARD_TEST_MODE`` names the mode (``sqlite`` when unset); in ``postgres`` mode ``SMISHGUARD_DATABASE_URL``
-and ``SMISHGUARD_REDIS_URL`` point at those servers.  A mode whose services are missing fails the run with one
-clear message (tests/conftest.py): nothing is skipped.
+(the restricted role the services connect as), ``SMISHGUARD_MIGRATE_DATABASE_URL`` (the database owner, which
+creates and migrates every database of the run) and ``SMISHGUARD_REDIS_URL`` point at those servers.  A mode
+whose services are missing fails the run with one clear message (tests/conftest.py): nothing is skipped.
 """
 
 from __future__ import annotations
@@ -36,6 +37,17 @@ def problem() -> str | None:
         return (
             "SMISHGUARD_TEST_MODE=postgres needs SMISHGUARD_DATABASE_URL=postgresql://... (scripts/test starts a "
             "throw-away server with scripts/services)"
+        )
+    owner = os.environ.get("SMISHGUARD_MIGRATE_DATABASE_URL", "")
+    if not owner.startswith(("postgresql://", "postgres://")):
+        return (
+            "SMISHGUARD_TEST_MODE=postgres needs SMISHGUARD_MIGRATE_DATABASE_URL=postgresql://... (the database "
+            "owner; scripts/services makes it)"
+        )
+    if urlsplit(owner).username == urlsplit(database).username:
+        return (
+            "SMISHGUARD_MIGRATE_DATABASE_URL and SMISHGUARD_DATABASE_URL name the same role: the tests connect as "
+            "a restricted role, not as the owner"
         )
     if not redis.startswith("redis://"):
         return "SMISHGUARD_TEST_MODE=postgres needs SMISHGUARD_REDIS_URL=redis://... (scripts/services starts one)"
@@ -71,22 +83,30 @@ def copy_database(source_dir: Path, target_dir: Path) -> None:
         return
     import psycopg
 
-    with psycopg.connect(os.environ["SMISHGUARD_DATABASE_URL"], autocommit=True) as conn:
+    with psycopg.connect(owner_url(), autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{_database_name(target_dir)}" TEMPLATE "{_database_name(source_dir)}"')
 
 
-def server_database_url(data_dir: Path) -> str | None:
+def owner_url(database: str | None = None) -> str:
+    """In postgres mode, the owner's URL (SMISHGUARD_MIGRATE_DATABASE_URL), on ``database`` if given."""
+    return _on(os.environ["SMISHGUARD_MIGRATE_DATABASE_URL"], database)
+
+
+def _on(url: str, database: str | None) -> str:
+    return url if database is None else urlunsplit(urlsplit(url)._replace(path=f"/{database}"))
+
+
+def server_database_url(data_dir: Path, *, owner: bool = False) -> str | None:
     """In postgres mode, the URL of a database of its own for a smishguard process working on ``data_dir`` (made
-    on the throw-away server the first time; the same one for every process of that folder); None in sqlite
-    mode, where the process keeps its SQLite file in ``data_dir``."""
+    by the owner on the throw-away server the first time; the same one for every process of that folder), as the
+    restricted role, or as its owner with ``owner``; None in sqlite mode, where the process keeps its SQLite file
+    in ``data_dir``."""
     if not POSTGRES:
         return None
     import psycopg
 
-    base = os.environ["SMISHGUARD_DATABASE_URL"]
     name = _database_name(data_dir)
-    with psycopg.connect(base, autocommit=True) as conn:
+    with psycopg.connect(owner_url(), autocommit=True) as conn:
         if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is None:
             conn.execute(f'CREATE DATABASE "{name}"')
-    parts = urlsplit(base)
-    return urlunsplit(parts._replace(path=f"/{name}"))
+    return owner_url(name) if owner else _on(os.environ["SMISHGUARD_DATABASE_URL"], name)

@@ -39,6 +39,7 @@ def clean_env(data_dir: Path, *, sqlite: bool = False, **extra: str) -> dict[str
     database_url = None if sqlite else modes.server_database_url(data_dir)
     if database_url is not None:
         env["SMISHGUARD_DATABASE_URL"] = database_url
+        env["SMISHGUARD_MIGRATE_DATABASE_URL"] = modes.server_database_url(data_dir, owner=True)
         if "SMISHGUARD_REDIS_URL" not in extra:  # the run's Redis, shared with the other tests' servers:
             env["SMISHGUARD_REDIS_URL"] = os.environ["SMISHGUARD_REDIS_URL"]
             # its counters under a prefix of its own (they all come from 127.0.0.1)
@@ -50,10 +51,13 @@ def clean_env(data_dir: Path, *, sqlite: bool = False, **extra: str) -> dict[str
 class Database:
     """A DB-API connection to the database a smishguard process of ``env`` works on, for a test to look at (or
     age) what the process wrote: its SQLite file, or in postgres mode its PostgreSQL database.  Statements use
-    ``?`` placeholders in both modes."""
+    ``?`` placeholders in both modes.  ``owner``: in postgres mode, as the database's owner rather than the
+    restricted role the process works as."""
 
-    def __init__(self, env: dict[str, str]) -> None:
+    def __init__(self, env: dict[str, str], *, owner: bool = False) -> None:
         url = env.get("SMISHGUARD_DATABASE_URL", "")
+        if owner and env.get("SMISHGUARD_MIGRATE_DATABASE_URL"):
+            url = env["SMISHGUARD_MIGRATE_DATABASE_URL"]
         self.postgres = url.startswith(("postgresql:", "postgres:"))
         if self.postgres:
             import psycopg
@@ -83,6 +87,12 @@ def smishguard(env: dict[str, str], *argv: str, check: bool = True) -> subproces
     if check and result.returncode != 0:
         raise AssertionError(f"smishguard {' '.join(argv)} failed: {result.stderr}")
     return result
+
+
+def as_owner(env: dict[str, str]) -> dict[str, str]:
+    """``env`` working on its database as the owner (postgres mode), for code that migrates in-process."""
+    owner = env.get("SMISHGUARD_MIGRATE_DATABASE_URL")
+    return {**env, "SMISHGUARD_DATABASE_URL": owner} if owner else dict(env)
 
 
 def django_eval(env: dict[str, str], code: str) -> str:

@@ -76,6 +76,8 @@ class Action(StrEnum):
     REPORT_MARKED_ATTACK = "reports:report:marked_attack"
     # Audit itself
     AUDIT_EXPORTED = "audit:trail:exported"
+    # The database: `smishguard migrate` changed the services' role's privileges (smishguard.dbroles)
+    DATABASE_ROLE_GRANTED = "db:role:granted"
     # Rate limits: the first refusal of a window per source, with the count of earlier refusals not recorded
     REQUEST_RATE_LIMITED = "accounts:request:rate_limited"
 
