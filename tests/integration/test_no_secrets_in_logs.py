@@ -7,173 +7,24 @@ enrolment token or the hook URL."""
 from __future__ import annotations
 
 import base64
-import contextlib
-import datetime as dt
 import http.client
 import json
-import os
 import re
-import shutil
-import socket
-import ssl
 import subprocess
 import sys
 import threading
-import time
 import zlib
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
-from urllib.parse import urlencode
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
+from nginx import Browser, nginx
 from servers import VENV_BIN, clean_env, django_eval, free_port, smishguard, stop, wait_for
 from softkey import SoftKey
 
 pytestmark = pytest.mark.integration
 
-ROOT = Path(__file__).resolve().parents[2]
 HOOK_PATH = "/services/T0SECRETTEAM/B0SECRETBOT/XyZsEcReTwEbHoOkPaTh"
 HOOK_QUERY = "sig=QqSecretSignatureQq"
-
-
-def _self_signed(directory: Path) -> tuple[Path, Path]:
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(days=1))
-        .not_valid_after(now + dt.timedelta(days=2))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
-        .sign(key, hashes.SHA256())
-    )
-    cert_path, key_path = directory / "fullchain.pem", directory / "privkey.pem"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    )
-    return cert_path, key_path
-
-
-@contextlib.contextmanager
-def nginx(directory: Path, *, https_port: int, http_port: int, app_port: int):
-    """nginx in the foreground with its own prefix, pid and logs, running deploy/nginx.conf (ports and paths
-    substituted) inside a minimal main configuration."""
-    binary = shutil.which("nginx") or "/usr/sbin/nginx"
-    directory.mkdir()
-    cert, key = _self_signed(directory)
-    site = (ROOT / "deploy" / "nginx.conf").read_text(encoding="utf-8")
-    for old, new in (
-        ("/var/log/nginx/", f"{directory}/"),
-        ("/etc/ssl/smishguard/fullchain.pem", str(cert)),
-        ("/etc/ssl/smishguard/privkey.pem", str(key)),
-        ("listen 443 ", f"listen 127.0.0.1:{https_port} "),
-        ("listen 80;", f"listen 127.0.0.1:{http_port};"),
-        ("127.0.0.1:8000", f"127.0.0.1:{app_port}"),
-    ):
-        assert old in site, f"deploy/nginx.conf no longer has {old!r}; adapt this test"
-        site = site.replace(old, new)
-    (directory / "smishguard.conf").write_text(site, encoding="utf-8")
-    user = "user root root;\n" if os.geteuid() == 0 else ""
-    main = (
-        f"{user}worker_processes 1;\npid {directory}/nginx.pid;\nerror_log {directory}/error.log info;\n"
-        "events { worker_connections 64; }\n"
-        "http {\n"
-        f"  access_log {directory}/default.access.log;\n"
-        f"  client_body_temp_path {directory}/body; proxy_temp_path {directory}/proxy;\n"
-        f"  fastcgi_temp_path {directory}/fastcgi; uwsgi_temp_path {directory}/uwsgi;\n"
-        f"  scgi_temp_path {directory}/scgi;\n"
-        f"  include {directory}/smishguard.conf;\n"
-        "}\n"
-    )
-    (directory / "nginx.conf").write_text(main, encoding="utf-8")
-    process = subprocess.Popen(
-        [
-            binary,
-            "-p",
-            str(directory),
-            "-c",
-            str(directory / "nginx.conf"),
-            "-e",
-            str(directory / "error.log"),
-            "-g",
-            "daemon off;",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=open(directory / "nginx.err", "w"),  # noqa: SIM115 - lives as long as nginx
-    )
-    try:
-        wait_for_port(http_port, process)
-        yield directory
-    finally:
-        stop(process)
-
-
-def wait_for_port(port: int, process: subprocess.Popen, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"nginx exited with {process.returncode}")
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.1)
-    raise TimeoutError(f"nothing listens on {port} after {timeout}s")
-
-
-class Browser:
-    """Just enough of a browser over http.client: cookies, Origin on POST, every Set-Cookie kept."""
-
-    def __init__(self, port: int, origin: str) -> None:
-        self.port, self.origin = port, origin
-        self.cookies: dict[str, str] = {}
-        self.set_cookies: list[str] = []
-        self.context = ssl.create_default_context()
-        self.context.check_hostname = False
-        self.context.verify_mode = ssl.CERT_NONE
-
-    def request(self, method: str, path: str, body: bytes | None = None, headers: dict | None = None):
-        conn = http.client.HTTPSConnection("127.0.0.1", self.port, context=self.context, timeout=60)
-        all_headers = {"Host": f"localhost:{self.port}", "Connection": "close", **(headers or {})}
-        if self.cookies:
-            all_headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-        if method != "GET":
-            all_headers.setdefault("Origin", self.origin)
-            all_headers.setdefault("Referer", self.origin + "/")
-        try:
-            conn.request(method, path, body=body, headers=all_headers)
-            response = conn.getresponse()
-            data = response.read()
-        finally:
-            conn.close()
-        for header in response.msg.get_all("Set-Cookie") or []:
-            self.set_cookies.append(header)
-            name, _, rest = header.partition("=")
-            value = rest.split(";", 1)[0]
-            if value in ("", '""') or "Max-Age=0" in header:
-                self.cookies.pop(name, None)
-            else:
-                self.cookies[name] = value
-        return response.status, response.msg, data
-
-    def api(self, path: str, payload: dict) -> tuple[int, dict]:
-        headers = {"Content-Type": "application/json", "Accept": "application/json"}
-        if "csrftoken" in self.cookies:
-            headers["X-CSRFToken"] = self.cookies["csrftoken"]
-        status, _, data = self.request("POST", path, json.dumps(payload).encode(), headers)
-        return status, json.loads(data or b"null")
-
-    def form(self, path: str, fields: dict[str, str]):
-        body = urlencode({**fields, "csrfmiddlewaretoken": self.cookies.get("csrftoken", "")}).encode()
-        return self.request("POST", path, body, {"Content-Type": "application/x-www-form-urlencoded"})
 
 
 def enrol_and_sign_in(browser: Browser, token: str, email: str) -> None:
@@ -259,7 +110,7 @@ def test_no_token_or_hook_url_in_logs_audit_or_cookies(tmp_path):
     secrets_seen: dict[str, str] = {}
     try:
         wait_for(f"http://127.0.0.1:{app_port}/api/me")
-        with nginx(tmp_path / "nginx", https_port=https_port, http_port=http_port, app_port=app_port) as logs:
+        with nginx(tmp_path / "nginx", https_port=https_port, http_port=http_port, app_ports=[app_port]) as logs:
             admin = Browser(https_port, origin)
             enrol_and_sign_in(admin, admin_token, "ada@example.com")
             # The admin issues Bob's link in the console; it is shown once on the next page.
