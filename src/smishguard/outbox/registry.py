@@ -51,6 +51,8 @@ class Kind:
     on_change: Callable[[Delivery, str, Exception | None], None] = _no_change
     before_recover: Callable[[], object] | None = None
     """Run at the start of each recovery pass (messaging queues the sends that waited for a Twilio account)."""
+    poll: Callable[[], object] | None = None
+    """Run on every pass of the worker's loop: a kind that finds its own work records it (the SIEM streams)."""
 
 
 _kinds: dict[str, Kind] = {}

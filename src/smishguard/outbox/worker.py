@@ -2,7 +2,8 @@
 
 django-tasks-db's ``Worker`` runs the tasks (claiming each row so that several workers can run side by side);
 around it this loop runs :func:`smishguard.outbox.queue.recover` at start and every ``recovery_every`` seconds,
-so that the calls a crashed worker left behind are reconciled and finished, whatever their kind.
+so that the calls a crashed worker left behind are reconciled and finished, whatever their kind, and on every pass
+each kind's ``poll`` (a kind that finds its own work: the SIEM streams record their next batches).
 """
 
 from __future__ import annotations
@@ -59,6 +60,9 @@ def run(
         if time.monotonic() - last_recovery >= recovery_every:
             queue.recover()
             last_recovery = time.monotonic()
+        for kind in registry.kinds():
+            if kind.poll is not None:
+                kind.poll()
         worker.run()
         if until_idle and not unfinished():
             break
