@@ -5,6 +5,7 @@ across restarts."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import ipaddress
 import re
@@ -141,10 +142,8 @@ class SyslogReceiver(_Restartable):
                     sock.close()
                     return
                 if isinstance(sock, ssl.SSLSocket):
-                    try:
+                    with contextlib.suppress(ssl.SSLError, OSError):
                         sock.unwrap()
-                    except (ssl.SSLError, OSError):
-                        pass
 
         class Server(socketserver.ThreadingTCPServer):
             allow_reuse_address = True
@@ -198,7 +197,7 @@ _HEADER = re.compile(
     r"(?P<app>[!-~]{1,48}) (?P<procid>[!-~]{1,128}) (?P<msgid>[!-~]{1,32}) "
 )
 _TIMESTAMP = re.compile(r"-|\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})")
-_SD_NAME = re.compile(r'[!#-<>-\\^-~]{1,32}')  # PRINTUSASCII except '=', SP, ']', '"'
+_SD_NAME = re.compile(r"[!#-<>-\\^-~]{1,32}")  # PRINTUSASCII except '=', SP, ']', '"'
 
 
 def parse_rfc5424(message: str) -> dict[str, Any]:
@@ -216,7 +215,8 @@ def parse_rfc5424(message: str) -> dict[str, Any]:
         assert rest.startswith("["), "no STRUCTURED-DATA"
         while rest.startswith("["):
             end = re.match(r"\[([^ \]]+)", rest)
-            assert end and _SD_NAME.fullmatch(end[1]), f"bad SD-ID in {rest[:40]!r}"
+            assert end, f"no SD-ID in {rest[:40]!r}"
+            assert _SD_NAME.fullmatch(end[1]), f"bad SD-ID in {rest[:40]!r}"
             sd_id, rest, params = end[1], rest[end.end() :], {}
             while rest.startswith(" "):
                 name = re.match(r' ([^= \]"]{1,32})="', rest)

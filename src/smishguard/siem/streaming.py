@@ -81,17 +81,22 @@ def pump(config: SiemStream, *, now: datetime | None = None) -> Delivery | None:
         watched = [int(key) for key in row.skipped]
         late = list(Event.objects.filter(id__in=watched).order_by("id").values_list("id", flat=True))
     horizon = now - timedelta(seconds=rules.horizon_seconds)
+    watch_since = now - timedelta(seconds=rules.late_window_seconds)
     fresh: list[int] = []
+    skipped: list[int] = []
+    previous = row.position
     room = max(0, config.batch_size - len(late))
     for event_id, at in Event.objects.filter(id__gt=row.position).order_by("id").values_list("id", "at")[:room]:
         if at > horizon:
             break  # younger than the horizon: a lower id may still commit
+        if at >= watch_since:  # an absent id below an old event is not watched: its transaction would be older
+            skipped.extend(range(max(previous + 1, event_id - SKIPPED_KEPT), event_id))
         fresh.append(event_id)
+        previous = event_id
     if not late and not fresh:
         return None
     last = fresh[-1] if fresh else row.position
-    present = set(fresh)
-    skipped = [i for i in range(max(row.position + 1, last - SKIPPED_KEPT), last) if i not in present]
+    skipped = skipped[-SKIPPED_KEPT:]
     payload = {"stream": config.name, "ids": fresh, "late": late, "skipped": skipped, "last": last}
     delivery, created = queue.record(
         KIND, f"siem:{config.name}:{row.batches}", target_id=row.pk, payload=payload, max_attempts=MAX_ATTEMPTS
