@@ -103,6 +103,8 @@ def _configured(report: Report) -> config.Settings | None:
     report.configured["rp_id"] = settings.rp_id
     report.configured["twilio"] = "configured" if settings.twilio.configured else "not configured"
     report.configured["trusted_proxies"] = ", ".join(settings.trusted_proxies) or "none"
+    streams = [f"{stream.name} ({stream.target})" for stream in settings.siem.streams]
+    report.configured["siem"] = ", ".join(streams) or "no streams"
     return settings
 
 
@@ -139,6 +141,39 @@ def _reachable(report: Report) -> None:
         f"{migrations}: run `smishguard migrate`" if migrations.endswith("not applied") else migrations
     )
     report.reachable["redis"] = checks["redis"]
+    if checks["database"] == "ok" and not migrations.endswith("not applied"):
+        siem_streams(report)
+
+
+def siem_streams(report: Report) -> None:
+    """Each SIEM stream: its receiver answers a TCP connection, and the stream is not further behind than
+    ``[siem] lag_warning_seconds`` (else how far behind, and the last error)."""
+    import socket
+
+    from django.conf import settings
+
+    from smishguard.siem.streaming import status
+
+    for stream in status():
+        config = settings.SMISHGUARD.siem.stream(stream.name)
+        if config is None:
+            continue
+        problems = []
+        host, port = (config.host, config.syslog_port) if config.kind == "syslog" else _http_address(config.url)
+        try:
+            socket.create_connection((host, port), timeout=2.0).close()
+        except OSError as exc:
+            problems.append(f"{stream.target} does not answer ({exc.strerror or type(exc).__name__})")
+        if stream.behind:
+            problems.append(f"{stream.backlog} event(s) waiting, the oldest {stream.lag_seconds:.0f} s")
+            if stream.batch and stream.batch["last_error"]:
+                problems.append(f"last error: {stream.batch['last_error']}")
+        report.reachable[f"siem {stream.name}"] = "; ".join(problems) or "ok"
+
+
+def _http_address(url: str) -> tuple[str, int]:
+    parts = urlsplit(url)
+    return parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80)
 
 
 def _redis_without_django(report: Report) -> None:

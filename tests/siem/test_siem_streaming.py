@@ -291,3 +291,66 @@ def test_the_worker_loop_streams_what_is_written(streams):
             )
     assert syslog_ids(syslog) == every_id()
     assert Delivery.objects.filter(kind="siem", status="delivered").count() == 3
+
+
+def test_siem_status_shows_each_stream_s_position_backlog_and_batch(streams, capsys, monkeypatch):
+    import smishguard.clitools
+    from smishguard.cli import main
+
+    monkeypatch.setattr(smishguard.clitools, "_django_ready", True)
+    with HttpReceiver() as plain:
+        streams({"name": "lake", "kind": "http", "url": plain.url, "batch_size": 2})
+        write(5)
+        run_pass()
+        plain.stop()
+        run_pass()
+        assert main(["siem", "status", "--json"]) == 0
+        [line] = capsys.readouterr().out.splitlines()
+        lake = json.loads(line)
+        assert (lake["name"], lake["kind"], lake["configured"]) == ("lake", "http", True)
+        assert (lake["position"], lake["backlog"], lake["delivered"]) == (every_id()[1], len(every_id()) - 2, 2)
+        assert lake["newest"] == every_id()[-1]
+        assert lake["batch"]["status"] == "pending"
+        assert lake["batch"]["attempts"] == 1
+        assert "failed" in lake["batch"]["last_error"]
+        assert lake["behind"] is False
+        assert main(["siem", "status"]) == 0
+        text = capsys.readouterr().out
+        assert f"lake (http to http://127.0.0.1:{plain.port}/…)" in text
+        assert f"{len(every_id()) - 2} event(s) waiting" in text
+        streams({"name": "lake", "kind": "http", "url": plain.url}, lag_warning_seconds=0)
+        assert main(["siem", "status"]) == 1  # further behind than [siem] lag_warning_seconds
+        assert "BEHIND" in capsys.readouterr().out
+
+
+def test_siem_status_without_streams_says_how_to_add_one(capsys, monkeypatch):
+    import smishguard.clitools
+    from smishguard.cli import main
+
+    monkeypatch.setattr(smishguard.clitools, "_django_ready", True)
+    assert main(["siem", "status"]) == 0
+    assert "add [[siem.streams]] to smishguard.toml" in capsys.readouterr().out
+
+
+def test_doctor_names_a_stream_that_is_behind_and_its_receiver_down(streams):
+    from smishguard.doctor import Report, siem_streams
+
+    with HttpReceiver() as plain, SyslogReceiver() as syslog:
+        streams(
+            {"name": "lake", "kind": "http", "url": plain.url},
+            {"name": "soc", "kind": "syslog", "host": "127.0.0.1", "port": syslog.port, "tls": False},
+            lag_warning_seconds=0,
+        )
+        write(2)
+        streaming.pump(streaming.streams()[1])
+        assert queue.attempt(Delivery.objects.get(kind="siem").pk) == "delivered"
+        plain.stop()
+        run_pass()
+        report = Report()
+        siem_streams(report)
+    assert report.reachable["siem soc"] == "ok"
+    lake = report.reachable["siem lake"]
+    assert f"http://127.0.0.1:{plain.port}/… does not answer" in lake
+    assert "2 event(s) waiting" in lake
+    assert "last error: POST to" in lake
+    assert not report.healthy
