@@ -111,3 +111,13 @@ def test_a_config_error_stops_a_command_with_one_line(tmp_path):
     assert done.stderr.count("\n") == 1, done.stderr
     assert "never write the token" in done.stderr
     assert "s3cret" not in done.stderr + done.stdout
+
+
+def test_the_example_streams_in_deploy_read_as_written(tmp_path):
+    (tmp_path / "ca.pem").write_text("a CA\n")
+    example = (Path(__file__).resolve().parents[2] / "deploy" / "smishguard.toml").read_text(encoding="utf-8")
+    block = example[example.index("#   [[siem.streams]]") :]
+    text = "\n".join(line.removeprefix("#").removeprefix("   ") for line in block.splitlines())
+    soc, splunk = load(tmp_path, text.replace("/etc/smishguard/siem-ca.pem", str(tmp_path / "ca.pem"))).siem.streams
+    assert (soc.kind, soc.tls, soc.syslog_port) == ("syslog", True, 6514)
+    assert (splunk.kind, splunk.format, splunk.token_env) == ("http", "hec", "SMISHGUARD_SPLUNK_HEC_TOKEN")

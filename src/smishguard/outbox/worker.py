@@ -60,14 +60,16 @@ def run(
         if time.monotonic() - last_recovery >= recovery_every:
             queue.recover()
             last_recovery = time.monotonic()
+        found = 0  # work a kind's poll recorded: more may be waiting, so the loop does not sleep
         for kind in registry.kinds():
             if kind.poll is not None:
-                kind.poll()
+                found += bool(kind.poll())
         worker.run()
         if until_idle and not unfinished():
             break
         if timeout is not None and time.monotonic() - started >= timeout:
             log.warning("worker: stopping after %.0f s with %d call(s) unfinished", timeout, unfinished())
             break
-        time.sleep(interval)
+        if not found:
+            time.sleep(interval)
     return worker._run_tasks
