@@ -121,6 +121,21 @@ def _unsafe(report: Report, settings: config.Settings | None) -> None:
         problem = _origin_problem(settings.origin)
         if problem is not None:
             report.unsafe["origin"] = problem
+        for stream in settings.siem.streams:
+            problem = _siem_in_clear(stream)
+            if problem is not None:
+                report.unsafe[f"siem {stream.name}"] = problem
+
+
+def _siem_in_clear(stream: config.SiemStream) -> str | None:
+    """A stream that sends the audit trail (and, for HTTP, its token) unencrypted to another machine."""
+    if stream.kind == "syslog":
+        host, clear = stream.host, not stream.tls
+    else:
+        host, clear = urlsplit(stream.url).hostname or "", urlsplit(stream.url).scheme == "http"
+    if clear and host not in LOCAL_HOSTS:
+        return f"{stream.target} is not encrypted and not on this machine: use TLS"
+    return None
 
 
 def _reachable(report: Report) -> None:

@@ -121,3 +121,23 @@ def test_the_example_streams_in_deploy_read_as_written(tmp_path):
     soc, splunk = load(tmp_path, text.replace("/etc/smishguard/siem-ca.pem", str(tmp_path / "ca.pem"))).siem.streams
     assert (soc.kind, soc.tls, soc.syslog_port) == ("syslog", True, 6514)
     assert (splunk.kind, splunk.format, splunk.token_env) == ("http", "hec", "SMISHGUARD_SPLUNK_HEC_TOKEN")
+
+
+def test_doctor_calls_a_stream_in_clear_to_another_machine_unsafe(tmp_path):
+    from smishguard.doctor import Report, _unsafe
+
+    settings = load(
+        tmp_path,
+        '[[siem.streams]]\nname = "clear"\nkind = "syslog"\nhost = "siem.example.net"\ntls = false\n'
+        '[[siem.streams]]\nname = "local"\nkind = "syslog"\nhost = "127.0.0.1"\ntls = false\n'
+        '[[siem.streams]]\nname = "plainhttp"\nkind = "http"\nurl = "http://logs.example.net/in"\n'
+        '[[siem.streams]]\nname = "tls"\nkind = "syslog"\nhost = "siem.example.net"\n',
+    )
+    report = Report()
+    _unsafe(report, settings)
+    assert (
+        report.unsafe["siem clear"] == "syslog://siem.example.net:601 is not encrypted and not on this machine: use TLS"
+    )
+    assert report.unsafe["siem plainhttp"].startswith("http://logs.example.net/… is not encrypted")
+    assert "siem local" not in report.unsafe
+    assert "siem tls" not in report.unsafe
