@@ -267,13 +267,18 @@ def test_an_event_that_commits_late_is_sent_late_not_lost(streams):
 
 def test_start_now_skips_the_past(streams):
     with HttpReceiver() as plain:
-        write(3)
+        past = write(3)
         streams({"name": "lake", "kind": "http", "url": plain.url, "start": "now"})
-        run_pass()
-        assert plain.posts == []
+        [started] = Event.objects.filter(action=Action.SIEM_STREAM_STARTED)
+        assert started.subject_label == "lake"
+        assert started.detail == {
+            "kind": "http", "target": f"http://127.0.0.1:{plain.port}/…", "start": "now", "position": past[-1]
+        }  # fmt: skip
         new = write(2)
         drain()
-    assert [json.loads(line)["id"] for body, _ in plain.posts for line in body.splitlines()] == new
+    lines = [json.loads(line) for body, _ in plain.posts for line in body.splitlines()]
+    assert [line["id"] for line in lines] == [started.pk, *new]  # the stream's first message: where it began
+    assert lines[0]["action"] == "siem:stream:started"
 
 
 def test_the_worker_loop_streams_what_is_written(streams):
@@ -351,6 +356,6 @@ def test_doctor_names_a_stream_that_is_behind_and_its_receiver_down(streams):
     assert report.reachable["siem soc"] == "ok"
     lake = report.reachable["siem lake"]
     assert f"http://127.0.0.1:{plain.port}/… does not answer" in lake
-    assert "2 event(s) waiting" in lake
+    assert f"{len(every_id())} event(s) waiting" in lake
     assert "last error: POST to" in lake
     assert not report.healthy

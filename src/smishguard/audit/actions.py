@@ -76,6 +76,7 @@ class Action(StrEnum):
     REPORT_MARKED_ATTACK = "reports:report:marked_attack"
     # Audit itself
     AUDIT_EXPORTED = "audit:trail:exported"
+    SIEM_STREAM_STARTED = "siem:stream:started"  # a [[siem.streams]] entry ran for the first time
     # Rate limits: the first refusal of a window per source, with the count of earlier refusals not recorded
     REQUEST_RATE_LIMITED = "accounts:request:rate_limited"
 

@@ -25,10 +25,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import DatabaseError
+from django.db import DatabaseError, transaction
 from django.db.models import F, Max, Min
 from django.utils import timezone
 
+from smishguard.audit import Action, record
 from smishguard.audit.models import Event
 from smishguard.config import SiemStream
 from smishguard.outbox import queue, registry
@@ -60,7 +61,18 @@ def stream_row(config: SiemStream) -> Stream:
         position = 0
         if config.start == "now":
             position = Event.objects.aggregate(newest=Max("id"))["newest"] or 0
-        row, _ = Stream.objects.get_or_create(name=config.name, defaults={"position": position})
+        with transaction.atomic():
+            row, created = Stream.objects.get_or_create(name=config.name, defaults={"position": position})
+            if created:  # the SOC sees where each stream began (and that "now" left the past out)
+                record(
+                    Action.SIEM_STREAM_STARTED,
+                    actor_label="siem",
+                    subject_label=config.name,
+                    kind=config.kind,
+                    target=config.target,
+                    start=config.start,
+                    position=position,
+                )
     return row
 
 
