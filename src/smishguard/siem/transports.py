@@ -4,7 +4,7 @@ Syslog over TCP has no acknowledgement.  A batch is written on a connection of i
 writing and read until the receiver closes its side too: a receiver that closes after our end has read every
 message before it.  A connection refused or a failed handshake sends nothing (retried, no repeat); a connection
 that breaks during or after the write may have delivered some of the batch (retried: those come again, with the
-same ids).  A receiver that keeps its side open past the timeout is taken to have the batch (TCP delivered it).
+same ids).  A receiver that keeps its side open past ``CLOSE_WAIT`` is taken to have the batch (TCP delivered it).
 
 HTTP: the batch is accepted when the answer is 2xx; anything else (a refused connection, a timeout, 4xx, 5xx) is a
 failure to retry.  Redirects are not followed.
@@ -23,6 +23,7 @@ from smishguard.config import SiemStream
 from smishguard.siem.errors import StreamFailed, TokenMissing
 
 TIMEOUT = 10.0
+CLOSE_WAIT = 3.0  # seconds a syslog receiver may take to close its side after ours
 USER_AGENT = "smishguard-siem"
 
 
@@ -78,7 +79,9 @@ def send_syslog(stream: SiemStream, data: bytes, *, timeout: float = TIMEOUT) ->
 
 
 def _close_and_wait(sock: socket.socket, where: str) -> None:
-    """Close our side for writing (TLS: close_notify) and read until the receiver closes: it has read it all."""
+    """Close our side for writing (TLS: close_notify) and read until the receiver closes: it has read it all.
+    A receiver that keeps its side open is waited for ``CLOSE_WAIT`` seconds, then taken to have the batch."""
+    sock.settimeout(CLOSE_WAIT)
     try:
         if isinstance(sock, ssl.SSLSocket):
             try:
