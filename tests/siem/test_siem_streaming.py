@@ -359,3 +359,19 @@ def test_doctor_names_a_stream_that_is_behind_and_its_receiver_down(streams):
     assert f"{len(every_id())} event(s) waiting" in lake
     assert "last error: POST to" in lake
     assert not report.healthy
+
+
+def test_a_batch_a_crashed_worker_left_in_flight_is_sent_after_its_lease(streams):
+    with HttpReceiver() as plain:
+        streams({"name": "lake", "kind": "http", "url": plain.url})
+        write(3)
+        batch = streaming.pump(streaming.streams()[0])
+        # A worker claimed it and died (kill -9) before the mark: ``sending``, claimed longer ago than the lease.
+        claimed = timezone.now() - timedelta(seconds=streaming.LEASE_SECONDS + 1)
+        Delivery.objects.filter(pk=batch.pk).update(status="sending", attempts=1, attempted_at=claimed)
+        assert streaming.pump(streaming.streams()[0]) is None  # still this stream's batch: nothing overtakes it
+        queue.recover()  # (its task is still queued here; had it been lost, recovery would queue one)
+        assert queue.attempt(batch.pk) == "delivered"  # in doubt, no reconciler: sent under the same key
+        drain()
+    assert [json.loads(line)["id"] for body, _ in plain.posts for line in body.splitlines()] == every_id()
+    assert plain.posts[0][1]["Idempotency-Key"] == "smishguard-siem:lake:0"
