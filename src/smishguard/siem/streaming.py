@@ -26,7 +26,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import DatabaseError, transaction
-from django.db.models import F, Max, Min
+from django.db.models import F, Max
 from django.utils import timezone
 
 from smishguard.audit import Action, record
@@ -91,7 +91,8 @@ def pump(config: SiemStream, *, now: datetime | None = None) -> Delivery | None:
     late = []
     if row.skipped:
         watched = [int(key) for key in row.skipped]
-        late = list(Event.objects.filter(id__in=watched).order_by("id").values_list("id", flat=True))
+        found = Event.objects.filter(id__in=watched).order_by("id").values_list("id", flat=True)
+        late = list(found[: config.batch_size])  # any more go with the next batch (still watched till then)
     horizon = now - timedelta(seconds=rules.horizon_seconds)
     watch_since = now - timedelta(seconds=rules.late_window_seconds)
     fresh: list[int] = []
@@ -220,7 +221,7 @@ def status(*, now: datetime | None = None) -> list[StreamStatus]:
         if row is None and config is not None and config.start == "now":
             position = newest
         after = Event.objects.filter(id__gt=position)
-        oldest = after.aggregate(oldest=Min("at"))["oldest"]
+        oldest = after.order_by("id").values_list("at", flat=True).first()  # the next to go (by the id index)
         lag = (now - oldest).total_seconds() if oldest is not None else None
         batch = None
         pending = unfinished(row) if row is not None else None
