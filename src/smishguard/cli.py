@@ -33,9 +33,10 @@ def command_modules(first_word: str | None = None) -> tuple[ModuleType, ...]:
     from smishguard.audit import cli as audit_cli
     from smishguard.messaging import cli as messaging_cli
     from smishguard.passkeys import cli as passkeys_cli
+    from smishguard.siem import cli as siem_cli
     from smishguard.watch import cli as watch_cli
 
-    return (core_cli, accounts_cli, passkeys_cli, audit_cli, detection_cli, watch_cli, messaging_cli)
+    return (core_cli, accounts_cli, passkeys_cli, audit_cli, siem_cli, detection_cli, watch_cli, messaging_cli)
 
 
 def build_parser(modules: Iterable[ModuleType] | None = None) -> argparse.ArgumentParser:

@@ -474,6 +474,148 @@ def trusted_proxies(data: dict[str, Any]) -> tuple[str, ...]:
     return parse_trusted_proxies(data.get("trusted_proxies", []), "smishguard.toml")
 
 
+# --- [siem]: the audit trail streamed to the company's SIEM (smishguard.siem) ------------------------------------
+
+SIEM_KINDS = ("syslog", "http")
+SIEM_FORMATS = ("hec", "jsonl")
+_STREAM_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
+_SD_ID = re.compile(r"[!#-<>-\\^-~]{1,32}")  # printable US-ASCII but '=', ' ', ']', '"' (RFC 5424 SD-NAME)
+
+
+@dataclass(frozen=True)
+class SiemStream:
+    """One ``[[siem.streams]]`` table: where the audit trail goes.  The token is named (an environment variable
+    or a file), never written in smishguard.toml, and never logged."""
+
+    name: str
+    kind: str  # syslog | http
+    host: str = ""  # syslog
+    port: int = 0  # syslog: 0 means 6514 with TLS, 601 without (RFC 5425, RFC 6587)
+    tls: bool = True  # syslog: TLS (RFC 5425); http: follows the URL's scheme
+    url: str = field(default="", repr=False)  # http: the endpoint (may hold a secret: not in repr)
+    format: str = "jsonl"  # http: hec (Splunk HTTP Event Collector) | jsonl (one JSON object a line)
+    ca_file: str | None = None  # PEM of the CA(s) the receiver's certificate must chain to; unset: the system's
+    token_env: str | None = None  # http: the environment variable holding the token
+    token_file: str | None = None  # http: a file holding the token
+    batch_size: int = 200  # events per POST / per connection
+    hostname: str = ""  # syslog HOSTNAME and HEC "host"; unset: this machine's name
+    app_name: str = "smishguard"  # syslog APP-NAME
+    facility: int = 10  # syslog facility: 10 is authpriv (security/authorisation messages)
+    sd_id: str = "smishguard@32473"  # syslog SD-ID (32473 is RFC 5612's example number: use your own PEN)
+    source: str = "smishguard"  # hec
+    sourcetype: str = "smishguard:audit"  # hec
+    index: str = ""  # hec: unset, the token's default index
+    start: str = "beginning"  # beginning: the whole trail; now: only events written after the stream first runs
+
+    def __post_init__(self) -> None:
+        where = f"[[siem.streams]] {self.name!r}"
+        if not isinstance(self.name, str) or not _STREAM_NAME.fullmatch(self.name):
+            raise ConfigError(f"[[siem.streams]] name must be lower-case letters, digits, - or _, not {self.name!r}")
+        if self.kind not in SIEM_KINDS:
+            raise ConfigError(f'{where}: kind must be "syslog" or "http", not {self.kind!r}')
+        for name in ("tls",):
+            if not isinstance(getattr(self, name), bool):
+                raise ConfigError(f"{where}: {name} must be true or false")
+        size = self.batch_size
+        if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= 5000:
+            raise ConfigError(f"{where}: batch_size must be a whole number from 1 to 5000, not {size!r}")
+        if self.start not in ("beginning", "now"):
+            raise ConfigError(f'{where}: start must be "beginning" or "now", not {self.start!r}')
+        if self.ca_file is not None and not Path(self.ca_file).is_file():
+            raise ConfigError(f"{where}: ca_file {self.ca_file} is not a readable file")
+        if self.kind == "syslog":
+            if not self.host or not isinstance(self.host, str):
+                raise ConfigError(f"{where}: a syslog stream needs host")
+            port = self.port
+            if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
+                raise ConfigError(f"{where}: port must be a TCP port number, not {port!r}")
+            if self.url or self.token_env or self.token_file:
+                raise ConfigError(f"{where}: url, token_env and token_file are for http streams")
+            facility = self.facility
+            if isinstance(facility, bool) or not isinstance(facility, int) or not 0 <= facility <= 23:
+                raise ConfigError(f"{where}: facility must be a number from 0 to 23, not {facility!r}")
+            if not _SD_ID.fullmatch(self.sd_id or ""):
+                raise ConfigError(f'{where}: sd_id must be 1 to 32 printable characters without = ] " or space')
+            if not self.app_name or len(self.app_name) > 48 or not self.app_name.isascii():
+                raise ConfigError(f"{where}: app_name must be 1 to 48 ASCII characters")
+        else:
+            if not isinstance(self.url, str) or urlsplit(self.url).scheme not in ("http", "https"):
+                raise ConfigError(f"{where}: an http stream needs url, an http(s) URL")  # not echoed: may be secret
+            if not urlsplit(self.url).hostname:
+                raise ConfigError(f"{where}: url has no host")
+            if self.format not in SIEM_FORMATS:
+                raise ConfigError(f'{where}: format must be "hec" or "jsonl", not {self.format!r}')
+            if self.host or self.port:
+                raise ConfigError(f"{where}: host and port are for syslog streams (an http stream has url)")
+            if self.token_env is not None and self.token_file is not None:
+                raise ConfigError(f"{where}: give token_env or token_file, not both")
+            if self.format == "hec" and self.token_env is None and self.token_file is None:
+                raise ConfigError(f"{where}: a HEC stream needs its token: token_env or token_file")
+        if self.hostname and (len(self.hostname) > 255 or not self.hostname.isascii() or " " in self.hostname):
+            raise ConfigError(f"{where}: hostname must be printable ASCII without spaces")
+
+    @property
+    def syslog_port(self) -> int:
+        return self.port or (6514 if self.tls else 601)
+
+    @property
+    def target(self) -> str:
+        """Where it goes, safe to print: host:port, or the URL as ``scheme://host:port/…``."""
+        if self.kind == "syslog":
+            return f"syslog{'+tls' if self.tls else ''}://{self.host}:{self.syslog_port}"
+        parts = urlsplit(self.url)
+        return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}/…"
+
+
+@dataclass(frozen=True)
+class SiemSettings:
+    streams: tuple[SiemStream, ...] = ()
+    # Events are streamed in id order once they are this many seconds old: a transaction still open may commit an
+    # event with a lower id than one already visible (PostgreSQL sequences); one later still is sent "late".
+    horizon_seconds: float = 5.0
+    # How long an id skipped by a stream is watched for (a rolled-back id never comes; a long transaction's does).
+    late_window_seconds: int = 3600
+    # `smishguard doctor` warns when a stream's oldest unsent event is older than this.
+    lag_warning_seconds: int = 300
+
+    def __post_init__(self) -> None:
+        for name in ("horizon_seconds", "late_window_seconds", "lag_warning_seconds"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int | float) or value < 0 or not math.isfinite(value):
+                raise ConfigError(f"[siem] {name} must be a number >= 0, not {value!r}")
+        names = [stream.name for stream in self.streams]
+        twice = sorted({name for name in names if names.count(name) > 1})
+        if twice:
+            raise ConfigError(f"[siem] stream name(s) used twice: {', '.join(twice)}")
+
+    def stream(self, name: str) -> SiemStream | None:
+        return next((stream for stream in self.streams if stream.name == name), None)
+
+
+def siem_settings(data: dict[str, Any]) -> SiemSettings:
+    """``[siem]`` with its ``[[siem.streams]]``: each stream checked, one readable line for the first mistake."""
+    table = dict(_section(data, "siem"))
+    raw_streams = table.pop("streams", [])
+    if not isinstance(raw_streams, list) or not all(isinstance(s, dict) for s in raw_streams):
+        raise ConfigError("[siem] streams must be an array of tables: [[siem.streams]]")
+    streams = []
+    for number, raw in enumerate(raw_streams, start=1):
+        label = f"[[siem.streams]] {raw.get('name', f'#{number}')!r}"
+        if "token" in raw:
+            raise ConfigError(
+                f"{label}: never write the token in smishguard.toml: name an environment variable (token_env) "
+                "or a file (token_file) that holds it"
+            )
+        for required in ("name", "kind"):
+            if required not in raw:
+                raise ConfigError(f"{label}: {required} is required")
+        unknown = set(raw) - set(SiemStream.__dataclass_fields__)
+        if unknown:
+            raise ConfigError(f"{label}: unknown setting(s): {', '.join(sorted(unknown))}")
+        streams.append(SiemStream(**raw))
+    return _build(SiemSettings, {**table, "streams": streams}, "siem")
+
+
 @dataclass(frozen=True)
 class Settings:
     origin: str = "http://localhost:8000"
@@ -488,6 +630,7 @@ class Settings:
     raw: dict[str, Any] = field(default_factory=dict)
     rate_limits: RateLimits = field(default_factory=RateLimits)
     trusted_proxies: tuple[str, ...] = ()  # CIDRs whose X-Forwarded-For/-Proto are read (docs/deploy.md)
+    siem: SiemSettings = field(default_factory=SiemSettings)  # [siem]: the audit trail's streams
 
     @property
     def secure_origin(self) -> bool:
@@ -541,4 +684,5 @@ def load(path: str | os.PathLike[str] | None = None) -> Settings:
         raw=data,
         rate_limits=rate_limits,
         trusted_proxies=trusted_proxies(data),
+        siem=siem_settings(data),
     )

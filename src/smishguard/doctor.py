@@ -106,6 +106,8 @@ def _configured(report: Report) -> config.Settings | None:
     report.configured["rp_id"] = settings.rp_id
     report.configured["twilio"] = "configured" if settings.twilio.configured else "not configured"
     report.configured["trusted_proxies"] = ", ".join(settings.trusted_proxies) or "none"
+    streams = [f"{stream.name} ({stream.target})" for stream in settings.siem.streams]
+    report.configured["siem"] = ", ".join(streams) or "no streams"
     return settings
 
 
@@ -122,6 +124,21 @@ def _unsafe(report: Report, settings: config.Settings | None) -> None:
         problem = _origin_problem(settings.origin)
         if problem is not None:
             report.unsafe["origin"] = problem
+        for stream in settings.siem.streams:
+            problem = _siem_in_clear(stream)
+            if problem is not None:
+                report.unsafe[f"siem {stream.name}"] = problem
+
+
+def _siem_in_clear(stream: config.SiemStream) -> str | None:
+    """A stream that sends the audit trail (and, for HTTP, its token) unencrypted to another machine."""
+    if stream.kind == "syslog":
+        host, clear = stream.host, not stream.tls
+    else:
+        host, clear = urlsplit(stream.url).hostname or "", urlsplit(stream.url).scheme == "http"
+    if clear and host not in LOCAL_HOSTS:
+        return f"{stream.target} is not encrypted and not on this machine: use TLS"
+    return None
 
 
 def _reachable(report: Report) -> None:
@@ -144,6 +161,8 @@ def _reachable(report: Report) -> None:
     report.reachable["redis"] = checks["redis"]
     if checks["database"] == "ok":
         _database_role(report)
+    if checks["database"] == "ok" and not migrations.endswith("not applied"):
+        siem_streams(report)
 
 
 def _database_role(report: Report) -> None:
@@ -172,6 +191,37 @@ def _database_role(report: Report) -> None:
         )
     else:
         report.configured["database_role"] = f"{role}: restricted (audit table: insert and read only; no DDL)"
+
+
+def siem_streams(report: Report) -> None:
+    """Each SIEM stream: its receiver answers a TCP connection, and the stream is not further behind than
+    ``[siem] lag_warning_seconds`` (else how far behind, and the last error)."""
+    import socket
+
+    from django.conf import settings
+
+    from smishguard.siem.streaming import status
+
+    for stream in status():
+        config = settings.SMISHGUARD.siem.stream(stream.name)
+        if config is None:
+            continue
+        problems = []
+        host, port = (config.host, config.syslog_port) if config.kind == "syslog" else _http_address(config.url)
+        try:
+            socket.create_connection((host, port), timeout=2.0).close()
+        except OSError as exc:
+            problems.append(f"{stream.target} does not answer ({exc.strerror or type(exc).__name__})")
+        if stream.behind:
+            problems.append(f"{stream.backlog} event(s) waiting, the oldest {stream.lag_seconds:.0f} s")
+            if stream.batch and stream.batch["last_error"]:
+                problems.append(f"last error: {stream.batch['last_error']}")
+        report.reachable[f"siem {stream.name}"] = "; ".join(problems) or "ok"
+
+
+def _http_address(url: str) -> tuple[str, int]:
+    parts = urlsplit(url)
+    return parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80)
 
 
 def _redis_without_django(report: Report) -> None:

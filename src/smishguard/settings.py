@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "smishguard.outbox",
     "smishguard.ratelimits",
     "smishguard.accounts",
+    "smishguard.siem",
     "smishguard.passkeys",
     "smishguard.detection",
     "smishguard.reports",

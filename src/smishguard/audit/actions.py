@@ -78,6 +78,7 @@ class Action(StrEnum):
     AUDIT_EXPORTED = "audit:trail:exported"
     # The database: `smishguard migrate` changed the services' role's privileges (smishguard.dbroles)
     DATABASE_ROLE_GRANTED = "db:role:granted"
+    SIEM_STREAM_STARTED = "siem:stream:started"  # a [[siem.streams]] entry ran for the first time
     # Rate limits: the first refusal of a window per source, with the count of earlier refusals not recorded
     REQUEST_RATE_LIMITED = "accounts:request:rate_limited"
 

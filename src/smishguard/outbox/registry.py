@@ -51,6 +51,9 @@ class Kind:
     on_change: Callable[[Delivery, str, Exception | None], None] = _no_change
     before_recover: Callable[[], object] | None = None
     """Run at the start of each recovery pass (messaging queues the sends that waited for a Twilio account)."""
+    poll: Callable[[], object] | None = None
+    """Run on every pass of the worker's loop: a kind that finds its own work records it (the SIEM streams); a
+    true result (work recorded) makes the loop go round again at once instead of sleeping."""
 
 
 _kinds: dict[str, Kind] = {}

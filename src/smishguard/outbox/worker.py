@@ -2,7 +2,8 @@
 
 django-tasks-db's ``Worker`` runs the tasks (claiming each row so that several workers can run side by side);
 around it this loop runs :func:`smishguard.outbox.queue.recover` at start and every ``recovery_every`` seconds,
-so that the calls a crashed worker left behind are reconciled and finished, whatever their kind.
+so that the calls a crashed worker left behind are reconciled and finished, whatever their kind, and on every pass
+each kind's ``poll`` (a kind that finds its own work: the SIEM streams record their next batches).
 """
 
 from __future__ import annotations
@@ -59,11 +60,16 @@ def run(
         if time.monotonic() - last_recovery >= recovery_every:
             queue.recover()
             last_recovery = time.monotonic()
+        found = 0  # work a kind's poll recorded: more may be waiting, so the loop does not sleep
+        for kind in registry.kinds():
+            if kind.poll is not None:
+                found += bool(kind.poll())
         worker.run()
         if until_idle and not unfinished():
             break
         if timeout is not None and time.monotonic() - started >= timeout:
             log.warning("worker: stopping after %.0f s with %d call(s) unfinished", timeout, unfinished())
             break
-        time.sleep(interval)
+        if not found:
+            time.sleep(interval)
     return worker._run_tasks
