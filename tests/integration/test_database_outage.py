@@ -44,8 +44,11 @@ def options(url: str) -> tuple[int, dict[str, str], bytes]:
 def outage(env: dict[str, str]) -> Iterator[None]:
     url = env.get("SMISHGUARD_DATABASE_URL", "")
     if url.startswith("postgresql:"):
-        name = urlsplit(url).path.lstrip("/")
-        with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as admin:
+        parts = urlsplit(url)
+        name = parts.path.lstrip("/")
+        # as the server's administrator (the throw-away server trusts 127.0.0.1), as a DBA restarting it would be
+        admin_url = f"postgresql://postgres@{parts.hostname}:{parts.port}/postgres"
+        with psycopg.connect(admin_url, autocommit=True) as admin:
             admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
             admin.execute(
                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
