@@ -17,7 +17,7 @@ OUTCOMES = ("passed", "failed", "error", "skipped")
 
 def is_once(item_or_report: Any) -> bool:
     """Whether a collected item or a test report carries the ``once`` marker (reports keep the item's keywords)."""
-    return ONCE in item_or_report.keywords
+    return ONCE in getattr(item_or_report, "keywords", ())  # a CollectReport (an error collecting) has none
 
 
 def split_once(items: Iterable[Any]) -> tuple[list[Any], list[Any]]:
