@@ -12,11 +12,14 @@ examples go through the database and Redis, and timing is no property of ours (n
 from __future__ import annotations
 
 import contextlib
+import copy
+import json
 from collections.abc import Iterator
 
 import modes
 from django.db import transaction
 from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
 
 # Function-scoped fixtures (the database, the fake Twilio server) are set up once per test and shared by its
 # examples: each example runs in a savepoint that is rolled back (rolled_back() below).
@@ -47,3 +50,111 @@ def rolled_back() -> Iterator[None]:
     with transaction.atomic():
         yield
         transaction.set_rollback(True)
+
+
+# --------------------------------------------------------------------------------------------------------
+# Strategies shared by the fuzzing tests
+# --------------------------------------------------------------------------------------------------------
+
+WEBAUTHN_KEYS = (
+    "id",
+    "rawId",
+    "type",
+    "response",
+    "clientDataJSON",
+    "authenticatorData",
+    "attestationObject",
+    "signature",
+    "userHandle",
+    "transports",
+    "authenticatorAttachment",
+    "clientExtensionResults",
+    "token",
+    "name",
+    "next",
+    "email",
+)
+
+json_scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**70), max_value=2**70)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=40)
+)
+json_values = st.recursive(
+    json_scalars,
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.dictionaries(st.sampled_from(WEBAUTHN_KEYS) | st.text(max_size=12), children, max_size=5)
+    ),
+    max_leaves=25,
+)
+
+
+def _deep(depth: int, opener: str) -> str:
+    closer = {"[": "]", '{"a":': "}"}[opener]
+    return opener * depth + "1" + closer * depth
+
+
+# A request body as sent: JSON of any shape, JSON nested far deeper than any parser's recursion limit, JSON
+# that does not parse, or bytes that are not UTF-8.
+raw_bodies = (
+    json_values.map(lambda v: json.dumps(v).encode())
+    | st.builds(_deep, st.integers(min_value=1, max_value=20_000), st.sampled_from(["[", '{"a":'])).map(str.encode)
+    | st.text(max_size=200).map(str.encode)
+    | st.binary(max_size=200)
+)
+
+# One change to a value: what broken base64url, a wrong type or a huge string looks like.
+BASE64_BREAKERS = "!+/= \n\x00=é"
+
+
+@st.composite
+def mutation(draw: st.DrawFn, paths: tuple[tuple[str, ...], ...]):
+    """A function that changes one member of a (nested) JSON object: deletes it, replaces it with any JSON value,
+    or breaks its string (base64url) value."""
+    path = draw(st.sampled_from(paths))
+    how = draw(st.sampled_from(["delete", "replace", "break"]))
+    replacement = draw(json_values)
+    seed = draw(st.randoms(use_true_random=False))
+
+    def apply(body: dict) -> object:
+        body = copy.deepcopy(body)
+        if not path:
+            return replacement
+        parent = body
+        for key in path[:-1]:
+            if not isinstance(parent.get(key), dict):
+                return body
+            parent = parent[key]
+        last = path[-1]
+        if how == "delete":
+            parent.pop(last, None)
+        elif how == "replace":
+            parent[last] = replacement
+        else:
+            parent[last] = _break(parent.get(last), seed)
+        return body
+
+    apply.description = f"{how} {'.'.join(path) or 'the body'}"  # type: ignore[attr-defined]
+    return apply
+
+
+def _break(value: object, rnd) -> object:
+    """The value with its base64url broken (a character inserted, cut short, padded, made huge, one changed), by a
+    Random that hypothesis seeds: the value is known only once the ceremony has run."""
+    if not isinstance(value, str) or not value:
+        return rnd.choice([None, 0, [], {}, "", "!!"])
+    at = rnd.randrange(len(value))
+    how = rnd.choice(["insert", "truncate", "pad", "huge", "flip"])
+    if how == "insert":
+        return value[:at] + rnd.choice(BASE64_BREAKERS) + value[at:]
+    if how == "truncate":
+        return value[:at]
+    if how == "pad":
+        return value + "=" * rnd.randint(1, 3)
+    if how == "huge":
+        return value * rnd.randint(2, 3000)
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    return value[:at] + rnd.choice(alphabet) + value[at + 1 :]

@@ -1,0 +1,52 @@
+"""Crashes the fuzzing tests found, each kept as a plain test of its own (and as an ``@example`` beside the
+property that found it).  These run in both modes: they are ordinary tests, not fuzzing."""
+
+from __future__ import annotations
+
+import pytest
+from django.conf import settings as django_settings
+from django.test import Client
+from passkeys_api import LOGIN_OPTIONS, LOGIN_VERIFY, REGISTER_OPTIONS, REGISTER_VERIFY
+
+pytestmark = pytest.mark.django_db
+
+# Deeper than Python's JSON parser can go (it raises RecursionError, not ValueError, at about 1,000 levels).
+DEEP_ARRAY = b"[" * 5000 + b"]" * 5000
+DEEP_OBJECT = b'{"rawId":' * 5000 + b'"x"' + b"}" * 5000
+
+
+@pytest.fixture
+def client() -> Client:
+    return Client(HTTP_ORIGIN=django_settings.SMISHGUARD.origin)
+
+
+@pytest.mark.parametrize("url", [LOGIN_OPTIONS, LOGIN_VERIFY, REGISTER_OPTIONS, REGISTER_VERIFY])
+@pytest.mark.parametrize("body", [DEEP_ARRAY, DEEP_OBJECT], ids=["array", "object"])
+def test_json_nested_deeper_than_the_parser_goes_is_a_400_not_a_500(client, url, body):
+    # Found by test_fuzz_webauthn_json: the sign-in rate limit's look at the body (accounts.throttle) let the
+    # parser's RecursionError through, a 500 on login/options and login/verify.
+    response = client.post(url, data=body, content_type="application/json")
+    assert response.status_code == 400, response.content[:300]
+    assert response.json()["error"]["code"] == "malformed_json"
+
+
+def test_the_credential_parser_calls_deep_json_malformed():
+    from smishguard.passkeys.ceremonies import parse_authentication_response, parse_registration_response
+    from smishguard.passkeys.errors import MalformedCredential
+
+    for parse in (parse_authentication_response, parse_registration_response):
+        for body in (DEEP_ARRAY, DEEP_OBJECT, DEEP_ARRAY.decode()):
+            with pytest.raises(MalformedCredential):
+                parse(body)
+
+
+def test_a_step_up_with_deep_json_is_a_400(client):
+    from smishguard.accounts import sessions
+    from smishguard.accounts.services import add_employee
+
+    cookie, _ = sessions.create(add_employee(email="ada@example.com", name="Ada Lovelace"), request=None)
+    client.cookies[django_settings.SESSION_COOKIE_NAME] = cookie
+    # (Django's test client does not enforce the CSRF token: the body is what is tested here.)
+    response = client.post("/api/webauthn/stepup/verify", data=DEEP_ARRAY, content_type="application/json")
+    assert response.status_code == 400, response.content[:300]
+    assert response.json()["error"]["code"] == "malformed_credential"
