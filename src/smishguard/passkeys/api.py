@@ -289,7 +289,7 @@ def stepup_verify(request: HttpRequest) -> HttpResponse:
     try:
         data = json.loads(request.body or b"{}")
         payload = StepUpVerifyIn.model_validate(data)
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, RecursionError):  # RecursionError: JSON nested deeper than the parser goes
         raise MalformedCredential("the body is not an AuthenticationResponseJSON") from None
     credential = stepup.finish_stepup(_credential_json(payload), session=session, request=request)
     until = session.last_assertion_at + timedelta(seconds=settings.SMISHGUARD.sessions.step_up_max_age_seconds)
