@@ -50,3 +50,31 @@ def test_a_step_up_with_deep_json_is_a_400(client):
     response = client.post("/api/webauthn/stepup/verify", data=DEEP_ARRAY, content_type="application/json")
     assert response.status_code == 400, response.content[:300]
     assert response.json()["error"]["code"] == "malformed_credential"
+
+
+@pytest.mark.parametrize(
+    "stored", [b"", b"\x00", b"\xa0", b"\xa1\x01\x02"], ids=["empty", "zero", "empty-map", "kty-only"]
+)
+def test_a_damaged_stored_public_key_fails_the_signature_check(stored):
+    # Found by test_fuzz_webauthn_cbor: py_webauthn raises IndexError (and KeyError) for a COSE key it cannot
+    # read; the assertion check let them through instead of its narrow SignatureInvalid.
+    from softkey import SoftKey, b64url
+
+    from smishguard.config import WebAuthnPolicy
+    from smishguard.passkeys.ceremonies import parse_authentication_response, verify_authentication
+    from smishguard.passkeys.errors import SignatureInvalid
+
+    key = SoftKey(credential_id=b"k" * 32)
+    challenge = b"c" * 32
+    body = key.assertion({"rpId": "localhost", "challenge": b64url(challenge)}, origin="http://localhost:8000")
+    with pytest.raises(SignatureInvalid):
+        verify_authentication(
+            response=parse_authentication_response(body),
+            expected_challenge=challenge,
+            rp_id="localhost",
+            origin="http://localhost:8000",
+            policy=WebAuthnPolicy(),
+            public_key=stored,
+            stored_sign_count=0,
+            backup_eligible=False,
+        )
