@@ -76,7 +76,8 @@ def _register(registration: dict, attestation_object: bytes, *, valid: bool) -> 
             policy=POLICY,
         )
     except Exception as exc:  # noqa: BLE001 - the property: which exception it is
-        assert not valid, repr(exc)  # the soft key's own answer verifies
+        if valid:
+            raise  # the soft key's own answer verifies
         _narrow(exc)
     else:
         assert verified.credential_id == bytes([7]) * 32
@@ -136,7 +137,8 @@ def test_a_stored_cose_key_of_any_bytes_verifies_or_raises_a_narrow_error(data):
             backup_eligible=False,
         )
     except Exception as exc:  # noqa: BLE001 - the property: which exception it is
-        assert data is not None, repr(exc)  # the soft key's own key verifies
+        if data is None:
+            raise  # the soft key's own key verifies
         _narrow(exc)
     else:
         assert verified.sign_count == 5
