@@ -75,7 +75,7 @@ def _register(registration: dict, attestation_object: bytes, *, valid: bool) -> 
             origin=ORIGIN,
             policy=POLICY,
         )
-    except Exception as exc:  # noqa: BLE001 - the property: which exception it is
+    except Exception as exc:
         if valid:
             raise  # the soft key's own answer verifies
         _narrow(exc)
@@ -136,7 +136,7 @@ def test_a_stored_cose_key_of_any_bytes_verifies_or_raises_a_narrow_error(data):
             stored_sign_count=0,
             backup_eligible=False,
         )
-    except Exception as exc:  # noqa: BLE001 - the property: which exception it is
+    except Exception as exc:
         if data is None:
             raise  # the soft key's own key verifies
         _narrow(exc)
