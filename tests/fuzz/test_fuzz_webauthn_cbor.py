@@ -6,7 +6,7 @@ errors (a subclass of passkeys.errors.WebAuthnError), never in any other excepti
 from __future__ import annotations
 
 import pytest
-from fuzzing import FUZZ
+from fuzzing import FUZZ, mutated
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from softkey import SoftKey, b64url, unb64url
@@ -33,26 +33,6 @@ CREATION = {
     "challenge": b64url(CHALLENGE),
 }
 REQUEST = {"rpId": RP_ID, "challenge": b64url(CHALLENGE)}
-
-
-@st.composite
-def mutated(draw: st.DrawFn, data: bytes) -> bytes:
-    """``data`` with a few bytes flipped, inserted, deleted, or cut short; or bytes of its own."""
-    how = draw(st.sampled_from(["flip", "insert", "delete", "truncate", "arbitrary"]))
-    if how == "arbitrary":
-        return draw(st.binary(max_size=400))
-    b = bytearray(data)
-    for _ in range(draw(st.integers(min_value=1, max_value=4))):
-        at = draw(st.integers(min_value=0, max_value=max(len(b) - 1, 0)))
-        if how == "flip" and b:
-            b[at] ^= draw(st.integers(min_value=1, max_value=255))
-        elif how == "insert":
-            b[at:at] = draw(st.binary(min_size=1, max_size=8))
-        elif how == "delete" and b:
-            del b[at : at + draw(st.integers(min_value=1, max_value=8))]
-        elif how == "truncate":
-            del b[at:]
-    return bytes(b)
 
 
 def _narrow(exc: Exception) -> None:

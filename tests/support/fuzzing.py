@@ -158,3 +158,23 @@ def _break(value: object, rnd) -> object:
         return value * rnd.randint(2, 3000)
     alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
     return value[:at] + rnd.choice(alphabet) + value[at + 1 :]
+
+
+@st.composite
+def mutated(draw: st.DrawFn, data: bytes) -> bytes:
+    """``data`` with a few bytes flipped, inserted, deleted, or cut short; or bytes of its own."""
+    how = draw(st.sampled_from(["flip", "insert", "delete", "truncate", "arbitrary"]))
+    if how == "arbitrary":
+        return draw(st.binary(max_size=400))
+    b = bytearray(data)
+    for _ in range(draw(st.integers(min_value=1, max_value=4))):
+        at = draw(st.integers(min_value=0, max_value=max(len(b) - 1, 0)))
+        if how == "flip" and b:
+            b[at] ^= draw(st.integers(min_value=1, max_value=255))
+        elif how == "insert":
+            b[at:at] = draw(st.binary(min_size=1, max_size=8))
+        elif how == "delete" and b:
+            del b[at : at + draw(st.integers(min_value=1, max_value=8))]
+        elif how == "truncate":
+            del b[at:]
+    return bytes(b)
