@@ -19,7 +19,7 @@ from smishguard.engine.ct.entries import LogEntry, ParsedEntries, parse_get_entr
 
 pytestmark = pytest.mark.once
 
-EXAMPLES = 300  # the minimum number of inputs hypothesis tries per test (the parser is pure)
+EXAMPLES = 300  # max_examples: hypothesis tries this many (fewer only if the strategy has fewer)
 ENTRIES = json.loads(
     (Path(__file__).resolve().parents[2].parent / "shared/data/ct/ctgo_scanner_get-entries_4.json").read_text()
 )["entries"]

@@ -13,7 +13,7 @@ from smishguard.engine.sms.links import MAX_LINKS, MAX_SCAN_CHARS, extract_links
 
 pytestmark = pytest.mark.once
 
-EXAMPLES = 400  # the minimum number of texts hypothesis tries per test (the extractor is pure and fast)
+EXAMPLES = 400  # max_examples: hypothesis tries this many (fewer only if the strategy has fewer)
 PIECES = [
     "http://",
     "https://",

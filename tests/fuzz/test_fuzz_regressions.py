@@ -78,3 +78,16 @@ def test_a_damaged_stored_public_key_fails_the_signature_check(stored):
             stored_sign_count=0,
             backup_eligible=False,
         )
+
+
+def test_the_schema_documents_the_step_up_verify_body():
+    # Found by schemathesis (test_fuzz_openapi): step-up verify reads its AuthenticationResponseJSON itself, and
+    # the schema said the operation takes no body, so nothing generated from the schema could reach the check.
+    from smishguard.api import api
+
+    operation = api.get_openapi_schema(path_prefix="/api")["paths"]["/api/webauthn/stepup/verify"]["post"]
+    schema = operation["requestBody"]["content"]["application/json"]["schema"]
+    assert {"id", "rawId", "type", "response"} <= set(schema["required"])
+    response = schema["properties"]["response"]
+    assert {"clientDataJSON", "authenticatorData", "signature"} <= set(response["required"])
+    assert "$ref" not in str(schema)  # written out whole: a "#/$defs/..." reference would point nowhere

@@ -22,7 +22,7 @@ from smishguard.passkeys.errors import WebAuthnError
 
 pytestmark = pytest.mark.once
 
-EXAMPLES = 150  # the minimum number of inputs hypothesis tries per test (these are pure: no database)
+EXAMPLES = 150  # max_examples: hypothesis tries this many (fewer only if the strategy has fewer)
 RP_ID = "localhost"
 ORIGIN = "http://localhost:8000"
 CHALLENGE = bytes(range(32))

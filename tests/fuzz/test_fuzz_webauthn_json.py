@@ -20,7 +20,7 @@ from smishguard.passkeys.models import Credential
 
 pytestmark = [pytest.mark.once, pytest.mark.django_db]
 
-EXAMPLES = 40  # the minimum number of bodies hypothesis tries per test
+EXAMPLES = 30  # max_examples: hypothesis tries this many (fewer only if the strategy has fewer)
 REFUSALS = {
     Action.SIGNIN_FAILED.value,
     Action.KEY_REGISTRATION_REFUSED.value,

@@ -1,12 +1,15 @@
 """What the fuzzing tests (tests/fuzz) share: hypothesis settings that keep CI deterministic, one example isolated.
 
-Every test in tests/fuzz is ``@pytest.mark.once`` (tests/support/counting.py): fuzzing runs once, in production mode.
+Every property test in tests/fuzz is ``@pytest.mark.once`` (tests/support/counting.py): fuzzing runs once, in
+production mode.  The crashes it found are kept as plain tests (tests/fuzz/test_fuzz_regressions.py) that run in
+both modes, and as ``@example(...)``s beside the property that found them.
 
 Determinism: ``derandomize=True`` makes hypothesis draw its examples from a seed derived from the test itself, so
 every run (a developer's, CI's) tries the same inputs, and ``database=None`` keeps it from replaying failures it
-saved in a local .hypothesis folder, which CI's fresh clone would not have.  A crash found once is kept as an
-``@example(...)`` or a plain regression test, so it stays tried when the generated inputs change.  ``deadline=None``:
-examples go through the database and Redis, and timing is no property of ours (no wall-clock assertions).
+saved in a local .hypothesis folder, which CI's fresh clone would not have.  The number of examples is each
+test's ``max_examples`` (its EXAMPLES): hypothesis tries that many, fewer only when the strategy cannot make that
+many distinct inputs (a GET without parameters).  ``deadline=None``: examples go through the database and Redis,
+and timing is no property of ours (no wall-clock assertions).
 """
 
 from __future__ import annotations
