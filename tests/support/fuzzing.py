@@ -85,14 +85,14 @@ json_scalars = (
     | st.floats(allow_nan=False, allow_infinity=False)
     | st.text(max_size=40)
 )
-json_values = st.recursive(
-    json_scalars,
-    lambda children: (
-        st.lists(children, max_size=4)
-        | st.dictionaries(st.sampled_from(WEBAUTHN_KEYS) | st.text(max_size=12), children, max_size=5)
-    ),
-    max_leaves=25,
-)
+
+
+def _containers(children: st.SearchStrategy) -> st.SearchStrategy:
+    keys = st.sampled_from(WEBAUTHN_KEYS) | st.text(max_size=12)
+    return st.lists(children, max_size=4) | st.dictionaries(keys, children, max_size=5)
+
+
+json_values = st.recursive(json_scalars, _containers, max_leaves=25)
 
 
 def _deep(depth: int, opener: str) -> str:
