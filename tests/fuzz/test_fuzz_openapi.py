@@ -1,8 +1,8 @@
 """schemathesis over every operation of the OpenAPI schema (/api/openapi.json): no 5xx, and every response
-conforms to the schema.  Authenticated where the operation needs it: an API token with every scope (issued by the
-app's own ``accounts.tokens.issue``), and a signed-in employee's session cookie with the Origin and CSRF token
-that smishguard's own pages send.  Each example runs in a savepoint rolled back after it (signing out, removing a
-key), through Django's WSGI application in this process."""
+conforms to the schema (its status code, media type and body).  Authenticated where the operation needs it: an
+API token with every scope (issued by the app's own ``accounts.tokens.issue``), and a signed-in employee's session
+cookie with the Origin and CSRF token that smishguard's own pages send.  Each example runs in a savepoint rolled
+back after it (signing out, removing a key), through Django's WSGI application in this process."""
 
 from __future__ import annotations
 
@@ -15,7 +15,11 @@ from fuzzing import FUZZ, rolled_back
 from hypothesis import settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.core import NOT_SET
-from schemathesis.specs.openapi.checks import response_schema_conformance
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 from twilio_fixtures import keeping_the_test_connection
 
 from smishguard.api import api
@@ -26,6 +30,8 @@ EXAMPLES = 10  # max_examples: hypothesis tries this many (fewer only if the str
 
 schema = schemathesis.openapi.from_dict(api.get_openapi_schema(path_prefix="/api"))
 APP = get_wsgi_application()
+# No 5xx; every status code, media type and body as the schema documents it.
+CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 
 
 @pytest.fixture
@@ -57,5 +63,5 @@ def test_every_operation_answers_without_5xx_and_as_the_schema_says(case, creden
             app=APP,
             headers=headers,
             cookies=cookies,
-            checks=[not_a_server_error, response_schema_conformance],
+            checks=CHECKS,
         )
