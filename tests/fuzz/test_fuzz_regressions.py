@@ -91,3 +91,46 @@ def test_the_schema_documents_the_step_up_verify_body():
     response = schema["properties"]["response"]
     assert {"clientDataJSON", "authenticatorData", "signature"} <= set(response["required"])
     assert "$ref" not in str(schema)  # written out whole: a "#/$defs/..." reference would point nowhere
+
+
+@pytest.mark.parametrize(
+    ("url", "body"),
+    [
+        (LOGIN_OPTIONS, {"email": "ada\u0000@example.com"}),
+        (REGISTER_OPTIONS, {"token": "\u0000"}),
+        (LOGIN_VERIFY, {"id": "a", "rawId": "a", "type": "public-key", "response": {"clientDataJSON": "\u0000"}}),
+    ],
+)
+def test_a_nul_character_in_a_json_body_is_a_400_in_both_modes(client, url, body):
+    # Found by schemathesis in production mode: login/options with an email holding U+0000 was a 500, as
+    # PostgreSQL's text columns cannot hold it (SQLite took it).  Every JSON body of the API now refuses it alike.
+    import json
+
+    response = client.post(url, data=json.dumps(body), content_type="application/json")
+    assert response.status_code == 400, response.content[:300]
+    assert response.json()["error"]["code"] == "nul_character"
+
+
+def test_an_escaped_backslash_before_u0000_is_no_nul_character(client):
+    import json
+
+    response = client.post(
+        LOGIN_OPTIONS, data=json.dumps({"email": "a\\u0000b@example.com"}), content_type="application/json"
+    )
+    assert response.status_code == 200, response.content[:300]
+
+
+def test_a_nul_character_in_an_api_token_body_is_a_400():
+    import json
+
+    from smishguard.accounts import tokens
+
+    _, secret = tokens.issue("scanner", scopes=["scan"])
+    response = Client().post(
+        "/api/scan",
+        data=json.dumps({"text": "hi\u0000 there"}),
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {secret}"},
+    )
+    assert response.status_code == 400, response.content[:300]
+    assert response.json()["error"]["code"] == "nul_character"
