@@ -1,5 +1,6 @@
 """Shared pytest set-up: test helpers in tests/support are importable by module name; the run's mode (sqlite or
-postgres, tests/support/modes.py) is checked before any test runs, and its count of tests is printed at the end.
+postgres, tests/support/modes.py) is checked before any test runs, and its count of tests is printed at the end;
+the load, fault and fuzzing tests (``@pytest.mark.once``) run in production mode only (tests/support/counting.py).
 In postgres mode the test database is created and migrated by the database owner and the tests then work on it as
 the restricted role, as the services do in production (docs/deploy.md, "Database roles")."""
 
@@ -13,7 +14,8 @@ SUPPORT = Path(__file__).parent / "support"
 if str(SUPPORT) not in sys.path:
     sys.path.insert(0, str(SUPPORT))
 
-import modes  # noqa: E402 - importable once tests/support is on the path
+import counting  # noqa: E402 - importable once tests/support is on the path
+import modes  # noqa: E402
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -24,16 +26,25 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(f"test mode {modes.MODE}: {problem}")
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Load, fault and fuzzing tests (``@pytest.mark.once``) run once, in production mode: in SQLite mode they are
+    deselected (not skipped) and counted apart (tests/support/counting.py)."""
+    if modes.POSTGRES:
+        return
+    both, once = counting.split_once(items)
+    if once:
+        config.hook.pytest_deselected(items=once)
+        items[:] = both
+
+
 def pytest_terminal_summary(terminalreporter, exitstatus, config: pytest.Config) -> None:
-    """One line scripts/test reads: how many tests ran in this mode, and how each ended."""
-    stats = terminalreporter.stats
-    counts = {outcome: len(stats.get(outcome, [])) for outcome in ("passed", "failed", "error", "skipped")}
-    total = counts["passed"] + counts["failed"] + counts["skipped"]
-    line = f"tests in {modes.MODE} mode: {total} ({', '.join(f'{n} {k}' for k, n in counts.items())})"
-    terminalreporter.write_line(line)
+    """One line scripts/test reads: how many tests ran in this mode (those that run in both modes, and the
+    production-mode-only ones apart), and how each ended."""
+    counts = counting.count(modes.MODE, terminalreporter.stats)
+    terminalreporter.write_line(counts.summary())
     count_file = os.environ.get("SMISHGUARD_TEST_COUNT_FILE")
     if count_file:
-        Path(count_file).write_text(f"{total} {counts['passed']}\n", encoding="utf-8")
+        Path(count_file).write_text(counts.count_file_line(), encoding="utf-8")
 
 
 @pytest.fixture(autouse=True)

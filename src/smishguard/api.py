@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
@@ -9,6 +10,7 @@ from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI, Swagger
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.parser import Parser
 
 from smishguard.accounts.page_guards import admin_only
 from smishguard.errors import RateLimited, SmishguardError
@@ -30,12 +32,39 @@ class AdminSwagger(Swagger):
         return admin_only(super().render_page)(request, api, **kwargs)
 
 
+class NulCharacter(ValueError):
+    """A string in a JSON body holds U+0000."""
+
+
+def _holds_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_holds_nul(v) for v in value)
+    return False
+
+
+class JsonParser(Parser):
+    """JSON bodies, refusing a string that holds a NUL character (U+0000): PostgreSQL's text columns cannot store
+    one (SQLite's can), and no field of ours has a use for it, so both modes answer 400 alike.  JSON can write it
+    only as the escape \\u0000, so a body without that text is not searched."""
+
+    def parse_body(self, request: HttpRequest) -> Any:
+        data = json.loads(request.body)
+        if b"\\u0000" in request.body and _holds_nul(data):
+            raise NulCharacter("a string in the request body holds a NUL character (U+0000)")
+        return data
+
+
 api = NinjaAPI(
     title="smishguard API",
     version="1",
     description="Phishing-resistant sign-in, detection and response for SMS-phishing aimed at staff.",
     urls_namespace="api",
     docs=AdminSwagger(),
+    parser=JsonParser(),
 )
 
 
@@ -69,6 +98,8 @@ def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResp
 
 @api.exception_handler(HttpError)
 def _http(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    if isinstance(exc.__cause__, NulCharacter):  # ninja wraps what the parser raised
+        return error_response(400, "nul_character", str(exc.__cause__))
     if exc.status_code == 400 and str(exc).startswith("Cannot parse request body"):
         return error_response(400, "malformed_json", "the request body is not valid JSON")
     return error_response(exc.status_code, "http_error", str(exc))

@@ -156,7 +156,7 @@ def test_user_verification_preferred_accepts_a_key_without_uv(employee, token, e
 
 
 def test_invalid_key_name_is_refused_before_anything_is_written(employee, token, enrol):
-    response = enrol(SoftKey(), token, name="bad\x00name")
+    response = enrol(SoftKey(), token, name="bad\x07name")  # (a NUL is refused earlier, by the API's parser)
     assert response.status_code == 400
     assert error_code(response) == "invalid_key_name"
     assert not Credential.objects.exists()

@@ -239,7 +239,7 @@ def signin_account(request: HttpRequest) -> str | None:
         return None
     try:
         body = json.loads(request.body)
-    except (ValueError, RequestDataTooBig):  # the view answers these
+    except (ValueError, RecursionError, RequestDataTooBig):  # the view answers these (deep nesting: RecursionError)
         return None
     if not isinstance(body, dict):
         return None

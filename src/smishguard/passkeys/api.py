@@ -259,6 +259,26 @@ class StepUpVerifyIn(_Open):
     authenticator_attachment: str | None = Field(None, alias="authenticatorAttachment", max_length=32)
 
 
+def _inline_refs(schema: dict[str, Any]) -> dict[str, Any]:
+    """A pydantic model's JSON schema with its ``#/$defs/...`` references written out, for the OpenAPI document
+    (where "#" is the document, not the model's schema)."""
+    defs = schema.pop("$defs", {})
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, dict):
+            if "$ref" in node:
+                return walk(defs[node["$ref"].rsplit("/", 1)[-1]])
+            return {k: walk(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [walk(v) for v in node]
+        return node
+
+    return walk(schema)
+
+
+_STEPUP_BODY = _inline_refs(StepUpVerifyIn.model_json_schema(by_alias=True))
+
+
 @router.post(
     "/stepup/options",
     summary="Request options for a step-up (a fresh key touch while signed in)",
@@ -281,6 +301,9 @@ def stepup_options(request: HttpRequest) -> HttpResponse:
     "valid_until}; the session may then do sensitive actions (adding a key, console approvals, ...) for "
     "[sessions] step_up_max_age_seconds.",
     response={200: dict, **ERRORS},
+    # The view reads the body itself (a malformed one is malformed_credential, not a validation error); the schema
+    # still says what it takes.
+    openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": _STEPUP_BODY}}}},
 )
 @same_origin_json
 def stepup_verify(request: HttpRequest) -> HttpResponse:
@@ -289,7 +312,7 @@ def stepup_verify(request: HttpRequest) -> HttpResponse:
     try:
         data = json.loads(request.body or b"{}")
         payload = StepUpVerifyIn.model_validate(data)
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, RecursionError):  # RecursionError: JSON nested deeper than the parser goes
         raise MalformedCredential("the body is not an AuthenticationResponseJSON") from None
     credential = stepup.finish_stepup(_credential_json(payload), session=session, request=request)
     until = session.last_assertion_at + timedelta(seconds=settings.SMISHGUARD.sessions.step_up_max_age_seconds)

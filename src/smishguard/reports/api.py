@@ -10,6 +10,8 @@
 
 from __future__ import annotations
 
+from http import HTTPStatus
+
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from ninja import Router, Schema
@@ -53,6 +55,18 @@ class QueryToken(APIKeyQuery):
 
 
 LISTS_AUTH = [TokenAuth("blocklists"), QueryToken("blocklists")]
+
+
+def _json_errors(*statuses: int) -> dict:
+    """``openapi_extra`` documenting the JSON errors of an operation that answers 200 with text (a blocklist, a
+    STIX bundle), so its ``response=`` is not used: each error is ``{"error": {"code", "message"}}``."""
+    body = {"application/json": {"schema": {"type": "object", "additionalProperties": True}}}
+    return {"responses": {status: {"description": HTTPStatus(status).phrase, "content": body} for status in statuses}}
+
+
+# No valid token with the scope; too many requests with this token.  One campaign: an id that is no integer, none.
+LIST_ERRORS = _json_errors(401, 429)
+ONE_CAMPAIGN_ERRORS = _json_errors(400, 401, 404, 429)
 
 
 class ReportIn(Schema):
@@ -114,34 +128,56 @@ def _text(body: str, filename: str, content_type: str = "text/plain; charset=utf
     return response
 
 
-@response_router.get("/blocklists/rpz", auth=LISTS_AUTH, summary="The RPZ zone (BIND, Unbound, PowerDNS)")
+@response_router.get(
+    "/blocklists/rpz", auth=LISTS_AUTH, summary="The RPZ zone (BIND, Unbound, PowerDNS)", openapi_extra=LIST_ERRORS
+)
 def blocklist_rpz(request: HttpRequest) -> HttpResponse:
     return _text(blocklists.build().rpz, blocklists.FILES["rpz"])
 
 
-@response_router.get("/blocklists/hosts", auth=LISTS_AUTH, summary="A hosts file (0.0.0.0 domain)")
+@response_router.get(
+    "/blocklists/hosts", auth=LISTS_AUTH, summary="A hosts file (0.0.0.0 domain)", openapi_extra=LIST_ERRORS
+)
 def blocklist_hosts(request: HttpRequest) -> HttpResponse:
     return _text(blocklists.build().hosts, blocklists.FILES["hosts"])
 
 
-@response_router.get("/blocklists/domains", auth=LISTS_AUTH, summary="A plain list of domains, one a line")
+@response_router.get(
+    "/blocklists/domains", auth=LISTS_AUTH, summary="A plain list of domains, one a line", openapi_extra=LIST_ERRORS
+)
 def blocklist_domains(request: HttpRequest) -> HttpResponse:
     return _text(blocklists.build().domains, blocklists.FILES["domains"])
 
 
-@response_router.get("/blocklists", auth=LISTS_AUTH, summary="The blocklist's entries as JSON", response={200: dict})
+@response_router.get(
+    "/blocklists",
+    auth=LISTS_AUTH,
+    summary="The blocklist's entries as JSON",
+    response={200: dict},
+    openapi_extra=LIST_ERRORS,
+)
 def blocklist_json(request: HttpRequest) -> dict:
     lists = blocklists.build()
     return {"serial": lists.serial, "entries": [e.to_dict() for e in lists.entries]}
 
 
-@response_router.get("/stix/campaigns", auth=LISTS_AUTH, summary="STIX 2.1 bundle of every campaign judged smishing")
+@response_router.get(
+    "/stix/campaigns",
+    auth=LISTS_AUTH,
+    summary="STIX 2.1 bundle of every campaign judged smishing",
+    openapi_extra=LIST_ERRORS,
+)
 def stix_all(request: HttpRequest) -> HttpResponse:
     rows = list(Campaign.objects.filter(verdict="smishing").order_by("pk"))
     return _text(stix.bundle_json(rows), "smishguard-campaigns.stix.json", "application/stix+json;version=2.1")
 
 
-@response_router.get("/stix/campaigns/{campaign_id}", auth=LISTS_AUTH, summary="STIX 2.1 bundle of one campaign")
+@response_router.get(
+    "/stix/campaigns/{campaign_id}",
+    auth=LISTS_AUTH,
+    summary="STIX 2.1 bundle of one campaign",
+    openapi_extra=ONE_CAMPAIGN_ERRORS,
+)
 def stix_one(request: HttpRequest, campaign_id: int) -> HttpResponse:
     campaign = get_object_or_404(Campaign, pk=campaign_id)
     return _text(

@@ -58,7 +58,8 @@ def verify_authentication(
             credential_current_sign_count=0,  # the counter is checked below, after the signature
             require_user_verification=False,
         )
-    except (InvalidAuthenticationResponse, WebAuthnException, ValueError, TypeError, KeyError) as exc:
+    # IndexError, KeyError: py_webauthn reading a COSE public key it cannot decode (a damaged stored key)
+    except (InvalidAuthenticationResponse, WebAuthnException, ValueError, TypeError, KeyError, IndexError) as exc:
         log.info("assertion signature check failed: %s", exc)
         raise SignatureInvalid() from None
     seen = auth.sign_count

@@ -28,7 +28,7 @@ def _as_mapping(data: Mapping[str, Any] | str | bytes) -> dict[str, Any]:
     if isinstance(data, bytes | str):
         try:
             data = json.loads(data)
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: nested too deep to parse
             raise MalformedCredential("the credential is not valid JSON") from None
     if not isinstance(data, Mapping):
         raise MalformedCredential("the credential must be a JSON object")
