@@ -1,4 +1,4 @@
-"""Complete WebAuthn sign-ins per second against smishguard under gunicorn on SQLite.
+"""Complete WebAuthn sign-ins per second against smishguard under gunicorn, on SQLite or in production mode.
 
 Each sign-in is what a browser does: POST /api/webauthn/login/options {"email"}, sign the challenge with the
 employee's own key, POST /api/webauthn/login/verify -> 200 and a session cookie.  The server makes every write
@@ -7,10 +7,17 @@ event).  Distinct employees and keys; the load generator runs on the same machin
 report gives the CPU seconds the server and the clients used, and the load average before the run.
 
     .venv/bin/python bench/bench_signin.py [--employees 400] [--seconds 20] [--clients 4] [--workers 2]
-        [--worker-class gthread|sync] [--threads 2] [--serve] [--client c|python]
+        [--worker-class gthread|sync] [--threads 2] [--serve [--hosts N]] [--client c|python]
 
 ``--serve`` runs the server exactly as ``smishguard serve --workers N`` does (its defaults: pinned sync workers,
-an access log), instead of a gunicorn command line with the worker class and threads given.
+an access log), instead of a gunicorn command line with the worker class and threads given.  ``--hosts N`` (with
+``--serve``) runs N ``smishguard serve`` on ports of their own, as N hosts would be, behind one nginx upstream
+(plain HTTP on 127.0.0.1: TLS is not what is measured); the load goes through nginx.
+
+Production mode: run it with the environment of a PostgreSQL and a Redis (``scripts/services start DIR`` then
+``. DIR/env``, as the tests do): the server gets a database of its own on that PostgreSQL, migrated as the owner
+and served as the restricted role, and the rate-limit counters in that Redis.  The server CPU reported is
+smishguard's (and nginx's) alone: PostgreSQL's and Redis's processes are not counted in it.
 
 The load generator is bench/signin_load.c by default (built here with gcc and libcrypto: it uses about half
 the CPU per sign-in the Python client does, and that CPU is taken from the server under test); ``--client
@@ -232,7 +239,11 @@ def staff_with_links(tmp: Path, env: dict[str, str], employees: int) -> dict[str
     )
 
 
-def run_python_clients(port: int, args: argparse.Namespace, server_pid: int) -> tuple[list, float, float]:
+def servers_cpu(pids: list[int]) -> float:
+    return sum(process_tree_cpu(pid) for pid in pids)
+
+
+def run_python_clients(port: int, args: argparse.Namespace, server_pids: list[int]) -> tuple[list, float, float]:
     """The Python load generator: ``--clients`` processes running ``client_loop``; (results, seconds, server CPU)."""
     cap = args.max_signins // args.clients
     with mp.get_context("fork").Pool(args.clients) as pool:
@@ -241,11 +252,11 @@ def run_python_clients(port: int, args: argparse.Namespace, server_pid: int) -> 
         pending = pool.map_async(client_chunk, [(port, i, start_at, deadline, cap) for i in range(args.clients)])
         while time.monotonic() < start_at:
             time.sleep(0.001)
-        server_cpu = process_tree_cpu(server_pid)
+        server_cpu = servers_cpu(server_pids)
         started = time.perf_counter()
         results = pending.get()
         elapsed = time.perf_counter() - started
-        server_cpu = process_tree_cpu(server_pid) - server_cpu
+        server_cpu = servers_cpu(server_pids) - server_cpu
     return results, elapsed, server_cpu
 
 
@@ -266,7 +277,13 @@ def build_c_client(tmp: Path) -> Path:
 
 
 def run_c_clients(
-    tmp: Path, port: int, origin: str, *, keys: list[tuple[str, SoftKey]], args: argparse.Namespace, server_pid: int
+    tmp: Path,
+    port: int,
+    origin: str,
+    *,
+    keys: list[tuple[str, SoftKey]],
+    args: argparse.Namespace,
+    server_pids: list[int],
 ) -> tuple[list, float, float]:
     """The C load generator (bench/signin_load.c) with the same keys: (results, seconds, server CPU)."""
     binary = build_c_client(tmp)
@@ -279,13 +296,13 @@ def run_c_clients(
         lines.append(f"{email}\t{b64url(key.credential_id)}\t{handle}\t{key.sign_count}\t{der.hex()}\n")
     (tmp / "keys.tsv").write_text("".join(lines))
     out = tmp / "load"
-    server_cpu = process_tree_cpu(server_pid)
+    server_cpu = servers_cpu(server_pids)
     subprocess.run(  # noqa: S603 - our own load generator
         [binary, str(port), origin, "localhost", tmp / "keys.tsv", str(args.clients), str(args.seconds), out],
         check=True,
         timeout=args.seconds + 60,
     )
-    server_cpu = process_tree_cpu(server_pid) - server_cpu
+    server_cpu = servers_cpu(server_pids) - server_cpu
     results, spans = [], []
     for i in range(args.clients):
         head, *rest = Path(f"{out}.{i}").read_text().splitlines()
@@ -294,6 +311,43 @@ def run_c_clients(
         spans.append((float(started), float(ended)))
     elapsed = max(e for _, e in spans) - min(s for s, _ in spans)
     return results, elapsed, server_cpu
+
+
+NGINX_CONF = """worker_processes 1;
+pid {dir}/nginx.pid;
+error_log {dir}/error.log warn;
+{user}events {{ worker_connections 1024; }}
+http {{
+    access_log off;
+    upstream smishguard {{
+{servers}        keepalive 16;
+    }}
+    server {{
+        listen 127.0.0.1:{port};
+        location / {{
+            proxy_pass http://smishguard;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_set_header Host $http_host;
+            proxy_set_header X-Forwarded-For $remote_addr;
+        }}
+    }}
+}}
+"""
+
+
+def start_nginx(tmp: Path, port: int, upstreams: list[int]) -> subprocess.Popen:
+    """nginx in the foreground: one upstream of the serve instances (round robin, as deploy/nginx.conf has it)."""
+    folder = tmp / "nginx"
+    folder.mkdir()
+    servers = "".join(f"        server 127.0.0.1:{p};\n" for p in upstreams)
+    user = "user root root;\n" if os.geteuid() == 0 else ""
+    conf = folder / "nginx.conf"
+    conf.write_text(NGINX_CONF.format(dir=folder, user=user, servers=servers, port=port))
+    binary = shutil.which("nginx") or "/usr/sbin/nginx"
+    return subprocess.Popen(  # noqa: S603 - Debian's nginx on our own configuration
+        [binary, "-p", str(folder), "-c", str(conf), "-g", "daemon off;"], stderr=open(folder / "stderr", "w")
+    )
 
 
 def main() -> int:
@@ -315,7 +369,12 @@ def main() -> int:
     parser.add_argument(
         "--serve", action="store_true", help="run the server as `smishguard serve --workers N` (its defaults)"
     )
+    parser.add_argument(
+        "--hosts", type=int, default=1, help="with --serve: N serve instances behind one nginx upstream (default 1)"
+    )
     args = parser.parse_args()
+    if args.hosts < 1 or (args.hosts > 1 and not args.serve):
+        parser.error("--hosts N needs --serve and N >= 1")
 
     tmp = Path(tempfile.mkdtemp(prefix="sg-bench-"))
     port = free_port()
@@ -323,9 +382,16 @@ def main() -> int:
     env = clean_env(tmp / "var", SMISHGUARD_ORIGIN=origin, SMISHGUARD_RP_ID="localhost", **counted_not_refused(tmp))
     tokens = staff_with_links(tmp, env, args.employees)
     if args.serve:
-        cmd = [str(VENV_BIN / "smishguard"), "serve", "--bind", f"127.0.0.1:{port}", "--workers", str(args.workers)]
+        ports = [port] if args.hosts == 1 else [free_port() for _ in range(args.hosts)]
+        commands = [
+            [str(VENV_BIN / "smishguard"), "serve", "--bind", f"127.0.0.1:{p}", "--workers", str(args.workers)]
+            for p in ports
+        ]
         server_desc = f"smishguard serve --workers {args.workers} (gunicorn sync workers, access log on)"
+        if args.hosts > 1:
+            server_desc = f"{args.hosts} x {server_desc}, behind one nginx upstream"
     else:
+        ports = [port]
         cmd = [
             str(VENV_BIN / "gunicorn"),
             "smishguard.wsgi",
@@ -342,12 +408,19 @@ def main() -> int:
             cmd += ["--threads", str(args.threads), "--keep-alive", "30"]
         if args.gunicorn_config:
             cmd += ["--config", args.gunicorn_config]
+        commands = [cmd]
         server_desc = f"gunicorn {args.worker_class} workers={args.workers}" + (
             f" threads={args.threads}" if args.worker_class == "gthread" else ""
         )
-    with open(tmp / "server.out", "w") as out, open(tmp / "server.err", "w") as err:
-        server = subprocess.Popen(cmd, env=env, stdout=out, stderr=err)  # noqa: S603 - our own server
+    processes = []
+    for i, command in enumerate(commands):
+        with open(tmp / f"server{i}.out", "w") as out, open(tmp / f"server{i}.err", "w") as err:
+            processes.append(subprocess.Popen(command, env=env, stdout=out, stderr=err))  # noqa: S603 - ours
+    if args.hosts > 1:
+        processes.append(start_nginx(tmp, port, ports))
     try:
+        for p in ports:
+            wait_for(f"http://127.0.0.1:{p}/api/me")
         wait_for(f"http://127.0.0.1:{port}/api/me")
         print(f"enrolling {len(tokens)} employees' keys ...", file=sys.stderr)
         keys = enrol_all(port, origin, tokens)
@@ -357,16 +430,18 @@ def main() -> int:
         for chunk in _CHUNKS:
             client_loop(port, chunk[:10], 0, time.monotonic() + 5, 10)
         load = os.getloadavg()
+        pids = [p.pid for p in processes]
         if args.client == "c":
             keys_in_use = [item for chunk in _CHUNKS for item in chunk]
             results, elapsed, server_cpu = run_c_clients(
-                tmp, port, origin, keys=keys_in_use, args=args, server_pid=server.pid
+                tmp, port, origin, keys=keys_in_use, args=args, server_pids=pids
             )
         else:
-            results, elapsed, server_cpu = run_python_clients(port, args, server.pid)
+            results, elapsed, server_cpu = run_python_clients(port, args, pids)
     finally:
-        server.terminate()
-        server.wait(timeout=20)
+        for process in reversed(processes):
+            process.terminate()
+            process.wait(timeout=20)
     latencies = sorted(x for r in results for x in r[0])
     n = len(latencies)
     q = statistics.quantiles(latencies, n=100)
@@ -386,7 +461,7 @@ def main() -> int:
         "client_cpu_ms_per_signin": round(client_cpu / max(n, 1) * 1000, 2),
         "cpu_used_of_available": round((server_cpu + client_cpu) / (elapsed * (os.cpu_count() or 1)), 2),
         "load_average_before": [round(x, 2) for x in load],
-        "database": "SQLite (WAL)",
+        "database": "PostgreSQL + Redis" if env.get("SMISHGUARD_DATABASE_URL", "").startswith("postgres") else "SQLite",
         "cpus": os.cpu_count(),
     }
     print(json.dumps(report, indent=2))
