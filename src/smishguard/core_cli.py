@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 
@@ -107,13 +108,16 @@ def _db_name() -> str:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    setup_django(recorded_origin=False)
-    from django.conf import settings
+    from smishguard import server
 
-    from smishguard import config
+    with server.multiprocess_metrics():  # before Django: prometheus-client picks its mode when first imported
+        setup_django(recorded_origin=False)
+        from django.conf import settings
 
-    config.record_origin(settings.SMISHGUARD.origin)  # the CLI's links follow the running server
-    return _serve(bind=args.bind, workers=args.workers, pin=args.pin)
+        from smishguard import config
+
+        config.record_origin(settings.SMISHGUARD.origin)  # the CLI's links follow the running server
+        return _serve(bind=args.bind, workers=args.workers, pin=args.pin)
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:
@@ -132,10 +136,14 @@ def _serve(*, bind: str, workers: int, pin: bool = True) -> int:
     from django.db import connections
 
     connections.close_all()
+    from django.conf import settings
     from gunicorn.app.base import BaseApplication
 
     from smishguard import server
     from smishguard.wsgi import application
+
+    if settings.LOG_FORMAT == "json":
+        logging.captureWarnings(True)  # a Python warning becomes a JSON line too, not free text on stderr
 
     class _App(BaseApplication):
         def load_config(self) -> None:
@@ -146,6 +154,7 @@ def _serve(*, bind: str, workers: int, pin: bool = True) -> int:
             self.cfg.set("access_log_format", server.ACCESS_LOG_FORMAT)
             self.cfg.set("logger_class", "smishguard.server.AccessLogger")
             self.cfg.set("graceful_timeout", 5)
+            self.cfg.set("child_exit", server.child_exit)  # prometheus-client's multiprocess bookkeeping
             # gunicorn 25.1+ opens a control socket for gunicornc under $XDG_RUNTIME_DIR or ~/.gunicorn/ by
             # default: a file outside the data folder, and a way to manage the workers nobody asked for.
             self.cfg.set("control_socket_disable", True)

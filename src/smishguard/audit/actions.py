@@ -78,6 +78,8 @@ class Action(StrEnum):
     AUDIT_EXPORTED = "audit:trail:exported"
     # Rate limits: the first refusal of a window per source, with the count of earlier refusals not recorded
     REQUEST_RATE_LIMITED = "accounts:request:rate_limited"
+    # Operations: GET /metrics without the right bearer token (once per source and window)
+    METRICS_TOKEN_REFUSED = "ops:metrics:refused"
 
     @property
     def source(self) -> str:
