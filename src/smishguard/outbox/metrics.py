@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from django.db.models import Count, Q
 from django.utils import timezone
 from django_tasks import TaskResultStatus
-from django_tasks_db.models import DBTaskResult
+from django_tasks_db.models import DBTaskResult, get_date_max
 from prometheus_client.core import GaugeMetricFamily, Metric
 
 from smishguard.outbox.models import Delivery
@@ -26,9 +26,11 @@ from smishguard.outbox.models import Delivery
 def queue_depth() -> Iterable[Metric]:
     now = timezone.now()
     ready = Q(status=TaskResultStatus.READY)
+    unscheduled = get_date_max()  # django-tasks-db's run_after for "as soon as possible" (as its ready() reads it)
+    due = Q(run_after=unscheduled) | Q(run_after__lte=now)
     counts = DBTaskResult.objects.aggregate(
-        ready=Count("id", filter=ready & (Q(run_after__isnull=True) | Q(run_after__lte=now))),
-        waiting=Count("id", filter=ready & Q(run_after__gt=now)),
+        ready=Count("id", filter=ready & due),
+        waiting=Count("id", filter=ready & ~due),
         running=Count("id", filter=Q(status=TaskResultStatus.RUNNING)),
     )
     family = GaugeMetricFamily("smishguard_queue_tasks", "Tasks in the database queue, by state", labels=["state"])
