@@ -4,12 +4,21 @@ window, limited per address), and each metric changing after the event that shou
 from __future__ import annotations
 
 import dataclasses
+import shutil
+import subprocess
+import urllib.error
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
 from django.test import Client
 from django.utils import timezone
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.parser import text_string_to_metric_families
+from servers import VENV_BIN, clean_env, free_port, smishguard, stop, wait_for
+from waiting import wait_until
 
 from smishguard.audit import Action
 from smishguard.audit.models import Event
@@ -226,3 +235,71 @@ def test_route_groups_are_a_fixed_small_set(path, group):
     from smishguard.metrics import route_group
 
     assert route_group(path) == group
+
+
+def _get(url: str, **headers: str) -> tuple[int, bytes]:
+    request = urllib.request.Request(url, headers=headers)  # noqa: S310 - loopback test server
+    try:
+        with urllib.request.urlopen(request, timeout=30) as reply:  # noqa: S310 - loopback test server
+            return reply.status, reply.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read()
+
+
+def _api_requests(exposition: str) -> float:
+    return sum(
+        sample.value
+        for family in text_string_to_metric_families(exposition)
+        for sample in family.samples
+        if sample.name == "smishguard_http_requests_total"
+        and sample.labels == {"method": "GET", "route": "api", "status": "4xx"}
+    )
+
+
+def test_serve_adds_up_the_counters_of_its_two_workers_and_removes_its_folder_when_it_stops(tmp_path):
+    runtime = tmp_path / "run"  # as systemd's RuntimeDirectory=
+    runtime.mkdir()
+    env = clean_env(tmp_path / "var", SMISHGUARD_METRICS_TOKEN=TOKEN, RUNTIME_DIRECTORY=str(runtime))
+    smishguard(env, "migrate")
+    port = free_port()
+    process = subprocess.Popen(
+        [str(VENV_BIN / "smishguard"), "serve", "--bind", f"127.0.0.1:{port}", "--workers", "2"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=open(tmp_path / "serve.err", "w"),  # noqa: SIM115 - lives as long as the server
+    )
+    url = f"http://127.0.0.1:{port}"
+    sent = 0
+    try:
+        wait_for(url + "/healthz")
+        [folder] = wait_until(lambda: list(runtime.glob("smishguard-metrics-*")), "the metrics folder", process=process)
+
+        def counting_workers() -> set[str]:
+            return {path.stem.rsplit("_", 1)[1] for path in folder.glob("counter_*.db")}
+
+        with ThreadPoolExecutor(max_workers=8) as pool:
+
+            def both_counted() -> bool:
+                nonlocal sent
+                statuses = list(pool.map(lambda _: _get(url + "/api/me")[0], range(16)))
+                assert statuses == [401] * 16
+                sent += 16
+                return len(counting_workers()) >= 2
+
+            wait_until(both_counted, "requests answered by both workers", process=process)
+        status, body = _get(url + "/metrics", Authorization=f"Bearer {TOKEN}")
+        assert status == 200
+        assert int(_api_requests(body.decode())) == sent  # one scrape, every worker's requests
+        per_worker = []
+        for path in sorted(folder.glob("counter_*.db")):
+            alone = tmp_path / f"alone-{path.stem}"
+            alone.mkdir()
+            shutil.copy(path, alone / path.name)
+            registry = CollectorRegistry()
+            MultiProcessCollector(registry, path=str(alone))
+            per_worker.append(int(_api_requests(generate_latest(registry).decode())))
+        assert len([n for n in per_worker if n > 0]) == 2, per_worker
+        assert sum(per_worker) == sent
+    finally:
+        stop(process)
+    assert not list(runtime.glob("smishguard-metrics-*"))  # removed when the server stopped
