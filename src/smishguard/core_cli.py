@@ -62,6 +62,13 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     if not 1 <= args.port <= 65535:
         raise CommandError(f"--port must be between 1 and 65535, not {args.port}")
+    from smishguard import server
+
+    with server.multiprocess_metrics():  # as `smishguard serve`: its two workers' counters add up on /metrics
+        return _demo(args)
+
+
+def _demo(args: argparse.Namespace) -> int:
     origin = f"http://localhost:{args.port}"
     # The demo serves http://localhost:PORT, and WebAuthn checks the origin: an exported SMISHGUARD_ORIGIN or
     # RP ID naming anything else would make every key ceremony fail, so the demo's own win (and are said).
