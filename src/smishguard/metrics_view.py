@@ -4,8 +4,9 @@ No token configured (SMISHGUARD_METRICS_TOKEN_FILE / SMISHGUARD_METRICS_TOKEN: s
 and the path does not exist: the request goes on to the URL map, which answers 404.  With one, the request must
 carry ``Authorization: Bearer <token>`` (compared in constant time); otherwise 401 with the JSON error.  A refusal
 is audited once per source and window (``ops:metrics:refused``, with the number only counted since) and counted
-against the token API's limits per address on counters of its own (``metrics-failed``): an address over the
-limit is refused with 429 before its token is looked at, so the token cannot be guessed at speed.
+against the token API's limits per address on counters of its own (``metrics-failed``) after it fails, as
+login/verify is counted (a good scrape reads and writes no counter): past the limit a refusal is a 429 with
+Retry-After.  The token itself (32 characters or more, random) is what keeps guessing out.
 
 Answered by :class:`MetricsMiddleware`, placed after smishguard.health's: no session is looked up, and a scrape
 writes nothing.  It lives at the top layer: it uses accounts' rate limits and the audit trail.
@@ -51,9 +52,6 @@ def scrape(request: HttpRequest, token: str) -> HttpResponse:
         response = error_response(405, "method_not_allowed", "use GET")
         response["Allow"] = "GET, HEAD"
         return response
-    refusal = throttle.check(request, "api", increment=False, counter=FAILED_COUNTER)
-    if refusal is not None:
-        return _rate_limited(refusal)
     given = presented_token(request)
     if not token_matches(given, token):
         reason = "missing" if given is None else "wrong"
