@@ -148,3 +148,22 @@ def test_an_unreachable_postgresql_is_said_without_its_password(tmp_path):
     assert found[("reachable", "migrations")] == "not checked"
     assert not [key for key in found if key[0] == "unsafe"]
     assert "pg-password-never-shown" not in out
+
+
+def test_doctor_shows_the_log_format_and_whether_metrics_have_a_token_and_refuses_bad_ones(tmp_path):
+    env = clean_env(tmp_path / "var")
+    smishguard(env, "migrate")
+    token = "m3tr1cs-t0ken-for-the-tests-0123456789abcdef"
+    code, out = doctor({**env, "SMISHGUARD_LOG_FORMAT": "json", "SMISHGUARD_METRICS_TOKEN": token})
+    found = lines_of(out)
+    assert found[("configured", "log_format")] == "json"
+    assert found[("configured", "metrics")] == "token set: GET /metrics"
+    assert token not in out
+    code, out = doctor(env)
+    assert lines_of(out)[("configured", "log_format")] == "text"
+    assert lines_of(out)[("configured", "metrics")] == "not configured (/metrics answers 404)"
+    code, out = doctor({**env, "SMISHGUARD_LOG_FORMAT": "xml", "SMISHGUARD_METRICS_TOKEN": "short"})
+    assert code == 1
+    found = lines_of(out)
+    assert found[("unsafe", "log_format")] == "SMISHGUARD_LOG_FORMAT must be text or json, not 'xml'"
+    assert found[("unsafe", "metrics_token")].startswith("SMISHGUARD_METRICS_TOKEN must be at least 32")

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import logging
 
 import pytest
 from django.test import Client
+from log_formats import LOG_FORMATS, rendered
 
 from smishguard.redaction import RedactSecretsFilter, redact_path, redact_url
 
@@ -67,13 +69,21 @@ def test_the_filter_redacts_the_dev_servers_request_line():
 
 
 @pytest.mark.django_db
-def test_djangos_4xx_log_lines_hold_no_token(caplog):
+@pytest.mark.parametrize("log_format", LOG_FORMATS)
+def test_djangos_4xx_log_lines_hold_no_token(caplog, log_format):
     with caplog.at_level(logging.WARNING, logger="django.request"):
         assert Client().get(f"/enrol/{TOKEN}/nope").status_code == 404
         assert Client().get(f"/enrol/{TOKEN}").status_code == 400
     text = "\n".join(r.getMessage() for r in caplog.records)
     assert "Not Found" in text
     assert TOKEN not in text
+    lines = rendered(caplog.records, log_format)
+    assert "Not Found" in lines
+    assert TOKEN not in lines
+    if log_format == "json":
+        parsed = [json.loads(line) for line in lines.splitlines()]
+        assert {line["path"] for line in parsed} >= {"/enrol/[redacted]/nope"}
+        assert all(line["method"] == "GET" and line["request_id"] for line in parsed)
 
 
 def test_a_malformed_hook_url_is_not_echoed_in_the_failure():

@@ -46,12 +46,17 @@ def client_ip(request: HttpRequest | None) -> str | None:
     """REMOTE_ADDR; behind a trusted proxy, the right-most X-Forwarded-For address not in trusted_proxies."""
     if request is None:
         return None
-    peer = request.META.get("REMOTE_ADDR") or None
+    return client_ip_from_meta(request.META)
+
+
+def client_ip_from_meta(meta: dict) -> str | None:
+    """:func:`client_ip` from a request's META (a WSGI environ): what smishguard.server's access log uses."""
+    peer = meta.get("REMOTE_ADDR") or None
     networks = _networks(settings.SMISHGUARD.trusted_proxies)
     if not networks or not _trusted(_address(peer or ""), networks):
         return peer
     client = peer
-    for hop in reversed(request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")):
+    for hop in reversed(meta.get("HTTP_X_FORWARDED_FOR", "").split(",")):
         if not hop.strip():
             continue
         address = _address(hop)

@@ -143,6 +143,51 @@ def redis_url() -> str | None:
     return url
 
 
+LOG_FORMATS = ("text", "json")
+
+
+def log_format() -> str:
+    """SMISHGUARD_LOG_FORMAT: ``text`` (the default: one readable line per record) or ``json`` (one JSON object
+    per line, smishguard.logs.JsonFormatter), for Django's, smishguard's and ``smishguard serve``'s logs."""
+    value = (env("LOG_FORMAT") or "text").strip().lower()
+    if value not in LOG_FORMATS:
+        shown = value if value.isprintable() and len(value) <= 20 else value[:20].encode("unicode_escape").decode()
+        raise ConfigError(f"SMISHGUARD_LOG_FORMAT must be text or json, not {shown!r}")
+    return value
+
+
+# The bearer token that GET /metrics asks of Prometheus (smishguard.metrics_view): SMISHGUARD_METRICS_TOKEN_FILE
+# (a file holding it, e.g. a systemd credential; preferred: the environment of a process is easier to read) or
+# SMISHGUARD_METRICS_TOKEN.  Neither set: /metrics does not exist (404).
+METRICS_TOKEN_MIN_LENGTH = 32
+
+
+def metrics_token() -> str | None:
+    """The /metrics bearer token, or None when none is configured.  Never echoed."""
+    path = (env("METRICS_TOKEN_FILE") or "").strip()
+    if path:
+        if env("METRICS_TOKEN"):
+            raise ConfigError("set SMISHGUARD_METRICS_TOKEN_FILE or SMISHGUARD_METRICS_TOKEN, not both")
+        try:
+            token = Path(path).read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(
+                f"SMISHGUARD_METRICS_TOKEN_FILE ({path}) cannot be read: {exc.__class__.__name__}"
+            ) from None
+        where = "SMISHGUARD_METRICS_TOKEN_FILE's token"
+    else:
+        token = (env("METRICS_TOKEN") or "").strip()
+        if not token:
+            return None
+        where = "SMISHGUARD_METRICS_TOKEN"
+    if len(token) < METRICS_TOKEN_MIN_LENGTH or not token.isascii() or not token.isprintable() or " " in token:
+        raise ConfigError(
+            f"{where} must be at least {METRICS_TOKEN_MIN_LENGTH} printable ASCII characters without spaces "
+            f"(make one: {_MAKE_ONE})"
+        )
+    return token
+
+
 # The secret key signs cookies and derives the fake sign-in answers for unknown emails: it must be at least 32
 # random bytes.  A key is judged by what it could hold and by whether it looks made by hand (see
 # secret_key_weakness); these are the placeholders people leave in, and words a random key never holds.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 
@@ -140,6 +141,13 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     if not 1 <= args.port <= 65535:
         raise CommandError(f"--port must be between 1 and 65535, not {args.port}")
+    from smishguard import server
+
+    with server.multiprocess_metrics():  # as `smishguard serve`: its two workers' counters add up on /metrics
+        return _demo(args)
+
+
+def _demo(args: argparse.Namespace) -> int:
     origin = f"http://localhost:{args.port}"
     # The demo serves http://localhost:PORT, and WebAuthn checks the origin: an exported SMISHGUARD_ORIGIN or
     # RP ID naming anything else would make every key ceremony fail, so the demo's own win (and are said).
@@ -188,13 +196,16 @@ def _db_name() -> str:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    setup_django(recorded_origin=False)
-    from django.conf import settings
+    from smishguard import server
 
-    from smishguard import config
+    with server.multiprocess_metrics():  # before Django: prometheus-client picks its mode when first imported
+        setup_django(recorded_origin=False)
+        from django.conf import settings
 
-    config.record_origin(settings.SMISHGUARD.origin)  # the CLI's links follow the running server
-    return _serve(bind=args.bind, workers=args.workers, pin=args.pin)
+        from smishguard import config
+
+        config.record_origin(settings.SMISHGUARD.origin)  # the CLI's links follow the running server
+        return _serve(bind=args.bind, workers=args.workers, pin=args.pin)
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:
@@ -213,10 +224,14 @@ def _serve(*, bind: str, workers: int, pin: bool = True) -> int:
     from django.db import connections
 
     connections.close_all()
+    from django.conf import settings
     from gunicorn.app.base import BaseApplication
 
     from smishguard import server
     from smishguard.wsgi import application
+
+    if settings.LOG_FORMAT == "json":
+        logging.captureWarnings(True)  # a Python warning becomes a JSON line too, not free text on stderr
 
     class _App(BaseApplication):
         def load_config(self) -> None:
@@ -227,6 +242,7 @@ def _serve(*, bind: str, workers: int, pin: bool = True) -> int:
             self.cfg.set("access_log_format", server.ACCESS_LOG_FORMAT)
             self.cfg.set("logger_class", "smishguard.server.AccessLogger")
             self.cfg.set("graceful_timeout", 5)
+            self.cfg.set("child_exit", server.child_exit)  # prometheus-client's multiprocess bookkeeping
             # gunicorn 25.1+ opens a control socket for gunicornc under $XDG_RUNTIME_DIR or ~/.gunicorn/ by
             # default: a file outside the data folder, and a way to manage the workers nobody asked for.
             self.cfg.set("control_socket_disable", True)

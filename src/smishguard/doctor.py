@@ -108,6 +108,16 @@ def _configured(report: Report) -> config.Settings | None:
     report.configured["trusted_proxies"] = ", ".join(settings.trusted_proxies) or "none"
     streams = [f"{stream.name} ({stream.target})" for stream in settings.siem.streams]
     report.configured["siem"] = ", ".join(streams) or "no streams"
+    try:
+        report.configured["log_format"] = config.log_format()
+    except config.ConfigError as exc:
+        report.unsafe["log_format"] = str(exc)
+    try:
+        token = config.metrics_token()
+    except config.ConfigError as exc:
+        report.unsafe["metrics_token"] = str(exc)
+    else:
+        report.configured["metrics"] = "token set: GET /metrics" if token else "not configured (/metrics answers 404)"
     return settings
 
 

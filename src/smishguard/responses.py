@@ -9,8 +9,13 @@ from __future__ import annotations
 
 from django.http import JsonResponse
 
+# The error's code, kept on the response for smishguard.metrics (refusals by reason).
+REFUSAL_ATTRIBUTE = "smishguard_refusal"
+
 
 def error_response(status: int, code: str, message: str, **extra: object) -> JsonResponse:
     body: dict[str, object] = {"code": code, "message": message}
     body.update(extra)
-    return JsonResponse({"error": body}, status=status)
+    response = JsonResponse({"error": body}, status=status)
+    setattr(response, REFUSAL_ATTRIBUTE, code)
+    return response

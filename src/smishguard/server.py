@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import shutil
 import socket
+import tempfile
 import threading
 import time
 import traceback
+from collections.abc import Iterator
 
 from gunicorn.glogging import Logger
 from gunicorn.http.body import LengthReader
 from gunicorn.workers.sync import SyncWorker as _SyncWorker
 
+from smishguard import config
+from smishguard.logs import REQUEST_FIELDS, REQUEST_ID_KEY, JsonFormatter, iso_time, json_line
 from smishguard.redaction import RedactSecretsFilter, redact_path
 
 # The access log's line: the path without its query string (/api/blocklists/* accept ?token= for resolvers
@@ -24,6 +30,35 @@ ACCESS_LOG_FORMAT = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(M)sms'
 CHECKPOINT_INTERVAL = 0.5
 
 log = logging.getLogger(__name__)
+
+
+@contextlib.contextmanager
+def multiprocess_metrics() -> Iterator[str]:
+    """A fresh folder for prometheus-client's multiprocess mode, for one ``smishguard serve``: set as
+    PROMETHEUS_MULTIPROC_DIR before anything imports prometheus-client (it picks its mode at import), so each
+    gunicorn worker counts into files of its own there and a scrape adds them all up (smishguard.metrics).
+    Under systemd's ``RuntimeDirectory=`` it is made there, else in the temporary folder; removed when the server
+    stops (by the process that made it: a gunicorn worker leaves through the same frames)."""
+    owner = os.getpid()
+    runtime = (os.environ.get("RUNTIME_DIRECTORY") or "").split(":")[0] or None
+    path = tempfile.mkdtemp(prefix="smishguard-metrics-", dir=runtime)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = path
+    try:
+        yield path
+    finally:
+        if os.getpid() == owner:
+            shutil.rmtree(path, ignore_errors=True)
+            if os.environ.get("PROMETHEUS_MULTIPROC_DIR") == path:
+                del os.environ["PROMETHEUS_MULTIPROC_DIR"]
+
+
+def child_exit(server, worker) -> None:  # noqa: ARG001 - gunicorn's hook signature
+    """gunicorn's ``child_exit`` hook: what prometheus-client's multiprocess mode asks of a server whose workers
+    die (it drops the dead worker's live gauges; its counters stay counted)."""
+    from prometheus_client import multiprocess
+
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        multiprocess.mark_process_dead(worker.pid)
 
 
 def worker_cpu(age: int, allowed: set[int]) -> int:
@@ -147,11 +182,43 @@ class AccessLogger(Logger):
     it through ``logging``.
     """
 
+    json = False  # SMISHGUARD_LOG_FORMAT=json: every line a JSON object (smishguard.logs)
+
     def setup(self, cfg) -> None:
         super().setup(cfg)
         # gunicorn's own error lines can name a request's URI ("Error handling request /enrol/<token>").
         if not any(isinstance(f, RedactSecretsFilter) for f in self.error_log.filters):
             self.error_log.addFilter(RedactSecretsFilter())
+        self.json = config.log_format() == "json"
+        if self.json:
+            for handler in (*self.error_log.handlers, *self.access_log.handlers):
+                handler.setFormatter(JsonFormatter())
+
+    def json_access_fields(self, environ, request_time, status, sent) -> dict:
+        """The access line as a JSON object: the request's fields, the client as smishguard.clientaddr decides."""
+        method = environ.get("REQUEST_METHOD", "-")
+        path = redact_path(environ.get("PATH_INFO", "-"))
+        with contextlib.suppress(TypeError, ValueError):
+            status = int(status)
+        try:
+            from smishguard.clientaddr import client_ip_from_meta
+
+            client = client_ip_from_meta(environ)
+        except Exception:  # noqa: BLE001 - Django not set up (a request refused before the app): the peer
+            client = environ.get("REMOTE_ADDR")
+        return {
+            "time": iso_time(time.time()),
+            "level": "INFO",
+            "logger": "gunicorn.access",
+            "message": f"{method} {path} {status}",
+            "method": method,
+            "path": path,
+            "status": status,
+            "duration_ms": round(request_time.total_seconds() * 1000, 3),
+            "client": client,
+            "request_id": environ.get(REQUEST_ID_KEY),
+            "bytes": sent,
+        }
 
     def access(self, resp, req, environ, request_time):  # noqa: ARG002 - gunicorn's signature
         if not self.access_log_enabled:
@@ -161,16 +228,8 @@ class AccessLogger(Logger):
             status = status.split(None, 1)[0]
         sent = getattr(resp, "sent", None)
         try:
-            line = ACCESS_LOG_FORMAT % {
-                "h": environ.get("REMOTE_ADDR", "-"),
-                "t": self.now(),
-                "m": environ.get("REQUEST_METHOD", "-"),
-                "U": redact_path(environ.get("PATH_INFO", "-")),
-                "H": environ.get("SERVER_PROTOCOL", "-"),
-                "s": status,
-                "b": "-" if sent is None else str(sent),
-                "M": request_time.seconds * 1000 + request_time.microseconds // 1000,
-            }
+            fields = self.json_access_fields(environ, request_time, status, sent) if self.json else None
+            line = json_line(fields) if fields else self._text_access_line(environ, request_time, status, sent)
             handlers = self.access_log.handlers
             if len(handlers) == 1 and type(handlers[0]) is logging.StreamHandler:
                 handler = handlers[0]
@@ -180,7 +239,22 @@ class AccessLogger(Logger):
                     handler.stream.flush()
                 finally:
                     handler.release()
+            elif fields:  # another handler: the fields as the record's, its JsonFormatter writes them
+                extra = {name: fields[name] for name in REQUEST_FIELDS if name in fields}
+                self.access_log.info(fields["message"], extra=extra)
             else:
                 self.access_log.info(line)
         except Exception:  # noqa: BLE001 - as gunicorn's own access(): a log line never fails a request
             self.error(traceback.format_exc())
+
+    def _text_access_line(self, environ, request_time, status, sent) -> str:
+        return ACCESS_LOG_FORMAT % {
+            "h": environ.get("REMOTE_ADDR", "-"),
+            "t": self.now(),
+            "m": environ.get("REQUEST_METHOD", "-"),
+            "U": redact_path(environ.get("PATH_INFO", "-")),
+            "H": environ.get("SERVER_PROTOCOL", "-"),
+            "s": status,
+            "b": "-" if sent is None else str(sent),
+            "M": request_time.seconds * 1000 + request_time.microseconds // 1000,
+        }

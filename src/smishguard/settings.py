@@ -41,12 +41,15 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "smishguard.logs.RequestIdMiddleware",  # a request id for its log lines and X-Request-ID
+    "smishguard.metrics.RequestMetricsMiddleware",  # counts every answer (an increment: smishguard.metrics)
     "smishguard.clientaddr.ForwardedHeadersMiddleware",  # drops X-Forwarded-* unless the peer is a trusted proxy
     "django.middleware.security.SecurityMiddleware",
     "smishguard.web.middleware.StrictTransportSecurityMiddleware",
     "smishguard.web.middleware.ContentSecurityPolicyMiddleware",  # django-csp's, the header built once
     "django_permissions_policy.PermissionsPolicyMiddleware",
     "smishguard.health.HealthMiddleware",  # /healthz, /readyz: before any rate limit, session lookup or audit
+    "smishguard.metrics_view.MetricsMiddleware",  # GET /metrics behind its bearer token, before any session lookup
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "smishguard.accounts.middleware.BodySizeLimitMiddleware",
     "smishguard.accounts.throttle.RateLimitMiddleware",  # per-address limits, before any session lookup
@@ -134,6 +137,7 @@ CSRF_COOKIE_SECURE = SECURE_COOKIES
 # The messages cookie takes its flags from the SESSION_COOKIE_* settings.
 SESSION_COOKIE_SECURE = SECURE_COOKIES
 CSRF_COOKIE_SAMESITE = "Lax"
+CSRF_FAILURE_VIEW = "smishguard.metrics.csrf_failure"  # Django's page, counted as a refusal ("csrf")
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
@@ -231,14 +235,29 @@ PERMISSIONS_POLICY.update(
     }
 )
 
+# GET /metrics (smishguard.metrics_view): the bearer token Prometheus presents; None: /metrics answers 404.
+METRICS_TOKEN = config.metrics_token()
+
+# SMISHGUARD_LOG_FORMAT: "text" (the default) or "json" (smishguard.logs.JsonFormatter, one object per line).
+LOG_FORMAT = config.log_format()
+
 # No secret in a log line: Django's request loggers ("Not Found: /enrol/<token>") and everything the console
 # handler writes go through smishguard.redaction's filter (enrolment tokens, token-like query values).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {"redact": {"()": "smishguard.redaction.RedactSecretsFilter"}},
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact"]}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "smishguard.logs.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json" if LOG_FORMAT == "json" else "plain",
+            "filters": ["redact"],
+        }
+    },
     "root": {"handlers": ["console"], "level": config.env("LOG_LEVEL") or "WARNING"},
     "loggers": {
         "smishguard": {"level": config.env("LOG_LEVEL") or "WARNING", "propagate": True},

@@ -87,10 +87,17 @@ def signed_payloads(set_cookie: str) -> list[str]:
     return found
 
 
-def test_no_token_or_hook_url_in_logs_audit_or_cookies(tmp_path):
+@pytest.mark.parametrize("log_format", ["text", "json"])
+def test_no_token_or_hook_url_in_logs_audit_or_cookies(tmp_path, log_format):
     https_port, http_port, app_port = free_port(), free_port(), free_port()
     origin = f"https://localhost:{https_port}"
-    env = clean_env(tmp_path / "var", SMISHGUARD_ORIGIN=origin, SMISHGUARD_RP_ID="localhost")
+    env = clean_env(
+        tmp_path / "var",
+        SMISHGUARD_ORIGIN=origin,
+        SMISHGUARD_RP_ID="localhost",
+        SMISHGUARD_LOG_FORMAT=log_format,
+        SMISHGUARD_METRICS_TOKEN="m3tr1cs-t0ken-for-the-tests-0123456789abcdef",
+    )
     smishguard(env, "migrate")
     smishguard(env, "employees", "add", "ada@example.com", "--name", "Ada Admin", "--admin")
     smishguard(env, "employees", "add", "bob@example.com", "--name", "Bob Support")
@@ -132,6 +139,7 @@ def test_no_token_or_hook_url_in_logs_audit_or_cookies(tmp_path):
             assert bob.request("GET", f"/enrol/{bob_token}")[0] == 410
             assert bob.request("GET", f"/enrol/{bob_token}/nope")[0] == 404
             assert bob.request("GET", f"/enrol/{admin_token}?token={admin_token}&next=/")[0] == 410
+            assert bob.request("GET", "/metrics")[0] == 403, "nginx keeps /metrics off the internet"
             conn = http.client.HTTPConnection("127.0.0.1", http_port, timeout=30)
             conn.request("GET", f"/enrol/{bob_token}?token={bob_token}", headers={"Host": "localhost"})
             assert conn.getresponse().status == 301
@@ -195,6 +203,11 @@ def test_no_token_or_hook_url_in_logs_audit_or_cookies(tmp_path):
     assert "/enrol/" in nginx_logs["smishguard.access.log"]
     assert "accounts:enrolment:used" in audit
     assert "watch:webhook:failed" in audit
+    if log_format == "json":  # every line a JSON object (the worker's stdout is its print)
+        for where in ("smishguard serve's output", "the webhook worker's output"):
+            text = places[where] if where != "the webhook worker's output" else deliver.stderr
+            for line in text.splitlines():
+                assert isinstance(json.loads(line), dict), f"{where}: {line[:200]}"
     leaks = [
         f"{what} in {where}: {line.strip()[:200]}"
         for where, text in places.items()

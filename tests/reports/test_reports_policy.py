@@ -13,6 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from django.utils import timezone
+from log_formats import LOG_FORMATS, rendered
 from twilio_fixtures import configure, fake, make_employees, work  # noqa: F401 - the shared pytest fixtures
 
 from smishguard.audit import Action
@@ -278,8 +279,9 @@ def test_a_failed_alert_is_retried_later_with_backoff(configure, make_employees,
     assert later.run_after > timezone.now() + timedelta(seconds=3)
 
 
-def test_a_failed_alert_names_the_hook_only_by_its_host_in_logs_audit_and_timeline(
-    configure, make_employees, policy, work, caplog
+@pytest.mark.parametrize("log_format", LOG_FORMATS)
+def test_a_failed_alert_names_the_hook_only_by_its_host_in_logs_audit_and_timeline(  # noqa: PLR0917 - pytest passes these
+    configure, make_employees, policy, work, caplog, log_format
 ):
     with Receiver(statuses=[400, 400]) as hook:
         secret_url = hook.url + "/T0SECRET/B0SECRET/XyZsEcReT?sig=QqSig"
@@ -292,6 +294,8 @@ def test_a_failed_alert_names_the_hook_only_by_its_host_in_logs_audit_and_timeli
     audit = json.dumps([[e.action, e.subject_label, e.detail] for e in Event.objects.all()], default=str)
     timeline = json.dumps([[e.summary, e.detail] for e in campaign.events.all()], default=str)
     logged = "\n".join(r.getMessage() for r in caplog.records)
-    for text in (audit, timeline, logged):
+    lines = rendered(caplog.records, log_format)
+    assert "campaign-alert" in lines  # the failures were logged
+    for text in (audit, timeline, logged, lines):
         for secret in ("T0SECRET", "XyZsEcReT", "QqSig", "/hook"):
             assert secret not in text

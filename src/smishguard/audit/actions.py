@@ -81,6 +81,8 @@ class Action(StrEnum):
     SIEM_STREAM_STARTED = "siem:stream:started"  # a [[siem.streams]] entry ran for the first time
     # Rate limits: the first refusal of a window per source, with the count of earlier refusals not recorded
     REQUEST_RATE_LIMITED = "accounts:request:rate_limited"
+    # Operations: GET /metrics without the right bearer token (once per source and window)
+    METRICS_TOKEN_REFUSED = "ops:metrics:refused"
 
     @property
     def source(self) -> str:

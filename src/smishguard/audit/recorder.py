@@ -15,6 +15,7 @@ from smishguard.audit.actions import Action
 from smishguard.audit.models import Event
 from smishguard.audit.sql import INSERT_EVENT
 from smishguard.clientaddr import client_ip
+from smishguard.metrics import count_signin
 
 log = logging.getLogger("smishguard.audit")
 
@@ -26,6 +27,15 @@ def cli_actor() -> str:
         return f"cli:{getpass.getuser()}"
     except (KeyError, OSError):
         return "cli"
+
+
+def _count(action: str, detail: dict[str, Any]) -> None:
+    """Sign-ins by result for GET /metrics (smishguard.metrics): an increment, counted whether the event is
+    written or, for a refusal, only counted."""
+    if action == Action.SIGNIN_SUCCEEDED:
+        count_signin("success")
+    elif action == Action.SIGNIN_FAILED:
+        count_signin(str(detail.get("reason") or "unknown"))
 
 
 def _insert(event: Event) -> None:
@@ -74,6 +84,7 @@ def record(
         detail=detail,
     )
     _insert(event)
+    _count(event.action, detail)
     log.info("audit %s actor=%s subject=%s", event.action, actor_label, subject_label)
     return event
 
@@ -108,6 +119,7 @@ def record_refusal(
     if not counters.add(f"audit-first:{source}:{int(time.time()) // window}", 1, window):
         if not counters.add(pending, 1, _PENDING_KEPT_SECONDS):
             counters.incr(pending)
+        _count(Action(action).value, detail)
         return None
     earlier = counters.get(pending) or 0
     if earlier:

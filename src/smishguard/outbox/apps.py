@@ -7,6 +7,9 @@ class OutboxConfig(AppConfig):
     verbose_name = "Outbox (outgoing calls)"
 
     def ready(self) -> None:
+        from smishguard import metrics
         from smishguard.outbox import alerts
+        from smishguard.outbox import metrics as outbox_metrics
 
         alerts.register()
+        metrics.register_collector("outbox", outbox_metrics.collect)
