@@ -19,7 +19,6 @@ import os
 import random
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import threading
@@ -30,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlencode
 
+import modes
 import psycopg
 import pytest
 from fake_twilio import twilio_signature
@@ -72,6 +72,10 @@ class Services:
     def redis_port(self) -> int:
         return int((self.dir / "redis" / "port").read_text())
 
+    @property
+    def redis_url(self) -> str:
+        return f"redis://127.0.0.1:{self.redis_port}/0"
+
     def stop_redis(self) -> None:
         subprocess.run(
             ["redis-cli", "-h", "127.0.0.1", "-p", str(self.redis_port), "shutdown", "nosave"],
@@ -79,7 +83,7 @@ class Services:
             timeout=30,
             check=False,
         )
-        wait_until(lambda: not redis_answers(self.redis_port), "Redis stopped")
+        wait_until(lambda: not modes.redis_answers(self.redis_url), "Redis stopped")
 
     def start_redis(self) -> None:
         redis = self.dir / "redis"
@@ -92,16 +96,7 @@ class Services:
             check=True,
             timeout=30,
         )
-        wait_until(lambda: redis_answers(self.redis_port), "Redis started again")
-
-
-def redis_answers(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=2) as s:
-            s.sendall(b"PING\r\n")
-            return s.recv(16).startswith(b"+PONG")
-    except OSError:
-        return False
+        wait_until(lambda: modes.redis_answers(self.redis_url), "Redis started again")
 
 
 @pytest.fixture
@@ -312,9 +307,13 @@ def test_two_minutes_of_mixed_load_through_a_killed_worker_a_postgres_restart_an
         def now() -> float:
             return time.monotonic() - load.started
 
-        def served_since(moment: float, kind: str = "verify") -> bool:
+        def served_since(moment: float) -> bool:
             with load.lock:
-                return any(o.kind == kind and o.status == 200 and o.at > moment for o in load.outcomes)
+                return any(o.kind == "verify" and o.status == 200 and o.at > moment for o in load.outcomes)
+
+        def signing_in_again(what: str) -> None:
+            mark = now()
+            wait_until(lambda: served_since(mark), f"sign-ins {what}")
 
         def until(moment: float) -> None:
             load.stop.wait(max(0.0, moment - now()))
@@ -328,26 +327,22 @@ def test_two_minutes_of_mixed_load_through_a_killed_worker_a_postgres_restart_an
                 lambda: victim not in gunicorn_workers(server.pid) and len(gunicorn_workers(server.pid)) == 2,
                 "gunicorn replacing the killed worker",
             )
-            replaced = now()
-            wait_until(lambda: served_since(replaced), "sign-ins after the worker was killed")
+            signing_in_again("after the worker was killed")
             faults["worker"] = (began, now())
 
             until(45)
             began = now()
             services.restart_postgres()
-            restarted = now()
-            wait_until(lambda: served_since(restarted), "sign-ins after PostgreSQL restarted")
+            signing_in_again("after PostgreSQL restarted")
             faults["postgres"] = (began, now())
 
             until(75)
             began = now()
             services.stop_redis()
-            stopped = now()
-            wait_until(lambda: served_since(stopped), "sign-ins with Redis stopped")
+            signing_in_again("with Redis stopped")
             until(95)
             services.start_redis()
-            back = now()
-            wait_until(lambda: served_since(back), "sign-ins with Redis back")
+            signing_in_again("with Redis back")
             faults["redis"] = (began, now())
 
             until(LOAD_SECONDS)
