@@ -11,7 +11,7 @@ import urllib.error
 import urllib.request
 
 import pytest
-from servers import VENV_BIN, clean_env, free_port, smishguard, stop, wait_for
+from servers import VENV_BIN, clean_env, free_port, serve, smishguard, stop, wait_for
 from waiting import wait_until
 
 from smishguard.logs import JsonFormatter, iso_time
@@ -150,12 +150,7 @@ def test_serve_without_a_log_format_keeps_the_text_lines(tmp_path):
     smishguard(env, "migrate")
     port = free_port()
     out = tmp_path / "serve.out"
-    process = subprocess.Popen(
-        [str(VENV_BIN / "smishguard"), "serve", "--bind", f"127.0.0.1:{port}", "--workers", "1"],
-        env=env,
-        stdout=open(out, "w"),  # noqa: SIM115 - lives as long as the server
-        stderr=subprocess.STDOUT,
-    )
+    process = serve(env, port, log=out)
     try:
         wait_for(f"http://127.0.0.1:{port}/healthz")
         wait_until(lambda: "/healthz" in out.read_text(), "the access line", process=process)

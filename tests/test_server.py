@@ -10,7 +10,6 @@ import shutil
 import socket
 import sqlite3
 import struct
-import subprocess
 import termios
 import threading
 import urllib.error
@@ -19,7 +18,7 @@ from pathlib import Path
 
 import modes
 import pytest
-from servers import VENV_BIN, clean_env, django_eval, free_port, smishguard, stop, wait_for
+from servers import clean_env, django_eval, free_port, serve, smishguard, stop, wait_for
 from waiting import BOUND, wait_until
 
 from smishguard.server import checkpoint_wal, nothing_waiting, worker_cpu
@@ -68,12 +67,7 @@ def _serve(tmp_path: Path, *extra: str, sqlite: bool = False):
     smishguard(env, "migrate")
     port = free_port()
     out = tmp_path / "serve.out"
-    process = subprocess.Popen(
-        [str(VENV_BIN / "smishguard"), "serve", "--bind", f"127.0.0.1:{port}", "--workers", "2", *extra],
-        env=env,
-        stdout=open(out, "w"),  # noqa: SIM115 - lives as long as the server
-        stderr=subprocess.STDOUT,
-    )
+    process = serve(env, port, workers=2, log=out, extra=extra)
     url = f"http://127.0.0.1:{port}"
     wait_for(url + "/api/me")
     wait_until(lambda: len(_children(process.pid)) >= 2, "gunicorn's two workers", process=process)

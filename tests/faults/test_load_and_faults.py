@@ -33,7 +33,7 @@ import modes
 import psycopg
 import pytest
 from fake_twilio import twilio_signature
-from servers import VENV_BIN, django_eval, free_port, smishguard, stop, wait_for
+from servers import django_eval, free_port, serve, smishguard, stop, wait_for
 from softkey import SoftKey
 from waiting import wait_until
 
@@ -282,12 +282,7 @@ def test_two_minutes_of_mixed_load_through_a_killed_worker_a_postgres_restart_an
     )
     links, phones, scan_token = prepare_staff(env)
     log = tmp_path / "serve.log"
-    server = subprocess.Popen(
-        [str(VENV_BIN / "smishguard"), "serve", "--bind", f"127.0.0.1:{port}", "--workers", "2"],
-        env=env,
-        stdout=log.open("w"),
-        stderr=subprocess.STDOUT,
-    )
+    server = serve(env, port, workers=2, log=log)
     try:
         wait_for(public + "/healthz")
         keys = enrol(port, links)

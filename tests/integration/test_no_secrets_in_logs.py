@@ -18,7 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from nginx import Browser, nginx
-from servers import VENV_BIN, clean_env, django_eval, free_port, smishguard, stop, wait_for
+from servers import clean_env, django_eval, free_port, serve, smishguard, stop, wait_for
 from softkey import SoftKey
 
 pytestmark = pytest.mark.integration
@@ -29,12 +29,7 @@ HOOK_QUERY = "sig=QqSecretSignatureQq"
 
 def enrol_and_sign_in(browser: Browser, token: str, email: str) -> None:
     key = SoftKey(origin=browser.origin, rp_id="localhost")
-    status, _, _ = browser.request("GET", f"/enrol/{token}")
-    assert status == 200
-    status, options = browser.api("/api/webauthn/register/options", {"token": token})
-    assert status == 200, options
-    status, body = browser.api("/api/webauthn/register/verify", {**key.register(options), "token": token})
-    assert status == 201, body
+    browser.enrol(key, token)
     status, options = browser.api("/api/webauthn/login/options", {"email": email})
     assert status == 200, options
     status, body = browser.api("/api/webauthn/login/verify", key.assertion(options))
@@ -107,12 +102,7 @@ def test_no_token_or_hook_url_in_logs_audit_or_cookies(tmp_path, log_format):
     ).strip()
 
     serve_out = tmp_path / "serve.out"
-    serve = subprocess.Popen(
-        [str(VENV_BIN / "smishguard"), "serve", "--bind", f"127.0.0.1:{app_port}", "--workers", "1"],
-        env=env,
-        stdout=open(serve_out, "w"),  # noqa: SIM115 - lives as long as the server
-        stderr=subprocess.STDOUT,
-    )
+    server = serve(env, app_port, log=serve_out)
     receiver = Receiver()
     secrets_seen: dict[str, str] = {}
     try:
@@ -173,7 +163,7 @@ def test_no_token_or_hook_url_in_logs_audit_or_cookies(tmp_path, log_format):
             assert receiver.paths == [f"{HOOK_PATH}?{HOOK_QUERY}"], "the receiver got the alert"
     finally:
         receiver.close()
-        stop(serve)
+        stop(server)
 
     audit = django_eval(
         env,

@@ -16,13 +16,12 @@ from __future__ import annotations
 import contextlib
 import json
 import secrets
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from nginx import Browser, nginx
-from servers import VENV_BIN, clean_env, free_port, smishguard, stop, wait_for
+from servers import clean_env, free_port, serve, smishguard, stop, wait_for
 from softkey import SoftKey
 from waiting import wait_until
 
@@ -40,12 +39,7 @@ def web_host(env: dict[str, str], folder: Path, port: int) -> Iterator[Path]:
     (gunicorn's access log is on it, one line a request)."""
     folder.mkdir()
     out = folder / "serve.log"
-    process = subprocess.Popen(
-        [str(VENV_BIN / "smishguard"), "serve", "--bind", f"127.0.0.1:{port}", "--workers", "1"],
-        env={**env, "SMISHGUARD_DATA_DIR": str(folder)},
-        stdout=open(out, "w"),  # noqa: SIM115 - lives as long as the server
-        stderr=subprocess.STDOUT,
-    )
+    process = serve({**env, "SMISHGUARD_DATA_DIR": str(folder)}, port, log=out)
     try:
         wait_for(f"http://127.0.0.1:{port}/healthz")
         yield out
@@ -56,15 +50,6 @@ def web_host(env: dict[str, str], folder: Path, port: int) -> Iterator[Path]:
 def served(log: Path, request: str) -> int:
     """How many access lines of ``log`` have a request line starting with ``request`` ("GET /api/me ")."""
     return sum(f'"{request}' in line for line in log.read_text(errors="replace").splitlines())
-
-
-def enrol(browser: Browser, key: SoftKey, token: str) -> None:
-    status, _, _ = browser.request("GET", f"/enrol/{token}")
-    assert status == 200
-    status, options = browser.api("/api/webauthn/register/options", {"token": token})
-    assert status == 200, options
-    status, body = browser.api("/api/webauthn/register/verify", {**key.register(options), "token": token})
-    assert status == 201, body
 
 
 def test_two_web_hosts_share_challenges_sessions_revocations_and_counters(tmp_path):
@@ -99,7 +84,7 @@ def test_two_web_hosts_share_challenges_sessions_revocations_and_counters(tmp_pa
     ):
         # (c) Through nginx: enrolment and sign-in end to end, and requests spread over both hosts.
         browser = Browser(https_port, origin)
-        enrol(browser, key, invite["token"])
+        browser.enrol(key, invite["token"])
         status, options = browser.api(LOGIN_OPTIONS, {"email": "ann@example.com"})
         assert status == 200, options
         status, body = browser.api(LOGIN_VERIFY, key.assertion(options))

@@ -181,6 +181,16 @@ class Browser:
         status, _, data = self.request("GET", path, headers={"Accept": "application/json"})
         return status, json.loads(data or b"null")
 
+    def enrol(self, key, token: str) -> None:
+        """What a browser does with an enrolment link and a soft key (tests/support/softkey.py): the page, then
+        the two ceremony calls; the key is registered (201)."""
+        status, _, _ = self.request("GET", f"/enrol/{token}")
+        assert status == 200
+        status, options = self.api("/api/webauthn/register/options", {"token": token})
+        assert status == 200, options
+        status, body = self.api("/api/webauthn/register/verify", {**key.register(options), "token": token})
+        assert status == 201, body
+
     def form(self, path: str, fields: dict[str, str]):
         body = urlencode({**fields, "csrfmiddlewaretoken": self.cookies.get("csrftoken", "")}).encode()
         return self.request("POST", path, body, {"Content-Type": "application/x-www-form-urlencoded"})

@@ -95,6 +95,19 @@ def as_owner(env: dict[str, str]) -> dict[str, str]:
     return {**env, "SMISHGUARD_DATABASE_URL": owner} if owner else dict(env)
 
 
+def serve(
+    env: dict[str, str], port: int, *, workers: int = 1, log: Path | None = None, extra: Sequence[str] = ()
+) -> subprocess.Popen:
+    """`smishguard serve` on 127.0.0.1:``port`` in the background, all it prints (both streams) in ``log`` (or
+    nowhere); the caller stops it (:func:`stop`)."""
+    return subprocess.Popen(
+        [str(VENV_BIN / "smishguard"), "serve", "--bind", f"127.0.0.1:{port}", "--workers", str(workers), *extra],
+        env=env,
+        stdout=open(log, "w") if log else subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+    )
+
+
 def django_eval(env: dict[str, str], code: str) -> str:
     """Run ``code`` in a fresh process with Django set up on ``env``'s database; returns its stdout."""
     prelude = (
