@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
 PUBLIC_URL = "https://smishguard.example.com"
 PATH = "/hooks/twilio/sms"
 SUSPICIOUS = "IT: your Okta password expires today. Keep it at https://twilio-okta.com/login"
-# handle_inbound is the reports side's: it scans the text and answers with the verdict (tests/reports covers it)
+# the reports handler (intake.handle_inbound_text) scans the text and answers with its verdict (tests/reports)
 HANDLED = (
     "Thanks — this is a phishing text. Don't open the link or reply; delete it. The security team has your report."
 )
@@ -174,7 +174,7 @@ def test_wrong_content_type_and_method(client, configure, fake) -> None:
 
 
 def test_the_forwarded_text_reaches_the_reports_pipeline(client, configure, fake) -> None:
-    """No stand-in for our own handler: the real handle_inbound stores the report and answers from its verdict."""
+    """No stand-in for our own handler: the real reports handler stores the report and answers from its verdict."""
     from smishguard.reports.models import Report
 
     response = post(client, fake, params(3))

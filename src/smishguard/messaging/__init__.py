@@ -3,5 +3,5 @@
 Public API for other apps: :func:`smishguard.messaging.broadcast.broadcast`,
 :func:`smishguard.messaging.broadcast.queue_message`, the models in :mod:`smishguard.messaging.models` and the
 inbound handler registry :func:`smishguard.messaging.inbound.register` (asked in order by
-:func:`smishguard.messaging.inbound.handle_inbound`).  See docs/messaging.md.
+:func:`smishguard.messaging.inbound.handle`).  See docs/messaging.md.
 """

@@ -1,6 +1,6 @@
 """What happens to a text that arrives on the reporting number: a registry of inbound handlers, asked in order.
 
-THE HOOK: :func:`handle_inbound` asks the registered handlers in order (lowest ``order`` first).  A handler
+THE HOOK: :func:`handle` asks the registered handlers in order (lowest ``order`` first).  A handler
 gets an :class:`InboundText` and either claims it, by returning the reply to send (``""``: claimed, no reply),
 or passes, by returning ``None``; the first claim ends the round.  Higher apps register in their
 ``AppConfig.ready()`` (DESIGN.md: the lower app offers a registry, the higher one registers), so messaging
@@ -90,18 +90,11 @@ def registered() -> list[tuple[int, str]]:
     return [(order, name) for order, name, _handler in _in_order()]
 
 
-def handle_inbound(from_number: str, to_number: str, body: str, message_sid: str) -> str:
-    """Hand one inbound text to the registered handlers in order; returns the reply text.
-
-    Never raises for a handler's failure (see the module's docstring).  Idempotence per ``message_sid`` is
-    the webhook's (it stores the MessageSid first) and each handler's own.
-    """
-    return handle(InboundText(from_number, to_number, body, message_sid))[0]
-
-
 def handle(text: InboundText) -> tuple[str, bool]:
-    """The reply, and whether the text's handling is finished: claimed, or passed by every handler with none
-    failing.  Unfinished (a handler failed and none claimed it): the reply is :data:`FALLBACK_REPLY`."""
+    """Hand one inbound text to the registered handlers in order: the reply, and whether the text's handling is
+    finished (claimed, or passed by every handler with none failing).  Never raises for a handler's failure (see
+    the module's docstring); idempotence per MessageSid is the webhook's (it stores the MessageSid first) and each
+    handler's own.  Unfinished (a handler failed and none claimed it): the reply is :data:`FALLBACK_REPLY`."""
     failed = False
     for _order, name, handler in _in_order():
         try:
