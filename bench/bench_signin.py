@@ -243,6 +243,31 @@ def servers_cpu(pids: list[int]) -> float:
     return sum(process_tree_cpu(pid) for pid in pids)
 
 
+def services_pids(env: dict[str, str]) -> dict[str, int]:
+    """Production mode: the PostgreSQL server (its postmaster, whose children are the backends, the WAL writer
+    and the checkpointer) and the Redis server that ``env``'s URLs name, found by their listening ports in their
+    command lines as scripts/services starts them; {} on SQLite."""
+    from urllib.parse import urlsplit
+
+    database, redis = env.get("SMISHGUARD_DATABASE_URL", ""), env.get("SMISHGUARD_REDIS_URL", "")
+    if not database.startswith("postgres"):
+        return {}
+    pg_port, redis_port = str(urlsplit(database).port or 5432), str(urlsplit(redis).port or 6379)
+    found: dict[str, int] = {}
+    for entry in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            argv = Path(f"/proc/{entry}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        words = [a.decode(errors="replace") for a in argv if a]
+        title = " ".join(words)  # Redis rewrites its command line as one string: "redis-server 127.0.0.1:PORT"
+        if words and words[0].endswith("/postgres") and "-p" in words and words[words.index("-p") + 1] == pg_port:
+            found["postgresql"] = int(entry)
+        elif "redis-server" in title and title.endswith(f":{redis_port}"):
+            found["redis"] = int(entry)
+    return found
+
+
 def run_python_clients(port: int, args: argparse.Namespace, server_pids: list[int]) -> tuple[list, float, float]:
     """The Python load generator: ``--clients`` processes running ``client_loop``; (results, seconds, server CPU)."""
     cap = args.max_signins // args.clients
@@ -431,6 +456,8 @@ def main() -> int:
             client_loop(port, chunk[:10], 0, time.monotonic() + 5, 10)
         load = os.getloadavg()
         pids = [p.pid for p in processes]
+        services = services_pids(env)
+        services_cpu = {name: process_tree_cpu(pid) for name, pid in services.items()}
         if args.client == "c":
             keys_in_use = [item for chunk in _CHUNKS for item in chunk]
             results, elapsed, server_cpu = run_c_clients(
@@ -438,6 +465,7 @@ def main() -> int:
             )
         else:
             results, elapsed, server_cpu = run_python_clients(port, args, pids)
+        services_cpu = {name: process_tree_cpu(services[name]) - cpu for name, cpu in services_cpu.items()}
     finally:
         for process in reversed(processes):
             process.terminate()
@@ -459,7 +487,10 @@ def main() -> int:
         "dropped_connections": sum(r[2] for r in results),
         "server_cpu_ms_per_signin": round(server_cpu / max(n, 1) * 1000, 2),
         "client_cpu_ms_per_signin": round(client_cpu / max(n, 1) * 1000, 2),
-        "cpu_used_of_available": round((server_cpu + client_cpu) / (elapsed * (os.cpu_count() or 1)), 2),
+        **{f"{name}_cpu_ms_per_signin": round(cpu / max(n, 1) * 1000, 2) for name, cpu in services_cpu.items()},
+        "cpu_used_of_available": round(
+            (server_cpu + client_cpu + sum(services_cpu.values())) / (elapsed * (os.cpu_count() or 1)), 2
+        ),
         "load_average_before": [round(x, 2) for x in load],
         "database": "PostgreSQL + Redis" if env.get("SMISHGUARD_DATABASE_URL", "").startswith("postgres") else "SQLite",
         "cpus": os.cpu_count(),

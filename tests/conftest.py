@@ -16,6 +16,9 @@ if str(SUPPORT) not in sys.path:
 
 import counting  # noqa: E402 - importable once tests/support is on the path
 import modes  # noqa: E402
+import scheduling  # noqa: E402
+
+modes.own_redis_prefix_per_worker()  # pytest-xdist (scripts/test runs two workers): in-process counters apart
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -28,13 +31,15 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Load, fault and fuzzing tests (``@pytest.mark.once``) run once, in production mode: in SQLite mode they are
-    deselected (not skipped) and counted apart (tests/support/counting.py)."""
-    if modes.POSTGRES:
-        return
-    both, once = counting.split_once(items)
-    if once:
-        config.hook.pytest_deselected(items=once)
-        items[:] = both
+    deselected (not skipped) and counted apart (tests/support/counting.py).  Every test has a node id of its own
+    and the longest files come first (tests/support/scheduling.py: how the xdist workers share the suite)."""
+    scheduling.own_node_ids(items)
+    if not modes.POSTGRES:
+        both, once = counting.split_once(items)
+        if once:
+            config.hook.pytest_deselected(items=once)
+            items[:] = both
+    scheduling.longest_first(items)
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config: pytest.Config) -> None:

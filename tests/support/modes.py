@@ -62,6 +62,22 @@ def problem() -> str | None:
     return None
 
 
+def own_redis_prefix_per_worker() -> None:
+    """Under pytest-xdist in postgres mode, each worker's in-process rate-limit counters get a Redis key prefix
+    of their own, so that one worker's tests (which clear their prefix before each test) never see or clear the
+    other's.  Django is set up before any conftest is read (pytest-django), but the cache is made on first use:
+    the prefix is set in the settings it will be made from.  (Servers the tests start have a prefix of their own
+    already: servers.clean_env.)"""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not POSTGRES or not worker:
+        return
+    from django.conf import settings
+    from django.core.cache import caches
+
+    assert not hasattr(caches._connections, "ratelimit"), "the rate-limit cache was made before its prefix was set"
+    settings.CACHES["ratelimit"]["KEY_PREFIX"] = f"smishguard-{worker}"
+
+
 def redis_answers(url: str) -> bool:
     parts = urlsplit(url)
     try:
