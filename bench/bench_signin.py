@@ -397,6 +397,7 @@ def main() -> int:
     parser.add_argument(
         "--hosts", type=int, default=1, help="with --serve: N serve instances behind one nginx upstream (default 1)"
     )
+    parser.add_argument("--no-pin", action="store_true", help="with --serve: `smishguard serve --no-pin`")
     args = parser.parse_args()
     if args.hosts < 1 or (args.hosts > 1 and not args.serve):
         parser.error("--hosts N needs --serve and N >= 1")
@@ -410,9 +411,10 @@ def main() -> int:
         ports = [port] if args.hosts == 1 else [free_port() for _ in range(args.hosts)]
         commands = [
             [str(VENV_BIN / "smishguard"), "serve", "--bind", f"127.0.0.1:{p}", "--workers", str(args.workers)]
+            + (["--no-pin"] if args.no_pin else [])
             for p in ports
         ]
-        server_desc = f"smishguard serve --workers {args.workers} (gunicorn sync workers, access log on)"
+        server_desc = f"smishguard serve --workers {args.workers}{' --no-pin' * args.no_pin} (gunicorn sync workers)"
         if args.hosts > 1:
             server_desc = f"{args.hosts} x {server_desc}, behind one nginx upstream"
     else:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
 from django.core.exceptions import RequestDataTooBig
@@ -132,3 +134,30 @@ def _mount() -> None:
 
 
 _mount()
+
+
+def _json_method_not_allowed(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """django-ninja answers a method a path does not take with a plain-text 405: as every other error under
+    /api/, a JSON error instead, with the same Allow header."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response = view(request, *args, **kwargs)
+        if response.status_code != 405 or response.get("Content-Type", "").startswith("application/json"):
+            return response
+        allowed = response.get("Allow", "")
+        json_response = error_response(
+            405, "method_not_allowed", f"{request.method} is not allowed on this path; it takes {allowed}"
+        )
+        json_response["Allow"] = allowed
+        return json_response
+
+    return wrapped
+
+
+def urls() -> tuple[list[Any], str, str]:
+    """``api.urls`` (for ``path("api/", ...)``), each view answering a method it does not take as a JSON 405."""
+    patterns, app_name, namespace = api.urls
+    for pattern in patterns:
+        pattern.callback = _json_method_not_allowed(pattern.callback)
+    return patterns, app_name, namespace

@@ -3,7 +3,7 @@ import sys
 from django.http import HttpRequest, HttpResponse
 from django.urls import include, path
 
-from smishguard.api import api
+from smishguard import api
 from smishguard.health import database_outage
 from smishguard.responses import error_response
 
@@ -40,7 +40,7 @@ handler404 = _json_or_page_404
 handler500 = _json_or_page_500
 
 urlpatterns = [
-    path("api/", api.urls),
+    path("api/", api.urls()),
     path("hooks/", include("smishguard.messaging.urls")),
     path("console/watch/", include("smishguard.watch.urls")),
     path("console/", include("smishguard.detection.urls")),

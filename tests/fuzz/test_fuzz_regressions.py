@@ -134,3 +134,55 @@ def test_a_nul_character_in_an_api_token_body_is_a_400():
     )
     assert response.status_code == 400, response.content[:300]
     assert response.json()["error"]["code"] == "nul_character"
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "allowed"),
+    [("get", LOGIN_OPTIONS, "POST"), ("put", "/api/me", "GET"), ("delete", "/api/scan", "POST")],
+)
+def test_a_method_an_api_path_does_not_take_is_a_405_json_error_with_allow(client, method, url, allowed):
+    # Found by test_fuzz_openapi's neighbours: django-ninja answers 405 with a plain-text body, where every other
+    # error under /api/ is a JSON error.
+    response = getattr(client, method)(url)
+    assert response.status_code == 405
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["error"]["code"] == "method_not_allowed"
+    assert response["Allow"] == allowed
+    assert method.upper() in response.json()["error"]["message"]
+
+
+@pytest.mark.parametrize(
+    ("path", "method"), [("/api/webauthn/stepup/options", "post"), ("/api/session/signout", "post")]
+)
+def test_an_operation_that_takes_no_fields_still_documents_its_json_body(path, method):
+    # schemathesis found that these say "no request body" while same_origin_json refuses a POST that is not
+    # application/json (what a cross-site form cannot send): the schema now says a JSON object is sent.
+    from smishguard.api import api
+
+    operation = api.get_openapi_schema(path_prefix="/api")["paths"][path][method]
+    body = operation["requestBody"]
+    assert body["required"] is True
+    assert body["content"]["application/json"]["schema"]["type"] == "object"
+
+
+def test_an_account_holding_a_nul_character_is_limited_and_audited_without_a_500(client, settings):
+    # login/options counts the email it names before the view refuses its NUL character (400 nul_character); past
+    # the account's limit the refusal is audited with the account as its subject label, which PostgreSQL's text
+    # columns cannot hold with a NUL in it.  The audit trail keeps it with U+FFFD in the NUL's place.
+    import dataclasses
+
+    from smishguard.audit import Action
+    from smishguard.audit.models import Event
+    from smishguard.config import RateLimits
+
+    loose = {f.name: "100000/m" for f in dataclasses.fields(RateLimits) if f.name.endswith(("_address", "_account"))}
+    limits = RateLimits(**{**loose, "signin_account": "1/m"})
+    settings.SMISHGUARD = dataclasses.replace(settings.SMISHGUARD, rate_limits=limits)
+    email = "nul\x00body@example.com"
+    first = client.post(LOGIN_OPTIONS, {"email": email}, content_type="application/json")
+    assert first.status_code == 400
+    assert first.json()["error"]["code"] == "nul_character"
+    second = client.post(LOGIN_OPTIONS, {"email": email}, content_type="application/json")
+    assert second.status_code == 429, second.content[:300]
+    event = Event.objects.get(action=Action.REQUEST_RATE_LIMITED)
+    assert event.subject_label == "nul\ufffdbody@example.com"

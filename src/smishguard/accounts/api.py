@@ -8,7 +8,7 @@ from ninja.utils import check_csrf
 
 from smishguard.accounts import sessions
 from smishguard.accounts.errors import CsrfFailed
-from smishguard.accounts.guards import same_origin_json
+from smishguard.accounts.guards import JSON_OBJECT_BODY, same_origin_json
 from smishguard.accounts.middleware import clear_session_cookie
 from smishguard.accounts.models import Session
 from smishguard.audit import Action
@@ -43,6 +43,7 @@ def me(request: HttpRequest) -> dict:
     description="From smishguard's own pages only: a JSON body, a same-origin request and the CSRF token "
     "(X-CSRFToken header).",
     response={200: dict, 401: dict, 403: dict, 415: dict},
+    openapi_extra=JSON_OBJECT_BODY,
 )
 @same_origin_json
 def signout(request: HttpRequest) -> HttpResponse:

@@ -34,6 +34,17 @@ from smishguard.responses import error_response
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 
+# The OpenAPI request body of a POST under ``same_origin_json`` that reads no fields (``openapi_extra=`` on its
+# route): it still takes ``Content-Type: application/json``, so the schema says a JSON object is sent (``{}``).
+JSON_OBJECT_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "description": "A JSON object (`{}`): no field is read; the JSON Content-Type is what a cross-site form "
+        "cannot send.",
+        "content": {"application/json": {"schema": {"type": "object"}}},
+    }
+}
+
 
 def _has_body(request: HttpRequest) -> bool:
     try:

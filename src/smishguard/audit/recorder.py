@@ -29,6 +29,19 @@ def cli_actor() -> str:
         return "cli"
 
 
+def _without_nul(value: Any) -> Any:
+    """``value`` with each NUL character (U+0000) in its strings, keys included, as U+FFFD: PostgreSQL's text and
+    jsonb columns cannot hold one, and an event must be written whatever a client put in what it records (an
+    email a rate limit names, say).  The event still shows that something stood there."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd") if "\x00" in value else value
+    if isinstance(value, dict):
+        return {_without_nul(k): _without_nul(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_without_nul(v) for v in value]
+    return value
+
+
 def _count(action: str, detail: dict[str, Any]) -> None:
     """Sign-ins by result for GET /metrics (smishguard.metrics): an increment, counted whether the event is
     written or, for a refusal, only counted."""
@@ -76,12 +89,12 @@ def record(
         at=timezone.now(),
         action=Action(action).value,
         actor=actor,
-        actor_label=actor_label,
+        actor_label=_without_nul(actor_label),
         subject=subject,
-        subject_label=subject_label,
+        subject_label=_without_nul(subject_label),
         ip=client_ip(request),
-        user_agent=user_agent,
-        detail=detail,
+        user_agent=_without_nul(user_agent),
+        detail=_without_nul(detail),
     )
     _insert(event)
     _count(event.action, detail)

@@ -19,7 +19,7 @@ from ninja.responses import Status
 from ninja.utils import check_csrf
 from pydantic import BaseModel, ConfigDict
 
-from smishguard.accounts.guards import same_origin_json
+from smishguard.accounts.guards import JSON_OBJECT_BODY, same_origin_json
 from smishguard.accounts.middleware import set_session_cookie
 from smishguard.accounts.models import Employee, Session
 from smishguard.accounts.redirects import safe_return_url
@@ -286,6 +286,7 @@ _STEPUP_BODY = _inline_refs(StepUpVerifyIn.model_json_schema(by_alias=True))
     "(X-CSRFToken).  Offers only "
     "the signed-in employee's own usable keys.  Answers PublicKeyCredentialRequestOptionsJSON.",
     response={200: dict, **ERRORS},
+    openapi_extra=JSON_OBJECT_BODY,
 )
 @same_origin_json
 def stepup_options(request: HttpRequest) -> HttpResponse:
