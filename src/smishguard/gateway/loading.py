@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import Group
-
+from smishguard.accounts.models import Group
 from smishguard.config import ConfigError
 from smishguard.gateway.rules import GatewayPolicy
 
