@@ -248,3 +248,15 @@ def test_a_policy_that_does_not_load_stops_the_command_with_one_line(site, tmp_p
         "smishguard: error: [[gateway.rules]] #1: resources: '^/(a+)+$' can backtrack catastrophically "
         "(a quantifier inside a repeated group)\n"
     )
+
+
+def test_doctor_shows_the_policy_and_a_group_that_does_not_exist(site, tmp_path: Path):
+    result = smishguard(site, "doctor", check=False)
+    lines = result.stdout.splitlines()
+    assert "configured  gateway          2 rule(s), default_policy deny, trusted proxies 127.0.0.1/32, ::1/128" in lines
+    assert not any(line.startswith("unsafe      gateway") for line in lines)
+    missing = tmp_path / "missing.toml"
+    missing.write_text(POLICY.replace("group:support", "group:auditors"), encoding="utf-8")
+    result = smishguard({**site, "SMISHGUARD_CONFIG": str(missing)}, "doctor", check=False)
+    assert result.returncode == 1
+    assert "unsafe      gateway          [[gateway.rules]] #1: subject: no such group: auditors (" in result.stdout
