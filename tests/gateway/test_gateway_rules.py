@@ -150,3 +150,14 @@ PATTERNS = [
 @pytest.mark.parametrize(("pattern", "refused"), PATTERNS, ids=[p for p, _ in PATTERNS])
 def test_regexes_that_can_backtrack_catastrophically_are_refused(pattern, refused):
     assert (backtracking_risk(pattern) is not None) is refused
+
+
+def test_the_example_config_has_a_gateway_section_that_loads():
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[2] / "deploy" / "smishguard.toml").read_text(encoding="utf-8")
+    policy = rules.parse(tomllib.loads(text))
+    assert policy.default_policy == "deny"
+    assert policy.trusted_proxies == rules.DEFAULT_TRUSTED_PROXIES
+    assert [rule.policy for rule in policy.rules] == ["step_up", "signed_in"]
+    assert policy.groups == {"support", "security"}
