@@ -83,7 +83,7 @@ REFUSED = [
 ]
 
 
-@pytest.mark.parametrize(("method", "url", "reason"), REFUSED, ids=[f"{r}: {u!r}" for _, u, r in REFUSED])
+@pytest.mark.parametrize(("method", "url", "reason"), REFUSED, ids=[f"{r}: {m!r} {u!r}" for m, u, r in REFUSED])
 def test_an_ambiguous_request_is_refused_with_its_reason(method, url, reason):
     with pytest.raises(RequestRefused) as caught:
         normalise(method, url)

@@ -82,8 +82,11 @@ RULE = '[[gateway.rules]]\ndomain = "c.example.com"\npolicy = "signed_in"\n'
 BAD = [
     ("gateway = 3\n", "[gateway] must be a table"),
     ("[gateway]\nrule = []\n", "[gateway]: unknown key(s): rule"),
-    ('[gateway]\ndefault_policy = "allow"\n', "[gateway] default_policy must be"),
-    ('[gateway]\ndefault_policy = "step_up"\n', "[gateway] default_policy must be"),
+    ('[gateway]\ndefault_policy = "allow"\n', '[gateway] default_policy must be "deny" or "signed_in", not \'allow\''),
+    (
+        '[gateway]\ndefault_policy = "step_up"\n',
+        '[gateway] default_policy must be "deny" or "signed_in", not \'step_up\'',
+    ),
     ('[gateway]\ntrusted_proxies = ["10.0.0.0/33"]\n', "[gateway]: trusted_proxies: '10.0.0.0/33'"),
     ('[gateway]\ntrusted_proxies = ["0.0.0.0/0"]\n', "[gateway] trusted_proxies must not hold everything"),
     ("[gateway]\nrules = 1\n", "[gateway] rules must be an array of tables"),
@@ -94,11 +97,11 @@ BAD = [
     (RULE + "reauth_max_age = 60\n", "[[gateway.rules]] #1: reauth_max_age is for step_up rules only"),
     (
         '[[gateway.rules]]\ndomain = "a.test"\npolicy = "step_up"\nreauth_max_age = "15m"\n',
-        "[[gateway.rules]] #1: reauth_max_age must be a whole number",
+        "[[gateway.rules]] #1: reauth_max_age must be a whole number of seconds >= 1, not '15m'",
     ),
     (
         '[[gateway.rules]]\ndomain = "a.test"\npolicy = "step_up"\nreauth_max_age = 0\n',
-        "[[gateway.rules]] #1: reauth_max_age must be a whole number",
+        "[[gateway.rules]] #1: reauth_max_age must be a whole number of seconds >= 1, not 0",
     ),
     ('[[gateway.rules]]\ndomain = "a.test"\npolicy = "deny"\nresources = "^/x"\n', "[[gateway.rules]] #1: resources"),
     ('[[gateway.rules]]\ndomain = 5\npolicy = "deny"\n', "[[gateway.rules]] #1: domain must be a string"),
