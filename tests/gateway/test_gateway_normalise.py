@@ -3,7 +3,12 @@ refused with a reason code (smishguard.gateway.normalise).  Pure functions: no d
 
 from __future__ import annotations
 
+import re
+from urllib.parse import quote
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from smishguard.gateway.errors import RequestRefused
 from smishguard.gateway.normalise import normalise
@@ -94,3 +99,28 @@ def test_an_ambiguous_request_is_refused_with_its_reason(method, url, reason):
 def test_the_normalised_url_has_no_query():
     assert normalise("GET", "https://A.example.com:8443//x/../y?q=1").url == "https://a.example.com:8443/y"
     assert normalise("GET", "https://[::1]/y").url == "https://[::1]/y"
+
+
+# Paths made of the pieces that tricks are made of: separators, dots, escapes of them, escapes of escapes.
+PIECES = st.sampled_from(["/", "//", ".", "..", "a", "customers", "%2e", "%2E", "%2f", "%5c", "%25", "%", "2f", "\\"])
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(PIECES, max_size=12))
+def test_any_path_is_refused_or_normal_and_normalising_again_changes_nothing(pieces):
+    raw = "/" + "".join(pieces)
+    try:
+        path = normalise("GET", "https://a.example.com" + raw).path
+    except RequestRefused as refused:
+        reason = refused.reason
+        path = None
+    if path is None:
+        assert reason in {"encoded_slash", "encoded_backslash", "backslash", "bad_encoding", "double_encoding"}
+        return
+    assert path.startswith("/")
+    assert "//" not in path
+    assert "\\" not in path
+    assert not {".", ".."} & set(path.split("/"))
+    assert "%" not in path or not re.search(r"%[0-9A-Fa-f]{2}", path)
+    again = normalise("GET", "https://a.example.com" + quote(path, safe="/")).path
+    assert again == path
