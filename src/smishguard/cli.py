@@ -31,12 +31,23 @@ def command_modules(first_word: str | None = None) -> tuple[ModuleType, ...]:
     from smishguard import core_cli
     from smishguard.accounts import cli as accounts_cli
     from smishguard.audit import cli as audit_cli
+    from smishguard.gateway import cli as gateway_cli
     from smishguard.messaging import cli as messaging_cli
     from smishguard.passkeys import cli as passkeys_cli
     from smishguard.siem import cli as siem_cli
     from smishguard.watch import cli as watch_cli
 
-    return (core_cli, accounts_cli, passkeys_cli, audit_cli, siem_cli, detection_cli, watch_cli, messaging_cli)
+    return (
+        core_cli,
+        accounts_cli,
+        passkeys_cli,
+        audit_cli,
+        siem_cli,
+        detection_cli,
+        watch_cli,
+        messaging_cli,
+        gateway_cli,
+    )
 
 
 def build_parser(modules: Iterable[ModuleType] | None = None) -> argparse.ArgumentParser:

@@ -173,6 +173,7 @@ def _reachable(report: Report) -> None:
         _database_role(report)
     if checks["database"] == "ok" and not migrations.endswith("not applied"):
         siem_streams(report)
+        gateway_policy(report)
 
 
 def _database_role(report: Report) -> None:
@@ -227,6 +228,22 @@ def siem_streams(report: Report) -> None:
             if stream.batch and stream.batch["last_error"]:
                 problems.append(f"last error: {stream.batch['last_error']}")
         report.reachable[f"siem {stream.name}"] = "; ".join(problems) or "ok"
+
+
+def gateway_policy(report: Report) -> None:
+    """The gateway's route policy (it loaded, or Django would not have started): its size, and a rule naming a
+    group that does not exist, which `smishguard gateway check` refuses (docs/gateway.md)."""
+    from smishguard.gateway import loading, rules
+
+    policy = rules.current()
+    report.configured["gateway"] = (
+        f"{len(policy.rules)} rule(s), default_policy {policy.default_policy}, "
+        f"trusted proxies {', '.join(policy.trusted_proxies)}"
+    )
+    try:
+        loading.check_groups(policy)
+    except config.ConfigError as exc:
+        report.unsafe["gateway"] = str(exc)
 
 
 def _http_address(url: str) -> tuple[str, int]:

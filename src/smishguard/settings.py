@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "smishguard.passkeys",
     "smishguard.detection",
     "smishguard.reports",
+    "smishguard.gateway",
     "smishguard.messaging",
     "smishguard.watch",
     "smishguard.web",
