@@ -253,3 +253,21 @@ def test_the_checks_are_a_route_group_of_their_own_in_the_metrics():
 
     assert route_group(CHECK) == "gateway"
     assert route_group("/api/authzx") == "api"
+
+
+def test_a_name_outside_latin_1_is_sent_mime_encoded(db):
+    from email.header import decode_header
+
+    lukasz = add_employee(email="lukasz@example.com", name="Łukasz Żółw", groups=["support"])
+    client, _ = signed_in(lukasz)
+    response = ask(client, "https://customers.example.com/customers/7")
+    assert response.status_code == 200
+    [(raw, charset)] = decode_header(response["Remote-Name"])
+    assert raw.decode(charset) == "Łukasz Żółw"
+
+
+def test_the_public_server_of_deploy_nginx_conf_does_not_pass_the_checks_on():
+    from pathlib import Path
+
+    site = (Path(__file__).resolve().parents[2] / "deploy" / "nginx.conf").read_text(encoding="utf-8")
+    assert "    location /api/authz/ {\n        return 404;\n    }" in site
