@@ -233,6 +233,7 @@ def test_a_bad_method_header_is_refused_and_the_check_takes_only_get_and_head(bo
     response = ask(client, "https://customers.example.com/customers/42", method="get")
     assert response.status_code == 403
     assert response["X-Smishguard-Reason"] == "bad_method"
+    client.handler.enforce_csrf_checks = True  # as a real client: CSRF would refuse a POST first
     posted = client.post(
         CHECK,
         HTTP_X_ORIGINAL_METHOD="GET",
@@ -240,6 +241,7 @@ def test_a_bad_method_header_is_refused_and_the_check_takes_only_get_and_head(bo
     )
     assert posted.status_code == 405
     assert posted["Allow"] == "GET, HEAD"
+    assert posted["X-Smishguard-Reason"] == "bad_method"
 
 
 def test_many_checks_are_not_rate_limited(bob, settings):

@@ -26,6 +26,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
 
 from smishguard.accounts import sessions
 from smishguard.accounts.models import Session
@@ -97,6 +98,7 @@ def _header_text(value: str) -> str:
     return "".join(" " if ord(c) < 0x20 or ord(c) == 0x7F else c for c in value)
 
 
+@csrf_exempt  # it changes nothing on any method; without it a POST would get the CSRF page, not the 405 below
 def auth_request(request: HttpRequest) -> HttpResponse:
     if request.method not in ("GET", "HEAD"):
         return _answer(405, "bad_method", Allow="GET, HEAD")
