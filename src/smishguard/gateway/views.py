@@ -142,7 +142,7 @@ def _answer_decision(decision: Decision, session: Session | None, who: Who | Non
             Remote_User=employee.email,
             Remote_Email=employee.email,
             Remote_Name=_header_text(employee.name),
-            Remote_Groups=",".join(sorted(who.groups)),
+            Remote_Groups=_header_text(",".join(sorted(who.groups))),
         )
     if decision.decision == SIGN_IN or (decision.decision == ALLOW and session is None):
         return _answer(401, "signed_out", Location=signin_location(url, method))
