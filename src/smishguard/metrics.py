@@ -58,6 +58,7 @@ ROUTE_GROUPS: tuple[tuple[str, str], ...] = (
     ("/api/webauthn/login/", "signin"),
     ("/api/webauthn/register/", "enrolment"),
     ("/enrol/", "enrolment"),
+    ("/api/authz/", "gateway"),  # the gateway's checks (smishguard.gateway.views): a 401 there is routine
     ("/api/", "api"),
     ("/hooks/", "webhooks"),
     ("/console/", "console"),

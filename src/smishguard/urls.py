@@ -40,6 +40,7 @@ handler404 = _json_or_page_404
 handler500 = _json_or_page_500
 
 urlpatterns = [
+    path("api/authz/", include("smishguard.gateway.urls")),  # the gateway's checks: plain views, before the API
     path("api/", api.urls()),
     path("hooks/", include("smishguard.messaging.urls")),
     path("console/watch/", include("smishguard.watch.urls")),

@@ -83,6 +83,8 @@ class Action(StrEnum):
     REQUEST_RATE_LIMITED = "accounts:request:rate_limited"
     # Operations: GET /metrics without the right bearer token (once per source and window)
     METRICS_TOKEN_REFUSED = "ops:metrics:refused"
+    # The gateway: a check asked by a peer outside [gateway] trusted_proxies (once per source and window)
+    GATEWAY_CHECK_UNTRUSTED_PROXY = "gateway:check:untrusted_proxy"
 
     @property
     def source(self) -> str:
