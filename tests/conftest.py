@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 SUPPORT = Path(__file__).parent / "support"
 if str(SUPPORT) not in sys.path:
@@ -17,6 +18,11 @@ if str(SUPPORT) not in sys.path:
 import counting  # noqa: E402 - importable once tests/support is on the path
 import modes  # noqa: E402
 import scheduling  # noqa: E402
+
+# Every hypothesis test draws the same examples on every run and machine (a failure is the code's, reproducible,
+# never a draw's luck); none writes an example database into the tree.  A test's own @settings add to this.
+hypothesis_settings.register_profile("smishguard", derandomize=True, database=None)
+hypothesis_settings.load_profile("smishguard")
 
 modes.own_redis_prefix_per_worker()  # pytest-xdist (scripts/test runs two workers): in-process counters apart
 

@@ -7,7 +7,7 @@ import re
 from urllib.parse import quote
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from smishguard.gateway.errors import RequestRefused
@@ -105,7 +105,10 @@ def test_the_normalised_url_has_no_query():
 PIECES = st.sampled_from(["/", "//", ".", "..", "a", "customers", "%2e", "%2E", "%2f", "%5c", "%25", "%", "2f", "\\"])
 
 
-@settings(max_examples=500, deadline=None)
+# derandomize: the same 500 paths on every run and machine (a random draw once found "%aa" -> invalid_utf8, a
+# right refusal the set below had missed, in CI only).
+@settings(max_examples=500, deadline=None, derandomize=True, database=None)
+@example(["%", "a", "a"])
 @given(st.lists(PIECES, max_size=12))
 def test_any_path_is_refused_or_normal_and_normalising_again_changes_nothing(pieces):
     raw = "/" + "".join(pieces)
@@ -115,7 +118,14 @@ def test_any_path_is_refused_or_normal_and_normalising_again_changes_nothing(pie
         reason = refused.reason
         path = None
     if path is None:
-        assert reason in {"encoded_slash", "encoded_backslash", "backslash", "bad_encoding", "double_encoding"}
+        assert reason in {
+            "encoded_slash",
+            "encoded_backslash",
+            "backslash",
+            "bad_encoding",
+            "double_encoding",
+            "invalid_utf8",  # "%aa": the byte 0xAA alone is no UTF-8
+        }
         return
     assert path.startswith("/")
     assert "//" not in path
