@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict
 from smishguard.accounts.guards import JSON_OBJECT_BODY, same_origin_json
 from smishguard.accounts.middleware import set_session_cookie
 from smishguard.accounts.models import Employee, Session
+from smishguard.accounts.redirects import MAX_LENGTH as REDIRECT_MAX_LENGTH
 from smishguard.accounts.redirects import safe_return_url
 from smishguard.accounts.sessions import require_fresh_assertion
 from smishguard.accounts.throttle import enrolment_account, limit_account
@@ -83,14 +84,15 @@ class AssertionResponseIn(_Open):
 
 
 class LoginVerifyIn(_Open):
-    """AuthenticationResponseJSON (and optionally ``next``, a local path to go to after signing in)."""
+    """AuthenticationResponseJSON (and optionally ``next``, where to go after signing in: a path on this site, or
+    a URL on a host the gateway protects; ``accounts.redirects`` decides)."""
 
     id: str = Field(max_length=1400)
     raw_id: str = Field(alias="rawId", max_length=1400)
     type: str = Field(max_length=32)
     response: AssertionResponseIn
     authenticator_attachment: str | None = Field(None, alias="authenticatorAttachment", max_length=32)
-    next: str | None = Field(None, max_length=500)
+    next: str | None = Field(None, max_length=REDIRECT_MAX_LENGTH)
 
 
 class RenameIn(BaseModel):
