@@ -11,12 +11,20 @@ import dataclasses
 import html
 import re
 import tomllib
+from datetime import timedelta
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
+import time_machine
 from django.conf import settings
+from django.utils import timezone
 
 LOGIN_OPTIONS = "/api/webauthn/login/options"
 LOGIN_VERIFY = "/api/webauthn/login/verify"
+STEPUP_OPTIONS = "/api/webauthn/stepup/options"
+STEPUP_VERIFY = "/api/webauthn/stepup/verify"
+CHECK = "/api/authz/auth-request"
+VAULT = "https://vault.example.com/secrets/7?view=full"
 
 POLICY = """
 [gateway]
@@ -27,6 +35,11 @@ policy = "signed_in"
 [[gateway.rules]]
 domain = "*.apps.example.org"
 policy = "signed_in"
+
+[[gateway.rules]]
+domain = "vault.example.com"
+policy = "step_up"
+reauth_max_age = 60
 """
 
 PROTECTED = "https://customers.example.com/customers/42?tab=notes&x=1"
@@ -117,3 +130,55 @@ def test_a_long_rd_up_to_the_functions_limit_is_taken_by_login_verify(api_post, 
     response = verify_with_next(api_post, enrolled, rd)
     assert response.status_code == 200, response.content
     assert response.json()["redirect"] == rd
+
+
+# --- step-up: stepup=1 with a signed-in session -----------------------------------------------------------
+
+
+def ask(client, url: str):
+    return client.get(CHECK, HTTP_X_ORIGINAL_METHOD="GET", HTTP_X_ORIGINAL_URL=url)
+
+
+def test_step_up_mode_asks_for_a_key_touch_then_goes_on_to_rd_and_the_gateway_admits(
+    client, api_post, enrolled, sign_in
+):
+    assert sign_in(enrolled).status_code == 200
+    assert ask(client, VAULT).status_code == 200  # the sign-in itself was a fresh touch
+    with time_machine.travel(timezone.now() + timedelta(minutes=2), tick=True):
+        refused = ask(client, VAULT)
+        assert refused.status_code == 401
+        assert refused["X-Smishguard-Reason"] == "step_up"
+        location = urlsplit(refused["Location"])
+        assert parse_qs(location.query)["stepup"] == ["1"]
+        page = client.get(location.path, parse_qs(location.query))
+        text = page.content.decode()
+        assert 'data-webauthn="stepup"' in text
+        assert "vault.example.com asks for a fresh touch" in text
+        assert data_next(page) == VAULT
+        assert '<a class="btn" href="/">Back</a>' in text  # not back to rd, which would ask again
+        options = api_post(STEPUP_OPTIONS, {})
+        assert options.status_code == 200, options.content
+        answer = api_post(STEPUP_VERIFY, {**enrolled.assertion(options.json()), "next": data_next(page)})
+        assert answer.status_code == 200, answer.content
+        assert answer.json()["redirect"] == VAULT
+        admitted = ask(client, VAULT)
+        assert admitted.status_code == 200
+        assert admitted["Remote-User"] == "ada@example.com"
+
+
+def test_step_up_verify_gives_the_default_for_an_unprotected_next(api_post, enrolled, sign_in):
+    assert sign_in(enrolled).status_code == 200
+    options = api_post(STEPUP_OPTIONS, {})
+    answer = api_post(STEPUP_VERIFY, {**enrolled.assertion(options.json()), "next": "https://evil.example/"})
+    assert answer.status_code == 200, answer.content
+    assert answer.json()["redirect"] == "/"
+
+
+def test_step_up_mode_with_an_unprotected_rd_or_signed_out_is_the_plain_flow(client, enrolled, sign_in):
+    signed_out = client.get("/signin", {"rd": VAULT, "rm": "GET", "stepup": "1"})
+    assert 'data-webauthn="signin"' in signed_out.content.decode()  # a sign-in is itself a fresh touch
+    assert data_next(signed_out) == VAULT
+    assert sign_in(enrolled).status_code == 200
+    response = client.get("/signin", {"rd": "https://evil.example/", "rm": "GET", "stepup": "1"})
+    assert response.status_code == 302
+    assert response["Location"] == "/"

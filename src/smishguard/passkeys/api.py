@@ -252,13 +252,15 @@ def login_verify(request: HttpRequest, payload: LoginVerifyIn) -> HttpResponse:
 
 
 class StepUpVerifyIn(_Open):
-    """AuthenticationResponseJSON from navigator.credentials.get() with the step-up options."""
+    """AuthenticationResponseJSON from navigator.credentials.get() with the step-up options (and optionally
+    ``next``, where to go afterwards: answered as ``redirect`` when ``accounts.redirects`` allows it)."""
 
     id: str = Field(max_length=1400)
     raw_id: str = Field(alias="rawId", max_length=1400)
     type: str = Field(max_length=32)
     response: AssertionResponseIn
     authenticator_attachment: str | None = Field(None, alias="authenticatorAttachment", max_length=32)
+    next: str | None = Field(None, max_length=REDIRECT_MAX_LENGTH)
 
 
 def _inline_refs(schema: dict[str, Any]) -> dict[str, Any]:
@@ -301,7 +303,7 @@ def stepup_options(request: HttpRequest) -> HttpResponse:
     "/stepup/verify",
     summary="Verify a step-up assertion",
     description="AuthenticationResponseJSON by one of the signed-in employee's own keys → 200 {stepped_up, "
-    "valid_until}; the session may then do sensitive actions (adding a key, console approvals, ...) for "
+    "valid_until, redirect}; the session may then do sensitive actions (adding a key, console approvals, ...) for "
     "[sessions] step_up_max_age_seconds.",
     response={200: dict, **ERRORS},
     # The view reads the body itself (a malformed one is malformed_credential, not a validation error); the schema
@@ -319,7 +321,8 @@ def stepup_verify(request: HttpRequest) -> HttpResponse:
         raise MalformedCredential("the body is not an AuthenticationResponseJSON") from None
     credential = stepup.finish_stepup(_credential_json(payload), session=session, request=request)
     until = session.last_assertion_at + timedelta(seconds=settings.SMISHGUARD.sessions.step_up_max_age_seconds)
-    return _json({"stepped_up": True, "key_id": credential.pk, "valid_until": until.isoformat()})
+    redirect = safe_return_url(payload.next, request=request, default="/")
+    return _json({"stepped_up": True, "key_id": credential.pk, "valid_until": until.isoformat(), "redirect": redirect})
 
 
 # --------------------------------------------------------------------------------------------------------

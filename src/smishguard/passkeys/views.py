@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
@@ -25,13 +26,13 @@ from smishguard.accounts.page_actions import act
 from smishguard.accounts.page_guards import admin_only, safe_next, signed_in
 from smishguard.accounts.redirects import safe_return_url
 from smishguard.accounts.throttle import account_refusal, enrolment_account
-from smishguard.passkeys import keys
+from smishguard.passkeys import keys, stepup_page
 from smishguard.passkeys.coverage import key_coverage
 from smishguard.passkeys.models import Credential
 
 NEW_KEY_DAYS = 14
 # The gateway's sign-in link (gateway.views.signin_location): the original URL, its method, step-up mode.
-RETURN_URL, RETURN_METHOD = "rd", "rm"
+RETURN_URL, RETURN_METHOD, STEP_UP_MODE = "rd", "rm", "stepup"
 # An original request the sign-in returns to directly; after any other method (a form's POST) the browser lands
 # on the default page and the sign-in page says so: a POST is not replayed (docs/gateway.md).
 RETURNABLE_METHODS = ("GET", "HEAD")
@@ -62,6 +63,11 @@ def signin_return(request: HttpRequest) -> tuple[str, str]:
 def signin(request: HttpRequest) -> HttpResponse:
     next_url, note = signin_return(request)
     if request.user.is_authenticated:
+        if request.GET.get(STEP_UP_MODE) == "1" and next_url != "/":
+            # The gateway asks for a fresh key touch (a step_up rule): the step-up page, then on to rd.
+            host = urlsplit(next_url).hostname or "This page"
+            message = f"{host} asks for a fresh touch of one of your security keys."
+            return stepup_page.page(request, next_url=next_url, message=message, back="/")
         return redirect(next_url)
     # A cookie whose session has ended: say why (to the browser holding it, about that session only), once.
     cookie = request.COOKIES.get(settings.SESSION_COOKIE_NAME)
