@@ -143,6 +143,33 @@ def redis_url() -> str | None:
     return url
 
 
+_COOKIE_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
+
+
+def cookie_domain(origin: str) -> str | None:
+    """SMISHGUARD_COOKIE_DOMAIN (``.example.com``): the session and CSRF cookies scoped to that parent domain of
+    the origin's host, so the gateway's protected sibling hosts receive the session (docs/gateway.md); unset:
+    host-only cookies.  A value that is not a parent domain of the origin's host (at least two labels, never
+    the host itself) is refused: the browser would drop every such cookie, and sign-ins would silently fail."""
+    value = (env("COOKIE_DOMAIN") or "").strip()
+    if not value:
+        return None
+    shown = value if value.isprintable() and len(value) <= 80 else value[:80].encode("unicode_escape").decode()
+    name = value.lower().removeprefix(".")
+    labels = name.split(".")
+    if len(labels) < 2 or not all(_COOKIE_LABEL.fullmatch(label) for label in labels):
+        raise ConfigError(
+            f"SMISHGUARD_COOKIE_DOMAIN must be a domain of at least two labels such as .example.com, not {shown!r}"
+        )
+    host = (urlsplit(origin).hostname or "").lower().removesuffix(".")
+    if not host.endswith("." + name):
+        raise ConfigError(
+            f"SMISHGUARD_COOKIE_DOMAIN ({shown}) must be a parent domain of smishguard's origin host ({host}), "
+            "e.g. .example.com for https://auth.example.com"
+        )
+    return "." + name
+
+
 LOG_FORMATS = ("text", "json")
 
 

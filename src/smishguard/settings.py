@@ -138,6 +138,11 @@ CSRF_COOKIE_SECURE = SECURE_COOKIES
 # The messages cookie takes its flags from the SESSION_COOKIE_* settings.
 SESSION_COOKIE_SECURE = SECURE_COOKIES
 CSRF_COOKIE_SAMESITE = "Lax"
+# SMISHGUARD_COOKIE_DOMAIN: sg_session (accounts.middleware) and the CSRF cookie scoped to a parent domain, so the
+# gateway's sibling app hosts receive the session (docs/gateway.md); None: host-only.  The messages cookie stays
+# host-only (it takes SESSION_COOKIE_DOMAIN, left unset).
+COOKIE_DOMAIN = config.cookie_domain(SMISHGUARD.origin)
+CSRF_COOKIE_DOMAIN = COOKIE_DOMAIN
 CSRF_FAILURE_VIEW = "smishguard.metrics.csrf_failure"  # Django's page, counted as a refusal ("csrf")
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"

@@ -32,11 +32,12 @@ def set_session_cookie(response: HttpResponse, token: str) -> None:
         secure=settings.SECURE_COOKIES,
         samesite="Lax",
         path="/",
+        domain=settings.COOKIE_DOMAIN,  # SMISHGUARD_COOKIE_DOMAIN, else host-only (None)
     )
 
 
 def clear_session_cookie(response: HttpResponse) -> None:
-    response.delete_cookie(settings.SESSION_COOKIE_NAME, path="/", samesite="Lax")
+    response.delete_cookie(settings.SESSION_COOKIE_NAME, path="/", samesite="Lax", domain=settings.COOKIE_DOMAIN)
 
 
 class BodySizeLimitMiddleware:

@@ -1,17 +1,24 @@
 """Where a sign-in may send the browser back to: ONE function for every caller.
 
 ``safe_return_url`` answers a candidate ``next`` (from a query string, a form or a JSON body) with itself when it
-points back into smishguard (or, later, into a host that registers itself, such as the gateway's protected
-hosts), else with the default.  Accepted are a path on this site (``/console/...``) and an absolute http(s) URL
-whose host is allowed; refused is everything a browser could read as another host or as script: ``//host``,
-``/\\host``, ``/\\t/host`` (browsers drop tabs and newlines), their percent-encoded forms (``/%09/host``,
-``/%2F/host``, ``/%5C/host``), ``https:/host`` and ``https:host`` (another host when the scheme differs from the
-page's), ``javascript:`` and any other scheme, userinfo tricks, and any control or space character.
+points back into smishguard or into a host that a higher app registers (the gateway's protected hosts, through
+``register_return_host_check``), else with the default.  Accepted are a path on this site (``/console/...``)
+and an absolute http(s) URL whose host is allowed; refused is everything a browser could read as another host or
+as script: ``//host``, ``/\\host``, ``/\\t/host`` (browsers drop tabs and newlines), their percent-encoded
+forms (``/%09/host``, ``/%2F/host``, ``/%5C/host``), ``https:/host`` and ``https:host`` (another host when the
+scheme differs from the page's), ``javascript:`` and any other scheme, userinfo tricks, and any control or space
+character.
+
+A registered host check is asked only about an absolute URL that passed every refusal above, with the URL's host
+name (lower-cased; ASCII letters, digits, ``-`` and ``.`` only, no port); the scheme rule is the same as for
+smishguard's own host: https only when smishguard's origin is https (http is accepted only when the origin itself
+is http, as in the demo and the tests).
 """
 
 from __future__ import annotations
 
 import contextlib
+import re
 import unicodedata
 from collections.abc import Callable, Iterable
 from urllib.parse import unquote, urlsplit
@@ -28,6 +35,10 @@ DECODE_ROUNDS = 3
 # Providers of further hosts a sign-in may return to (e.g. the gateway's protected hosts), registered in an
 # AppConfig.ready(); each returns host names ("app.example.com" or "app.example.com:8443").
 _host_providers: list[Callable[[], Iterable[str]]] = []
+# Checks of a host name ("customers.example.com") a sign-in may return to (e.g. the gateway's rules' domains,
+# exact or wildcard), registered in an AppConfig.ready(); asked on each call, so a changed policy counts at once.
+_host_checks: list[Callable[[str], bool]] = []
+_HOST_NAME = re.compile(r"[a-z0-9](?:[a-z0-9.-]{0,251}[a-z0-9])?")
 
 
 def register_return_hosts(provider: Callable[[], Iterable[str]]) -> None:
@@ -36,8 +47,26 @@ def register_return_hosts(provider: Callable[[], Iterable[str]]) -> None:
         _host_providers.append(provider)
 
 
+def register_return_host_check(check: Callable[[str], bool]) -> None:
+    """Let an absolute URL whose host name ``check(host)`` accepts be returned to after a sign-in (any port)."""
+    if check not in _host_checks:
+        _host_checks.append(check)
+
+
 def unregister_return_hosts_for_tests() -> None:
     _host_providers.clear()
+
+
+def _checked_host(netloc: str, hosts: set[str]) -> str | None:
+    """``netloc`` when a registered check accepts its host name (a plain ASCII name and a valid port), else None."""
+    if not _host_checks or netloc in hosts:
+        return None
+    name, _, port = netloc.lower().partition(":")
+    if port and not (port.isascii() and port.isdigit() and 1 <= int(port) <= 65535):
+        return None
+    if not _HOST_NAME.fullmatch(name) or ".." in name:  # a trailing dot, IDN, IPv6 literals: no
+        return None
+    return netloc if any(check(name) for check in _host_checks) else None
 
 
 def allowed_hosts(request: HttpRequest | None) -> set[str]:
@@ -65,6 +94,9 @@ def _one_form_is_safe(url: str, hosts: set[str], require_https: bool, *, decoded
         # Absolute: http(s), a host, and no userinfo.
         if parts.scheme.lower() not in ("http", "https") or not parts.netloc or "@" in parts.netloc:
             return False
+        checked = _checked_host(parts.netloc, hosts)
+        if checked is not None:
+            hosts = {*hosts, checked}
     elif not url.startswith("/") or url.startswith("//"):
         return False  # only a path on this site, never a relative or scheme-relative reference
     return url_has_allowed_host_and_scheme(url, allowed_hosts=hosts, require_https=require_https)

@@ -7,6 +7,9 @@ class GatewayConfig(AppConfig):
     verbose_name = "Gateway (route policy for the internal apps)"
 
     def ready(self) -> None:
+        from smishguard.accounts import redirects
         from smishguard.gateway import rules
 
         rules.current()  # a policy that does not load refuses the start (one ConfigError line)
+        # A sign-in may return to the hosts the gateway protects (the sign-in page's rd): accounts' one function.
+        redirects.register_return_host_check(rules.protects_host)

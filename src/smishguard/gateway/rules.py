@@ -216,6 +216,12 @@ def _network(where: str, value: str) -> Network:
 _cache: tuple[dict[str, Any], GatewayPolicy] | None = None
 
 
+def protects_host(host: str) -> bool:
+    """Whether a rule of the running policy names ``host`` (exact or "*.example.com"): a sign-in may return there
+    (registered with ``accounts.redirects`` in ``GatewayConfig.ready()``)."""
+    return current().knows_host(host)
+
+
 def current() -> GatewayPolicy:
     """The policy of the running settings (``settings.SMISHGUARD.raw``), parsed once per settings object."""
     global _cache  # noqa: PLW0603 - one parsed policy per settings object, replaced when the settings are

@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict
 from smishguard.accounts.guards import JSON_OBJECT_BODY, same_origin_json
 from smishguard.accounts.middleware import set_session_cookie
 from smishguard.accounts.models import Employee, Session
+from smishguard.accounts.redirects import MAX_LENGTH as REDIRECT_MAX_LENGTH
 from smishguard.accounts.redirects import safe_return_url
 from smishguard.accounts.sessions import require_fresh_assertion
 from smishguard.accounts.throttle import enrolment_account, limit_account
@@ -83,14 +84,15 @@ class AssertionResponseIn(_Open):
 
 
 class LoginVerifyIn(_Open):
-    """AuthenticationResponseJSON (and optionally ``next``, a local path to go to after signing in)."""
+    """AuthenticationResponseJSON (and optionally ``next``, where to go after signing in: a path on this site, or
+    a URL on a host the gateway protects; ``accounts.redirects`` decides)."""
 
     id: str = Field(max_length=1400)
     raw_id: str = Field(alias="rawId", max_length=1400)
     type: str = Field(max_length=32)
     response: AssertionResponseIn
     authenticator_attachment: str | None = Field(None, alias="authenticatorAttachment", max_length=32)
-    next: str | None = Field(None, max_length=500)
+    next: str | None = Field(None, max_length=REDIRECT_MAX_LENGTH)
 
 
 class RenameIn(BaseModel):
@@ -250,13 +252,15 @@ def login_verify(request: HttpRequest, payload: LoginVerifyIn) -> HttpResponse:
 
 
 class StepUpVerifyIn(_Open):
-    """AuthenticationResponseJSON from navigator.credentials.get() with the step-up options."""
+    """AuthenticationResponseJSON from navigator.credentials.get() with the step-up options (and optionally
+    ``next``, where to go afterwards: answered as ``redirect`` when ``accounts.redirects`` allows it)."""
 
     id: str = Field(max_length=1400)
     raw_id: str = Field(alias="rawId", max_length=1400)
     type: str = Field(max_length=32)
     response: AssertionResponseIn
     authenticator_attachment: str | None = Field(None, alias="authenticatorAttachment", max_length=32)
+    next: str | None = Field(None, max_length=REDIRECT_MAX_LENGTH)
 
 
 def _inline_refs(schema: dict[str, Any]) -> dict[str, Any]:
@@ -299,7 +303,7 @@ def stepup_options(request: HttpRequest) -> HttpResponse:
     "/stepup/verify",
     summary="Verify a step-up assertion",
     description="AuthenticationResponseJSON by one of the signed-in employee's own keys → 200 {stepped_up, "
-    "valid_until}; the session may then do sensitive actions (adding a key, console approvals, ...) for "
+    "valid_until, redirect}; the session may then do sensitive actions (adding a key, console approvals, ...) for "
     "[sessions] step_up_max_age_seconds.",
     response={200: dict, **ERRORS},
     # The view reads the body itself (a malformed one is malformed_credential, not a validation error); the schema
@@ -317,7 +321,8 @@ def stepup_verify(request: HttpRequest) -> HttpResponse:
         raise MalformedCredential("the body is not an AuthenticationResponseJSON") from None
     credential = stepup.finish_stepup(_credential_json(payload), session=session, request=request)
     until = session.last_assertion_at + timedelta(seconds=settings.SMISHGUARD.sessions.step_up_max_age_seconds)
-    return _json({"stepped_up": True, "key_id": credential.pk, "valid_until": until.isoformat()})
+    redirect = safe_return_url(payload.next, request=request, default="/")
+    return _json({"stepped_up": True, "key_id": credential.pk, "valid_until": until.isoformat(), "redirect": redirect})
 
 
 # --------------------------------------------------------------------------------------------------------

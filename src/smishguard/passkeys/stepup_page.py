@@ -35,9 +35,13 @@ def return_to(request: HttpRequest) -> str:
     return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
 
 
-def page(request: HttpRequest, *, next_url: str, message: str, status: int = 200) -> HttpResponse:
+def page(
+    request: HttpRequest, *, next_url: str, message: str, status: int = 200, back: str | None = None
+) -> HttpResponse:
+    """``back``: the "Back" link (default ``next_url``; the gateway's step-up sends it home, not back to rd)."""
     get_token(request)  # sets the CSRF cookie: the ceremony's JSON calls carry its token
-    return render(request, "passkeys/stepup.html", {"next": next_url, "message": message}, status=status)
+    context = {"next": next_url, "message": message, "back": back or next_url}
+    return render(request, "passkeys/stepup.html", context, status=status)
 
 
 @ensure_csrf_cookie

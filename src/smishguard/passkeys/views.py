@@ -5,7 +5,9 @@ be used.  (The step-up page is in passkeys.stepup_page, beside the middleware th
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
@@ -22,21 +24,50 @@ from smishguard.accounts.middleware import clear_session_cookie
 from smishguard.accounts.models import Employee, EnrolmentLink, token_digest
 from smishguard.accounts.page_actions import act
 from smishguard.accounts.page_guards import admin_only, safe_next, signed_in
+from smishguard.accounts.redirects import safe_return_url
 from smishguard.accounts.throttle import account_refusal, enrolment_account
-from smishguard.passkeys import keys
+from smishguard.passkeys import keys, stepup_page
 from smishguard.passkeys.coverage import key_coverage
 from smishguard.passkeys.models import Credential
 
 NEW_KEY_DAYS = 14
+# The gateway's sign-in link (gateway.views.signin_location): the original URL, its method, step-up mode.
+RETURN_URL, RETURN_METHOD, STEP_UP_MODE = "rd", "rm", "stepup"
+# An original request the sign-in returns to directly; after any other method (a form's POST) the browser lands
+# on the default page and the sign-in page says so: a POST is not replayed (docs/gateway.md).
+RETURNABLE_METHODS = ("GET", "HEAD")
+_METHOD = re.compile(r"[A-Z]{1,20}")
 
 # --- signing in and enrolling ----------------------------------------------------------------------------
+
+
+def signin_return(request: HttpRequest) -> tuple[str, str]:
+    """(where the browser goes after the sign-in, a note for the page).  ``rd`` (as Authelia: the original URL the
+    gateway refused, with its method in ``rm``) when given, else ``next``; either only where
+    ``accounts.redirects`` allows, else "/" (and login/verify then picks the employee's home page)."""
+    rd = request.GET.get(RETURN_URL, "")
+    if not rd:
+        return safe_next(request), ""
+    method = request.GET.get(RETURN_METHOD, "").strip().upper() or "GET"
+    if method not in RETURNABLE_METHODS:
+        shown = method if _METHOD.fullmatch(method) else "form"
+        return "/", (
+            f"The page you came from was sending a form ({shown}); it is not sent again. After signing in you "
+            "land on your home page: go back to that page and send the form again."
+        )
+    return safe_return_url(rd, request=request, default="/"), ""
 
 
 @ensure_csrf_cookie
 @require_http_methods(["GET"])
 def signin(request: HttpRequest) -> HttpResponse:
-    next_url = safe_next(request)
+    next_url, note = signin_return(request)
     if request.user.is_authenticated:
+        if request.GET.get(STEP_UP_MODE) == "1" and next_url != "/":
+            # The gateway asks for a fresh key touch (a step_up rule): the step-up page, then on to rd.
+            host = urlsplit(next_url).hostname or "This page"
+            message = f"{host} asks for a fresh touch of one of your security keys."
+            return stepup_page.page(request, next_url=next_url, message=message, back="/")
         return redirect(next_url)
     # A cookie whose session has ended: say why (to the browser holding it, about that session only), once.
     cookie = request.COOKIES.get(settings.SESSION_COOKIE_NAME)
@@ -44,7 +75,7 @@ def signin(request: HttpRequest) -> HttpResponse:
     response = render(
         request,
         "passkeys/signin.html",
-        {"next": next_url, "email": request.GET.get("email", "")[:254], "ended": ended},
+        {"next": next_url, "email": request.GET.get("email", "")[:254], "ended": ended, "note": note},
     )
     if cookie is not None:
         clear_session_cookie(response)

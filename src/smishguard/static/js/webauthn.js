@@ -139,12 +139,15 @@
   }
 
   // A fresh touch of one of the signed-in employee's own keys, recorded on the session (step-up).
-  async function stepUp() {
+  // With next, the answer's redirect says where to go (the server decides; the gateway's rd may be another host).
+  async function stepUp(next) {
     const options = await api("/api/webauthn/stepup/options", {});
     const publicKey = PublicKeyCredential.parseRequestOptionsFromJSON(unwrap(options));
     const credential = await navigator.credentials.get({ publicKey: publicKey });
     if (!credential) throw new ApiError("No security key answered. Try again.", "no_credential", 0);
-    return api("/api/webauthn/stepup/verify", credential.toJSON());
+    const body = credential.toJSON();
+    if (next && next !== "/") body.next = next;
+    return api("/api/webauthn/stepup/verify", body);
   }
 
   function localPath(value) {
@@ -156,9 +159,9 @@
     busy(button, true);
     show("busy", "Touch one of your registered security keys now.");
     try {
-      await stepUp();
+      const result = await stepUp(root.dataset.next);
       show("ok", "Thank you. Returning…");
-      window.location.assign(localPath(root.dataset.next));
+      window.location.assign((result && result.redirect) || localPath(root.dataset.next));
     } catch (error) {
       show("error", explain(error));
       busy(button, false);
