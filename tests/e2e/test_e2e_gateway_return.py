@@ -15,7 +15,7 @@ import threading
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from browser import add_virtual_key, chromium
+from browser import REGISTER_JS, add_virtual_key, chromium
 from servers import clean_env, free_port, gunicorn, smishguard
 
 pytestmark = pytest.mark.e2e
@@ -26,20 +26,6 @@ POLICY = """
 domain = "app.corp.test"
 policy = "signed_in"
 """
-
-REGISTER_JS = """async (token) => {
-  const post = async (path, body) => {
-    const r = await fetch(path, {method: "POST", headers: {"Content-Type": "application/json"},
-                                 body: JSON.stringify(body)});
-    return [r.status, await r.json()];
-  };
-  const [s1, options] = await post("/api/webauthn/register/options", {token});
-  if (s1 !== 200) return {step: "options", status: s1, body: options};
-  const publicKey = PublicKeyCredential.parseCreationOptionsFromJSON(options);
-  const cred = await navigator.credentials.create({publicKey});
-  const [s2, body] = await post("/api/webauthn/register/verify", {...cred.toJSON(), token});
-  return {step: "verify", status: s2, body};
-}"""
 
 
 def app_handler(check_port: int, app_origin: str) -> type[http.server.BaseHTTPRequestHandler]:

@@ -18,6 +18,22 @@ BASE_ARGS = [
     "--disable-sync",
 ]
 
+# Enrol the page's virtual key with an enrolment link's token, as smishguard's own page does (register/options,
+# navigator.credentials.create, register/verify): page.evaluate(REGISTER_JS, token) -> {step, status, body}.
+REGISTER_JS = """async (token) => {
+  const post = async (path, body) => {
+    const r = await fetch(path, {method: "POST", headers: {"Content-Type": "application/json"},
+                                 body: JSON.stringify(body)});
+    return [r.status, await r.json()];
+  };
+  const [s1, options] = await post("/api/webauthn/register/options", {token});
+  if (s1 !== 200) return {step: "options", status: s1, body: options};
+  const publicKey = PublicKeyCredential.parseCreationOptionsFromJSON(options);
+  const cred = await navigator.credentials.create({publicKey});
+  const [s2, body] = await post("/api/webauthn/register/verify", {...cred.toJSON(), token});
+  return {step: "verify", status: s2, body};
+}"""
+
 
 @contextlib.contextmanager
 def chromium(extra_args: list[str] | None = None) -> Iterator[object]:
