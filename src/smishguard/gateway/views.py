@@ -37,12 +37,11 @@ from smishguard.gateway.errors import RequestRefused
 from smishguard.gateway.normalise import normalise
 from smishguard.gateway.policy import ALLOW, SIGN_IN, STEP_UP, Decision, Who, decide
 from smishguard.metrics import mark_refusal
+from smishguard.passkeys.views import RETURN_METHOD, RETURN_URL, STEP_UP_MODE  # the sign-in page's rd, rm, stepup
 
 REASON = "X-Smishguard-Reason"
 METHOD_HEADER = "HTTP_X_ORIGINAL_METHOD"
 URL_HEADER = "HTTP_X_ORIGINAL_URL"
-# The query parameters of the sign-in page's URL in a 401's Location: the original URL, its method, step-up mode.
-RETURN_URL, RETURN_METHOD, STEP_UP_MODE = "rd", "rm", "stepup"
 
 _Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
