@@ -31,7 +31,7 @@ from smishguard.passkeys.coverage import key_coverage
 from smishguard.passkeys.models import Credential
 
 NEW_KEY_DAYS = 14
-# The gateway's sign-in link (gateway.views.signin_location): the original URL, its method, step-up mode.
+# The gateway's sign-in link (gateway.check.signin_location): the original URL, its method, step-up mode.
 RETURN_URL, RETURN_METHOD, STEP_UP_MODE = "rd", "rm", "stepup"
 # An original request the sign-in returns to directly; after any other method (a form's POST) the browser lands
 # on the default page and the sign-in page says so: a POST is not replayed (docs/gateway.md).

@@ -1,0 +1,153 @@
+"""The gateway's check, whatever the proxy's dialect: may this request through, and who is it for the app?
+
+A dialect (``views.py``: nginx ``auth_request``, Traefik/Caddy forward-auth, Envoy ext_authz) reads the method and
+the URL of the request being checked from where its proxy puts them, asks :func:`evaluate`, and turns the
+:class:`Verdict` into the status and headers its proxy expects.  Everything that must be the same whatever the
+dialect is here, once:
+
+- the peer must be one of ``[gateway] trusted_proxies`` before any header describing the request is read
+  (:func:`peer_may_ask`, :func:`refuse_untrusted_peer`, which audits the refusal once per source and window);
+- the URL is decoded once and normalised, or refused (``normalise``);
+- the session is the ``sg_session`` cookie, looked up in the database on every check (a revocation counts on the
+  very next one);
+- the route policy decides (``policy.decide``);
+- an admitted request carries the employee's identity to the app (:func:`identity_headers`).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field
+from functools import lru_cache
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils import timezone
+
+from smishguard.accounts import sessions
+from smishguard.accounts.models import Session
+from smishguard.audit import Action, record_refusal
+from smishguard.clientaddr import client_ip
+from smishguard.gateway import rules
+from smishguard.gateway.errors import RequestRefused
+from smishguard.gateway.normalise import NormalRequest, normalise
+from smishguard.gateway.policy import ALLOW, SIGN_IN, STEP_UP, Decision, Who, decide
+from smishguard.passkeys.views import RETURN_METHOD, RETURN_URL, STEP_UP_MODE  # the sign-in page's rd, rm, stepup
+
+# What a verdict tells the dialect to do.
+ADMIT = "admit"  # 200 with the identity headers
+SIGN_IN_PAGE = "sign_in"  # to the sign-in page (``location``): signed out, or a key touch too old (step-up)
+REFUSE = "refuse"  # 403 with ``reason``
+
+_Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+@dataclass(frozen=True)
+class Verdict:
+    kind: str  # ADMIT | SIGN_IN_PAGE | REFUSE
+    reason: str | None = None  # X-Smishguard-Reason of a refusal or a sign-in (signed_out, step_up, forbidden, ...)
+    location: str | None = None  # SIGN_IN_PAGE: the sign-in page that returns to the URL checked
+    identity: dict[str, str] = field(default_factory=dict)  # ADMIT: the headers for the app
+    decision: Decision | None = None  # the policy's decision, where it got that far
+
+
+@lru_cache(maxsize=8)
+def _networks(cidrs: tuple[str, ...]) -> tuple[_Network, ...]:
+    return tuple(ipaddress.ip_network(c, strict=False) for c in cidrs)
+
+
+def peer_may_ask(request: HttpRequest, trusted_proxies: tuple[str, ...] | None = None) -> bool:
+    """Whether the immediate peer (REMOTE_ADDR, never X-Forwarded-For) is one of ``[gateway] trusted_proxies``."""
+    if trusted_proxies is None:
+        trusted_proxies = rules.current().trusted_proxies
+    try:
+        peer = ipaddress.ip_address((request.META.get("REMOTE_ADDR") or "").strip())
+    except ValueError:
+        return False
+    if isinstance(peer, ipaddress.IPv6Address) and peer.ipv4_mapped is not None:
+        peer = peer.ipv4_mapped
+    return any(peer.version == n.version and peer in n for n in _networks(trusted_proxies))
+
+
+def refuse_untrusted_peer(request: HttpRequest, dialect: str) -> None:
+    """Audit a check asked by a peer outside ``[gateway] trusted_proxies`` (one event per source and window)."""
+    record_refusal(
+        Action.GATEWAY_CHECK_UNTRUSTED_PROXY,
+        request=request,
+        kind="untrusted_proxy",
+        reason="untrusted_proxy",
+        dialect=dialect,
+        peer=(request.META.get("REMOTE_ADDR") or "")[:64],
+    )
+
+
+def signin_location(url: str, method: str, *, step_up: bool = False) -> str:
+    """The sign-in page (absolute, on smishguard's origin) that returns to ``url`` (``rd``) and its ``method``
+    (``rm``) after the sign-in; in step-up mode (``stepup=1``) for a signed-in employee who must touch a key."""
+    query = {RETURN_URL: url, RETURN_METHOD: method}
+    if step_up:
+        query[STEP_UP_MODE] = "1"
+    return f"{settings.SMISHGUARD.origin.rstrip('/')}{reverse('passkeys:signin')}?{urlencode(query)}"
+
+
+def _session(request: HttpRequest) -> Session | None:
+    """The live session of the request's cookie: the session middleware's look-up, else one made here."""
+    if hasattr(request, "sg_session"):
+        return request.sg_session
+    return sessions.resolve(request.COOKIES.get(settings.SESSION_COOKIE_NAME))
+
+
+def header_text(value: str) -> str:
+    """A value for a response header: control characters (a newline would split the header) as spaces."""
+    return "".join(" " if ord(c) < 0x20 or ord(c) == 0x7F else c for c in value)
+
+
+def evaluate(request: HttpRequest, method: str, url: str) -> Verdict:
+    """The verdict on the request ``method url`` that a trusted proxy asks about, for the session of ``request``."""
+    if not method or not url:
+        return Verdict(REFUSE, "missing_header")
+    try:
+        asked = normalise(method, url)
+    except RequestRefused as exc:
+        return Verdict(REFUSE, exc.reason)
+    session = _session(request)
+    who = None
+    seconds_since_key = None
+    if session is not None:
+        groups = frozenset(session.employee.groups.values_list("name", flat=True))
+        who = Who(email=session.employee.email, groups=groups)
+        if session.last_assertion_at is not None:
+            seconds_since_key = (timezone.now() - session.last_assertion_at).total_seconds()
+    decision = decide(rules.current(), asked, who=who, client=client_ip(request), seconds_since_key=seconds_since_key)
+    return _verdict(decision, session, who, asked, url=url)
+
+
+def _verdict(decision: Decision, session: Session | None, who: Who | None, asked: NormalRequest, *, url: str):
+    if decision.decision == ALLOW and session is not None and who is not None:
+        return Verdict(ADMIT, identity=identity_headers(session, who), decision=decision)
+    if decision.decision == SIGN_IN or (decision.decision == ALLOW and session is None):
+        return Verdict(SIGN_IN_PAGE, "signed_out", signin_location(url, asked.method), decision=decision)
+    if decision.decision == STEP_UP:
+        location = signin_location(url, asked.method, step_up=True)
+        return Verdict(SIGN_IN_PAGE, "step_up", location, decision=decision)
+    return Verdict(REFUSE, refusal_reason(decision), decision=decision)
+
+
+def identity_headers(session: Session, who: Who) -> dict[str, str]:
+    """What an admitted request tells the app about the employee (header name -> value)."""
+    employee = session.employee
+    return {
+        "Remote-User": employee.email,
+        "Remote-Email": employee.email,
+        "Remote-Name": header_text(employee.name),
+        "Remote-Groups": header_text(",".join(sorted(who.groups))),
+    }
+
+
+def refusal_reason(decision: Decision) -> str:
+    """What a 403 says: ``unknown_host``, else ``forbidden``, whichever criterion refused (the rule's ``deny``, no
+    rule, or a rule skipped for its method, network or subject).  The person refused learns that they may not,
+    not which criterion to change to get in; ``smishguard gateway check`` gives an admin the whole why."""
+    return "unknown_host" if decision.reason == "unknown_host" else "forbidden"
