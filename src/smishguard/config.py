@@ -703,6 +703,7 @@ class Settings:
     rate_limits: RateLimits = field(default_factory=RateLimits)
     trusted_proxies: tuple[str, ...] = ()  # CIDRs whose X-Forwarded-For/-Proto are read (docs/deploy.md)
     siem: SiemSettings = field(default_factory=SiemSettings)  # [siem]: the audit trail's streams
+    config_path: str | None = None  # the smishguard.toml read, if any (a reload reads it again)
 
     @property
     def secure_origin(self) -> bool:
@@ -757,4 +758,5 @@ def load(path: str | os.PathLike[str] | None = None) -> Settings:
         rate_limits=rate_limits,
         trusted_proxies=trusted_proxies(data),
         siem=siem_settings(data),
+        config_path=str(Path(path).resolve()) if path is not None else None,
     )

@@ -243,6 +243,7 @@ def _serve(*, bind: str, workers: int, pin: bool = True) -> int:
             self.cfg.set("logger_class", "smishguard.server.AccessLogger")
             self.cfg.set("graceful_timeout", 5)
             self.cfg.set("child_exit", server.child_exit)  # prometheus-client's multiprocess bookkeeping
+            self.cfg.set("on_reload", server.on_reload)  # SIGHUP: the route policy read again (docs/gateway.md)
             # gunicorn 25.1+ opens a control socket for gunicornc under $XDG_RUNTIME_DIR or ~/.gunicorn/ by
             # default: a file outside the data folder, and a way to manage the workers nobody asked for.
             self.cfg.set("control_socket_disable", True)

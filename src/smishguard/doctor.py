@@ -237,7 +237,7 @@ def gateway_policy(report: Report) -> None:
 
     policy = rules.current()
     report.configured["gateway"] = (
-        f"{len(policy.rules)} rule(s), default_policy {policy.default_policy}, "
+        f"policy {rules.fingerprint()}: {len(policy.rules)} rule(s), default_policy {policy.default_policy}, "
         f"trusted proxies {', '.join(policy.trusted_proxies)}"
     )
     try:

@@ -61,6 +61,14 @@ def child_exit(server, worker) -> None:  # noqa: ARG001 - gunicorn's hook signat
         multiprocess.mark_process_dead(worker.pid)
 
 
+def on_reload(arbiter) -> None:  # noqa: ARG001 - gunicorn's hook signature
+    """gunicorn's ``on_reload`` hook (SIGHUP), in the master before it forks the new workers: read the route
+    policy again (smishguard.gateway.reload); the new workers inherit it."""
+    from smishguard.gateway.reload import reload_policy
+
+    reload_policy()
+
+
 def worker_cpu(age: int, allowed: set[int]) -> int:
     """The CPU for the worker spawned ``age``-th (gunicorn counts from 1): the allowed CPUs in turn."""
     cpus = sorted(allowed)

@@ -57,6 +57,14 @@ def test_add_normalises_and_records():
     assert not e.has_usable_password()
     event = Event.objects.get(action=Action.EMPLOYEE_CREATED)
     assert event.subject == e
+    assert event.detail["groups"] == ["ops", "sales"]  # groups grant access through the gateway: audited
+
+
+def test_a_change_of_groups_is_audited_with_before_and_after():
+    e = _add(groups=["ops"])
+    services.update_employee(e, name=e.name, groups=["ops", "support"])
+    event = Event.objects.get(action=Action.EMPLOYEE_UPDATED)
+    assert event.detail["changes"]["groups"] == [["ops"], ["ops", "support"]]
 
 
 def test_duplicate_email_is_a_conflict():

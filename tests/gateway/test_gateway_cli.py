@@ -17,6 +17,7 @@ from servers import clean_env, smishguard
 from smishguard import cli
 from smishguard.accounts.models import Employee
 from smishguard.accounts.services import add_employee
+from smishguard.gateway import rules
 
 POLICY = """
 [gateway]
@@ -253,10 +254,47 @@ def test_a_policy_that_does_not_load_stops_the_command_with_one_line(site, tmp_p
 def test_doctor_shows_the_policy_and_a_group_that_does_not_exist(site, tmp_path: Path):
     result = smishguard(site, "doctor", check=False)
     lines = result.stdout.splitlines()
-    assert "configured  gateway          2 rule(s), default_policy deny, trusted proxies 127.0.0.1/32, ::1/128" in lines
+    fingerprint = rules.fingerprint(tomllib.loads(POLICY))
+    assert (
+        f"configured  gateway          policy {fingerprint}: 2 rule(s), default_policy deny, "
+        "trusted proxies 127.0.0.1/32, ::1/128"
+    ) in lines
     assert not any(line.startswith("unsafe      gateway") for line in lines)
     missing = tmp_path / "missing.toml"
     missing.write_text(POLICY.replace("group:support", "group:auditors"), encoding="utf-8")
     result = smishguard({**site, "SMISHGUARD_CONFIG": str(missing)}, "doctor", check=False)
     assert result.returncode == 1
     assert "unsafe      gateway          [[gateway.rules]] #1: subject: no such group: auditors (" in result.stdout
+
+
+def test_rules_prints_the_policy_with_its_fingerprint(gateway, people, capsys):
+    code = cli.main(["gateway", "rules"])
+    out, err = capsys.readouterr()
+    assert (code, err) == (0, "")
+    lines = out.splitlines()
+    assert lines[0] == f"policy {rules.fingerprint(tomllib.loads(POLICY))}: default_policy deny, 2 rule(s)"
+    assert lines[1] == "proxies allowed to ask: 127.0.0.1/32, ::1/128"
+    assert lines[2].startswith("rule #1: customers.example.com ^/customers/(?P<customer>[^/]+) methods GET,HEAD")
+    assert lines[3] == "rule #2: customers.example.com ^/customers/?$ -> signed_in"
+    code = cli.main(["gateway", "rules", "--json"])
+    answer = json.loads(capsys.readouterr().out)
+    assert answer["fingerprint"] == rules.fingerprint(tomllib.loads(POLICY))
+    assert answer["default_policy"] == "deny"
+    assert answer["rules"][0] == {
+        "number": 1,
+        "domain": ["customers.example.com"],
+        "resources": ["^/customers/(?P<customer>[^/]+)"],
+        "methods": ["GET", "HEAD"],
+        "subject": ["group:support", "user:ada@example.com"],
+        "networks": ["10.0.0.0/8"],
+        "policy": "step_up",
+        "reauth_max_age": 900,
+    }
+
+
+def test_rules_refuses_a_policy_naming_a_group_that_does_not_exist(gateway, people, capsys):
+    gateway(POLICY.replace("group:support", "group:auditors"))
+    code = cli.main(["gateway", "rules"])
+    out, err = capsys.readouterr()
+    assert (code, out) == (2, "")
+    assert err.startswith("smishguard: error: [[gateway.rules]] #1: subject: no such group: auditors (")

@@ -164,3 +164,20 @@ def test_the_example_config_has_a_gateway_section_that_loads():
     assert policy.trusted_proxies == rules.DEFAULT_TRUSTED_PROXIES
     assert [rule.policy for rule in policy.rules] == ["step_up", "signed_in"]
     assert policy.groups == {"support", "security"}
+
+
+def test_the_fingerprint_follows_the_policy_not_the_files_layout():
+    one = tomllib.loads(
+        '[gateway]\ndefault_policy = "deny"\n[[gateway.rules]]\ndomain = "a.example.com"\npolicy = "deny"\n'
+    )
+    same = tomllib.loads(
+        '# a comment\norigin = "https://auth.example.com"\n\n[[gateway.rules]]\npolicy = "deny"   # keys reordered\n'
+        'domain = "a.example.com"\n\n[gateway]\ndefault_policy = "deny"\n'
+    )
+    other = tomllib.loads(
+        '[gateway]\ndefault_policy = "deny"\n[[gateway.rules]]\ndomain = "b.example.com"\npolicy = "deny"\n'
+    )
+    assert rules.fingerprint(one) == rules.fingerprint(same)
+    assert rules.fingerprint(one) != rules.fingerprint(other)
+    assert rules.fingerprint({}) != rules.fingerprint(one)
+    assert len(rules.fingerprint(one)) == 12

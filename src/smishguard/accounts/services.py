@@ -165,6 +165,7 @@ def add_employee(
                 subject=employee,
                 is_admin=grant_now,
                 department=employee.department,
+                groups=group_names,  # groups grant access through the gateway's rules: audited as they are set
                 **({"admin_requested": True} if is_admin and not grant_now else {}),
             )
             if grant_now:

@@ -85,6 +85,8 @@ class Action(StrEnum):
     METRICS_TOKEN_REFUSED = "ops:metrics:refused"
     # The gateway: a check asked by a peer outside [gateway] trusted_proxies (once per source and window)
     GATEWAY_CHECK_UNTRUSTED_PROXY = "gateway:check:untrusted_proxy"
+    GATEWAY_POLICY_RELOADED = "gateway:policy:reloaded"  # a web server's SIGHUP read a changed [gateway]
+    GATEWAY_POLICY_RELOAD_REFUSED = "gateway:policy:reload_refused"  # ... that did not load: the old one stays
 
     @property
     def source(self) -> str:

@@ -1,5 +1,8 @@
 from django.apps import AppConfig
 
+# The console's "Gateway" menu section (the rules; incidents and containment add their entries to it).
+NAV_SECTION = "gateway"
+
 
 class GatewayConfig(AppConfig):
     name = "smishguard.gateway"
@@ -7,9 +10,13 @@ class GatewayConfig(AppConfig):
     verbose_name = "Gateway (route policy for the internal apps)"
 
     def ready(self) -> None:
-        from smishguard.accounts import redirects
+        from smishguard.accounts import nav, redirects
         from smishguard.gateway import rules
 
         rules.current()  # a policy that does not load refuses the start (one ConfigError line)
         # A sign-in may return to the hosts the gateway protects (the sign-in page's rd): accounts' one function.
         redirects.register_return_host_check(rules.protects_host)
+        nav.register_section(NAV_SECTION, heading="Gateway", order=25, admin_only=True)
+        nav.register(
+            "gateway-rules", label="Access rules", url_name="gateway_console:rules", section=NAV_SECTION, order=10
+        )

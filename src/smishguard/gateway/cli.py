@@ -7,21 +7,6 @@ import ipaddress
 
 from smishguard.clitools import CommandError, needs_django, print_json
 
-EXPLAINED = {
-    "signed_in": "the rule admits any signed-in employee it covers",
-    "step_up_fresh": "the session touched its key within the rule's reauth_max_age",
-    "default": "no rule matched; default_policy is signed_in",
-    "signed_out": "not signed in: the sign-in page",
-    "step_up": "the session's last key touch is older than the rule's reauth_max_age: touch the key again",
-    "forbidden": "the rule denies this request",
-    "unknown_host": "no rule names this host",
-    "no_rule": "no rule covers this path; default_policy is deny",
-    "method": "the closest rule covering this path does not take this method; default_policy is deny",
-    "network": "the closest rule covering this path does not take this client address; default_policy is deny",
-    "subject": "the closest rule covering this path does not name this employee or their groups; "
-    "default_policy is deny",
-}
-
 
 def register(sub: argparse._SubParsersAction) -> None:
     gateway = sub.add_parser("gateway", help="the gateway in front of the internal apps: its route policy")
@@ -48,53 +33,64 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--json", action="store_true", help='print {"decision","rule","reason","customer"}')
     p.set_defaults(func=cmd_check)
+    p = gsub.add_parser(
+        "rules",
+        help="the route policy of smishguard.toml, checked, with its fingerprint",
+        description="Read [gateway] from smishguard.toml as a web server's start or reload would, check it (every "
+        "group a rule names must exist), and print its fingerprint, default policy, trusted proxies and rules in "
+        "the order they are tried.  Exit status 2, with one line naming the rule and the key, when it does not "
+        "load: run before `systemctl reload smishguard-web` (deploy/systemd/smishguard-web.service does).",
+    )
+    p.add_argument("--json", action="store_true", help="print the policy as JSON")
+    p.set_defaults(func=cmd_rules)
 
 
 @needs_django
 def cmd_check(args: argparse.Namespace) -> int:
-    from smishguard.accounts.models import Employee
-    from smishguard.gateway import loading, rules
-    from smishguard.gateway.errors import RequestRefused
-    from smishguard.gateway.normalise import normalise
-    from smishguard.gateway.policy import Who, decide
+    from smishguard.gateway import rules, trial
 
     policy = rules.current()
-    loading.check_groups(policy)
-    try:
-        request = normalise(args.method.upper() if args.method.isascii() else args.method, args.url)
-    except RequestRefused as exc:
-        raise CommandError(f"the gateway refuses this request ({exc.reason}): {exc.message}") from None
     if args.address is not None:
         try:
             ipaddress.ip_address(args.address)
         except ValueError:
             raise CommandError(f"--address {args.address!r} is not an IP address") from None
-    if not args.seconds_since_key >= 0:
+    if not args.seconds_since_key >= 0:  # also NaN
         raise CommandError("--seconds-since-key must be a number >= 0")
-    who = None
-    if args.user is not None:
-        email = args.user.strip().lower()
-        employee = Employee.objects.filter(email=email).prefetch_related("groups").first()
-        if employee is None:
-            raise CommandError(f"no employee with the email {email!r}")
-        if employee.status != Employee.Status.ACTIVE:
-            raise CommandError(f"{email} is {employee.status}: they cannot sign in")
-        who = Who(email=employee.email, groups=frozenset(g.name for g in employee.groups.all()))
-    decision = decide(
-        policy,
-        request,
-        who=who,
-        client=args.address,
-        seconds_since_key=args.seconds_since_key if who is not None else None,
-    )
+    try:
+        tried = trial.run(
+            policy,
+            url=args.url,
+            email=args.user,
+            method=args.method,
+            address=args.address,
+            seconds_since_key=args.seconds_since_key,
+        )
+    except trial.TrialError as exc:
+        raise CommandError(exc.message) from None
     if args.json:
-        print_json(decision.as_dict())
+        print_json(tried.decision.as_dict())
+    else:
+        print("\n".join(tried.lines(policy)))
+    return 0
+
+
+@needs_django
+def cmd_rules(args: argparse.Namespace) -> int:
+    from smishguard.config import ConfigError
+    from smishguard.gateway import loading, rules
+
+    policy = rules.current()
+    try:
+        loading.check_groups(policy)
+    except ConfigError as exc:
+        raise CommandError(str(exc)) from None
+    fingerprint = rules.fingerprint()
+    if args.json:
+        print_json({"fingerprint": fingerprint, **policy.as_dict()})
         return 0
-    asker = who.email if who is not None else "a visitor who is not signed in"
-    print(f"{request.method} {request.url} as {asker}")
-    rule = next((r for r in policy.rules if r.number == decision.rule), None)
-    print(rule.describe() if rule is not None else f"no rule decides (default_policy {policy.default_policy})")
-    print(f"decision: {decision.decision} ({decision.reason}: {EXPLAINED.get(decision.reason, decision.reason)})")
-    if decision.customer is not None:
-        print(f"customer: {decision.customer}")
+    print(f"policy {fingerprint}: default_policy {policy.default_policy}, {len(policy.rules)} rule(s)")
+    print("proxies allowed to ask: " + ", ".join(policy.trusted_proxies))
+    for rule in policy.rules:
+        print(rule.describe())
     return 0

@@ -9,7 +9,9 @@ Each mistake is one ConfigError line naming the rule (``[[gateway.rules]] #2``) 
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
+import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -64,6 +66,18 @@ class Rule:
     def users(self) -> frozenset[str]:
         return frozenset(s.removeprefix("user:") for s in self.subjects if s.startswith("user:"))
 
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "number": self.number,
+            "domain": list(self.domains),
+            "resources": [p.pattern for p in self.resources],
+            "methods": list(self.methods),
+            "subject": list(self.subjects),
+            "networks": [str(n) for n in self.networks],
+            "policy": self.policy,
+            "reauth_max_age": self.reauth_max_age,
+        }
+
     def describe(self) -> str:
         """One line: what the rule covers and what it asks."""
         parts = [f"rule #{self.number}: {', '.join(self.domains)}"]
@@ -89,6 +103,13 @@ class GatewayPolicy:
     def groups(self) -> frozenset[str]:
         """Every group a rule names."""
         return frozenset().union(*(rule.groups for rule in self.rules))
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "default_policy": self.default_policy,
+            "trusted_proxies": list(self.trusted_proxies),
+            "rules": [rule.as_dict() for rule in self.rules],
+        }
 
     def knows_host(self, host: str) -> bool:
         return any(rule.matches_domain(host) for rule in self.rules)
@@ -231,3 +252,15 @@ def current() -> GatewayPolicy:
     if _cache is None or _cache[0] is not loaded.raw:  # the dict is held, so its identity is not reused
         _cache = (loaded.raw, parse(loaded.raw))
     return _cache[1]
+
+
+def fingerprint(data: dict[str, Any] | None = None) -> str:
+    """A short digest of the ``[gateway]`` table of ``data`` (default: the running settings): the same policy gives
+    the same fingerprint on every host, whatever the file's layout or comments, so hosts can be compared."""
+    if data is None:
+        from django.conf import settings
+
+        data = settings.SMISHGUARD.raw
+    table = data.get("gateway", {})
+    text = json.dumps(table, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
