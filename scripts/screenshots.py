@@ -205,6 +205,30 @@ class SecurityWatch:
         path.write_text(json.dumps(report, indent=1), encoding="utf-8")
 
 
+# The gateway's route policy for the console's rules page (docs/gateway.md), over the demo's groups.
+GATEWAY_POLICY = """
+[gateway]
+default_policy = "deny"
+
+[[gateway.rules]]
+domain = "customers.example.com"
+resources = ["^/admin"]
+policy = "deny"
+
+[[gateway.rules]]
+domain = "customers.example.com"
+resources = ["^/customers/(?P<customer>[^/]+)"]
+methods = ["GET", "HEAD"]
+subject = ["group:customer-data", "group:security-team"]
+policy = "step_up"
+reauth_max_age = 900
+
+[[gateway.rules]]
+domain = "*.wiki.example.com"
+policy = "signed_in"
+"""
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -893,6 +917,11 @@ def shoot(base: str, seeded: Seeded, out: Path, tmp: Path, watch: SecurityWatch 
         # --- detection and response -----------------------------------------------------------------------
         page.goto(f"{base}/console/brands?check=example-sso.com")
         shot(page, "console-brands")
+        page.goto(
+            f"{base}/console/gateway/rules?user=carl.support%40example.com&method=GET"
+            "&url=https%3A%2F%2Fcustomers.example.com%2Fcustomers%2F4711&seconds=1200"
+        )
+        shot(page, "console-gateway-rules")
         page.goto(f"{base}/console/brands/new")
         shot(page, "console-brand-add")
         page.goto(f"{base}/console/tokens")
@@ -1066,7 +1095,8 @@ def main(argv: list[str] | None = None) -> int:
         }
     )
     os.environ.pop("SMISHGUARD_DATABASE_URL", None)
-    os.chdir(tmp)  # no stray ./smishguard.toml is read
+    (tmp / "smishguard.toml").write_text(GATEWAY_POLICY, encoding="utf-8")
+    os.chdir(tmp)  # ./smishguard.toml is the one above, never a stray one
 
     import django
 
