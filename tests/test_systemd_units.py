@@ -122,7 +122,9 @@ def test_each_exec_line_is_a_real_command_with_accepted_flags(unit):
         assert argv[0] == INSTALLED, f"{unit.name} {key}: {argv[0]} is not the installed smishguard"
         assert not any("$" in word for word in argv), f"{unit.name} {key}: no variables in the command line"
         words = argv[1:]
-        command = tuple(word for word in words if not word.startswith("-"))[: 2 if words[0] in {"watch", "gateway"} else 1]
+        command = tuple(word for word in words if not word.startswith("-"))[
+            : 2 if words[0] in {"watch", "gateway"} else 1
+        ]
         if key == "ExecStart":
             assert command == COMMANDS[unit.name]
         # The flags are among those `smishguard <command> --help` lists...

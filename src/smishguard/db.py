@@ -157,3 +157,48 @@ class FastInsert:
 def fast_insert(model: type[Model], fields: tuple[str, ...]) -> FastInsert:
     """The :class:`FastInsert` of ``model`` for ``fields``, built once per process."""
     return FastInsert(model, fields)
+
+
+class RowReader:
+    """Model instances from a statement written out once: the select list of every concrete field of ``model``
+    under ``alias`` (``columns``), and :meth:`build`, which turns those values of a row into an instance as the
+    ORM would (each value through the converters the ORM applies for this database — aware datetimes on
+    SQLite, IP addresses, JSON — then ``Model.from_db``).  For a hot-path look-up that the ORM's query compiler
+    would cost more than the database does; the statement's other columns may follow these in the row."""
+
+    def __init__(self, model: type[Model], alias: str) -> None:
+        self.model = model
+        self.fields: tuple[Field, ...] = tuple(model._meta.concrete_fields)
+        self._names = [f.attname for f in self.fields]
+        self.columns = ", ".join(f"{alias}.{f.column}" for f in self.fields)
+        self.width = len(self.fields)
+        self._converters: dict[str, tuple] = {}
+
+    def _for_connection(self) -> tuple:
+        vendor = connection.vendor
+        found = self._converters.get(vendor)
+        if found is None:
+            found = []
+            for index, field in enumerate(self.fields):
+                col = field.get_col(self.model._meta.db_table)
+                functions = connection.ops.get_db_converters(col) + col.get_db_converters(connection)
+                if functions:
+                    found.append((index, tuple(functions), col))
+            found = self._converters[vendor] = tuple(found)
+        return found
+
+    def build(self, values: Sequence[Any]) -> Model:
+        """An instance from the first ``width`` values of a row (as they came from the cursor)."""
+        row = list(values[: self.width])
+        for index, functions, col in self._for_connection():
+            value = row[index]
+            for function in functions:
+                value = function(value, col, connection)
+            row[index] = value
+        return self.model.from_db(connection.alias, self._names, row)
+
+
+@functools.cache
+def row_reader(model: type[Model], alias: str) -> RowReader:
+    """The :class:`RowReader` of ``model`` under ``alias``, built once per process."""
+    return RowReader(model, alias)

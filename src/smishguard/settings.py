@@ -51,6 +51,7 @@ MIDDLEWARE = [
     "django_permissions_policy.PermissionsPolicyMiddleware",
     "smishguard.health.HealthMiddleware",  # /healthz, /readyz: before any rate limit, session lookup or audit
     "smishguard.metrics_view.MetricsMiddleware",  # GET /metrics behind its bearer token, before any session lookup
+    "smishguard.gateway.middleware.GatewayCheckMiddleware",  # /api/authz/*: straight to the check (hot path)
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "smishguard.accounts.middleware.BodySizeLimitMiddleware",
     "smishguard.accounts.throttle.RateLimitMiddleware",  # per-address limits, before any session lookup

@@ -24,6 +24,8 @@ SECURITY_CONSOLE = [
     ("Live sessions", "/console/sessions"),
     ("Audit trail", "/console/audit"),
 ]
+GATEWAY = [("Access rules", "/console/gateway/rules")]
+
 DETECTION = [
     ("Protected brands", "/console/brands"),
     ("Reported texts", "/console/reports"),
@@ -57,6 +59,7 @@ def test_an_admin_sees_every_section_as_before(admin, login):
     assert rendered_menu(html) == [
         ("nav-account", "My account", MY_ACCOUNT),
         ("nav-console", "Security console", SECURITY_CONSOLE),
+        ("nav-gateway", "Gateway", GATEWAY),
         ("nav-detection", "Detection", DETECTION),
     ]
     assert current_entries(html) == ["/"]
@@ -79,6 +82,7 @@ def test_an_employee_sees_only_their_account_as_before(employee, login):
         ("/console/audit", "/console/audit"),
         ("/console/tokens", "/console/tokens"),
         ("/console/watch/", "/console/watch/"),
+        ("/console/gateway/rules", "/console/gateway/rules"),
     ],
 )
 def test_each_page_marks_its_own_entry(admin, login, path, current):
@@ -95,13 +99,13 @@ def test_the_pending_four_eyes_requests_are_counted_beside_their_entry(admin, em
 
 
 def test_an_apps_registration_makes_its_entry_appear(admin, employee, login):
-    nav.register_section("test-section", heading="Test section", order=25, admin_only=True)
+    nav.register_section("test-section", heading="Test section", order=27, admin_only=True)
     nav.register("test-audit", label="A test entry", url_name="accounts:console-audit", section="test-section", order=1)
     nav.register("test-mine", label="Mine too", url_name="passkeys:portal-keys", section=nav.ACCOUNT, order=35)
     try:
         admin_menu = rendered_menu(login(admin).get("/").content.decode())
-        assert [s[1] for s in admin_menu] == ["My account", "Security console", "Test section", "Detection"]
-        assert admin_menu[2] == ("nav-test-section", "Test section", [("A test entry", "/console/audit")])
+        assert [s[1] for s in admin_menu] == ["My account", "Security console", "Gateway", "Test section", "Detection"]
+        assert admin_menu[3] == ("nav-test-section", "Test section", [("A test entry", "/console/audit")])
         assert admin_menu[0][2] == [*MY_ACCOUNT[:3], ("Mine too", "/portal/keys"), MY_ACCOUNT[3]]
         employee_menu = rendered_menu(login(employee).get("/").content.decode())
         assert [s[1] for s in employee_menu] == ["My account"]  # the new section is for admins only
@@ -132,6 +136,7 @@ def test_the_registry_order():
         "coverage",
         "console-sessions",
         "audit",
+        "gateway-rules",
         "brands",
         "reports-inbox",
         "campaigns",

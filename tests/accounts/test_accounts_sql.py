@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from smishguard.accounts.models import Session
+from smishguard.accounts.models import Employee, Session
 from smishguard.accounts.services import add_employee
 from smishguard.accounts.sql import INSERT_SESSION
 from smishguard.passkeys.models import Credential
@@ -49,3 +49,32 @@ def test_insert_session_writes_every_field():
         f.name for f in Session._meta.concrete_fields if not f.primary_key
     }
     assert INSERT_SESSION.sql.startswith(f"INSERT INTO {Session._meta.db_table} (")
+
+
+def test_session_by_key_reads_what_the_orm_reads(db):
+    """The session look-up of every request (accounts.sessions._by_key): the session and its employee, every field
+    equal to the ORM's select_related form, with IPs of both families and none, a credential or none, aware
+    datetimes, an admin with grant dates, a revoked session."""
+    from smishguard.accounts import sessions
+
+    ada = add_employee(email="ada@example.com", name="Ada Lovelace", phone="+14155550100", department="IT")
+    Employee.objects.filter(pk=ada.pk).update(is_admin=True, admin_granted_at=timezone.now())
+    bob = add_employee(email="bob@example.com", name="Bob \u00e9")
+    credential = Credential.objects.create(employee=ada, credential_id=b"k" * 32, public_key=b"pk")
+    rows = []
+    for n, (person, ip, key) in enumerate(
+        [(ada, "192.0.2.7", credential), (ada, "2001:db8::1", None), (bob, None, None)]
+    ):
+        rows.append(Session.objects.create(key_hash=f"hash-{n}", **session_values(person, key, ip=ip)))
+    Session.objects.filter(pk=rows[2].pk).update(revoked_at=timezone.now(), revoked_by="test", revoke_reason="x")
+    for row in rows:
+        by_sql = sessions._by_key(row.key_hash)
+        by_orm = Session.objects.select_related("employee").get(key_hash=row.key_hash)
+        for field in Session._meta.concrete_fields:
+            assert getattr(by_sql, field.attname) == getattr(by_orm, field.attname), field.name
+        for field in Employee._meta.concrete_fields:
+            assert getattr(by_sql.employee, field.attname) == getattr(by_orm.employee, field.attname), field.name
+        assert by_sql.created_at.tzinfo is not None
+        assert not by_sql._state.adding
+        assert by_sql.employee.pk == by_orm.employee_id
+    assert sessions._by_key("no such hash") is None

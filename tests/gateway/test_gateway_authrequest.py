@@ -273,3 +273,17 @@ def test_the_public_server_of_deploy_nginx_conf_does_not_pass_the_checks_on():
 
     site = (Path(__file__).resolve().parents[2] / "deploy" / "nginx.conf").read_text(encoding="utf-8")
     assert "    location /api/authz/ {\n        return 404;\n    }" in site
+
+
+def test_the_check_takes_the_short_way_past_the_page_middleware(bob):
+    """/api/authz/* goes straight to its view (gateway.middleware): none of the pages' middleware runs on it —
+    X-Frame-Options (the last middleware) is on a page and on the JSON API, never on a check — while an unknown
+    path under /api/authz/ still gets the JSON 404 of the rest of the chain."""
+    client, _ = signed_in(bob)
+    answer = ask(client, "https://customers.example.com/customers/42")
+    assert answer.status_code == 200
+    assert "X-Frame-Options" not in answer
+    assert "X-Frame-Options" in client.get("/api/me")
+    missing = client.get("/api/authz/no-such-dialect")
+    assert missing.status_code == 404
+    assert missing["Content-Type"].startswith("application/json")

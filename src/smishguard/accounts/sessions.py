@@ -10,13 +10,14 @@ import secrets
 from datetime import UTC, timedelta
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
 from smishguard.accounts.errors import StepUpRequired
 from smishguard.accounts.models import Employee, Session, token_digest
-from smishguard.accounts.sql import INSERT_SESSION
+from smishguard.accounts.sql import EMPLOYEE_ROW, INSERT_SESSION, SESSION_BY_KEY, SESSION_ROW
 from smishguard.audit import Action, record
 from smishguard.audit.recorder import client_ip
 from smishguard.errors import NotAuthenticated
@@ -54,13 +55,26 @@ def create(employee: Employee, *, request: HttpRequest | None, credential=None, 
     return token, session
 
 
+def _by_key(key_hash: str) -> Session | None:
+    """The session with this key hash and its employee (``select_related``), in one statement written out
+    (``accounts.sql.SESSION_BY_KEY``: it runs on every request with a cookie and every gateway check, where the
+    ORM's query compiler cost more than the database)."""
+    with connection.cursor() as cursor:
+        cursor.execute(SESSION_BY_KEY, [key_hash])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    session = SESSION_ROW.build(row)
+    session.employee = EMPLOYEE_ROW.build(row[SESSION_ROW.width :])
+    return session
+
+
 def resolve(token: str | None) -> Session | None:
     """The live session for a cookie token, or None (unknown, revoked, idle, expired, employee not active)."""
     if not token or len(token) > 128:
         return None
-    try:
-        session = Session.objects.select_related("employee").get(key_hash=token_digest(token))
-    except Session.DoesNotExist:
+    session = _by_key(token_digest(token))
+    if session is None:
         return None
     now = timezone.now()
     if session.revoked_at is not None or session.expires_at <= now:

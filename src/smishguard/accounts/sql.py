@@ -6,8 +6,8 @@ its ORM form on the same data and compares the rows.
 
 from __future__ import annotations
 
-from smishguard.accounts.models import Session
-from smishguard.db import fast_insert
+from smishguard.accounts.models import Employee, Session
+from smishguard.db import Columns, fast_insert, row_reader
 
 # Every concrete field but the id, as Session.objects.create() writes them.
 SESSION_FIELDS = (
@@ -27,3 +27,14 @@ SESSION_FIELDS = (
 )
 # Opening a session at sign-in: one INSERT ... RETURNING id.
 INSERT_SESSION = fast_insert(Session, SESSION_FIELDS)
+
+# A request's session, looked up on every request that carries the cookie (the session middleware, and every
+# gateway check): the session and its employee in one statement, by the SHA-256 of the cookie's token (unique).
+# Rows: SESSION_ROW's columns, then EMPLOYEE_ROW's; one row at most.  accounts.sessions.resolve judges it.
+SESSION_ROW = row_reader(Session, "s")
+EMPLOYEE_ROW = row_reader(Employee, "e")
+_s, _e = Columns(Session, "s"), Columns(Employee, "e")
+SESSION_BY_KEY = (
+    f"SELECT {SESSION_ROW.columns}, {EMPLOYEE_ROW.columns} FROM {_s.table} "
+    f"JOIN {_e.table} ON {_e['id']} = {_s['employee']} WHERE {_s['key_hash']} = %s"
+)

@@ -22,6 +22,7 @@ from functools import lru_cache
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.db import connection
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
@@ -30,7 +31,7 @@ from smishguard.accounts import sessions
 from smishguard.accounts.models import Session
 from smishguard.audit import Action, record_refusal
 from smishguard.clientaddr import client_ip
-from smishguard.gateway import rules
+from smishguard.gateway import rules, sql
 from smishguard.gateway.errors import RequestRefused
 from smishguard.gateway.normalise import NormalRequest, normalise
 from smishguard.gateway.policy import ALLOW, SIGN_IN, STEP_UP, Decision, Who, decide
@@ -99,6 +100,13 @@ def _session(request: HttpRequest) -> Session | None:
     return sessions.resolve(request.COOKIES.get(settings.SESSION_COOKIE_NAME))
 
 
+def group_names(employee_id: int) -> frozenset[str]:
+    """The names of the employee's groups (``gateway.sql.GROUP_NAMES``: one statement written out)."""
+    with connection.cursor() as cursor:
+        cursor.execute(sql.GROUP_NAMES, [employee_id])
+        return frozenset(name for (name,) in cursor.fetchall())
+
+
 def header_text(value: str) -> str:
     """A value for a response header: control characters (a newline would split the header) as spaces."""
     return "".join(" " if ord(c) < 0x20 or ord(c) == 0x7F else c for c in value)
@@ -116,7 +124,7 @@ def evaluate(request: HttpRequest, method: str, url: str) -> Verdict:
     who = None
     seconds_since_key = None
     if session is not None:
-        groups = frozenset(session.employee.groups.values_list("name", flat=True))
+        groups = group_names(session.employee_id)
         who = Who(email=session.employee.email, groups=groups)
         if session.last_assertion_at is not None:
             seconds_since_key = (timezone.now() - session.last_assertion_at).total_seconds()
