@@ -149,7 +149,7 @@ def test_an_employee_in_the_rules_group_is_admitted_with_the_identity_headers(bo
         pytest.param(("GET", BROWSER_ACCEPT, {"HTTP_X_REQUESTED_WITH": "XMLHttpRequest"}, 401), id="xhr"),
         pytest.param(("GET", "application/json", {}, 401), id="api-client"),
         pytest.param(("GET", "*/*", {}, 401), id="curl"),
-        pytest.param("GET", "text/html;q=0, application/json", {}, 401, id="html-refused-by-q0"),
+        pytest.param(("GET", "text/html;q=0, application/json", {}, 401), id="html-refused-by-q0"),
         pytest.param(("POST", "application/json", {}, 401), id="api-post"),
     ],
 )
