@@ -3,7 +3,8 @@
 ``X-Forwarded-For`` and ``X-Forwarded-Proto`` are believed only when the direct peer (REMOTE_ADDR) is one of
 ``trusted_proxies`` (CIDRs: smishguard.toml or SMISHGUARD_TRUSTED_PROXIES; none by default).  The client is then
 the right-most address in X-Forwarded-For that is not itself a trusted proxy: everything to its left was written
-by the client and proves nothing.  Anyone else's forwarding headers are dropped at the first middleware.
+by the client and proves nothing.  Anyone else's forwarding headers are dropped at the first middleware (and kept
+aside only for the gateway's checks, which trust their peer by a list of their own: :func:`header_as_sent`).
 """
 
 from __future__ import annotations
