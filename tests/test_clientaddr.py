@@ -69,6 +69,32 @@ def test_forwarded_proto_counts_only_from_a_trusted_proxy(trust):
     assert seen == [False, True]
 
 
+def test_dropped_forwarding_headers_stay_readable_as_sent_for_a_caller_with_its_own_list(trust):
+    """The gateway's checks trust their peer by ``[gateway] trusted_proxies``: what the middleware dropped for
+    an untrusted peer is still there for them (clientaddr.header_as_sent), and nowhere else."""
+    trust("10.0.0.0/8")
+    seen = []
+
+    def view(request):
+        seen.append(
+            (
+                request.META.get("HTTP_X_FORWARDED_PROTO"),
+                clientaddr.header_as_sent(request, "HTTP_X_FORWARDED_PROTO"),
+                clientaddr.client_ip(request),
+            )
+        )
+
+    middleware = clientaddr.ForwardedHeadersMiddleware(view)
+    middleware(_request("198.51.100.4", "203.0.113.9", proto="https"))
+    middleware(_request("10.0.0.2", "203.0.113.9", proto="https"))
+    middleware(_request("198.51.100.4"))
+    assert seen == [
+        (None, "https", "198.51.100.4"),
+        ("https", "https", "203.0.113.9"),
+        (None, None, "198.51.100.4"),
+    ]
+
+
 def test_rate_limits_count_the_client_behind_a_trusted_proxy_not_a_forged_header(db, trust, settings):
     trust("10.0.0.0/8")
     settings.SMISHGUARD = dataclasses.replace(

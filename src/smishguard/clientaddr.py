@@ -3,7 +3,8 @@
 ``X-Forwarded-For`` and ``X-Forwarded-Proto`` are believed only when the direct peer (REMOTE_ADDR) is one of
 ``trusted_proxies`` (CIDRs: smishguard.toml or SMISHGUARD_TRUSTED_PROXIES; none by default).  The client is then
 the right-most address in X-Forwarded-For that is not itself a trusted proxy: everything to its left was written
-by the client and proves nothing.  Anyone else's forwarding headers are dropped at the first middleware.
+by the client and proves nothing.  Anyone else's forwarding headers are dropped at the first middleware (and kept
+aside only for the gateway's checks, which trust their peer by a list of their own: :func:`header_as_sent`).
 """
 
 from __future__ import annotations
@@ -82,6 +83,23 @@ class ForwardedHeadersMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if not peer_is_trusted(request):
-            for name in ("HTTP_X_FORWARDED_PROTO", "HTTP_X_FORWARDED_FOR", "HTTP_X_FORWARDED_HOST"):
-                request.META.pop(name, None)
+            dropped = {name: request.META.pop(name) for name in _FORWARDING if name in request.META}
+            if dropped:
+                request.META[DROPPED_KEY] = dropped
         return self.get_response(request)
+
+
+_FORWARDING = ("HTTP_X_FORWARDED_PROTO", "HTTP_X_FORWARDED_FOR", "HTTP_X_FORWARDED_HOST")
+# Where ForwardedHeadersMiddleware keeps what it dropped (a WSGI extension key: no HTTP header can make one).
+DROPPED_KEY = "smishguard.dropped_forwarding_headers"
+
+
+def header_as_sent(request: HttpRequest, name: str) -> str | None:
+    """A forwarding header (META name, ``HTTP_X_FORWARDED_HOST``) as the peer sent it, even where
+    ForwardedHeadersMiddleware dropped it: only for a caller that trusts the peer by a list of its own.  The
+    gateway's checks do (``[gateway] trusted_proxies``): there X-Forwarded-Proto and -Host describe the request
+    being checked, not this one (docs/gateway.md)."""
+    value = request.META.get(name)
+    if value is None:
+        value = request.META.get(DROPPED_KEY, {}).get(name)
+    return value

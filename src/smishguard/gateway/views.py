@@ -15,15 +15,19 @@ nginx asks, in a subrequest, about the request it is holding, described by ``X-O
   URL ``normalise`` refuses (``encoded_slash``, ...), or a missing header (``missing_header``).
 
 An admitted check writes nothing.
+
+The forward-auth and ext_authz dialects (Traefik, Caddy, Envoy) are at the end of this module.
 """
 
 from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 
-from smishguard.gateway import check
-from smishguard.gateway.check import ADMIT, SIGN_IN_PAGE
+from smishguard.gateway import check, forwarded
+from smishguard.gateway.check import ADMIT, SIGN_IN_PAGE, Verdict
+from smishguard.gateway.errors import RequestRefused
 from smishguard.metrics import mark_refusal
 
 REASON = "X-Smishguard-Reason"
@@ -31,8 +35,11 @@ METHOD_HEADER = "HTTP_X_ORIGINAL_METHOD"
 URL_HEADER = "HTTP_X_ORIGINAL_URL"
 
 
-def _answer(status: int, reason: str | None = None, headers: dict[str, str] | None = None) -> HttpResponse:
-    response = HttpResponse(b"", status=status, content_type="text/plain")
+def _answer(
+    status: int, reason: str | None = None, headers: dict[str, str] | None = None, body: str = ""
+) -> HttpResponse:
+    content_type = "text/plain; charset=utf-8" if body else "text/plain"
+    response = HttpResponse(body.encode(), status=status, content_type=content_type)
     response["Cache-Control"] = "no-store"
     if reason is not None:
         response[REASON] = reason
@@ -58,3 +65,92 @@ def auth_request(request: HttpRequest) -> HttpResponse:
     if verdict.kind == SIGN_IN_PAGE:
         return _answer(401, verdict.reason, {"Location": verdict.location or ""})
     return _answer(403, verdict.reason)
+
+
+# --- forward-auth (Traefik forwardAuth, Caddy forward_auth) and ext_authz (Envoy): docs/gateway.md, "Traefik,
+# Caddy and Envoy".  Both read the request being checked through ``forwarded`` and shape ``check.evaluate``'s
+# verdict as Authelia's endpoints of the same paths do: 200 with the identity; sign in (or step up) as a redirect
+# for a browser (302 after GET, HEAD or OPTIONS, else 303) and as 401 with the same Location for anything else;
+# 403 for a refusal.  Unlike nginx, these proxies pass the check's body on to the client: a refusal says in one
+# line what happened.
+
+FORWARD_AUTH = "forward-auth"
+EXT_AUTHZ = "ext-authz"
+REDIRECT_FOUND_METHODS = ("GET", "HEAD", "OPTIONS")  # 302; a redirect after any other method is a 303
+
+# What a person reads in the body of a refusal (the reason code is in X-Smishguard-Reason and the last line).
+READABLE = {
+    "signed_out": "Sign in to smishguard to open this page.",
+    "step_up": "Touch your security key again to open this page.",
+    "forbidden": "You may not open this page.",
+    "unknown_host": "smishguard's gateway does not protect this host.",
+    "untrusted_proxy": "This proxy may not ask smishguard's gateway (it is not in [gateway] trusted_proxies).",
+}
+
+
+def wants_page(request: HttpRequest) -> bool:
+    """A browser navigating: ``Accept`` names ``text/html`` (not with ``q=0``) and it is not an XMLHttpRequest
+    (``X-Requested-With: XMLHttpRequest``).  ``*/*`` alone (curl, an API client) is not a browser."""
+    if request.META.get("HTTP_X_REQUESTED_WITH", "").strip().lower() == "xmlhttprequest":
+        return False
+    for item in request.META.get("HTTP_ACCEPT", "").split(","):
+        media, *params = (part.strip().lower() for part in item.split(";"))
+        if media == "text/html" and _quality(params) > 0:
+            return True
+    return False
+
+
+def _quality(params: list[str]) -> float:
+    for param in params:
+        name, _, value = param.partition("=")
+        if name.strip() == "q":
+            try:
+                return float(value.strip())
+            except ValueError:
+                return 0.0
+    return 1.0
+
+
+def _body(status: int, reason: str) -> str:
+    return f"{status} {READABLE.get(reason, 'smishguard refused this request.')}\nreason: {reason}\n"
+
+
+def _redirecting(request: HttpRequest, verdict: Verdict, method: str) -> HttpResponse:
+    """The verdict as forward-auth and ext_authz answer it (``method``: the method of the request checked)."""
+    if verdict.kind == ADMIT:
+        return _answer(200, headers=verdict.identity)
+    reason = verdict.reason or "forbidden"
+    if verdict.kind == SIGN_IN_PAGE:
+        location = verdict.location or ""
+        if wants_page(request):
+            status = 302 if method in REDIRECT_FOUND_METHODS else 303
+            return _answer(status, reason, {"Location": location}, body=f"Sign in: {location}\n")
+        return _answer(401, reason, {"Location": location}, body=_body(401, reason))
+    return _answer(403, reason, body=_body(403, reason))
+
+
+def _untrusted(request: HttpRequest, dialect: str) -> HttpResponse:
+    check.refuse_untrusted_peer(request, dialect)
+    return _answer(401, "untrusted_proxy", body=_body(401, "untrusted_proxy"))
+
+
+@csrf_exempt  # it changes nothing; any method is taken (Traefik sends GET, or the original with preserveRequestMethod)
+def forward_auth(request: HttpRequest) -> HttpResponse:
+    if not check.peer_may_ask(request):
+        return _untrusted(request, FORWARD_AUTH)
+    try:
+        method, url = forwarded.forward_auth_request(request)
+    except RequestRefused as exc:
+        return _answer(403, exc.reason, body=_body(403, exc.reason))
+    return _redirecting(request, check.evaluate(request, method, url), method)
+
+
+@csrf_exempt  # Envoy asks with the original request's method, whatever it is: never the CSRF page
+def ext_authz(request: HttpRequest, **_subpath: str) -> HttpResponse:
+    if not check.peer_may_ask(request):
+        return _untrusted(request, EXT_AUTHZ)
+    try:
+        method, url = forwarded.ext_authz_request(request, reverse("gateway:ext-authz"))
+    except RequestRefused as exc:
+        return _answer(403, exc.reason, body=_body(403, exc.reason))
+    return _redirecting(request, check.evaluate(request, method, url), method)
