@@ -29,7 +29,14 @@ def policy():
     return settings.SMISHGUARD.sessions
 
 
-def create(employee: Employee, *, request: HttpRequest | None, credential=None, auth_method: str = "webauthn"):
+def create(
+    employee: Employee,
+    *,
+    request: HttpRequest | None,
+    credential=None,
+    auth_method: str = "webauthn",
+    user_verified: bool = False,
+):
     """Open a session; returns ``(cookie_token, session)``.  Only the token's digest is stored.
 
     One INSERT written out (``accounts.sql.INSERT_SESSION``: it runs on every sign-in, where the ORM's statement
@@ -49,6 +56,7 @@ def create(employee: Employee, *, request: HttpRequest | None, credential=None, 
         ip=client_ip(request),
         user_agent=(request.META.get("HTTP_USER_AGENT", "")[:512] if request is not None else ""),
         last_assertion_at=now,  # a session is opened by a key assertion
+        user_verified=user_verified,  # ... in which the person was verified (UV), or not
     )
     INSERT_SESSION.save(session)
     return token, session
@@ -59,7 +67,9 @@ def resolve(token: str | None) -> Session | None:
     if not token or len(token) > 128:
         return None
     try:
-        session = Session.objects.select_related("employee").get(key_hash=token_digest(token))
+        # The key that opened it comes along (one join, no second query): the gateway's assertion says whether
+        # it is hardware-bound or a synced passkey.
+        session = Session.objects.select_related("employee", "credential").get(key_hash=token_digest(token))
     except Session.DoesNotExist:
         return None
     now = timezone.now()
@@ -210,8 +220,10 @@ def require_fresh_assertion(request: HttpRequest, *, max_age: int | None = None,
     )
 
 
-def mark_assertion(session: Session, *, at=None) -> None:
-    """Record that ``session`` just made a key assertion (a step-up ceremony succeeded)."""
+def mark_assertion(session: Session, *, at=None, user_verified: bool = False) -> None:
+    """Record that ``session`` just made a key assertion (a step-up ceremony succeeded), and whether the person
+    was verified (UV) in it."""
     at = at or timezone.now()
-    Session.objects.filter(pk=session.pk).update(last_assertion_at=at)
+    Session.objects.filter(pk=session.pk).update(last_assertion_at=at, user_verified=user_verified)
     session.last_assertion_at = at
+    session.user_verified = user_verified

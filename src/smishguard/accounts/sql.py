@@ -24,6 +24,7 @@ SESSION_FIELDS = (
     "revoked_by",
     "revoke_reason",
     "last_assertion_at",
+    "user_verified",
 )
 # Opening a session at sign-in: one INSERT ... RETURNING id.
 INSERT_SESSION = fast_insert(Session, SESSION_FIELDS)

@@ -85,6 +85,8 @@ class Action(StrEnum):
     METRICS_TOKEN_REFUSED = "ops:metrics:refused"
     # The gateway: a check asked by a peer outside [gateway] trusted_proxies (once per source and window)
     GATEWAY_CHECK_UNTRUSTED_PROXY = "gateway:check:untrusted_proxy"
+    # The gateway: a new key signs X-Smishguard-Assertion (`smishguard gateway rotate-key`)
+    GATEWAY_KEY_ROTATED = "gateway:key:rotated"
 
     @property
     def source(self) -> str:
