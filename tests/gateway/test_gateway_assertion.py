@@ -372,7 +372,7 @@ def test_a_changed_secret_key_gives_no_500_no_assertion_and_doctor_says_why(db, 
 
     # Without it, rotate-key is the way out: a new key under the new secret.
     settings.SECRET_KEY_FALLBACKS = []
-    code, out, _ = rotate(capsys)
+    code, _, _ = rotate(capsys)
     assert code == 0
     assert verify(ask(client)["X-Smishguard-Assertion"])["email"] == "bob@example.com"
     report = doctor.Report()
