@@ -388,6 +388,9 @@ def test_a_steady_state_check_asks_the_database_nothing_about_the_key(db):
         ask(client)
     table = SigningKey._meta.db_table
     assert not [q for q in queries if table in q["sql"]]
+    # The session's key (hwk or swk) comes with the session's own look-up, joined: no query of its own.
+    credentials, sessions_table = Credential._meta.db_table, Session._meta.db_table
+    assert all(sessions_table in q["sql"] for q in queries if credentials in q["sql"])
 
 
 # --------------------------------------------------------------------------------------------------------

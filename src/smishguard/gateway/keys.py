@@ -217,10 +217,11 @@ def rotate(*, actor_label: str | None = None) -> Rotation:
     for attempt in range(3):
         try:
             with one_writer(), transaction.atomic():
-                retiring = SigningKey.objects.select_for_update().filter(current=True)
-                retired = list(retiring.values_list("kid", flat=True))
-                SigningKey.objects.filter(current=True).update(current=False, retired_at=now, private_key=b"")
-                SigningKey.objects.create(**fields)
+                # Locked, then retired by id: what the audit event names is exactly what this rotation retired.
+                retiring = dict(SigningKey.objects.select_for_update().filter(current=True).values_list("pk", "kid"))
+                retired = list(retiring.values())
+                SigningKey.objects.filter(pk__in=retiring).update(current=False, retired_at=now, private_key=b"")
+                SigningKey.objects.create(**fields)  # IntegrityError if another rotation's key is current now
                 until = now + timedelta(seconds=PUBLISH_RETIRED_SECONDS)
                 record(
                     Action.GATEWAY_KEY_ROTATED,
