@@ -174,6 +174,7 @@ def _reachable(report: Report) -> None:
     if checks["database"] == "ok" and not migrations.endswith("not applied"):
         siem_streams(report)
         gateway_policy(report)
+        gateway_signing_key(report)
 
 
 def _database_role(report: Report) -> None:
@@ -244,6 +245,15 @@ def gateway_policy(report: Report) -> None:
         loading.check_groups(policy)
     except config.ConfigError as exc:
         report.unsafe["gateway"] = str(exc)
+
+
+def gateway_signing_key(report: Report) -> None:
+    """The key that signs X-Smishguard-Assertion decrypts with this SECRET_KEY (else no assertion is sent)."""
+    from smishguard.gateway import keys
+
+    problem = keys.problem()
+    if problem is not None:
+        report.unsafe["gateway_key"] = problem
 
 
 def _http_address(url: str) -> tuple[str, int]:

@@ -41,6 +41,7 @@ handler500 = _json_or_page_500
 
 urlpatterns = [
     path("api/authz/", include("smishguard.gateway.urls")),  # the gateway's checks: plain views, before the API
+    path(".well-known/smishguard/", include("smishguard.gateway.jwks")),  # the assertion's public keys
     path("api/", api.urls()),
     path("hooks/", include("smishguard.messaging.urls")),
     path("console/watch/", include("smishguard.watch.urls")),

@@ -52,8 +52,8 @@ def test_insert_session_writes_every_field():
 
 
 def test_session_by_key_reads_what_the_orm_reads(db):
-    """The session look-up of every request (accounts.sessions._by_key): the session and its employee, every field
-    equal to the ORM's select_related form, with IPs of both families and none, a credential or none, aware
+    """The session look-up of every request (accounts.sessions._by_key): the session, its employee and its key,
+    every field equal to the ORM's select_related form, with IPs of both families and none, a credential or none, aware
     datetimes, an admin with grant dates, a revoked session."""
     from smishguard.accounts import sessions
 
@@ -69,11 +69,16 @@ def test_session_by_key_reads_what_the_orm_reads(db):
     Session.objects.filter(pk=rows[2].pk).update(revoked_at=timezone.now(), revoked_by="test", revoke_reason="x")
     for row in rows:
         by_sql = sessions._by_key(row.key_hash)
-        by_orm = Session.objects.select_related("employee").get(key_hash=row.key_hash)
+        by_orm = Session.objects.select_related("employee", "credential").get(key_hash=row.key_hash)
         for field in Session._meta.concrete_fields:
             assert getattr(by_sql, field.attname) == getattr(by_orm, field.attname), field.name
         for field in Employee._meta.concrete_fields:
             assert getattr(by_sql.employee, field.attname) == getattr(by_orm.employee, field.attname), field.name
+        if by_orm.credential is None:
+            assert by_sql.credential is None
+        else:
+            for field in Credential._meta.concrete_fields:
+                assert getattr(by_sql.credential, field.attname) == getattr(by_orm.credential, field.attname)
         assert by_sql.created_at.tzinfo is not None
         assert not by_sql._state.adding
         assert by_sql.employee.pk == by_orm.employee_id

@@ -169,6 +169,9 @@ class Session(models.Model):
     # When this session last made a key assertion: at sign-in, and again at each step-up ceremony.  Sensitive
     # actions ask for it to be recent (accounts.sessions.require_fresh_assertion).
     last_assertion_at = models.DateTimeField(null=True, blank=True)
+    # Whether the person was verified (WebAuthn UV: PIN or biometric) at that last key assertion; the gateway's
+    # X-Smishguard-Assertion says "user" in its amr only when this is set.
+    user_verified = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-created_at"]

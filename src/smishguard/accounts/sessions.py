@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from smishguard.accounts.errors import StepUpRequired
 from smishguard.accounts.models import Employee, Session, token_digest
-from smishguard.accounts.sql import EMPLOYEE_ROW, INSERT_SESSION, SESSION_BY_KEY, SESSION_ROW
+from smishguard.accounts.sql import CREDENTIAL_ROW, EMPLOYEE_ROW, INSERT_SESSION, SESSION_BY_KEY, SESSION_ROW
 from smishguard.audit import Action, record
 from smishguard.audit.recorder import client_ip
 from smishguard.errors import NotAuthenticated
@@ -30,7 +30,14 @@ def policy():
     return settings.SMISHGUARD.sessions
 
 
-def create(employee: Employee, *, request: HttpRequest | None, credential=None, auth_method: str = "webauthn"):
+def create(
+    employee: Employee,
+    *,
+    request: HttpRequest | None,
+    credential=None,
+    auth_method: str = "webauthn",
+    user_verified: bool = False,
+):
     """Open a session; returns ``(cookie_token, session)``.  Only the token's digest is stored.
 
     One INSERT written out (``accounts.sql.INSERT_SESSION``: it runs on every sign-in, where the ORM's statement
@@ -50,15 +57,16 @@ def create(employee: Employee, *, request: HttpRequest | None, credential=None, 
         ip=client_ip(request),
         user_agent=(request.META.get("HTTP_USER_AGENT", "")[:512] if request is not None else ""),
         last_assertion_at=now,  # a session is opened by a key assertion
+        user_verified=user_verified,  # ... in which the person was verified (UV), or not
     )
     INSERT_SESSION.save(session)
     return token, session
 
 
 def _by_key(key_hash: str) -> Session | None:
-    """The session with this key hash and its employee (``select_related``), in one statement written out
-    (``accounts.sql.SESSION_BY_KEY``: it runs on every request with a cookie and every gateway check, where the
-    ORM's query compiler cost more than the database)."""
+    """The session with this key hash, its employee and the key that opened it (``select_related("employee",
+    "credential")``), in one statement written out (``accounts.sql.SESSION_BY_KEY``: it runs on every request
+    with a cookie and every gateway check, where the ORM's query compiler cost more than the database)."""
     with connection.cursor() as cursor:
         cursor.execute(SESSION_BY_KEY, [key_hash])
         row = cursor.fetchone()
@@ -66,6 +74,8 @@ def _by_key(key_hash: str) -> Session | None:
         return None
     session = SESSION_ROW.build(row)
     session.employee = EMPLOYEE_ROW.build(row[SESSION_ROW.width :])
+    at = SESSION_ROW.width + EMPLOYEE_ROW.width
+    session.credential = CREDENTIAL_ROW.build(row[at:]) if row[at] is not None else None
     return session
 
 
@@ -224,8 +234,10 @@ def require_fresh_assertion(request: HttpRequest, *, max_age: int | None = None,
     )
 
 
-def mark_assertion(session: Session, *, at=None) -> None:
-    """Record that ``session`` just made a key assertion (a step-up ceremony succeeded)."""
+def mark_assertion(session: Session, *, at=None, user_verified: bool = False) -> None:
+    """Record that ``session`` just made a key assertion (a step-up ceremony succeeded), and whether the person
+    was verified (UV) in it."""
     at = at or timezone.now()
-    Session.objects.filter(pk=session.pk).update(last_assertion_at=at)
+    Session.objects.filter(pk=session.pk).update(last_assertion_at=at, user_verified=user_verified)
     session.last_assertion_at = at
+    session.user_verified = user_verified

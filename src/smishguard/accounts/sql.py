@@ -24,6 +24,7 @@ SESSION_FIELDS = (
     "revoked_by",
     "revoke_reason",
     "last_assertion_at",
+    "user_verified",
 )
 # Opening a session at sign-in: one INSERT ... RETURNING id.
 INSERT_SESSION = fast_insert(Session, SESSION_FIELDS)
@@ -31,10 +32,15 @@ INSERT_SESSION = fast_insert(Session, SESSION_FIELDS)
 # A request's session, looked up on every request that carries the cookie (the session middleware, and every
 # gateway check): the session and its employee in one statement, by the SHA-256 of the cookie's token (unique).
 # Rows: SESSION_ROW's columns, then EMPLOYEE_ROW's; one row at most.  accounts.sessions.resolve judges it.
+# The key that opened the session comes along (the gateway's assertion says whether it is hardware-bound or a
+# synced passkey): CREDENTIAL_ROW's columns follow, NULLs when the session has no key (or it was deleted).  The
+# model is Session.credential's own (passkeys sits above accounts: no import).
 SESSION_ROW = row_reader(Session, "s")
 EMPLOYEE_ROW = row_reader(Employee, "e")
-_s, _e = Columns(Session, "s"), Columns(Employee, "e")
+CREDENTIAL_ROW = row_reader(Session._meta.get_field("credential").related_model, "c")
+_s, _e, _c = Columns(Session, "s"), Columns(Employee, "e"), Columns(CREDENTIAL_ROW.model, "c")
 SESSION_BY_KEY = (
-    f"SELECT {SESSION_ROW.columns}, {EMPLOYEE_ROW.columns} FROM {_s.table} "
-    f"JOIN {_e.table} ON {_e['id']} = {_s['employee']} WHERE {_s['key_hash']} = %s"
+    f"SELECT {SESSION_ROW.columns}, {EMPLOYEE_ROW.columns}, {CREDENTIAL_ROW.columns} FROM {_s.table} "
+    f"JOIN {_e.table} ON {_e['id']} = {_s['employee']} LEFT JOIN {_c.table} ON {_c['id']} = {_s['credential']} "
+    f"WHERE {_s['key_hash']} = %s"
 )

@@ -87,6 +87,8 @@ class Action(StrEnum):
     GATEWAY_CHECK_UNTRUSTED_PROXY = "gateway:check:untrusted_proxy"
     GATEWAY_POLICY_RELOADED = "gateway:policy:reloaded"  # a web server's SIGHUP read a changed [gateway]
     GATEWAY_POLICY_RELOAD_REFUSED = "gateway:policy:reload_refused"  # ... that did not load: the old one stays
+    # The gateway: a new key signs X-Smishguard-Assertion (`smishguard gateway rotate-key`)
+    GATEWAY_KEY_ROTATED = "gateway:key:rotated"
 
     @property
     def source(self) -> str:

@@ -11,7 +11,8 @@ dialect is here, once:
 - the session is the ``sg_session`` cookie, looked up in the database on every check (a revocation counts on the
   very next one);
 - the route policy decides (``policy.decide``);
-- an admitted request carries the employee's identity to the app (:func:`identity_headers`).
+- an admitted request carries the employee's identity to the app (:func:`identity_headers`): the ``Remote-*``
+  headers and ``X-Smishguard-Assertion``, a JWT signed with the gateway's current key (``assertion``, ``keys``).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from smishguard.accounts import sessions
 from smishguard.accounts.models import Session
 from smishguard.audit import Action, record_refusal
 from smishguard.clientaddr import client_ip
-from smishguard.gateway import rules, sql
+from smishguard.gateway import assertion, keys, rules, sql
 from smishguard.gateway.errors import RequestRefused
 from smishguard.gateway.normalise import NormalRequest, normalise
 from smishguard.gateway.policy import ALLOW, SIGN_IN, STEP_UP, Decision, Who, decide
@@ -134,7 +135,7 @@ def evaluate(request: HttpRequest, method: str, url: str) -> Verdict:
 
 def _verdict(decision: Decision, session: Session | None, who: Who | None, asked: NormalRequest, *, url: str):
     if decision.decision == ALLOW and session is not None and who is not None:
-        return Verdict(ADMIT, identity=identity_headers(session, who), decision=decision)
+        return Verdict(ADMIT, identity=identity_headers(session, who, asked), decision=decision)
     if decision.decision == SIGN_IN or (decision.decision == ALLOW and session is None):
         return Verdict(SIGN_IN_PAGE, "signed_out", signin_location(url, asked.method), decision=decision)
     if decision.decision == STEP_UP:
@@ -143,15 +144,50 @@ def _verdict(decision: Decision, session: Session | None, who: Who | None, asked
     return Verdict(REFUSE, refusal_reason(decision), decision=decision)
 
 
-def identity_headers(session: Session, who: Who) -> dict[str, str]:
-    """What an admitted request tells the app about the employee (header name -> value)."""
+def identity_headers(session: Session, who: Who, asked: NormalRequest) -> dict[str, str]:
+    """What an admitted request tells the app about the employee (header name -> value): the ``Remote-*``
+    headers, and ``X-Smishguard-Assertion`` for the app's origin (left out, and logged, when the current signing
+    key cannot be decrypted here: ``keys``)."""
     employee = session.employee
-    return {
+    groups = sorted(who.groups)
+    headers = {
         "Remote-User": employee.email,
         "Remote-Email": employee.email,
         "Remote-Name": header_text(employee.name),
-        "Remote-Groups": header_text(",".join(sorted(who.groups))),
+        "Remote-Groups": header_text(",".join(groups)),
     }
+    signer = keys.signer()
+    if signer is not None:
+        headers[assertion.HEADER] = _assertion(session, groups, asked, signer)
+    return headers
+
+
+def app_origin(asked: NormalRequest) -> str:
+    """``scheme://host[:port]`` of the checked URL: the assertion's ``aud`` (a default port is left out)."""
+    host = f"[{asked.host}]" if ":" in asked.host else asked.host
+    return f"{asked.scheme}://{host}{f':{asked.port}' if asked.port is not None else ''}"
+
+
+def _assertion(session: Session, groups: list[str], asked: NormalRequest, signer: keys.Signer) -> str:
+    employee = session.employee
+    # The key that opened the session, loaded with it (accounts.sessions.resolve); None once it was removed.
+    credential = session.credential if session.credential_id is not None else None
+    last = session.last_assertion_at
+    payload = assertion.claims(
+        issuer=settings.SMISHGUARD.origin.rstrip("/"),
+        audience=app_origin(asked),
+        subject=str(employee.pk),
+        email=employee.email,
+        name=employee.name,
+        groups=groups,
+        methods=assertion.amr(
+            backup_eligible=credential.backup_eligible if credential is not None else None,
+            user_verified=session.user_verified,
+        ),
+        auth_time=int(last.timestamp()) if last is not None else None,
+        now=int(timezone.now().timestamp()),
+    )
+    return assertion.sign(payload, private_key=signer.private_key, kid=signer.kid)
 
 
 def refusal_reason(decision: Decision) -> str:

@@ -43,6 +43,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--json", action="store_true", help="print the policy as JSON")
     p.set_defaults(func=cmd_rules)
+    register_rotate_key(gsub)
 
 
 @needs_django
@@ -93,4 +94,35 @@ def cmd_rules(args: argparse.Namespace) -> int:
     print("proxies allowed to ask: " + ", ".join(policy.trusted_proxies))
     for rule in policy.rules:
         print(rule.describe())
+    return 0
+
+
+# --------------------------------------------------------------------------------------------------------
+# smishguard gateway rotate-key: a new key signs X-Smishguard-Assertion (gateway/keys.py)
+# --------------------------------------------------------------------------------------------------------
+
+
+def register_rotate_key(gsub: argparse._SubParsersAction) -> None:
+    p = gsub.add_parser(
+        "rotate-key",
+        help="a new key signs X-Smishguard-Assertion; the old one stays published until its assertions expire",
+        description="Make a new current signing key for X-Smishguard-Assertion (ES256).  The old key signs no more "
+        "(every host moves to the new one within seconds; its private key is erased) and stays in "
+        "/.well-known/smishguard/jwks.json for 10 minutes, so the assertions it signed still verify until they "
+        "expire.  Prints the new key's kid; audited (gateway:key:rotated).  Also the way out when the current "
+        "key cannot be decrypted (SECRET_KEY changed).",
+    )
+    p.add_argument("--json", action="store_true", help='print {"kid","retired","retired_published_until"}')
+    p.set_defaults(func=cmd_rotate_key)
+
+
+@needs_django
+def cmd_rotate_key(args: argparse.Namespace) -> int:
+    from smishguard.gateway import keys
+
+    rotation = keys.rotate()
+    if args.json:
+        print_json(rotation.as_dict())
+        return 0
+    print(rotation.kid)
     return 0

@@ -34,3 +34,35 @@ class AccessRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.employee_id} {self.decision} {self.host} {self.customer}"
+
+
+class SigningKey(models.Model):
+    """A key that signs ``X-Smishguard-Assertion`` (ES256, P-256), shared by every host through the database.
+
+    The private key is stored only encrypted (AES-256-GCM under a key derived with HKDF from Django's
+    ``SECRET_KEY``; ``gateway.keys``), and erased when the key is retired: a retired key never signs again, its
+    public part stays in the JWKS until the assertions it signed have expired.  One current key at most (the
+    partial unique constraint), so two processes making the first key at once end with one.
+    """
+
+    kid = models.CharField(max_length=64, unique=True)  # the RFC 7638 thumbprint of the public key
+    public_jwk = models.JSONField()  # kty, crv, x, y: never "d"
+    private_key = models.BinaryField()  # nonce || AES-GCM(PKCS#8 DER); empty once retired
+    created_at = models.DateTimeField()
+    current = models.BooleanField(default=True)
+    retired_at = models.DateTimeField(null=True, blank=True)  # when it stopped being the current key
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["current"], condition=models.Q(current=True), name="gateway_signing_key_one_current"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(current=True, retired_at__isnull=True)
+                | models.Q(current=False, retired_at__isnull=False),
+                name="gateway_signing_key_retired_iff_not_current",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"signing key {self.kid}{'' if self.current else ' (retired)'}"

@@ -215,7 +215,9 @@ def _commit(
         credential.sign_count = verified.sign_count
         credential.last_used_at = now
         credential.backed_up = verified.backed_up
-        token, session = sessions.create(credential.employee, request=request, credential=credential)
+        token, session = sessions.create(
+            credential.employee, request=request, credential=credential, user_verified=verified.user_verified
+        )
         record(
             Action.SIGNIN_SUCCEEDED,
             request=request,

@@ -92,7 +92,7 @@ def finish_stepup(data: dict[str, Any], *, session: Session, request: HttpReques
                 raise CredentialRevoked("this security key changed during the step-up; try again")
             credential.sign_count = verified.sign_count
             credential.last_used_at = now
-            sessions.mark_assertion(session, at=now)
+            sessions.mark_assertion(session, at=now, user_verified=verified.user_verified)
             record(
                 Action.STEPUP_SUCCEEDED,
                 request=request,
