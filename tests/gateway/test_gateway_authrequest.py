@@ -287,3 +287,20 @@ def test_the_check_takes_the_short_way_past_the_page_middleware(bob):
     missing = client.get("/api/authz/no-such-dialect")
     assert missing.status_code == 404
     assert missing["Content-Type"].startswith("application/json")
+
+
+def test_the_url_nginx_sends_is_read_as_utf8_and_bytes_that_are_not_are_refused(bob, settings):
+    """nginx puts the request target's bytes in X-Original-URL as they came; a WSGI server hands them over one
+    character per byte (PEP 3333).  They are read as UTF-8 (as the forward-auth and ext_authz dialects do), so a
+    rule on /café matches the é a browser sent; bytes that are not UTF-8 are refused, never read as Latin-1."""
+    policy = (
+        POLICY
+        + '\n[[gateway.rules]]\ndomain = "cafe.example.com"\nresources = ["^/caf\\u00e9$"]\npolicy = "signed_in"\n'
+    )
+    settings.SMISHGUARD = dataclasses.replace(settings.SMISHGUARD, raw=tomllib.loads(policy))
+    client, _ = signed_in(bob)
+    as_sent = "https://cafe.example.com/caf\u00e9".encode().decode("latin-1")  # what gunicorn passes on
+    assert ask(client, as_sent).status_code == 200
+    refused = ask(client, "https://cafe.example.com/caf\xff")
+    assert refused.status_code == 403
+    assert refused["X-Smishguard-Reason"] == "invalid_utf8"

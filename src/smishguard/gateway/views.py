@@ -59,7 +59,11 @@ def auth_request(request: HttpRequest) -> HttpResponse:
     if not check.peer_may_ask(request):
         check.refuse_untrusted_peer(request, "auth-request")
         return _answer(401, "untrusted_proxy")
-    verdict = check.evaluate(request, request.META.get(METHOD_HEADER, ""), request.META.get(URL_HEADER, ""))
+    try:  # nginx sends the request target's bytes as they came: read them as UTF-8, as the other dialects do
+        url = forwarded.wsgi_text(request.META.get(URL_HEADER, ""))
+    except RequestRefused as exc:
+        return _answer(403, exc.reason)
+    verdict = check.evaluate(request, request.META.get(METHOD_HEADER, ""), url)
     if verdict.kind == ADMIT:
         return _answer(200, headers=verdict.identity)
     if verdict.kind == SIGN_IN_PAGE:
