@@ -328,7 +328,7 @@ def cmd_approve(args: argparse.Namespace) -> int:
         if args.json:
             print_json({"approved": args.request_id, "kind": approval.kind, "employee": approval.employee.email})
         else:
-            print(f"approved; {approval.employee.email} is now an admin")
+            print(f"approved; {approval.done or f'{approval.employee.email} is now an admin'}")
         return 0
     if args.json:
         print_json(issued.to_dict())

@@ -85,6 +85,12 @@ class Action(StrEnum):
     METRICS_TOKEN_REFUSED = "ops:metrics:refused"
     # The gateway: a check asked by a peer outside [gateway] trusted_proxies (once per source and window)
     GATEWAY_CHECK_UNTRUSTED_PROXY = "gateway:check:untrusted_proxy"
+    # The gateway's access record and containment (gateway.access, gateway.containment, gateway.retention)
+    GATEWAY_BULK_READ_CONTAINED = "gateway:containment:contained"
+    GATEWAY_RELEASE_REQUESTED = "gateway:containment:release_requested"
+    GATEWAY_CONTAINMENT_RELEASED = "gateway:containment:released"
+    GATEWAY_ACCESS_EXPORTED = "gateway:access:exported"
+    GATEWAY_ACCESS_PRUNED = "gateway:access:pruned"
 
     @property
     def source(self) -> str:

@@ -13,3 +13,18 @@ class GatewayConfig(AppConfig):
         rules.current()  # a policy that does not load refuses the start (one ConfigError line)
         # A sign-in may return to the hosts the gateway protects (the sign-in page's rd): accounts' one function.
         redirects.register_return_host_check(rules.protects_host)
+        self._register_containment()
+
+    def _register_containment(self) -> None:
+        """Containment's release: a four-eyes request kind (accounts.approvals) and the employee page's panel."""
+        from smishguard.accounts import panels
+        from smishguard.gateway import containment
+        from smishguard.gateway.release_views import employee_containment
+
+        containment.register()
+        panels.register_employee_panel(
+            "gateway-containment",
+            template="gateway/console/_employee_containment.html",
+            context=employee_containment,
+            order=5,
+        )
