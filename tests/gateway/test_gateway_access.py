@@ -149,6 +149,14 @@ def test_a_write_that_fails_refuses_the_request_and_keeps_nothing(bob):
     assert ask(client, "https://customers.example.com/customers/2").status_code == 200  # the table is back
 
 
+def test_a_customer_id_too_long_to_keep_is_refused_alike_in_both_modes(bob):
+    client, _ = signed_in(bob)
+    response = ask(client, f"https://customers.example.com/customers/{'x' * 256}")
+    assert (response.status_code, response["X-Smishguard-Reason"]) == (403, "record_failed")
+    assert ask(client, f"https://customers.example.com/customers/{'x' * 255}").status_code == 200
+    assert [len(c) for c in AccessRecord.objects.values_list("customer", flat=True)] == [255]
+
+
 def _one_row(bob) -> AccessRecord:
     client, _ = signed_in(bob)
     assert ask(client, "https://customers.example.com/customers/5").status_code == 200

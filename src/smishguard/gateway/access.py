@@ -24,7 +24,7 @@ from __future__ import annotations
 import ipaddress
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
@@ -38,7 +38,7 @@ from smishguard.audit import Action
 from smishguard.audit import record as audit
 from smishguard.db import one_writer
 from smishguard.gateway import sql
-from smishguard.gateway.models import Containment, SessionNetwork
+from smishguard.gateway.models import AccessRecord, Containment, SessionNetwork
 from smishguard.gateway.normalise import NormalRequest
 from smishguard.gateway.policy import ALLOW, DENY, STEP_UP, Decision, Who
 from smishguard.gateway.rules import Limits, current
@@ -50,6 +50,8 @@ CONTAINED = "bulk_read_contained"
 RECORD_FAILED = "record_failed"
 NEW_NETWORK_LOOKBACK = timedelta(days=30)
 REVOKE_REASON = "bulk read contained"
+CUSTOMER_MAX = AccessRecord._meta.get_field("customer").max_length
+HOST_MAX = AccessRecord._meta.get_field("host").max_length
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,10 @@ def record(
     """Store the decision on a customer-data route (``decision.customer`` is set) and apply containment; the
     answer must not leave before this returns."""
     row = _Row(asked, decision, session, client)
+    if len(decision.customer or "") > CUSTOMER_MAX or len(asked.host) > HOST_MAX:
+        # Not storable as it is (PostgreSQL would refuse it, SQLite keep it whole): refused alike in both modes.
+        log.error("gateway: access record not written, request refused: a customer id or host too long to keep")
+        return Outcome(RECORD_FAILED)
     try:
         if session is None or who is None or decision.decision not in (ALLOW, STEP_UP):
             with one_writer():
@@ -118,7 +124,7 @@ class _Row:
 
 def _contain_or_admit(request: HttpRequest, row: _Row, decision: Decision, session: Session, who: Who) -> Outcome:
     """Inside the transaction: lock the employee's row, then refuse (contained), count and admit, or contain."""
-    contained_at, new_network = _lock(session)
+    contained_at, released_at, new_network = _lock(session)
     if contained_at is not None:
         row.insert(DENY, CONTAINED)
         return Outcome(CONTAINED)
@@ -131,6 +137,8 @@ def _contain_or_admit(request: HttpRequest, row: _Row, decision: Decision, sessi
         lowered = new_network if new_network is not None else _work_out_new_network(session)
     threshold = limits.threshold(new_network=lowered)
     since = row.at - timedelta(minutes=limits.window_minutes)
+    if released_at is not None and released_at > since:  # a release starts the count afresh
+        since = released_at
     with connection.cursor() as cursor:
         cursor.execute(sql.DISTINCT_ADMITTED, [row.asked.host, decision.customer, session.employee_id, _db_time(since)])
         distinct, seen = cursor.fetchone()
@@ -146,9 +154,9 @@ def _db_time(moment: datetime):
     return connection.ops.adapt_datetimefield_value(moment)
 
 
-def _lock(session: Session) -> tuple[object, bool | None]:
-    """Lock the employee's containment row (made on their first check); (contained_at, the session's
-    new-network answer or None when not worked out)."""
+def _lock(session: Session) -> tuple[datetime | None, datetime | None, bool | None]:
+    """Lock the employee's containment row (made on their first check); (contained_at, released_at, the
+    session's new-network answer or None when not worked out)."""
     statement = sql.LOCK_EMPLOYEE[connection.vendor]
     with connection.cursor() as cursor:
         cursor.execute(statement, [session.pk, session.employee_id])
@@ -157,8 +165,20 @@ def _lock(session: Session) -> tuple[object, bool | None]:
             Containment.objects.bulk_create([Containment(employee_id=session.employee_id)], ignore_conflicts=True)
             cursor.execute(statement, [session.pk, session.employee_id])
             found = cursor.fetchone()
-    contained_at, new_network = found
-    return contained_at, (None if new_network is None else bool(new_network))
+    contained_at, released_at, new_network = found
+    return (
+        _from_db(contained_at),
+        _from_db(released_at),
+        None if new_network is None else bool(new_network),
+    )
+
+
+def _from_db(value) -> datetime | None:
+    """A DateTimeField's value as a cursor returns it (SQLite: text in UTC) as an aware datetime."""
+    if value is None:
+        return None
+    moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def network_of(address: str | None) -> str:

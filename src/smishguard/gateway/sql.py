@@ -41,9 +41,11 @@ DISTINCT_ADMITTED = (
 
 _c = Columns(Containment, "c")
 _n = Columns(SessionNetwork, "n")
-# Parameters: session id, employee id.  Answers (contained_at, new_network or NULL when not worked out yet).
+# Parameters: session id, employee id.  Answers (contained_at, released_at, new_network or NULL when not worked
+# out yet).
 _LOCK = (
-    f"SELECT {_c['contained_at']}, (SELECT {_n['new_network']} FROM {_n.table} WHERE {_n['session']} = %s) "
+    f"SELECT {_c['contained_at']}, {_c['released_at']}, "
+    f"(SELECT {_n['new_network']} FROM {_n.table} WHERE {_n['session']} = %s) "
     f"FROM {_c.table} WHERE {_c['employee']} = %s"
 )
 LOCK_EMPLOYEE = {"postgresql": _LOCK + " FOR NO KEY UPDATE OF c", "sqlite": _LOCK}
