@@ -26,5 +26,5 @@ class GatewayConfig(AppConfig):
             "gateway-containment",
             template="gateway/console/_employee_containment.html",
             context=employee_containment,
-            order=5,
+            order=20,  # after the keys (10); it shows only while the employee is contained
         )
