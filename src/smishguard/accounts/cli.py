@@ -68,8 +68,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = esub.add_parser(
         "approve",
-        help="approve a pending four-eyes request (recovery, admin rights, an admin's first link) as a second "
-        "admin; prints the link if one is issued",
+        help="approve a pending four-eyes request (recovery, admin rights, an admin's first link, or a kind another "
+        "app registers, such as the gateway's release from containment) as a second admin; prints the link if one "
+        "is issued",
     )
     p.add_argument("request_id", type=int)
     p.add_argument("--as", dest="as_admin", metavar="ADMIN_EMAIL", required=True, help="the approving admin")

@@ -24,7 +24,9 @@ EXPLAINED = {
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    gateway = sub.add_parser("gateway", help="the gateway in front of the internal apps: its route policy")
+    gateway = sub.add_parser(
+        "gateway", help="the gateway in front of the internal apps: its route policy, access record and containment"
+    )
     gsub = gateway.add_subparsers(dest="gateway_command", metavar="ACTION")
     gsub.required = True
     p = gsub.add_parser(
