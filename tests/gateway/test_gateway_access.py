@@ -326,3 +326,19 @@ def test_export_refuses_bad_input_in_one_line(db, capsys, argv, message):
     assert err.startswith("smishguard: error: ")
     assert message in err
     assert len(err.strip().splitlines()) == 1
+
+
+def test_the_count_is_an_index_search_not_a_scan_of_the_table(bob):
+    since = connection.ops.adapt_datetimefield_value(timezone.now() - timedelta(minutes=10))
+    params = ["a.example.com", "1", bob.pk, since]
+    with connection.cursor() as cursor:
+        if modes.POSTGRES:
+            cursor.execute("SET LOCAL enable_seqscan = off")  # an empty table: what the plan can use, not its cost
+            cursor.execute("EXPLAIN " + sql.DISTINCT_ADMITTED, params)
+            plan = "\n".join(line for (line,) in cursor.fetchall())
+            assert "Index Only Scan using gateway_access_admitted" in plan, plan
+        else:
+            cursor.execute("EXPLAIN QUERY PLAN " + sql.DISTINCT_ADMITTED, params)
+            plan = "\n".join(str(row[-1]) for row in cursor.fetchall())
+            assert "USING INDEX gateway_access_admitted" in plan or "USING COVERING INDEX" in plan, plan
+            assert f"SCAN {AccessRecord._meta.db_table}\n" not in plan + "\n", plan

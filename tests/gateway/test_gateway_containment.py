@@ -15,7 +15,9 @@ from datetime import timedelta
 import pytest
 import time_machine
 from django.conf import settings as django_settings
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from page_fixtures import login  # noqa: F401 - the shared pytest fixture: a test client signed in as someone
@@ -31,7 +33,7 @@ from smishguard.cli import main
 from smishguard.config import ConfigError
 from smishguard.errors import PermissionDenied
 from smishguard.gateway import containment, loading, rules
-from smishguard.gateway.models import AccessRecord, Containment
+from smishguard.gateway.models import AccessRecord, Containment, SessionNetwork
 from smishguard.outbox.models import Delivery
 from smishguard.passkeys.models import Credential
 
@@ -355,3 +357,15 @@ def test_a_group_that_does_not_exist_is_refused_where_the_policy_meets_the_datab
         loading.check_groups(rules.current())
     assert main(["gateway", "check", "--user", "bulk-member@example.com", "https://a.example.com/reports"]) == 2
     assert "no such group: nosuch" in capsys.readouterr().err
+
+
+def test_the_new_network_is_worked_out_once_per_session_not_on_every_check(bob):
+    signed_in(bob, ip="10.1.1.5", created_ago=timedelta(days=3))
+    away, session = signed_in(bob, ip="192.0.2.10")
+    assert read(away, "1").status_code == 200
+    assert SessionNetwork.objects.get(session=session).new_network is True
+    with CaptureQueriesContext(connection) as queries:
+        assert read(away, "1").status_code == 200
+    statements = [q["sql"] for q in queries]
+    assert not [s for s in statements if "GROUP BY" in s.upper()]  # the earlier sessions are not read again
+    assert sum(1 for s in statements if s.lstrip().upper().startswith("INSERT")) == 1  # the access row alone
