@@ -341,4 +341,4 @@ def test_the_count_is_an_index_search_not_a_scan_of_the_table(bob):
             cursor.execute("EXPLAIN QUERY PLAN " + sql.DISTINCT_ADMITTED, params)
             plan = "\n".join(str(row[-1]) for row in cursor.fetchall())
             assert "USING INDEX gateway_access_admitted" in plan or "USING COVERING INDEX" in plan, plan
-            assert f"SCAN {AccessRecord._meta.db_table}\n" not in plan + "\n", plan
+            assert not [line for line in plan.splitlines() if line.split()[:2] == ["SCAN", "a"]], plan
