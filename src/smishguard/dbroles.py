@@ -5,7 +5,7 @@ SMISHGUARD_DATABASE_URL names another role, gives that role exactly what the web
 on every run so that a new table is covered:
 
 - every table: SELECT, INSERT, UPDATE, DELETE (no TRUNCATE, REFERENCES or TRIGGER); every sequence: USAGE, SELECT;
-- the append-only tables (the audit trail): SELECT and INSERT only;
+- the append-only tables (the audit trail, the gateway's access record): SELECT and INSERT only;
 - django_migrations: SELECT only (/readyz and doctor read it; only the owner's migrate writes it);
 - the schema: USAGE, never CREATE.  The role owns nothing, so it can run no DDL (ALTER, DROP, CREATE).
 
@@ -21,13 +21,14 @@ import getpass
 import os
 
 from smishguard.audit.models import Event
+from smishguard.gateway.models import AccessRecord
 
 MIGRATIONS_TABLE = "django_migrations"
 
 
 def append_only_tables() -> list[str]:
-    """The tables the services may only insert into and read."""
-    return [Event._meta.db_table]
+    """The tables the services may only insert into and read: the audit trail, the gateway's access record."""
+    return [Event._meta.db_table, AccessRecord._meta.db_table]
 
 
 def role_of(url: str) -> str:

@@ -46,6 +46,7 @@ urlpatterns = [
     path("hooks/", include("smishguard.messaging.urls")),
     path("console/watch/", include("smishguard.watch.urls")),
     path("console/gateway/", include("smishguard.gateway.console_urls")),
+    path("console/gateway/release/", include("smishguard.gateway.release_urls")),  # containment's release button
     path("console/", include("smishguard.detection.urls")),
     path("console/", include("smishguard.reports.urls")),
     path("portal/", include("smishguard.reports.portal_urls")),

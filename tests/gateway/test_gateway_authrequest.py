@@ -107,14 +107,22 @@ def test_an_employee_in_the_rules_group_is_admitted_with_the_remote_headers(bob)
     assert head.status_code == 200
 
 
-def test_an_admitted_check_writes_nothing(bob):
+def _writes(queries) -> list[str]:
+    verbs = [q["sql"].lstrip().split(None, 1)[0].upper() for q in queries]
+    return [verb for verb in verbs if verb in ("INSERT", "UPDATE", "DELETE")]
+
+
+def test_an_admitted_check_writes_nothing_but_a_customer_routes_access_row(bob):
     client, _ = signed_in(bob)
     events = Event.objects.count()
     with CaptureQueriesContext(connection) as queries:
+        assert ask(client, "https://vault.example.com/secrets/1").status_code == 200  # no customer group
+    assert _writes(queries) == []
+    assert ask(client, "https://customers.example.com/customers/41").status_code == 200  # the employee's first
+    with CaptureQueriesContext(connection) as queries:
         assert ask(client, "https://customers.example.com/customers/42").status_code == 200
-    verbs = [q["sql"].lstrip().split(None, 1)[0].upper() for q in queries]
-    writes = [verb for verb in verbs if verb in ("INSERT", "UPDATE", "DELETE")]
-    assert writes == []
+    # The access record (gateway.access): one INSERT, and no other write (docs/gateway.md).
+    assert _writes(queries) == ["INSERT"]
     assert Event.objects.count() == events
 
 

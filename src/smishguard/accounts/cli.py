@@ -68,8 +68,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = esub.add_parser(
         "approve",
-        help="approve a pending four-eyes request (recovery, admin rights, an admin's first link) as a second "
-        "admin; prints the link if one is issued",
+        help="approve a pending four-eyes request (recovery, admin rights, an admin's first link, or a kind another "
+        "app registers, such as the gateway's release from containment) as a second admin; prints the link if one "
+        "is issued",
     )
     p.add_argument("request_id", type=int)
     p.add_argument("--as", dest="as_admin", metavar="ADMIN_EMAIL", required=True, help="the approving admin")
@@ -328,7 +329,7 @@ def cmd_approve(args: argparse.Namespace) -> int:
         if args.json:
             print_json({"approved": args.request_id, "kind": approval.kind, "employee": approval.employee.email})
         else:
-            print(f"approved; {approval.employee.email} is now an admin")
+            print(f"approved; {approval.done or f'{approval.employee.email} is now an admin'}")
         return 0
     if args.json:
         print_json(issued.to_dict())

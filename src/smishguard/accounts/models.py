@@ -8,6 +8,8 @@ from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.db import models
 from django.utils import timezone
 
+from smishguard.accounts import approvals
+
 
 def token_digest(token: str) -> str:
     """What we store for a bearer token: its SHA-256, so a database leak gives no usable token."""
@@ -143,6 +145,19 @@ class RecoveryRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} #{self.pk} for {self.employee.email} ({self.status})"
+
+    @property
+    def kind_label(self) -> str:
+        """The kind in words: accounts' own, or the label of a kind an app registered (accounts.approvals)."""
+        registered = approvals.registered(self.kind)
+        return registered.label if registered is not None else self.get_kind_display()
+
+    @property
+    def approve_button(self) -> str:
+        registered = approvals.registered(self.kind)
+        if registered is not None:
+            return registered.button
+        return "Approve admin rights" if self.kind == self.Kind.ADMIN_GRANT else "Approve and issue link"
 
 
 ApprovalRequest = RecoveryRequest  # the general name: recovery is one kind of four-eyes request

@@ -20,7 +20,7 @@ from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
-from smishguard.accounts import sessions
+from smishguard.accounts import approvals, sessions
 from smishguard.accounts.errors import (
     BreakGlassReasonRequired,
     BreakGlassRefused,
@@ -56,6 +56,7 @@ class Approval:
     kind: str
     employee: Employee
     link: IssuedLink | None = None
+    done: str = ""  # a registered kind (accounts.approvals): what its approval did, in one sentence
 
 
 @dataclass(frozen=True)
@@ -670,6 +671,15 @@ def _open_request(
     return rec
 
 
+def open_request(
+    employee: Employee, kind: str, action: Action, *, actor: Employee | None, request: HttpRequest | None, reason: str
+) -> RecoveryRequest:
+    """Open (or find) the pending four-eyes request of a kind an app registered (``accounts.approvals``)."""
+    if approvals.registered(kind) is None:
+        raise ValueError(f"no four-eyes request kind {kind!r} is registered")
+    return _open_request(employee, kind, action, actor=actor, request=request, reason=reason)
+
+
 def usable_link(token: str) -> EnrolmentLink:
     """The enrolment link for a token if it can still be used; raises EnrolmentLinkInvalid saying why."""
     if not isinstance(token, str) or not token or len(token) > 128:
@@ -820,6 +830,20 @@ def _approve_locked(rec: RecoveryRequest, approver: Employee, request: HttpReque
     rec.status = RecoveryRequest.Status.APPROVED
     rec.decided_by = approver
     rec.decided_at = timezone.now()
+    kind = approvals.registered(rec.kind)
+    if kind is not None:  # a kind an app above accounts registered: it says what an approval does
+        rec.save()
+        done = kind.approve(rec, approver, request)
+        record(
+            Action.REQUEST_APPROVED,
+            request=request,
+            actor=approver,
+            subject=employee,
+            request_id=rec.pk,
+            kind=rec.kind,
+            requested_by=rec.requested_by_label,
+        )
+        return Approval(rec.kind, employee, done=done)
     if rec.kind == RecoveryRequest.Kind.ADMIN_GRANT:
         rec.save()
         _grant_admin(employee, requested_by=rec.requested_by, approved_by=approver, request=request)

@@ -89,6 +89,12 @@ class Action(StrEnum):
     GATEWAY_POLICY_RELOAD_REFUSED = "gateway:policy:reload_refused"  # ... that did not load: the old one stays
     # The gateway: a new key signs X-Smishguard-Assertion (`smishguard gateway rotate-key`)
     GATEWAY_KEY_ROTATED = "gateway:key:rotated"
+    # The gateway's access record and containment (gateway.access, gateway.containment, gateway.retention)
+    GATEWAY_BULK_READ_CONTAINED = "gateway:containment:contained"
+    GATEWAY_RELEASE_REQUESTED = "gateway:containment:release_requested"
+    GATEWAY_CONTAINMENT_RELEASED = "gateway:containment:released"
+    GATEWAY_ACCESS_EXPORTED = "gateway:access:exported"
+    GATEWAY_ACCESS_PRUNED = "gateway:access:pruned"
 
     @property
     def source(self) -> str:

@@ -20,3 +20,18 @@ class GatewayConfig(AppConfig):
         nav.register(
             "gateway-rules", label="Access rules", url_name="gateway_console:rules", section=NAV_SECTION, order=10
         )
+        self._register_containment()
+
+    def _register_containment(self) -> None:
+        """Containment's release: a four-eyes request kind (accounts.approvals) and the employee page's panel."""
+        from smishguard.accounts import panels
+        from smishguard.gateway import containment
+        from smishguard.gateway.release_views import employee_containment
+
+        containment.register()
+        panels.register_employee_panel(
+            "gateway-containment",
+            template="gateway/console/_employee_containment.html",
+            context=employee_containment,
+            order=20,  # after the keys (10); it shows only while the employee is contained
+        )

@@ -11,6 +11,8 @@ dialect is here, once:
 - the session is the ``sg_session`` cookie, looked up in the database on every check (a revocation counts on the
   very next one);
 - the route policy decides (``policy.decide``);
+- a decision on a customer-data route is stored before the answer leaves, and a bulk read is contained
+  (``access.record``: the access record, containment);
 - an admitted request carries the employee's identity to the app (:func:`identity_headers`): the ``Remote-*``
   headers and ``X-Smishguard-Assertion``, a JWT signed with the gateway's current key (``assertion``, ``keys``).
 """
@@ -32,7 +34,7 @@ from smishguard.accounts import sessions
 from smishguard.accounts.models import Session
 from smishguard.audit import Action, record_refusal
 from smishguard.clientaddr import client_ip
-from smishguard.gateway import assertion, keys, rules, sql
+from smishguard.gateway import access, assertion, keys, rules, sql
 from smishguard.gateway.errors import RequestRefused
 from smishguard.gateway.normalise import NormalRequest, normalise
 from smishguard.gateway.policy import ALLOW, SIGN_IN, STEP_UP, Decision, Who, decide
@@ -129,7 +131,12 @@ def evaluate(request: HttpRequest, method: str, url: str) -> Verdict:
         who = Who(email=session.employee.email, groups=groups)
         if session.last_assertion_at is not None:
             seconds_since_key = (timezone.now() - session.last_assertion_at).total_seconds()
-    decision = decide(rules.current(), asked, who=who, client=client_ip(request), seconds_since_key=seconds_since_key)
+    client = client_ip(request)
+    decision = decide(rules.current(), asked, who=who, client=client, seconds_since_key=seconds_since_key)
+    if decision.customer is not None:  # customer data: stored before the answer leaves, and contained (access.py)
+        outcome = access.record(request, asked, decision, session=session, who=who, client=client)
+        if outcome.refusal is not None:
+            return Verdict(REFUSE, outcome.refusal, decision=decision)
     return _verdict(decision, session, who, asked, url=url)
 
 

@@ -9,7 +9,9 @@ from smishguard.clitools import CommandError, needs_django, print_json
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    gateway = sub.add_parser("gateway", help="the gateway in front of the internal apps: its route policy")
+    gateway = sub.add_parser(
+        "gateway", help="the gateway in front of the internal apps: its route policy, access record and containment"
+    )
     gsub = gateway.add_subparsers(dest="gateway_command", metavar="ACTION")
     gsub.required = True
     p = gsub.add_parser(
@@ -44,6 +46,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true", help="print the policy as JSON")
     p.set_defaults(func=cmd_rules)
     register_rotate_key(gsub)
+    register_access(gsub)
 
 
 @needs_django
@@ -125,4 +128,152 @@ def cmd_rotate_key(args: argparse.Namespace) -> int:
         print_json(rotation.as_dict())
         return 0
     print(rotation.kid)
+    return 0
+
+
+# --- the access record and containment: `gateway access export|prune`, `gateway release` ------------------------
+# (gateway.access, gateway.retention, gateway.containment; docs/gateway.md "The access record and containment")
+
+
+def register_access(gsub: argparse._SubParsersAction) -> None:
+    access = gsub.add_parser("access", help="the access record of customer-data routes: export, prune")
+    asub = access.add_subparsers(dest="access_command", metavar="ACTION")
+    asub.required = True
+    p = asub.add_parser(
+        "export",
+        help="write the access record as JSON lines",
+        description="One JSON object per line, oldest first: id, at, employee (email), session, method, host, path "
+        "(normalised, no query), rule, decision, reason, customer, ip.  Audited (gateway:access:exported).",
+    )
+    p.add_argument("--since", metavar="ISO", help="only rows at or after this time (UTC when no zone is given)")
+    p.add_argument("--user", metavar="EMAIL", help="only this employee's rows")
+    p.add_argument("--out", metavar="FILE", help="write to FILE instead of stdout")
+    p.set_defaults(func=cmd_access_export)
+    p = asub.add_parser(
+        "prune",
+        help="delete access rows older than a time (retention), as the database owner",
+        description="Deletes every access row written before --before, in one transaction, audited "
+        "(gateway:access:pruned).  On PostgreSQL it connects as the database owner, "
+        "SMISHGUARD_MIGRATE_DATABASE_URL (the services' role may not delete access rows), and refuses to run "
+        "without it; on SQLite it lifts the table's DELETE trigger for that one transaction.",
+    )
+    p.add_argument("--before", required=True, metavar="ISO", help="an ISO 8601 date or time (UTC when no zone)")
+    p.add_argument("--json", action="store_true", help='print {"deleted", "before"}')
+    p.set_defaults(func=cmd_access_prune)
+
+    p = gsub.add_parser(
+        "release",
+        help="ask for a contained employee's release (a second admin approves it)",
+        description="Opens the four-eyes request that lifts EMAIL's containment (bulk_read_contained) and prints "
+        "its id; a second, eligible admin approves it with `smishguard employees approve ID --as OTHER_ADMIN`. "
+        "ADMIN must be an active admin other than EMAIL.  Audited.",
+    )
+    p.add_argument("email", metavar="EMAIL", help="the contained employee")
+    p.add_argument("--as", dest="as_admin", metavar="ADMIN_EMAIL", required=True, help="the admin asking")
+    p.add_argument("--reason", default="", help="why (kept with the request)")
+    p.add_argument("--json", action="store_true", help='print {"request", "employee"}')
+    p.set_defaults(func=cmd_release)
+
+
+def _iso(value: str, option: str):
+    from datetime import UTC, datetime
+
+    try:
+        parsed = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise CommandError(
+            f"{option}: {value!r} is not an ISO 8601 date or time (e.g. 2026-03-02 or 2026-03-02T09:00:00Z)"
+        ) from None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+
+
+def _employee(email: str, option: str = "EMAIL"):
+    from smishguard.accounts.models import Employee
+
+    found = Employee.objects.filter(email__iexact=email.strip()).first()
+    if found is None:
+        raise CommandError(f"{option}: no employee with the email {email.strip().lower()!r}")
+    return found
+
+
+@needs_django
+def cmd_access_export(args: argparse.Namespace) -> int:
+    import json
+    import sys
+
+    from smishguard.audit import Action, record
+    from smishguard.gateway.models import AccessRecord
+
+    rows = AccessRecord.objects.order_by("at", "id")
+    since = _iso(args.since, "--since") if args.since else None
+    employee = _employee(args.user, "--user") if args.user else None
+    if since is not None:
+        rows = rows.filter(at__gte=since)
+    if employee is not None:
+        rows = rows.filter(employee=employee)
+    out = open(args.out, "w", encoding="utf-8") if args.out else sys.stdout  # noqa: SIM115 - closed below
+    count = 0
+    try:
+        for row in rows.select_related("employee").iterator(chunk_size=2000):
+            out.write(json.dumps(row.to_dict(row.employee.email if row.employee else None)) + "\n")
+            count += 1
+    except OSError as exc:
+        raise CommandError(f"cannot write {args.out}: {exc.strerror or exc}") from None
+    finally:
+        if args.out:
+            out.close()
+    record(
+        Action.GATEWAY_ACCESS_EXPORTED,
+        rows=count,
+        since=since.isoformat() if since else None,
+        user=employee.email if employee else None,
+    )
+    return 0
+
+
+def cmd_access_prune(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from smishguard import config
+    from smishguard.clitools import setup_django
+
+    cutoff = _iso(args.before, "--before")
+    if cutoff > datetime.now(UTC):
+        raise CommandError(f"--before {cutoff.isoformat()} is in the future: prune keeps every row not yet old")
+    if config.services_database_url().startswith(("postgres://", "postgresql://")):
+        if config.migrate_database_url() is None:
+            raise CommandError(
+                "gateway access prune deletes access rows, which the services' database role may not: run it with "
+                "the database owner's URL in SMISHGUARD_MIGRATE_DATABASE_URL (as `smishguard migrate`)"
+            )
+        config.connect_as_owner()
+    setup_django()
+    from django.db import DatabaseError
+
+    from smishguard.gateway import retention
+
+    try:
+        deleted = retention.prune(cutoff)
+    except DatabaseError as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise CommandError(f"the database refused the prune: {first}") from None
+    if args.json:
+        print_json({"deleted": deleted, "before": cutoff.isoformat()})
+    else:
+        print(f"pruned {deleted} access record(s) written before {cutoff.isoformat()}")
+    return 0
+
+
+@needs_django
+def cmd_release(args: argparse.Namespace) -> int:
+    from smishguard.gateway import containment
+
+    employee = _employee(args.email)
+    actor = _employee(args.as_admin, "--as")
+    rec = containment.request_release(employee, actor=actor, reason=args.reason)
+    if args.json:
+        print_json({"request": rec.pk, "employee": employee.email})
+    else:
+        print(f"release request #{rec.pk} for {employee.email} is open")
+        print(f"A second admin approves it: smishguard employees approve {rec.pk} --as OTHER_ADMIN_EMAIL")
     return 0

@@ -2,14 +2,31 @@
 
 Not the security audit trail (``audit.Event``), which keeps the security events: this table is high-volume and
 answers "which customers did these accounts read" (``smishguard incident scope``) and "has this account just read
-too many" (containment).  Append-only for the running service; retention is a maintenance step run with the
-database owner's URL (``smishguard gateway access prune``).
+too many" (containment).  Append-only for the running service: the queryset refuses ``update``/``delete``, a saved
+row refuses ``save``/``delete``, SQLite's triggers refuse UPDATE/DELETE (gateway migration 0002), and on PostgreSQL
+the services' role may only SELECT and INSERT (``smishguard.dbroles``) and nobody may TRUNCATE it.  Retention is a
+maintenance step run with the database owner's URL (``smishguard gateway access prune``, ``gateway.retention``).
+
+Containment (``gateway.containment``) keeps one :class:`Containment` row per employee who has read customer data:
+the row each check on a customer route locks (the per-employee serialisation) and the state "contained until
+released".  :class:`SessionNetwork` says, once per session, whether it was opened from a network new for its
+employee (which lowers the threshold for the session's first ``new_network_minutes``).
 """
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+
+from smishguard.audit.errors import AppendOnlyError
+
+
+class AccessRecordQuerySet(models.QuerySet):
+    def update(self, **kwargs):  # noqa: ARG002 - same signature as QuerySet.update
+        raise AppendOnlyError("access records cannot be updated")
+
+    def delete(self):
+        raise AppendOnlyError("access records cannot be deleted (retention: smishguard gateway access prune)")
 
 
 class AccessRecord(models.Model):
@@ -29,11 +46,84 @@ class AccessRecord(models.Model):
     customer = models.CharField(max_length=255)  # the resource's named group "customer"
     ip = models.GenericIPAddressField(null=True, blank=True)  # the client address (general trusted_proxies)
 
+    objects = AccessRecordQuerySet.as_manager()
+
     class Meta:
-        indexes = [models.Index(fields=["employee", "at"], name="gateway_access_employee_at")]
+        indexes = [
+            models.Index(fields=["employee", "at"], name="gateway_access_employee_at"),
+            # Containment's count (gateway.sql.DISTINCT_ADMITTED): the admitted reads of one employee in a window,
+            # with the (host, customer) pairs in the index itself on PostgreSQL (an index-only scan; SQLite ignores
+            # INCLUDE and reads the rows the partial index points at).
+            models.Index(
+                fields=["employee", "at"],
+                name="gateway_access_admitted",
+                condition=models.Q(decision="allow"),
+                include=["host", "customer"],
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.employee_id} {self.decision} {self.host} {self.customer}"
+
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is not None:
+            raise AppendOnlyError("access records cannot be changed once written")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):  # noqa: ARG002
+        raise AppendOnlyError("access records cannot be deleted (retention: smishguard gateway access prune)")
+
+    def to_dict(self, email: str | None = None) -> dict[str, object]:
+        """One line of ``smishguard gateway access export``."""
+        return {
+            "id": self.pk,
+            "at": self.at.isoformat(),
+            "employee": email,
+            "session": self.session_id,
+            "method": self.method,
+            "host": self.host,
+            "path": self.path,
+            "rule": self.rule,
+            "decision": self.decision,
+            "reason": self.reason,
+            "customer": self.customer,
+            "ip": self.ip,
+        }
+
+
+class Containment(models.Model):
+    """One per employee who has read customer data through the gateway: the row a check on a customer route locks
+    (so two workers checking the same employee at once count one after the other), and the containment state.
+
+    ``contained_at`` set: every customer-data route is refused (``bulk_read_contained``) for the employee, on any
+    session, until a release (``smishguard gateway release`` + a second admin's approval) clears it."""
+
+    employee = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    contained_at = models.DateTimeField(null=True, blank=True)
+    customers = models.PositiveIntegerField(default=0)  # distinct customers read in the window when contained
+    max_customers = models.PositiveIntegerField(default=0)  # the threshold that was crossed
+    window_minutes = models.PositiveIntegerField(default=0)
+    released_at = models.DateTimeField(null=True, blank=True)  # the last release
+    released_by = models.CharField(max_length=254, blank=True)  # who asked for it, and who approved it
+
+    def __str__(self) -> str:
+        state = f"contained since {self.contained_at:%Y-%m-%d %H:%M}" if self.contained_at else "not contained"
+        return f"containment of {self.employee_id}: {state}"
+
+
+class SessionNetwork(models.Model):
+    """Whether a session was opened from a network (/24, /64) its employee had not signed in from in the 30 days
+    before, having signed in before from another network: worked out once, at the session's first check on a
+    customer route within its first ``new_network_minutes``."""
+
+    session = models.OneToOneField("accounts.Session", on_delete=models.CASCADE, primary_key=True, related_name="+")
+    network = models.CharField(max_length=64, blank=True)  # the session's sign-in network ("" when unknown)
+    new_network = models.BooleanField(default=False)
+
+    def __str__(self) -> str:
+        return f"session {self.session_id}: {self.network or '?'}{' (new)' if self.new_network else ''}"
 
 
 class SigningKey(models.Model):

@@ -25,7 +25,7 @@ METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "CONNECT"
 DEFAULT_TRUSTED_PROXIES = ("127.0.0.1/32", "::1/128")
 DEFAULT_REAUTH_MAX_AGE = 900
 RULE_KEYS = ("domain", "resources", "methods", "subject", "networks", "policy", "reauth_max_age")
-GATEWAY_KEYS = ("default_policy", "trusted_proxies", "rules")
+GATEWAY_KEYS = ("default_policy", "trusted_proxies", "rules", "containment")
 CUSTOMER_GROUP = "customer"
 _LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
 
@@ -98,6 +98,7 @@ class GatewayPolicy:
     default_policy: str = "deny"
     trusted_proxies: tuple[str, ...] = DEFAULT_TRUSTED_PROXIES
     rules: tuple[Rule, ...] = field(default_factory=tuple)
+    containment: ContainmentPolicy = field(default_factory=lambda: ContainmentPolicy())  # noqa: PLW0108 - defined below
 
     @property
     def groups(self) -> frozenset[str]:
@@ -139,7 +140,8 @@ def parse(data: dict[str, Any]) -> GatewayPolicy:
     if not isinstance(raw_rules, list) or not all(isinstance(r, dict) for r in raw_rules):
         raise ConfigError("[gateway] rules must be an array of tables: [[gateway.rules]]")
     rules = tuple(parse_rule(number, raw) for number, raw in enumerate(raw_rules, start=1))
-    return GatewayPolicy(default_policy=default_policy, trusted_proxies=proxies, rules=rules)
+    containment = parse_containment(table.get("containment", {}))
+    return GatewayPolicy(default_policy=default_policy, trusted_proxies=proxies, rules=rules, containment=containment)
 
 
 def parse_rule(number: int, raw: dict[str, Any]) -> Rule:
@@ -232,6 +234,87 @@ def _network(where: str, value: str) -> Network:
         return ipaddress.ip_network(value.strip(), strict=False)
     except ValueError:
         raise ConfigError(f"{where}: networks: {_shown(value)} is not an IP address or CIDR") from None
+
+
+# --- [gateway.containment] (the access record's containment: gateway.containment) --------------------------------
+
+CONTAINMENT_KEYS = ("max_customers", "window_minutes", "new_network_max_customers", "new_network_minutes")
+
+
+@dataclass(frozen=True)
+class Limits:
+    """When one employee has read too many distinct customers: more than ``max_customers`` within
+    ``window_minutes``; ``new_network_max_customers`` instead in a session's first ``new_network_minutes`` when it
+    was opened from a network new for the employee."""
+
+    max_customers: int = 20
+    window_minutes: int = 10
+    new_network_max_customers: int = 5
+    new_network_minutes: int = 60
+
+    def threshold(self, *, new_network: bool) -> int:
+        """The number of distinct customers that may be read in the window (one more is contained)."""
+        return min(self.max_customers, self.new_network_max_customers) if new_network else self.max_customers
+
+
+@dataclass(frozen=True)
+class ContainmentPolicy:
+    """``[gateway.containment]`` and its ``[gateway.containment.groups.NAME]`` tables (a group's table inherits
+    the keys it leaves out from ``[gateway.containment]``)."""
+
+    default: Limits = field(default_factory=Limits)
+    groups: tuple[tuple[str, Limits], ...] = ()
+
+    @property
+    def group_names(self) -> frozenset[str]:
+        return frozenset(name for name, _ in self.groups)
+
+    def limits_for(self, groups: frozenset[str]) -> Limits:
+        """The limits of an employee in ``groups``: among their groups that have a table, the one with the lowest
+        ``max_customers`` (ties: the longer window, then the lower new-network threshold); none: the defaults."""
+        own = [limits for name, limits in self.groups if name in groups]
+        if not own:
+            return self.default
+        return min(
+            own, key=lambda limits: (limits.max_customers, -limits.window_minutes, limits.new_network_max_customers)
+        )
+
+
+def parse_containment(table: object) -> ContainmentPolicy:
+    where = "[gateway.containment]"
+    if not isinstance(table, dict):
+        raise ConfigError(f"{where} must be a table")
+    unknown = sorted(set(table) - {*CONTAINMENT_KEYS, "groups"})
+    if unknown:
+        raise ConfigError(
+            f"{where}: unknown key(s): {', '.join(unknown)} (known: {', '.join(CONTAINMENT_KEYS)}, groups)"
+        )
+    default = _limits(where, table, Limits())
+    groups_table = table.get("groups", {})
+    if not isinstance(groups_table, dict) or not all(isinstance(v, dict) for v in groups_table.values()):
+        raise ConfigError(f"{where} groups must be tables: [gateway.containment.groups.NAME]")
+    groups = []
+    for name, raw in sorted(groups_table.items()):
+        group_where = f"[gateway.containment.groups.{name}]"
+        if not name.strip():
+            raise ConfigError(f"{group_where}: a group needs a name")
+        unknown = sorted(set(raw) - set(CONTAINMENT_KEYS))
+        if unknown:
+            raise ConfigError(
+                f"{group_where}: unknown key(s): {', '.join(unknown)} (known: {', '.join(CONTAINMENT_KEYS)})"
+            )
+        groups.append((name, _limits(group_where, raw, default)))
+    return ContainmentPolicy(default=default, groups=tuple(groups))
+
+
+def _limits(where: str, raw: dict[str, Any], inherited: Limits) -> Limits:
+    values = {}
+    for key in CONTAINMENT_KEYS:
+        value = raw.get(key, getattr(inherited, key))
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ConfigError(f"{where}: {key} must be a whole number >= 1, not {_shown(value)}")
+        values[key] = value
+    return Limits(**values)
 
 
 _cache: tuple[dict[str, Any], GatewayPolicy] | None = None

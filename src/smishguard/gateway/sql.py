@@ -2,13 +2,24 @@
 
 The check runs on every request to every protected app; a statement the ORM compiles on each call costs more
 than the database answering it.  Plain SQL that SQLite and PostgreSQL share; every value is a parameter; every
-table and column name comes from ``_meta``.  tests/gateway/test_gateway_sql.py runs each beside its ORM form.
+table and column name comes from ``_meta``.  Each is tested against its ORM form (tests/gateway/test_gateway_sql.py,
+tests/gateway/test_gateway_access_sql.py).
+
+- ``GROUP_NAMES``: the names of an employee's groups;
+- ``INSERT_ACCESS``: one access row (``gateway.models.AccessRecord``);
+- ``DISTINCT_ADMITTED``: how many distinct customers (host, customer) the employee was admitted to since a time,
+  and whether the one asked about is among them: one indexed count over the employee's admitted rows in the window
+  (the partial index ``gateway_access_admitted``; on PostgreSQL an index-only scan, the pairs being INCLUDEd);
+- ``LOCK_EMPLOYEE``: the employee's containment row, locked on PostgreSQL (``FOR NO KEY UPDATE``: a second check
+  of the same employee waits here until the first commits); on SQLite the transaction's ``BEGIN IMMEDIATE`` took
+  the database's write lock already.  With it, the session's new-network answer, if worked out (one round trip).
 """
 
 from __future__ import annotations
 
 from smishguard.accounts.models import Employee, Group
-from smishguard.db import Columns
+from smishguard.db import Columns, FastInsert
+from smishguard.gateway.models import AccessRecord, Containment, SessionNetwork
 
 _g = Columns(Group, "g")
 _membership = Employee.groups.through
@@ -19,3 +30,38 @@ _m = Columns(_membership, "m")
 GROUP_NAMES = (
     f"SELECT {_g['name']} FROM {_m.table} JOIN {_g.table} ON {_g['id']} = {_m['group']} WHERE {_m['employee']} = %s"
 )
+
+ACCESS_FIELDS = (
+    "at",
+    "employee",
+    "session_id",
+    "method",
+    "host",
+    "path",
+    "rule",
+    "decision",
+    "reason",
+    "customer",
+    "ip",
+)
+INSERT_ACCESS = FastInsert(AccessRecord, ACCESS_FIELDS)
+
+_a = Columns(AccessRecord, "a")
+# Parameters: host, customer (the one asked about), employee id, since.  The literal 'allow' matches the partial
+# index's condition (a parameter would not let PostgreSQL use it).
+DISTINCT_ADMITTED = (
+    "SELECT COUNT(*), COALESCE(MAX(CASE WHEN t.host = %s AND t.customer = %s THEN 1 ELSE 0 END), 0) FROM "
+    f"(SELECT DISTINCT {_a['host']} AS host, {_a['customer']} AS customer FROM {_a.table} "
+    f"WHERE {_a['employee']} = %s AND {_a['decision']} = 'allow' AND {_a['at']} >= %s) t"
+)
+
+_c = Columns(Containment, "c")
+_n = Columns(SessionNetwork, "n")
+# Parameters: session id, employee id.  Answers (contained_at, released_at, new_network or NULL when not worked
+# out yet).
+_LOCK = (
+    f"SELECT {_c['contained_at']}, {_c['released_at']}, "
+    f"(SELECT {_n['new_network']} FROM {_n.table} WHERE {_n['session']} = %s) "
+    f"FROM {_c.table} WHERE {_c['employee']} = %s"
+)
+LOCK_EMPLOYEE = {"postgresql": _LOCK + " FOR NO KEY UPDATE OF c", "sqlite": _LOCK}

@@ -47,7 +47,9 @@ def approve_recovery(request: HttpRequest, pk: int) -> HttpResponse:
     rec = get_object_or_404(RecoveryRequest.objects.select_related("employee"), pk=pk)
     sessions.require_fresh_assertion(request, what="approving a four-eyes request")
     approval = services.approve(rec.pk, approver=request.user, request=request)
-    if approval.link is None:
+    if approval.done:  # a kind an app registered (accounts.approvals)
+        messages.success(request, f"Approved request #{rec.pk}: {approval.done}")
+    elif approval.link is None:
         messages.success(request, f"Approved request #{rec.pk}: {rec.employee.name} is now an admin.")
     else:
         label = "recovery" if rec.kind == RecoveryRequest.Kind.RECOVERY else "first enrolment link"

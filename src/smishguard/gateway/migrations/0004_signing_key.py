@@ -17,7 +17,7 @@ def first_key(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("gateway", "0001_access_record"),
+        ("gateway", "0003_containment"),
     ]
 
     operations = [
