@@ -14,7 +14,8 @@ nginx asks, in a subrequest, about the request it is holding, described by ``X-O
 - 403: refused, with the reason in ``X-Smishguard-Reason``: the policy's (``forbidden``, ``unknown_host``), a
   URL ``normalise`` refuses (``encoded_slash``, ...), or a missing header (``missing_header``).
 
-An admitted check writes nothing.
+A check writes nothing but on a customer-data route, where every decision is recorded first (``check.evaluate``,
+``access.record``).
 
 The forward-auth and ext_authz dialects (Traefik, Caddy, Envoy) are at the end of this module.
 """
