@@ -149,6 +149,8 @@ class Stack:
     check_log: Path  # gunicorn's access log: "pid status method path"
     untrusted_port: int  # an nginx asking the check from 127.0.0.2
     unknown_port: int  # an nginx for a host no rule names
+    down_port: int  # an nginx whose check does not answer
+    nginx_log: Path  # the access log of the nginx under test
     ann: str  # Ann's session token (group customer-data), signed in with her key
     bob: str  # Bob's (group support)
     key: SoftKey
@@ -217,7 +219,7 @@ def stack(tmp_path_factory) -> Stack:
     ).strip()
     app_log = tmp / "app.log"
     common = {"auth_host": AUTH_HOST, "check_port": auth_port, "app_port": app_port}
-    untrusted_port, unknown_port = free_port(), free_port()
+    untrusted_port, unknown_port, down_port = free_port(), free_port(), free_port()
     with (
         gunicorn(env, workers=2, log_dir=tmp, port=auth_port) as server,
         customer_console(app_port, origin=f"http://{APP_HOST}:{port}", smishguard_origin=auth_origin, log=app_log),
@@ -229,6 +231,13 @@ def stack(tmp_path_factory) -> Stack:
             app_host=APP_HOST,
             check_from="127.0.0.2",
             **common,
+        ),
+        gateway_nginx(
+            tmp / "nginx-down",
+            port=down_port,
+            redirect_port=free_port(),
+            app_host=APP_HOST,
+            **{**common, "check_port": free_port()},
         ),
         gateway_nginx(
             tmp / "nginx-unknown", port=unknown_port, redirect_port=free_port(), app_host="nowhere.corp.test", **common
@@ -249,6 +258,8 @@ def stack(tmp_path_factory) -> Stack:
             check_log=server.access_log,
             untrusted_port=untrusted_port,
             unknown_port=unknown_port,
+            down_port=down_port,
+            nginx_log=tmp / "nginx" / "gateway.access.log",
             ann=browser.cookies["sg_session"],
             bob=bob,
             key=key,
@@ -452,6 +463,31 @@ def test_a_host_no_rule_names_gets_a_readable_refusal(stack):
     answer = request(stack.unknown_port, "/customers/1046", host="nowhere.corp.test", session=stack.ann)
     assert_readable_refusal(answer, "unknown_host", "This site is not set up in the gateway")
     assert "Tell IT" in answer.body
+
+
+def test_a_check_that_does_not_answer_gets_a_readable_page_and_nothing_through(stack):
+    answer = request(stack.down_port, "/customers/1049", session=stack.ann)
+    assert answer.status == 503
+    assert answer.header("X-Smishguard-Reason") == "unavailable"
+    assert "<h1 id=title>The access check did not answer</h1>" in answer.body
+    assert not stack.app_saw("1049")
+
+
+def test_the_access_log_has_the_raw_path_without_the_query_string_and_the_reason(stack):
+    request(stack.port, "/customers%2F1050?token=secret-in-query", session=stack.bob)
+    request(stack.port, "/customers/1051?token=secret-in-query", session=stack.ann)
+
+    def lines() -> list[str]:
+        return stack.nginx_log.read_text(errors="replace").splitlines()
+
+    wait_until(lambda: any("1051" in line for line in lines()), "the admitted request in nginx's access log")
+    text = "\n".join(lines())
+    assert "secret-in-query" not in text
+    refused = next(line for line in lines() if "1050" in line)
+    assert '"GET /customers%2F1050 HTTP/1.1" 403' in refused
+    assert "reason=encoded_slash" in refused
+    admitted = next(line for line in lines() if "1051" in line)
+    assert 'user="ann@corp.test"' in admitted
 
 
 def test_step_up_sends_to_the_sign_in_page_in_step_up_mode_and_one_touch_lets_through(stack):
