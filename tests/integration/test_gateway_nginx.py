@@ -432,7 +432,7 @@ def test_refusals_by_group_method_and_network(stack):
     reached = request(stack.port, "/branch/report", session=stack.ann, source="127.0.0.3")
     assert reached.status == 404  # through the gateway: the app itself has no such page
     assert "There is no such page." in reached.body
-    assert stack.app_saw("GET /branch/report")
+    wait_until(lambda: stack.app_saw("GET /branch/report"), "the app logging the request it served")
     # A spoofed X-Forwarded-For does not move the client into the network.
     answer = request(stack.port, "/branch/other", session=stack.ann, headers=(("X-Forwarded-For", "127.0.0.3"),))
     assert_readable_refusal(answer, "forbidden", "You may not open this page")
