@@ -247,6 +247,8 @@ def main(argv: list[str] | None = None) -> int:
                 app_origin,
                 "--smishguard-origin",
                 auth_origin,
+                "--jwks-url",  # smishguard's keys on its private address (a *.localhost name may not resolve here)
+                f"http://127.0.0.1:{args.auth_port}/.well-known/smishguard/jwks.json",
             ],
             cwd=ROOT,
             stdout=app_log,

@@ -13,7 +13,9 @@ it can check itself:
 
 The key set is fetched once and kept; a token naming a ``kid`` the set does not have (smishguard rotated its key)
 makes it fetched again, at most once per ``min_refetch_seconds``, so a stream of tokens with made-up ``kid``s
-cannot turn every request into a fetch.  PyJWT does the signature and the registered claims.
+cannot turn every request into a fetch; after a failed fetch the next is tried no sooner than
+``retry_after_failure_seconds`` (the person is unverified meanwhile).  PyJWT checks the signature and the
+registered claims.
 """
 
 from __future__ import annotations
@@ -53,7 +55,7 @@ class Identity:
         return "a key"
 
 
-def fetch_url(url: str, timeout: float = 5.0) -> bytes:
+def fetch_url(url: str, timeout: float = 3.0) -> bytes:
     if not url.startswith(("http://", "https://")):
         raise Unverified(f"the key set's address is not http(s): {url}")
     with urllib.request.urlopen(url, timeout=timeout) as answer:  # noqa: S310 - the scheme is checked above
@@ -69,11 +71,14 @@ class KeySet:
         *,
         fetch: Callable[[str], bytes] = fetch_url,
         min_refetch_seconds: float = 30.0,
+        retry_after_failure_seconds: float = 5.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.url = url
         self._fetch = fetch
         self._min_refetch = min_refetch_seconds
+        self._retry_after_failure = retry_after_failure_seconds
+        self._failed_at: float | None = None
         self._clock = clock
         self._keys: dict[str, jwt.PyJWK] = {}
         self._fetched_at: float | None = None
@@ -103,10 +108,19 @@ class KeySet:
 
     def key(self, kid: str) -> jwt.PyJWK:
         with self._lock:
-            if self._fetched_at is None:
-                self._load()
-            elif kid not in self._keys and self._clock() - self._fetched_at >= self._min_refetch:
-                self._load()  # smishguard may have rotated its key since the last fetch
+            now = self._clock()
+            # Never fetched, or a kid not in the set (smishguard may have rotated its key since the last fetch).
+            due = self._fetched_at is None or (kid not in self._keys and now - self._fetched_at >= self._min_refetch)
+            if due:
+                if self._failed_at is not None and now - self._failed_at < self._retry_after_failure:
+                    # Not a fetch (and its timeout) per request while smishguard is unreachable.
+                    raise Unverified("smishguard's key set could not be fetched (trying again shortly)")
+                try:
+                    self._load()
+                except Unverified:
+                    self._failed_at = now
+                    raise
+                self._failed_at = None
             found = self._keys.get(kid)
         if found is None:
             raise Unverified("signed with a key smishguard does not publish")

@@ -87,6 +87,8 @@ def test_sign_in_and_step_up_through_nginx_back_to_the_customer_record(tmp_path)
             app_origin,
             "--smishguard-origin",
             auth_origin,
+            "--jwks-url",  # smishguard's keys on its private address: the app cannot resolve auth.corp.test
+            f"http://127.0.0.1:{auth_port}/.well-known/smishguard/jwks.json",
         ],
         cwd=ROOT,
         stdout=subprocess.DEVNULL,

@@ -5,7 +5,9 @@ smishguard's gateway; this is the app's side of the contract)."""
 from __future__ import annotations
 
 import base64
+import http.server
 import json
+import threading
 import time
 from wsgiref.util import setup_testing_defaults
 
@@ -168,13 +170,23 @@ def test_an_unknown_kid_fetches_the_keys_again_at_most_once_per_interval():
 
 def test_an_unreachable_or_broken_key_set_leaves_the_person_unverified():
     signer = Signer("k1")
+    asked = []
 
     def down(url: str) -> bytes:
+        asked.append(url)
         raise OSError("connection refused")
 
-    keys = KeySet(SMISHGUARD + JWKS_PATH, fetch=down)
+    clock = Clock()
+    keys = KeySet(SMISHGUARD + JWKS_PATH, fetch=down, clock=clock)
+    check = Verifier(issuer=SMISHGUARD, audience=APP, keys=keys)
+    for _ in range(3):  # not one fetch (and its timeout) per request while smishguard is down
+        with pytest.raises(Unverified, match="could not be fetched"):
+            check.verify(signer.token())
+    assert len(asked) == 1
+    clock.now += 6
     with pytest.raises(Unverified, match="could not be fetched"):
-        Verifier(issuer=SMISHGUARD, audience=APP, keys=keys).verify(signer.token())
+        check.verify(signer.token())
+    assert len(asked) == 2
     junk = KeySet(SMISHGUARD + JWKS_PATH, fetch=lambda _url: b"{not json")
     with pytest.raises(Unverified, match="could not be fetched"):
         Verifier(issuer=SMISHGUARD, audience=APP, keys=junk).verify(signer.token())
@@ -232,3 +244,37 @@ def test_the_demo_data_is_a_thousand_customers_the_same_on_every_run():
     status, headers, body = call(app, "/customers/1500/export")
     assert (status, headers["Content-Type"]) == ("200 OK", "text/csv")
     assert body.startswith('id,name,company,email,phone,city\n"1500",')
+
+
+def test_the_key_set_is_fetched_over_http_from_the_jwks_url():
+    signer = Signer("k1")
+    body = json.dumps({"keys": [signer.jwk()]}).encode()
+    seen = []
+
+    class Jwks(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            seen.append(self.path)
+            self.send_response(200 if self.path == JWKS_PATH else 404)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Jwks)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        origin = f"http://127.0.0.1:{server.server_address[1]}"
+        token = signer.token(iss=origin)
+        assert Verifier.for_origins(smishguard_origin=origin, app_origin=APP).verify(token).email == "ann@corp.test"
+        assert seen == [JWKS_PATH]
+        elsewhere = KeySet(origin + "/nothing-here.json")
+        assert problem(Verifier(issuer=origin, audience=APP, keys=elsewhere), token).startswith(
+            "smishguard's key set could not be fetched"
+        )
+        ftp = KeySet("ftp://127.0.0.1/jwks.json")
+        assert problem(Verifier(issuer=origin, audience=APP, keys=ftp), token).startswith("the key set's address")
+    finally:
+        server.shutdown()

@@ -173,6 +173,9 @@ def customer_console(port: int, *, origin: str, smishguard_origin: str, log: Pat
             origin,
             "--smishguard-origin",
             smishguard_origin,
+            # smishguard's keys on its private address: the app cannot resolve auth.corp.test (chromium can).
+            "--jwks-url",
+            f"http://127.0.0.1:{urlsplit(smishguard_origin).port}/.well-known/smishguard/jwks.json",
             "--show-headers",
         ],
         cwd=ROOT,
