@@ -321,6 +321,7 @@ def test_the_app_receives_the_identity_from_the_check_only(stack):
         ("X-Original-URL", f"http://{APP_HOST}/customers/1042"),
         ("X-Rewrite-URL", "/admin"),
         ("X-Forwarded-Host", "evil.example"),
+        ("X-Forwarded-For", "10.9.9.9"),
         ("X-HTTP-Method-Override", "DELETE"),
     )
     got = request(
@@ -336,6 +337,8 @@ def test_the_app_receives_the_identity_from_the_check_only(stack):
     assert received["remote-email"] == "ann@corp.test"
     assert received["remote-name"] == "Ann Agent"
     assert received["remote-groups"] == "customer-data"
+    assert received["host"] == f"{APP_HOST}:{stack.port}"
+    assert received["x-forwarded-for"] == "127.0.0.1"
     assert "mallory" not in json.dumps(headers).lower()
     assert "forged" not in json.dumps(headers)
     assert received.get("x-smishguard-assertion") is None  # the check sends none yet (see above)
