@@ -132,7 +132,7 @@ def test_sign_in_and_step_up_through_nginx_back_to_the_customer_record(tmp_path)
             assert page.url == record
             assert page.text_content("h1").endswith("(1042)")
             # The identity the app shows: Remote-User, marked unverified until smishguard signs an assertion
-            # (after the merge of the assertion step: "Verified" and ann@corp.test in #who).
+            # AFTER THE MERGE (assertion): #who-state "Verified" and #who "ann@corp.test" instead.
             assert page.text_content("#remote-user") == "ann@corp.test"
             assert page.text_content("#who-state") == "Not verified"
             touches = key.credentials()[0]["signCount"]

@@ -303,7 +303,8 @@ def test_the_app_receives_the_identity_from_the_check_only(stack):
     assert "<h1>" in page.body
     assert 'data-customer="1042"' in page.body
     # Until smishguard sends X-Smishguard-Assertion (issue 14, "assertion"), the app says it is not verified and
-    # shows the Remote-User it was given, marked unverified.  (After the merge: "Verified ... ann@corp.test".)
+    # shows the Remote-User it was given, marked unverified.  AFTER THE MERGE (assertion): the page's banner says
+    # "Verified" with ann@corp.test in <strong id=who>, and that is what this test asserts instead.
     assert "<code id=remote-user>ann@corp.test</code> (unverified: not trusted)" in page.body
 
     spoofed = (
@@ -341,7 +342,9 @@ def test_the_app_receives_the_identity_from_the_check_only(stack):
     assert received["x-forwarded-for"] == "127.0.0.1"
     assert "mallory" not in json.dumps(headers).lower()
     assert "forged" not in json.dumps(headers)
-    assert received.get("x-smishguard-assertion") is None  # the check sends none yet (see above)
+    # AFTER THE MERGE (assertion): exactly one X-Smishguard-Assertion, the check's, which the app verified:
+    # got["who"] verified, with email ann@corp.test and amr hwk + user, asserted instead of the line below.
+    assert received.get("x-smishguard-assertion") is None  # the check sends none yet
     for gone in ("x-original-url", "x-rewrite-url", "x-forwarded-host", "x-http-method-override"):
         assert gone not in received, headers
     # The session cookie never reaches the app; the app's own cookies do.
@@ -526,9 +529,10 @@ def test_step_up_sends_to_the_sign_in_page_in_step_up_mode_and_one_touch_lets_th
     assert answer.body.startswith('id,name,company,email,phone,city\n"1047",')
 
 
-# Bulk-read containment through nginx (issue 14: the (N+1)th distinct customer refused with the readable
-# bulk_read_contained page, the alert delivered, the scope report equal to what was read) is added here after
-# the merge, on this module's stack: `request(stack.port, f"/customers/{1100 + n}", session=...)` for each read.
+# AFTER THE MERGE (access): bulk-read containment through nginx (issue 14: the (N+1)th distinct customer refused
+# with the readable bulk_read_contained page, the alert delivered, the scope report equal to what was read) is
+# added here, before the revocation test, on this module's stack: one
+# `request(stack.port, f"/customers/{1100 + n}", session=...)` per read (ids 1100-1199 are not read elsewhere).
 
 
 def workers(log: Path, status: int, since: int) -> set[str]:
