@@ -489,7 +489,10 @@ def test_the_access_log_has_the_raw_path_without_the_query_string_and_the_reason
     def lines() -> list[str]:
         return stack.nginx_log.read_text(errors="replace").splitlines()
 
-    wait_until(lambda: any("1051" in line for line in lines()), "the admitted request in nginx's access log")
+    wait_until(
+        lambda: any("1050" in line for line in lines()) and any("1051" in line for line in lines()),
+        "both requests in nginx's access log",
+    )
     text = "\n".join(lines())
     assert "secret-in-query" not in text
     refused = next(line for line in lines() if "1050" in line)
