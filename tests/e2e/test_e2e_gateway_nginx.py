@@ -132,9 +132,9 @@ def test_sign_in_and_step_up_through_nginx_back_to_the_customer_record(tmp_path)
             assert page.url == record
             assert page.text_content("h1").endswith("(1042)")
             # The identity the app shows: Remote-User, marked unverified until smishguard signs an assertion
-            # AFTER THE MERGE (assertion): #who-state "Verified" and #who "ann@corp.test" instead.
-            assert page.text_content("#remote-user") == "ann@corp.test"
-            assert page.text_content("#who-state") == "Not verified"
+            # The app verified smishguard's signed assertion: it names Ann.
+            assert page.text_content("#who-state") == "Verified"
+            assert page.text_content("#who") == "ann@corp.test"
             touches = key.credentials()[0]["signCount"]
 
             # The key touch is now too old for the record's step_up rule: the sign-in page in step-up mode.

@@ -302,10 +302,8 @@ def test_the_app_receives_the_identity_from_the_check_only(stack):
     assert page.status == 200
     assert "<h1>" in page.body
     assert 'data-customer="1042"' in page.body
-    # Until smishguard sends X-Smishguard-Assertion (issue 14, "assertion"), the app says it is not verified and
-    # shows the Remote-User it was given, marked unverified.  AFTER THE MERGE (assertion): the page's banner says
-    # "Verified" with ann@corp.test in <strong id=who>, and that is what this test asserts instead.
-    assert "<code id=remote-user>ann@corp.test</code> (unverified: not trusted)" in page.body
+    # The app verified smishguard's signed assertion (X-Smishguard-Assertion against the JWKS) and says who it is.
+    assert "<span id=who-state>Verified</span> <strong id=who>ann@corp.test</strong>" in page.body
 
     spoofed = (
         ("Remote-User", "mallory@corp.test"),
@@ -342,16 +340,18 @@ def test_the_app_receives_the_identity_from_the_check_only(stack):
     assert received["x-forwarded-for"] == "127.0.0.1"
     assert "mallory" not in json.dumps(headers).lower()
     assert "forged" not in json.dumps(headers)
-    # AFTER THE MERGE (assertion): exactly one X-Smishguard-Assertion, the check's, which the app verified:
-    # got["who"] verified, with email ann@corp.test and amr hwk + user, asserted instead of the line below.
-    assert received.get("x-smishguard-assertion") is None  # the check sends none yet
+    # Exactly one X-Smishguard-Assertion, the check's (the forged ones are gone), which the app verified.
+    assert names.count("x-smishguard-assertion") == 1
+    assert got["who"]["verified"] is True
+    assert (got["who"]["email"], got["who"]["groups"]) == ("ann@corp.test", ["customer-data"])
+    assert got["who"]["amr"] == ["hwk", "user"]
     for gone in ("x-original-url", "x-rewrite-url", "x-forwarded-host", "x-http-method-override"):
         assert gone not in received, headers
     # The session cookie never reaches the app; the app's own cookies do.
     assert "sg_session=" not in received["cookie"]
     assert "theme=dark" in received["cookie"]
     assert "sg_session_hint=1" in received["cookie"]
-    assert got["who"]["remote_user_unverified"] == "ann@corp.test"
+    assert got["who"]["remote_user_unverified"] == "ann@corp.test"  # the header the app was also given
 
 
 def test_two_session_cookies_or_odd_spacing_never_reach_the_app(stack):
