@@ -29,6 +29,7 @@ from nginx import Browser, self_signed, site_config
 from servers import clean_env, django_eval, free_port, gunicorn, smishguard, stop
 from softkey import SoftKey
 from waiting import wait_until
+from webhook_receiver import WebhookReceiver
 
 pytestmark = pytest.mark.integration
 
@@ -68,6 +69,10 @@ policy = "signed_in"
 [[gateway.rules]]
 domain = "other.corp.test"
 policy = "signed_in"
+
+# Cy (customer-data and bulk-readers) is contained past 5 distinct customers; everyone else at the default 20.
+[gateway.containment.groups.bulk-readers]
+max_customers = 5
 """
 
 IDENTITY = ("remote-user", "remote-email", "remote-name", "remote-groups", "x-smishguard-assertion")
@@ -153,6 +158,8 @@ class Stack:
     nginx_log: Path  # the access log of the nginx under test
     ann: str  # Ann's session token (group customer-data), signed in with her key
     bob: str  # Bob's (group support)
+    cy: str  # Cy's (groups customer-data and bulk-readers: contained past 5 customers)
+    hook: WebhookReceiver  # the security team's alert webhook
     key: SoftKey
     browser: AuthHost  # Ann's cookies at smishguard
 
@@ -196,12 +203,20 @@ def _listening(port: int) -> bool:
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory) -> Stack:
+def alert_hook():
+    """The security team's alert webhook, for the module's stack."""
+    with WebhookReceiver() as hook:
+        yield hook
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory, alert_hook) -> Stack:
+    hook = alert_hook
     tmp = tmp_path_factory.mktemp("gateway-nginx")
     auth_port, app_port, port, redirect_port = free_port(), free_port(), free_port(), free_port()
     auth_origin = f"http://{AUTH_HOST}:{auth_port}"
     config = tmp / "smishguard.toml"
-    config.write_text(POLICY, encoding="utf-8")
+    config.write_text(POLICY + f'\n[response]\nalert_webhook = "{hook.url}"\n', encoding="utf-8")
     env = clean_env(
         tmp / "var",
         SMISHGUARD_ORIGIN=auth_origin,
@@ -214,12 +229,27 @@ def stack(tmp_path_factory) -> Stack:
     smishguard(env, "migrate")
     smishguard(env, "employees", "add", "ann@corp.test", "--name", "Ann Agent", "--group", "customer-data")
     smishguard(env, "employees", "add", "bob@corp.test", "--name", "Bob", "--group", "support")
-    token = json.loads(smishguard(env, "employees", "invite", "ann@corp.test", "--json").stdout)["token"]
-    bob = django_eval(
+    smishguard(
         env,
-        "from smishguard.accounts import services, sessions\n"
-        "print(sessions.create(services.get_employee('bob@corp.test'), request=None)[0])\n",
-    ).strip()
+        "employees",
+        "add",
+        "cy@corp.test",
+        "--name",
+        "Cy Bulk",
+        "--group",
+        "customer-data",
+        "--group",
+        "bulk-readers",
+    )
+    token = json.loads(smishguard(env, "employees", "invite", "ann@corp.test", "--json").stdout)["token"]
+    bob, cy = (
+        django_eval(
+            env,
+            "from smishguard.accounts import services, sessions\n"
+            f"print(sessions.create(services.get_employee('{email}'), request=None)[0])\n",
+        ).strip()
+        for email in ("bob@corp.test", "cy@corp.test")
+    )
     app_log = tmp / "app.log"
     common = {"auth_host": AUTH_HOST, "check_port": auth_port, "app_port": app_port}
     untrusted_port, unknown_port, down_port = free_port(), free_port(), free_port()
@@ -265,6 +295,8 @@ def stack(tmp_path_factory) -> Stack:
             nginx_log=tmp / "nginx" / "gateway.access.log",
             ann=browser.cookies["sg_session"],
             bob=bob,
+            cy=cy,
+            hook=hook,
             key=key,
             browser=browser,
         )
@@ -532,10 +564,32 @@ def test_step_up_sends_to_the_sign_in_page_in_step_up_mode_and_one_touch_lets_th
     assert answer.body.startswith('id,name,company,email,phone,city\n"1047",')
 
 
-# AFTER THE MERGE (access): bulk-read containment through nginx (issue 14: the (N+1)th distinct customer refused
-# with the readable bulk_read_contained page, the alert delivered, the scope report equal to what was read) is
-# added here, before the revocation test, on this module's stack: one
-# `request(stack.port, f"/customers/{1100 + n}", session=...)` per read (ids 1100-1199 are not read elsewhere).
+def test_a_bulk_read_is_contained_at_the_sixth_customer_and_the_team_alerted(stack):
+    """Cy may read at most 5 distinct customers ([gateway.containment.groups.bulk-readers]): the 6th read through
+    nginx is refused with the readable page, every session of Cy's is signed out at once, the security team's
+    webhook gets the alert (delivered by the worker), and what the access record says Cy read is exactly what this
+    test read."""
+    for n in range(5):
+        assert request(stack.port, f"/customers/{1100 + n}", session=stack.cy).status == 200
+    assert request(stack.port, "/customers/1100", session=stack.cy).status == 200  # a repeat does not count
+    sixth = request(stack.port, "/customers/1105", session=stack.cy)
+    assert_readable_refusal(sixth, "bulk_read_contained", "Your access to customer records is paused")
+    assert not stack.app_saw("/customers/1105")
+    # Signed out at once: the very next request goes to the sign-in page.
+    assert request(stack.port, "/customers/1100", session=stack.cy).status == 302
+    smishguard(stack.env, "worker", "--until-idle", "--timeout", "120")
+    wait_until(lambda: any(body.get("event") == "bulk_read_contained" for body, _ in stack.hook.received), "alert")
+    [alert] = [body for body, _ in stack.hook.received if body.get("event") == "bulk_read_contained"]
+    assert alert["employee"]["email"] == "cy@corp.test"
+    assert alert["customers"] == 6
+    exported = smishguard(stack.env, "gateway", "access", "export", "--user", "cy@corp.test").stdout.splitlines()
+    rows = [json.loads(line) for line in exported]
+    admitted = sorted({row["customer"] for row in rows if row["decision"] == "allow"})
+    assert admitted == [str(1100 + n) for n in range(5)]
+    assert {row["host"] for row in rows} == {APP_HOST}
+    assert [(row["customer"], row["reason"]) for row in rows if row["decision"] != "allow"] == [
+        ("1105", "bulk_read_contained")
+    ]
 
 
 def workers(log: Path, status: int, since: int) -> set[str]:
