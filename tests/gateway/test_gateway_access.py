@@ -27,7 +27,7 @@ from smishguard.audit.errors import AppendOnlyError
 from smishguard.audit.models import Event
 from smishguard.cli import main
 from smishguard.gateway import sql
-from smishguard.gateway.models import AccessRecord
+from smishguard.gateway.models import AccessRecord, CustomerRead
 
 CHECK = "/api/authz/auth-request"
 
@@ -238,39 +238,50 @@ def owner_connection():
 # --- the statements written out (gateway.sql) equal their ORM forms ----------------------------------------------
 
 
-def test_the_count_statement_equals_its_orm_form(bob, carol):
-    now = timezone.now()
-    values = [
-        ("a.example.com", "1", "allow", bob, 1),
-        ("a.example.com", "1", "allow", bob, 2),  # a repeat read
-        ("b.example.com", "1", "allow", bob, 3),  # another host, the same id
-        ("a.example.com", "2", "deny", bob, 4),  # refused: not counted
-        ("a.example.com", "3", "allow", carol, 5),  # someone else
-        ("a.example.com", "4", "allow", bob, 30),  # before the window
-    ]
-    for host, customer, decision, who, minutes_ago in values:
-        AccessRecord.objects.create(
-            at=now - timedelta(minutes=minutes_ago),
-            employee=who,
-            method="GET",
-            host=host,
-            path=f"/customers/{customer}",
-            decision=decision,
-            reason="x",
-            customer=customer,
-        )
-    since = now - timedelta(minutes=10)
-    orm = (
-        AccessRecord.objects.filter(employee=bob, decision="allow", at__gte=since).values("host", "customer").distinct()
-    )
-    for host, customer in [("a.example.com", "1"), ("b.example.com", "1"), ("a.example.com", "2")]:
+def test_the_count_equals_the_distinct_admitted_reads_of_the_access_record(bob, carol):
+    """Containment counts CustomerRead rows (one per customer, kept by NOTE_READ at each admitted read): after real
+    checks, the count in any window equals the ORM's distinct (host, customer) over the access record's admitted
+    rows, and a customer read a hundred times is one row."""
+    client, _ = signed_in(bob)
+    other, _ = signed_in(add_employee(email="dan@example.com", name="Dan", groups=["support"]))
+    start = timezone.now()
+    for path in ["/customers/1", "/customers/1", "/customers/2", "/customers/1/secret", "/customers/3"]:
+        ask(client, f"https://customers.example.com{path}")
+    for _ in range(100):
+        assert ask(client, "https://customers.example.com/customers/2").status_code == 200
+    ask(other, "https://customers.example.com/customers/9")
+    assert CustomerRead.objects.filter(employee=bob).count() == 3
+
+    def counted(host: str, customer: str, since) -> tuple[int, bool]:
         with connection.cursor() as cursor:
             cursor.execute(
                 sql.DISTINCT_ADMITTED, [host, customer, bob.pk, connection.ops.adapt_datetimefield_value(since)]
             )
             count, seen = cursor.fetchone()
-        assert count == orm.count() == 2
-        assert bool(seen) == orm.filter(host=host, customer=customer).exists()
+        return count, bool(seen)
+
+    for since in (start - timedelta(minutes=1), timezone.now() + timedelta(minutes=1)):
+        orm = (
+            AccessRecord.objects.filter(employee=bob, decision="allow", at__gte=since)
+            .values("host", "customer")
+            .distinct()
+        )
+        for host, customer in [("customers.example.com", "1"), ("customers.example.com", "9"), ("other.com", "1")]:
+            assert counted(host, customer, since) == (orm.count(), orm.filter(host=host, customer=customer).exists())
+
+
+def test_note_read_makes_the_row_once_and_moves_it_on_as_update_or_create_would(bob):
+    first, later = timezone.now() - timedelta(minutes=5), timezone.now()
+    for at in (first, later):
+        with connection.cursor() as cursor:
+            cursor.execute(sql.NOTE_READ, [bob.pk, "a.example.com", "7", connection.ops.adapt_datetimefield_value(at)])
+    CustomerRead.objects.update_or_create(employee=bob, host="b.example.com", customer="7", defaults={"last_at": first})
+    CustomerRead.objects.update_or_create(employee=bob, host="b.example.com", customer="7", defaults={"last_at": later})
+    by_sql, by_orm = (
+        CustomerRead.objects.get(employee=bob, host=host, customer="7") for host in ("a.example.com", "b.example.com")
+    )
+    assert by_sql.last_at == by_orm.last_at == later
+    assert CustomerRead.objects.count() == 2
 
 
 def test_the_insert_statement_writes_what_the_orm_would(bob):
@@ -336,9 +347,11 @@ def test_the_count_is_an_index_search_not_a_scan_of_the_table(bob):
             cursor.execute("SET LOCAL enable_seqscan = off")  # an empty table: what the plan can use, not its cost
             cursor.execute("EXPLAIN " + sql.DISTINCT_ADMITTED, params)
             plan = "\n".join(line for (line,) in cursor.fetchall())
-            assert "Index Only Scan using gateway_access_admitted" in plan, plan
+            assert "gateway_customer_read_recent" in plan or "gateway_customer_read_once" in plan, plan
         else:
             cursor.execute("EXPLAIN QUERY PLAN " + sql.DISTINCT_ADMITTED, params)
             plan = "\n".join(str(row[-1]) for row in cursor.fetchall())
-            assert "USING INDEX gateway_access_admitted" in plan or "USING COVERING INDEX" in plan, plan
-            assert not [line for line in plan.splitlines() if line.split()[:2] == ["SCAN", "a"]], plan
+            assert (
+                "USING INDEX gateway_customer_read_recent" in plan or "USING INDEX gateway_customer_read_once" in plan
+            ), plan
+            assert not [line for line in plan.splitlines() if line.split()[:2] == ["SCAN", "r"]], plan

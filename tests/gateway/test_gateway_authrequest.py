@@ -121,8 +121,10 @@ def test_an_admitted_check_writes_nothing_but_a_customer_routes_access_row(bob):
     assert ask(client, "https://customers.example.com/customers/41").status_code == 200  # the employee's first
     with CaptureQueriesContext(connection) as queries:
         assert ask(client, "https://customers.example.com/customers/42").status_code == 200
-    # The access record (gateway.access): one INSERT, and no other write (docs/gateway.md).
-    assert _writes(queries) == ["INSERT"]
+    # The access record (gateway.access): one INSERT, and the customer's CustomerRead row for containment's count
+    # (an upsert: INSERT ... ON CONFLICT DO UPDATE); no other write (docs/gateway.md).
+    assert _writes(queries) == ["INSERT", "INSERT"]
+    assert "ON CONFLICT" in [q["sql"] for q in queries.captured_queries if q["sql"].startswith("INSERT")][1]
     assert Event.objects.count() == events
 
 

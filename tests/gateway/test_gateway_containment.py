@@ -368,4 +368,6 @@ def test_the_new_network_is_worked_out_once_per_session_not_on_every_check(bob):
         assert read(away, "1").status_code == 200
     statements = [q["sql"] for q in queries]
     assert not [s for s in statements if "GROUP BY" in s.upper()]  # the earlier sessions are not read again
-    assert sum(1 for s in statements if s.lstrip().upper().startswith("INSERT")) == 1  # the access row alone
+    inserts = [s for s in statements if s.lstrip().upper().startswith("INSERT")]
+    assert len(inserts) == 2  # the access row, and the customer's CustomerRead row (an upsert)
+    assert sum("ON CONFLICT" in s for s in inserts) == 1

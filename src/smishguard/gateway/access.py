@@ -5,7 +5,9 @@ answer leaves, and a bulk read is contained at once.
 such a route: for a signed-out or refused request one INSERT; for a signed-in employee the policy would admit (or
 ask to step up), one short transaction on the employee's containment row: lock it (``sql.LOCK_EMPLOYEE``, which
 also says whether the employee is contained and whether the session came from a new network), one indexed count
-(``sql.DISTINCT_ADMITTED``) and one INSERT.  Two workers checking the same employee at once therefore count one
+over the employee's customers read in the window (``sql.DISTINCT_ADMITTED`` on ``CustomerRead``: its cost is the
+number of distinct customers, not of reads), one INSERT, and for an admitted read one upsert of that customer's
+``CustomerRead`` row (``sql.NOTE_READ``).  Two workers checking the same employee at once therefore count one
 after the other (PostgreSQL: the row lock; SQLite: ``BEGIN IMMEDIATE``, the database's one writer), so no more than
 the threshold of distinct customers gets through.
 
@@ -144,6 +146,8 @@ def _contain_or_admit(request: HttpRequest, row: _Row, decision: Decision, sessi
         distinct, seen = cursor.fetchone()
     if seen or distinct < threshold:
         row.insert(decision.decision, decision.reason)
+        with connection.cursor() as cursor:  # the customer read, for the next count (gateway.models.CustomerRead)
+            cursor.execute(sql.NOTE_READ, [session.employee_id, row.asked.host, decision.customer, _db_time(row.at)])
         return AS_DECIDED
     row.insert(DENY, CONTAINED)
     _contain(request, row, session, customers=distinct + 1, threshold=threshold, limits=limits, new_network=lowered)

@@ -126,6 +126,28 @@ class SessionNetwork(models.Model):
         return f"session {self.session_id}: {self.network or '?'}{' (new)' if self.new_network else ''}"
 
 
+class CustomerRead(models.Model):
+    """Each customer (host + id) an employee was admitted to, with the time of the last admitted read: what
+    containment counts (``gateway.sql.DISTINCT_ADMITTED``: the rows of one employee read since the window began).
+    Kept beside the access record so that the count costs the number of distinct customers in the window, not the
+    number of reads (an agent who opens the same ten records all day would otherwise make each check scan every
+    read of the last minutes).  State, not a record: a row's ``last_at`` moves forward with each read."""
+
+    employee = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False)
+    host = models.CharField(max_length=253)
+    customer = models.CharField(max_length=255)
+    last_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["employee", "host", "customer"], name="gateway_customer_read_once")
+        ]
+        indexes = [models.Index(fields=["employee", "last_at"], name="gateway_customer_read_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.employee_id} read {self.host} {self.customer} last at {self.last_at:%Y-%m-%d %H:%M:%S}"
+
+
 class SigningKey(models.Model):
     """A key that signs ``X-Smishguard-Assertion`` (ES256, P-256), shared by every host through the database.
 

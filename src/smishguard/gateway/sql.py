@@ -8,8 +8,8 @@ tests/gateway/test_gateway_access_sql.py).
 - ``GROUP_NAMES``: the names of an employee's groups;
 - ``INSERT_ACCESS``: one access row (``gateway.models.AccessRecord``);
 - ``DISTINCT_ADMITTED``: how many distinct customers (host, customer) the employee was admitted to since a time,
-  and whether the one asked about is among them: one indexed count over the employee's admitted rows in the window
-  (the partial index ``gateway_access_admitted``; on PostgreSQL an index-only scan, the pairs being INCLUDEd);
+  and whether the one asked about is among them: one indexed count over the employee's ``CustomerRead`` rows
+  (one per customer, whatever the number of reads); ``NOTE_READ`` keeps them, one upsert per admitted read;
 - ``LOCK_EMPLOYEE``: the employee's containment row, locked on PostgreSQL (``FOR NO KEY UPDATE``: a second check
   of the same employee waits here until the first commits); on SQLite the transaction's ``BEGIN IMMEDIATE`` took
   the database's write lock already.  With it, the session's new-network answer, if worked out (one round trip).
@@ -18,8 +18,8 @@ tests/gateway/test_gateway_access_sql.py).
 from __future__ import annotations
 
 from smishguard.accounts.models import Employee, Group
-from smishguard.db import Columns, FastInsert
-from smishguard.gateway.models import AccessRecord, Containment, SessionNetwork
+from smishguard.db import Columns, FastInsert, column, table
+from smishguard.gateway.models import AccessRecord, Containment, CustomerRead, SessionNetwork
 
 _g = Columns(Group, "g")
 _membership = Employee.groups.through
@@ -46,13 +46,23 @@ ACCESS_FIELDS = (
 )
 INSERT_ACCESS = FastInsert(AccessRecord, ACCESS_FIELDS)
 
-_a = Columns(AccessRecord, "a")
-# Parameters: host, customer (the one asked about), employee id, since.  The literal 'allow' matches the partial
-# index's condition (a parameter would not let PostgreSQL use it).
+_r = Columns(CustomerRead, "r")
+# Parameters: host, customer (the one asked about), employee id, since.  One range of the index
+# gateway_customer_read_recent: the employee's customers read since the window began (at most the threshold and
+# one more, since the one after the threshold is refused).
 DISTINCT_ADMITTED = (
-    "SELECT COUNT(*), COALESCE(MAX(CASE WHEN t.host = %s AND t.customer = %s THEN 1 ELSE 0 END), 0) FROM "
-    f"(SELECT DISTINCT {_a['host']} AS host, {_a['customer']} AS customer FROM {_a.table} "
-    f"WHERE {_a['employee']} = %s AND {_a['decision']} = 'allow' AND {_a['at']} >= %s) t"
+    f"SELECT COUNT(*), COALESCE(MAX(CASE WHEN {_r['host']} = %s AND {_r['customer']} = %s THEN 1 ELSE 0 END), 0) "
+    f"FROM {_r.table} WHERE {_r['employee']} = %s AND {_r['last_at']} >= %s"
+)
+
+# An admitted read of a customer: its row made, or its last_at moved on.  Parameters: employee id, host,
+# customer, at.  SQLite (3.24+) and PostgreSQL share INSERT ... ON CONFLICT ... DO UPDATE.
+_read_table, _read = table(CustomerRead), {f: column(CustomerRead, f) for f in ("employee", "host", "customer")}
+NOTE_READ = (
+    f"INSERT INTO {_read_table} ({_read['employee']}, {_read['host']}, {_read['customer']}, "
+    f"{column(CustomerRead, 'last_at')}) VALUES (%s, %s, %s, %s) "
+    f"ON CONFLICT ({_read['employee']}, {_read['host']}, {_read['customer']}) "
+    f"DO UPDATE SET {column(CustomerRead, 'last_at')} = excluded.{column(CustomerRead, 'last_at')}"
 )
 
 _c = Columns(Containment, "c")
