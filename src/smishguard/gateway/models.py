@@ -51,9 +51,9 @@ class AccessRecord(models.Model):
     class Meta:
         indexes = [
             models.Index(fields=["employee", "at"], name="gateway_access_employee_at"),
-            # Containment's count (gateway.sql.DISTINCT_ADMITTED): the admitted reads of one employee in a window,
-            # with the (host, customer) pairs in the index itself on PostgreSQL (an index-only scan; SQLite ignores
-            # INCLUDE and reads the rows the partial index points at).
+            # The admitted reads of one employee in a period (the breach scope), with the (host, customer) pairs
+            # in the index itself on PostgreSQL (an index-only scan; SQLite ignores INCLUDE and reads the rows the
+            # partial index points at).  Containment counts CustomerRead instead (one row per customer).
             models.Index(
                 fields=["employee", "at"],
                 name="gateway_access_admitted",
