@@ -12,6 +12,7 @@ import json
 import os
 import sys
 from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
 from typing import Any
 
 
@@ -104,6 +105,18 @@ def needs_django(
     wrapper.__doc__ = func.__doc__
     wrapper.__name__ = func.__name__
     return wrapper
+
+
+def iso_time(value: str, option: str) -> datetime:
+    """An ISO 8601 date or time given to ``option``, as an aware datetime (UTC when it names no zone); a
+    CommandError saying so when it is not one."""
+    try:
+        parsed = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise CommandError(
+            f"{option}: {value!r} is not an ISO 8601 date or time (e.g. 2026-03-02 or 2026-03-02T09:00:00Z)"
+        ) from None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
 
 
 def print_json(obj: Any, *, stream: Any = None) -> None:

@@ -6,9 +6,7 @@ database; the append-only refusals are SQLite's triggers there, the restricted r
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import json
-import tomllib
 from datetime import timedelta
 
 import modes
@@ -17,9 +15,9 @@ import pytest
 from django.db import DatabaseError, connection, transaction
 from django.test import Client
 from django.utils import timezone
+from gateway_checks import ask, signed_in, use_policy
 
 from smishguard import dbroles
-from smishguard.accounts import sessions
 from smishguard.accounts.models import Session
 from smishguard.accounts.services import add_employee
 from smishguard.audit import Action
@@ -28,8 +26,6 @@ from smishguard.audit.models import Event
 from smishguard.cli import main
 from smishguard.gateway import sql
 from smishguard.gateway.models import AccessRecord, CustomerRead
-
-CHECK = "/api/authz/auth-request"
 
 POLICY = """
 [gateway]
@@ -57,28 +53,7 @@ reauth_max_age = 300
 
 @pytest.fixture(autouse=True)
 def gateway(settings):
-    settings.SMISHGUARD = dataclasses.replace(settings.SMISHGUARD, raw=tomllib.loads(POLICY))
-
-
-@pytest.fixture
-def bob(db):
-    return add_employee(email="bob@example.com", name="Bob Builder", groups=["support"])
-
-
-@pytest.fixture
-def carol(db):
-    return add_employee(email="carol@example.com", name="Carol", groups=["sales"])
-
-
-def signed_in(employee) -> tuple[Client, Session]:
-    token, session = sessions.create(employee, request=None)
-    client = Client()
-    client.cookies["sg_session"] = token
-    return client, session
-
-
-def ask(client: Client, url: str, method: str = "GET"):
-    return client.get(CHECK, HTTP_X_ORIGINAL_METHOD=method, HTTP_X_ORIGINAL_URL=url)
+    use_policy(settings, POLICY)
 
 
 def rows() -> list[tuple]:

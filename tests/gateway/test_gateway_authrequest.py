@@ -18,6 +18,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from gateway_checks import AUTH_REQUEST, ask, signed_in, use_policy
 
 from smishguard.accounts import sessions
 from smishguard.accounts.models import Session
@@ -25,7 +26,7 @@ from smishguard.accounts.services import add_employee
 from smishguard.audit import Action
 from smishguard.audit.models import Event
 
-CHECK = "/api/authz/auth-request"
+CHECK = AUTH_REQUEST
 
 POLICY = """
 [gateway]
@@ -53,28 +54,7 @@ reauth_max_age = 300
 
 @pytest.fixture(autouse=True)
 def gateway(settings):
-    settings.SMISHGUARD = dataclasses.replace(settings.SMISHGUARD, raw=tomllib.loads(POLICY))
-
-
-@pytest.fixture
-def bob(db):
-    return add_employee(email="bob@example.com", name="Bob Builder", groups=["support", "security"])
-
-
-@pytest.fixture
-def carol(db):
-    return add_employee(email="carol@example.com", name="Carol", groups=["sales"])
-
-
-def signed_in(employee) -> tuple[Client, Session]:
-    token, session = sessions.create(employee, request=None)
-    client = Client()
-    client.cookies["sg_session"] = token
-    return client, session
-
-
-def ask(client: Client, url: str, method: str = "GET", **extra):
-    return client.get(CHECK, HTTP_X_ORIGINAL_METHOD=method, HTTP_X_ORIGINAL_URL=url, **extra)
+    use_policy(settings, POLICY)
 
 
 def test_no_session_is_asked_to_sign_in_with_a_location_holding_rd_and_rm(db, settings):

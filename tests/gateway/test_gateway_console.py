@@ -3,11 +3,11 @@
 
 from __future__ import annotations
 
-import dataclasses
 import tomllib
 
 import pytest
 from django.urls import reverse
+from gateway_checks import use_policy
 from page_fixtures import signed_in_client
 
 from smishguard.accounts.services import add_employee
@@ -36,18 +36,13 @@ PAGE = "/console/gateway/rules"
 
 @pytest.fixture(autouse=True)
 def gateway(settings):
-    settings.SMISHGUARD = dataclasses.replace(settings.SMISHGUARD, raw=tomllib.loads(POLICY))
+    use_policy(settings, POLICY)
 
 
 @pytest.fixture
 def admin_client(db):
     admin = add_employee(email="ada@example.com", name="Ada Admin", is_admin=True)
     return signed_in_client(admin)
-
-
-@pytest.fixture
-def bob(db):
-    return add_employee(email="bob@example.com", name="Bob", groups=["support"])
 
 
 def test_the_page_is_in_the_menu_and_shows_the_rules_in_order(admin_client, bob):

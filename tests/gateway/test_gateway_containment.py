@@ -20,11 +20,12 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from gateway_checks import ask, signed_in, use_policy
 from page_fixtures import login  # noqa: F401 - the shared pytest fixture: a test client signed in as someone
 from twilio_fixtures import work  # noqa: F401 - the shared pytest fixture: the real worker, in this process
 from webhook_receiver import WebhookReceiver
 
-from smishguard.accounts import services, sessions
+from smishguard.accounts import services
 from smishguard.accounts.errors import FourEyesRequired
 from smishguard.accounts.models import Employee, RecoveryRequest, Session
 from smishguard.audit import Action
@@ -37,7 +38,6 @@ from smishguard.gateway.models import AccessRecord, Containment, SessionNetwork
 from smishguard.outbox.models import Delivery
 from smishguard.passkeys.models import Credential
 
-CHECK = "/api/authz/auth-request"
 MONTH = timedelta(days=30)
 
 POLICY = """
@@ -74,33 +74,11 @@ policy = "signed_in"
 def gateway(settings, db):
     for name in ("bulk", "tight"):  # the groups the containment tables name exist (loading.check_groups)
         services.add_employee(email=f"{name}-member@example.com", name=name.title(), groups=[name])
-    settings.SMISHGUARD = dataclasses.replace(settings.SMISHGUARD, raw=tomllib.loads(POLICY))
-
-
-@pytest.fixture
-def bob(db):
-    return services.add_employee(email="bob@example.com", name="Bob Builder", groups=["support"])
-
-
-def signed_in(employee, ip: str | None = None, *, created_ago: timedelta | None = None) -> tuple[Client, Session]:
-    token, session = sessions.create(employee, request=None)
-    changes = {}
-    if ip is not None:
-        changes["ip"] = ip
-    if created_ago is not None:
-        changes["created_at"] = timezone.now() - created_ago
-    if changes:
-        Session.objects.filter(pk=session.pk).update(**changes)
-        session.refresh_from_db()
-    client = Client()
-    client.cookies["sg_session"] = token
-    return client, session
+    use_policy(settings, POLICY)
 
 
 def read(client: Client, customer: str, host: str = "a.example.com"):
-    return client.get(
-        CHECK, HTTP_X_ORIGINAL_METHOD="GET", HTTP_X_ORIGINAL_URL=f"https://{host}/customers/{customer}/profile"
-    )
+    return ask(client, f"https://{host}/customers/{customer}/profile")
 
 
 def statuses(client: Client, customers: list[str], host: str = "a.example.com") -> list[int]:
@@ -172,10 +150,7 @@ def test_customer_data_stays_refused_after_a_new_sign_in_until_released_by_two_a
     assert (refused.status_code, refused["X-Smishguard-Reason"]) == (403, "bulk_read_contained")
     assert read(fresh, "9", host="b.example.com").status_code == 403
     # Not customer data: still open to them.
-    assert (
-        fresh.get(CHECK, HTTP_X_ORIGINAL_METHOD="GET", HTTP_X_ORIGINAL_URL="https://a.example.com/reports").status_code
-        == 200
-    )
+    assert ask(fresh, "https://a.example.com/reports").status_code == 200
     last = AccessRecord.objects.order_by("-id").first()
     assert (last.decision, last.reason, last.customer) == ("deny", "bulk_read_contained", "9")
 

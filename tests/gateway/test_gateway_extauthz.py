@@ -16,7 +16,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import socket
-import tomllib
 from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
@@ -24,67 +23,32 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from gateway_checks import DIALECTS_POLICY, signed_in, use_policy
 from servers import Database, clean_env, django_eval, free_port, serve, smishguard, stop, wait_for
 
 from smishguard.accounts import sessions
 from smishguard.accounts.models import Session
-from smishguard.accounts.services import add_employee
 from smishguard.audit import Action
 from smishguard.audit.models import Event
 
 PREFIX = "/api/authz/ext-authz"
 BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 
-POLICY = """
-[gateway]
-default_policy = "deny"
-trusted_proxies = ["127.0.0.1/32"]
-
-[[gateway.rules]]
-domain = "customers.example.com"
-resources = ["^/admin"]
-policy = "deny"
-
-[[gateway.rules]]
-domain = "customers.example.com"
-resources = ["^/customers/(?P<customer>[^/]+)"]
-methods = ["GET", "HEAD"]
-subject = ["group:support"]
-policy = "signed_in"
-
-[[gateway.rules]]
-domain = "vault.example.com"
-subject = ["group:support"]
-policy = "step_up"
-reauth_max_age = 300
-
-[[gateway.rules]]
-domain = "intranet.example.com"
-networks = ["10.0.0.0/8"]
-policy = "signed_in"
-"""
-
 
 @pytest.fixture
 def gateway(settings):
-    settings.SMISHGUARD = dataclasses.replace(settings.SMISHGUARD, raw=tomllib.loads(POLICY))
+    use_policy(settings, DIALECTS_POLICY)
 
 
 @pytest.fixture
-def bob(db, gateway):
-    return add_employee(email="bob@example.com", name="Bob Builder", groups=["support", "security"])
+def bob(bob, gateway):
+    """tests/gateway/conftest.py's Bob, under this file's policy (tests that ask the real server need neither)."""
+    return bob
 
 
 @pytest.fixture
-def carol(db, gateway):
-    return add_employee(email="carol@example.com", name="Carol", groups=["sales"])
-
-
-def signed_in(employee) -> tuple[Client, Session]:
-    token, session = sessions.create(employee, request=None)
-    client = Client()
-    client.cookies["sg_session"] = token
-    return client, session
+def carol(carol, gateway):
+    return carol
 
 
 def envoy(

@@ -5,14 +5,10 @@
 from __future__ import annotations
 
 import contextlib
-import os
-import shutil
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
-from nginx import wait_for_port
-from servers import stop
+from nginx import running_nginx
 
 ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = ROOT / "deploy" / "nginx-gateway.conf"
@@ -57,40 +53,9 @@ def gateway_config(
 @contextlib.contextmanager
 def gateway_nginx(directory: Path, **options) -> Iterator[Path]:
     """nginx in the foreground with its own prefix, pid and logs, running :func:`gateway_config` (``options``)
-    inside a minimal main configuration.  Yields the folder of its logs (gateway.access.log, error.log)."""
-    binary = shutil.which("nginx") or "/usr/sbin/nginx"
+    inside a minimal main configuration (tests/support/nginx.py).  Yields the folder of its logs
+    (gateway.access.log, error.log)."""
     directory.mkdir(parents=True)
-    (directory / "gateway.conf").write_text(gateway_config(directory, **options), encoding="utf-8")
-    user = "user root root;\n" if os.geteuid() == 0 else ""
-    main = (
-        f"{user}worker_processes 2;\npid {directory}/nginx.pid;\nerror_log {directory}/error.log info;\n"
-        "events { worker_connections 256; }\n"
-        "http {\n"
-        f"  access_log {directory}/default.access.log;\n"
-        f"  client_body_temp_path {directory}/body; proxy_temp_path {directory}/proxy;\n"
-        f"  fastcgi_temp_path {directory}/fastcgi; uwsgi_temp_path {directory}/uwsgi;\n"
-        f"  scgi_temp_path {directory}/scgi;\n"
-        f"  include {directory}/gateway.conf;\n"
-        "}\n"
-    )
-    (directory / "nginx.conf").write_text(main, encoding="utf-8")
-    process = subprocess.Popen(
-        [
-            binary,
-            "-p",
-            str(directory),
-            "-c",
-            str(directory / "nginx.conf"),
-            "-e",
-            str(directory / "error.log"),
-            "-g",
-            "daemon off;",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=open(directory / "nginx.err", "w"),  # noqa: SIM115 - lives as long as nginx
-    )
-    try:
-        wait_for_port(options["port"], process)
-        yield directory
-    finally:
-        stop(process)
+    site = gateway_config(directory, **options)
+    with running_nginx(directory, "gateway.conf", site, port=options["port"], workers=2, connections=256) as logs:
+        yield logs

@@ -72,20 +72,31 @@ def site_config(directory: Path, *, https_port: int, http_port: int, app_ports: 
 def nginx(directory: Path, *, https_port: int, http_port: int, app_ports: Sequence[int]) -> Iterator[Path]:
     """nginx in the foreground with its own prefix, pid and logs, running deploy/nginx.conf (ports, paths and
     upstream servers substituted) inside a minimal main configuration.  Yields the folder of its logs."""
-    binary = shutil.which("nginx") or "/usr/sbin/nginx"
     directory.mkdir()
     site = site_config(directory, https_port=https_port, http_port=http_port, app_ports=app_ports)
-    (directory / "smishguard.conf").write_text(site, encoding="utf-8")
+    with running_nginx(directory, "smishguard.conf", site, port=http_port) as logs:
+        yield logs
+
+
+@contextlib.contextmanager
+def running_nginx(
+    directory: Path, name: str, site: str, *, port: int, workers: int = 1, connections: int = 64
+) -> Iterator[Path]:
+    """nginx in the foreground with ``directory`` as its prefix (pid, logs, temporary files), ``site`` written to
+    ``directory/name`` and included in a minimal main configuration; ready once it listens on ``port``, stopped
+    on the way out.  Yields ``directory``."""
+    binary = shutil.which("nginx") or "/usr/sbin/nginx"
+    (directory / name).write_text(site, encoding="utf-8")
     user = "user root root;\n" if os.geteuid() == 0 else ""
     main = (
-        f"{user}worker_processes 1;\npid {directory}/nginx.pid;\nerror_log {directory}/error.log info;\n"
-        "events { worker_connections 64; }\n"
+        f"{user}worker_processes {workers};\npid {directory}/nginx.pid;\nerror_log {directory}/error.log info;\n"
+        f"events {{ worker_connections {connections}; }}\n"
         "http {\n"
         f"  access_log {directory}/default.access.log;\n"
         f"  client_body_temp_path {directory}/body; proxy_temp_path {directory}/proxy;\n"
         f"  fastcgi_temp_path {directory}/fastcgi; uwsgi_temp_path {directory}/uwsgi;\n"
         f"  scgi_temp_path {directory}/scgi;\n"
-        f"  include {directory}/smishguard.conf;\n"
+        f"  include {directory}/{name};\n"
         "}\n"
     )
     (directory / "nginx.conf").write_text(main, encoding="utf-8")
@@ -105,7 +116,7 @@ def nginx(directory: Path, *, https_port: int, http_port: int, app_ports: Sequen
         stderr=open(directory / "nginx.err", "w"),  # noqa: SIM115 - lives as long as nginx
     )
     try:
-        wait_for_port(http_port, process)
+        wait_for_port(port, process)
         yield directory
     finally:
         stop(process)

@@ -7,7 +7,8 @@ something that must take two admins (the gateway: lifting an employee's containm
 called by ``accounts.services.approve`` inside the approval's transaction with the request row locked, after the
 second admin's eligibility was checked (``approval_refusals``: not the requester, not the subject, old enough).
 It returns one sentence saying what was done (printed by ``smishguard employees approve``, shown in the console).
-Opening a request of the kind: ``accounts.services.open_request``.
+Opening a request of the kind: ``accounts.services.open_request`` (an active admin, about someone else), after the
+kind's ``can_open(employee)``, if it has one, raised nothing (e.g. the gateway: the employee is contained).
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from dataclasses import dataclass
 # (request, approver, http_request) -> what was done.  Typed loosely: accounts.models asks this module for a
 # kind's label, so this module names no model (no import cycle inside accounts).
 Approve = Callable[..., str]
+# (employee) -> None, or a narrow error (smishguard.errors) saying why no request of the kind can be opened now.
+CanOpen = Callable[..., None]
 
 
 @dataclass(frozen=True)
@@ -26,6 +29,7 @@ class ApprovalKind:
     label: str
     approve: Approve
     button: str = "Approve"  # the console's approve button
+    can_open: CanOpen | None = None
 
 
 _kinds: dict[str, ApprovalKind] = {}
@@ -37,11 +41,12 @@ def register_kind(
     label: str,
     approve: Approve,
     button: str = "Approve",
+    can_open: CanOpen | None = None,
 ) -> None:
     """Add (or, under the same name, replace) a kind of four-eyes request."""
     if not name or len(name) > 16:
         raise ValueError(f"a request kind's name is 1-16 characters: {name!r}")
-    _kinds[name] = ApprovalKind(name, label, approve, button)
+    _kinds[name] = ApprovalKind(name, label, approve, button, can_open)
 
 
 def registered(name: str) -> ApprovalKind | None:

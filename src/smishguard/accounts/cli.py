@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 
-from smishguard.clitools import CommandError, needs_django, print_json
+from smishguard.clitools import CommandError, iso_time, needs_django, print_json
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -339,22 +338,11 @@ def cmd_approve(args: argparse.Namespace) -> int:
     return 0
 
 
-def _iso_time(value: str, option: str) -> datetime:
-    """An ISO 8601 date or time as an aware datetime (UTC when it names no zone); CommandError when it is not."""
-    try:
-        parsed = datetime.fromisoformat(value.strip())
-    except ValueError:
-        raise CommandError(
-            f"{option}: {value!r} is not an ISO 8601 date or time (e.g. 2026-03-02 or 2026-03-02T09:00:00Z)"
-        ) from None
-    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
-
-
 @needs_django
 def cmd_expire_links(args: argparse.Namespace) -> int:
     from smishguard.accounts import services
 
-    cutoff = _iso_time(args.issued_before, "--issued-before")
+    cutoff = iso_time(args.issued_before, "--issued-before")
     count = services.expire_links(cutoff)
     if args.json:
         print_json({"expired": count, "issued_before": cutoff.isoformat()})

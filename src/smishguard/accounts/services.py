@@ -240,31 +240,32 @@ def _phone_changed(employee: Employee, old: str, *, actor: Employee | None, requ
     )
 
 
-def _pending(employee: Employee, kind: str) -> RecoveryRequest | None:
+def pending_request(employee: Employee, kind: str) -> RecoveryRequest | None:
+    """The employee's pending four-eyes request of this kind, if there is one."""
     return employee.recovery_requests.filter(kind=kind, status=RecoveryRequest.Status.PENDING).first()
+
+
+def _require_active_admin(who: Employee) -> None:
+    """Only an active admin opens or approves a four-eyes request: PermissionDenied for anyone else."""
+    if not who.is_admin or who.status != Employee.Status.ACTIVE:
+        raise PermissionDenied(f"{who.email} is not an active admin")
 
 
 def request_admin_grant(
     employee: Employee, *, actor: Employee, request: HttpRequest | None = None, reason: str = ""
 ) -> RecoveryRequest:
     """Ask for admin rights for ``employee``: a pending ``admin_grant`` request a second admin approves."""
-    if not actor.is_admin or actor.status != Employee.Status.ACTIVE:
-        raise PermissionDenied(f"{actor.email} is not an active admin")
+    _require_active_admin(actor)
     if employee.status != Employee.Status.ACTIVE:
         raise EmployeeNotActive(f"{employee.email} is {employee.status}")
-    with transaction.atomic():
-        pending = _pending(employee, RecoveryRequest.Kind.ADMIN_GRANT)
-        if pending is not None:
-            return pending
-        rec = RecoveryRequest.objects.create(
-            employee=employee,
-            kind=RecoveryRequest.Kind.ADMIN_GRANT,
-            requested_by=actor,
-            requested_by_label=actor.email,
-            reason=reason[:500],
-        )
-        record(Action.ADMIN_GRANT_REQUESTED, request=request, actor=actor, subject=employee, request_id=rec.pk)
-    return rec
+    return _open_request(
+        employee,
+        RecoveryRequest.Kind.ADMIN_GRANT,
+        Action.ADMIN_GRANT_REQUESTED,
+        actor=actor,
+        request=request,
+        reason=reason,
+    )
 
 
 def _grant_admin(
@@ -657,7 +658,7 @@ def _open_request(
 ) -> RecoveryRequest:
     """The pending request of this kind for the employee, made (and recorded) if there is none."""
     with transaction.atomic():
-        pending = _pending(employee, kind)
+        pending = pending_request(employee, kind)
         if pending is not None:
             return pending
         rec = RecoveryRequest.objects.create(
@@ -672,11 +673,23 @@ def _open_request(
 
 
 def open_request(
-    employee: Employee, kind: str, action: Action, *, actor: Employee | None, request: HttpRequest | None, reason: str
+    employee: Employee, kind: str, action: Action, *, actor: Employee, request: HttpRequest | None, reason: str
 ) -> RecoveryRequest:
-    """Open (or find) the pending four-eyes request of a kind an app registered (``accounts.approvals``)."""
-    if approvals.registered(kind) is None:
+    """Open (or find) the pending four-eyes request of a kind an app registered (``accounts.approvals``).
+
+    The one way such a request is opened; ``approve`` the one way it is judged and carried out.  It is asked by
+    an active admin (PermissionDenied) about someone else (PermissionDenied: another admin must ask), and only
+    when the kind's ``can_open`` lets it (it raises a narrow error saying why not).
+    """
+    registered = approvals.registered(kind)
+    if registered is None:
         raise ValueError(f"no four-eyes request kind {kind!r} is registered")
+    _require_active_admin(actor)
+    if actor.pk == employee.pk:
+        what = registered.label[:1].lower() + registered.label[1:]
+        raise PermissionDenied(f"{actor.email} cannot ask for their own {what}: another admin must")
+    if registered.can_open is not None:
+        registered.can_open(employee)
     return _open_request(employee, kind, action, actor=actor, request=request, reason=reason)
 
 
@@ -781,8 +794,7 @@ def approve(request_id: int, *, approver: Employee, request: HttpRequest | None 
     An approval that does not count is refused with every reason (FourEyesRequired) and recorded as
     APPROVAL_NOT_ELIGIBLE; the request stays pending.
     """
-    if not approver.is_admin or approver.status != Employee.Status.ACTIVE:
-        raise PermissionDenied(f"{approver.email} is not an active admin")
+    _require_active_admin(approver)
     with transaction.atomic():
         try:
             rec = (
@@ -831,9 +843,13 @@ def _approve_locked(rec: RecoveryRequest, approver: Employee, request: HttpReque
     rec.decided_by = approver
     rec.decided_at = timezone.now()
     kind = approvals.registered(rec.kind)
-    if kind is not None:  # a kind an app above accounts registered: it says what an approval does
+    if kind is not None or rec.kind == RecoveryRequest.Kind.ADMIN_GRANT:
         rec.save()
-        done = kind.approve(rec, approver, request)
+        done = ""
+        if kind is not None:  # a kind an app above accounts registered: it says what an approval does
+            done = kind.approve(rec, approver, request)
+        else:
+            _grant_admin(employee, requested_by=rec.requested_by, approved_by=approver, request=request)
         record(
             Action.REQUEST_APPROVED,
             request=request,
@@ -844,19 +860,6 @@ def _approve_locked(rec: RecoveryRequest, approver: Employee, request: HttpReque
             requested_by=rec.requested_by_label,
         )
         return Approval(rec.kind, employee, done=done)
-    if rec.kind == RecoveryRequest.Kind.ADMIN_GRANT:
-        rec.save()
-        _grant_admin(employee, requested_by=rec.requested_by, approved_by=approver, request=request)
-        record(
-            Action.REQUEST_APPROVED,
-            request=request,
-            actor=approver,
-            subject=employee,
-            request_id=rec.pk,
-            kind=rec.kind,
-            requested_by=rec.requested_by_label,
-        )
-        return Approval(rec.kind, employee)
     if rec.kind == RecoveryRequest.Kind.ADMIN_ENROLMENT:
         if not employee.is_admin:
             raise Conflict(f"{employee.email} is no longer an admin; issue an ordinary enrolment link")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import ipaddress
 
-from smishguard.clitools import CommandError, needs_django, print_json
+from smishguard.clitools import CommandError, iso_time, needs_django, print_json
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -175,18 +175,6 @@ def register_access(gsub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_release)
 
 
-def _iso(value: str, option: str):
-    from datetime import UTC, datetime
-
-    try:
-        parsed = datetime.fromisoformat(value.strip())
-    except ValueError:
-        raise CommandError(
-            f"{option}: {value!r} is not an ISO 8601 date or time (e.g. 2026-03-02 or 2026-03-02T09:00:00Z)"
-        ) from None
-    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
-
-
 def _employee(email: str, option: str = "EMAIL"):
     from smishguard.accounts.models import Employee
 
@@ -205,7 +193,7 @@ def cmd_access_export(args: argparse.Namespace) -> int:
     from smishguard.gateway.models import AccessRecord
 
     rows = AccessRecord.objects.order_by("at", "id")
-    since = _iso(args.since, "--since") if args.since else None
+    since = iso_time(args.since, "--since") if args.since else None
     employee = _employee(args.user, "--user") if args.user else None
     if since is not None:
         rows = rows.filter(at__gte=since)
@@ -237,7 +225,7 @@ def cmd_access_prune(args: argparse.Namespace) -> int:
     from smishguard import config
     from smishguard.clitools import setup_django
 
-    cutoff = _iso(args.before, "--before")
+    cutoff = iso_time(args.before, "--before")
     if cutoff > datetime.now(UTC):
         raise CommandError(f"--before {cutoff.isoformat()} is in the future: prune keeps every row not yet old")
     if config.services_database_url().startswith(("postgres://", "postgresql://")):

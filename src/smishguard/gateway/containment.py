@@ -4,7 +4,8 @@ Containment itself happens at the check (``gateway.access``).  A release is a fo
 ``gateway_release`` that this app registers with ``accounts.approvals`` (``GatewayConfig.ready()``):
 
 - :func:`request_release` (``smishguard gateway release EMAIL --as ADMIN``, or the button on the console's
-  employee page): an active admin who is not the contained employee opens the request (audited
+  employee page): an active admin who is not the contained employee opens the request through
+  ``accounts.services.open_request``, which judges who asks and asks :func:`_may_open_release` (audited
   ``gateway:containment:release_requested``); nothing is lifted yet;
 - a second admin approves it (``smishguard employees approve ID --as OTHER_ADMIN``, or Four-eyes requests in the
   console): ``accounts.services.approve`` checks that they count (not the requester, not the employee, admin rights
@@ -20,7 +21,7 @@ from django.utils import timezone
 from smishguard.accounts import services
 from smishguard.accounts.models import Employee, RecoveryRequest
 from smishguard.audit import Action, record
-from smishguard.errors import Conflict, PermissionDenied
+from smishguard.errors import Conflict
 from smishguard.gateway.models import Containment
 
 RELEASE_KIND = "gateway_release"
@@ -33,21 +34,22 @@ def containment_of(employee: Employee) -> Containment | None:
 
 
 def pending_release(employee: Employee) -> RecoveryRequest | None:
-    return RecoveryRequest.objects.filter(
-        employee=employee, kind=RELEASE_KIND, status=RecoveryRequest.Status.PENDING
-    ).first()
+    return services.pending_request(employee, RELEASE_KIND)
+
+
+def _may_open_release(employee: Employee) -> None:
+    """A release is asked for only while the employee is contained (accounts.services.open_request asks)."""
+    if containment_of(employee) is None:
+        raise Conflict(f"{employee.email} is not contained")
 
 
 def request_release(
     employee: Employee, *, actor: Employee, request: HttpRequest | None = None, reason: str = ""
 ) -> RecoveryRequest:
-    """Open the four-eyes request that lifts ``employee``'s containment (the pending one, if there is one)."""
-    if not actor.is_admin or actor.status != Employee.Status.ACTIVE:
-        raise PermissionDenied(f"{actor.email} is not an active admin")
-    if actor.pk == employee.pk:
-        raise PermissionDenied("a contained employee cannot ask for their own release: another admin must")
-    if containment_of(employee) is None:
-        raise Conflict(f"{employee.email} is not contained")
+    """Open the four-eyes request that lifts ``employee``'s containment (the pending one, if there is one).
+
+    accounts.services.open_request judges who asks (an active admin, not the contained employee) and asks
+    :func:`_may_open_release` whether the employee is contained."""
     return services.open_request(
         employee,
         RELEASE_KIND,
@@ -87,4 +89,10 @@ def _approve_release(rec: RecoveryRequest, approver: Employee, request: HttpRequ
 def register() -> None:
     from smishguard.accounts import approvals
 
-    approvals.register_kind(RELEASE_KIND, label=RELEASE_LABEL, approve=_approve_release, button="Approve the release")
+    approvals.register_kind(
+        RELEASE_KIND,
+        label=RELEASE_LABEL,
+        approve=_approve_release,
+        button="Approve the release",
+        can_open=_may_open_release,
+    )
