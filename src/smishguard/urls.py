@@ -44,6 +44,7 @@ urlpatterns = [
     path("api/", api.urls()),
     path("hooks/", include("smishguard.messaging.urls")),
     path("console/watch/", include("smishguard.watch.urls")),
+    path("console/incidents/", include("smishguard.gateway.incident_urls")),  # the breach scope
     path("console/", include("smishguard.detection.urls")),
     path("console/", include("smishguard.reports.urls")),
     path("portal/", include("smishguard.reports.portal_urls")),

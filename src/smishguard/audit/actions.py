@@ -85,6 +85,8 @@ class Action(StrEnum):
     METRICS_TOKEN_REFUSED = "ops:metrics:refused"
     # The gateway: a check asked by a peer outside [gateway] trusted_proxies (once per source and window)
     GATEWAY_CHECK_UNTRUSTED_PROXY = "gateway:check:untrusted_proxy"
+    # A breach scope was asked (`smishguard incident scope`, the console's Incidents page): who, which accounts, when
+    INCIDENT_SCOPE_REPORTED = "gateway:incident:scope_reported"
 
     @property
     def source(self) -> str:
