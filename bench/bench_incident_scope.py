@@ -68,23 +68,38 @@ def _django() -> None:
     setup_django()
 
 
-def _rows(total: int, ids: list[int], bad: list[int]):
-    """Rows in time order: (at, employee_id, session_id, method, host, path, rule, decision, reason, customer, ip)."""
+def _rows(total: int, ids: list[int], bad: list[int], *, zone: str):
+    """Rows in time order, as the database takes them: (at, employee_id, session_id, method, host, path, rule,
+    decision, reason, customer, ip), every value but the ids already text.  Written out for speed (about 3 us a
+    row): a time's text is made once per second, random numbers are scaled floats, the strings are made once.
+    ``zone``: what follows the time ("" for SQLite, which keeps UTC text; "+00" for PostgreSQL's COPY)."""
     rng = random.Random(14)  # the same rows on every run
+    rand = rng.random
     others = [i for i in ids if i not in bad]
-    span = DAYS * 86400.0
-    step = span / total
+    n_others = len(others)
+    customers = [str(c) for c in range(1, CUSTOMERS + 1)]
+    paths = [f"/customers/{c}" for c in customers]
+    step = DAYS * 86400.0 / total
+    last_second = -1
+    second_text = ""
     for n in range(total):
-        at = START + timedelta(seconds=n * step)
-        who = bad[n % 2] if rng.random() < COMPROMISED_SHARE else others[rng.randrange(len(others))]
-        host = HOSTS[rng.randrange(3)]
-        customer = str(rng.randrange(1, CUSTOMERS + 1))
-        roll = rng.random()
+        t = n * step
+        second = int(t)
+        if second != last_second:
+            second_text = (START + timedelta(seconds=second)).strftime("%Y-%m-%d %H:%M:%S")
+            last_second = second
+        at = f"{second_text}.{int((t - second) * 1e6):06d}{zone}"
+        who = bad[n & 1] if rand() < COMPROMISED_SHARE else others[int(rand() * n_others)]
+        host = HOSTS[int(rand() * 3)]
+        c = int(rand() * CUSTOMERS)
+        roll = rand()
         if roll < 0.97:
             decision, reason = "allow", "signed_in"
+        elif roll < 0.99:
+            decision, reason = "deny", "forbidden"
         else:
-            decision, reason = ("deny", "forbidden") if roll < 0.99 else ("step_up", "step_up")
-        yield (at, who, who * 10, "GET", host, f"/customers/{customer}", 1, decision, reason, customer, "10.1.2.3")
+            decision, reason = "step_up", "step_up"
+        yield (at, who, who * 10, "GET", host, paths[c], 1, decision, reason, customers[c], "10.1.2.3")
 
 
 def _sqlite_batch(raw, sql: str, batch: list[tuple]) -> None:
@@ -116,14 +131,15 @@ def phase_fill(total: int) -> None:
         for index in indexes:
             editor.remove_index(AccessRecord, index)
     started = time.perf_counter()
-    rows = _rows(total, list(ids.values()), bad)
-    if connection.vendor == "postgresql":
+    postgres = connection.vendor == "postgresql"
+    rows = _rows(total, list(ids.values()), bad, zone="+00" if postgres else "")
+    if postgres:
         with connection.cursor() as cursor:
             raw = cursor.cursor
             with raw.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
                 batch: list[str] = []
                 for r in rows:
-                    batch.append("\t".join((r[0].isoformat(), *(str(v) for v in r[1:]))))
+                    batch.append("\t".join(map(str, r)))
                     if len(batch) >= CHUNK:
                         copy.write("\n".join(batch) + "\n")
                         batch.clear()
@@ -135,7 +151,7 @@ def phase_fill(total: int) -> None:
         raw = connection.connection
         batch = []
         for r in rows:
-            batch.append((r[0].strftime("%Y-%m-%d %H:%M:%S.%f"), *r[1:]))
+            batch.append(r)
             if len(batch) >= CHUNK:
                 _sqlite_batch(raw, sql, batch)
                 batch.clear()

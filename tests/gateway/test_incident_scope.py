@@ -393,10 +393,10 @@ def test_the_query_reads_the_scope_index(records):
 
 
 def test_the_raw_rows_equal_the_orm_form(records):
-    """``fetch_scope_rows`` runs the ORM query's own SQL without the ORM's converters: the same rows, the times
-    raw (converted by the scope once per customer)."""
+    """``fetch_scope_rows`` runs the ORM query's own SQL without the ORM's converters: the same rows."""
     ids = [p.pk for p in scope.employees(["ada@example.com", "bob@example.com"])]
     orm = list(scope.scope_rows(ids, SINCE, UNTIL))
     raw = scope.fetch_scope_rows(ids, SINCE, UNTIL)
     assert len(raw) == len(orm) == 8
-    assert [(*r[:5], scope._aware(r[5]), scope._aware(r[6])) for r in raw] == orm
+    assert [tuple(r) for r in raw] == orm
+    assert all(isinstance(r[5], str) and isinstance(r[6], str) for r in raw)  # times as text, read by _aware
