@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from scope_fixtures import EXPECTED_CUSTOMERS, EXPECTED_REFUSED, ROWS, SINCE, UNTIL, A, B, Row, at, insert, people
+from servers import Database, clean_env, smishguard
 
 from smishguard import cli
 from smishguard.audit.models import Event
@@ -400,3 +401,61 @@ def test_the_raw_rows_equal_the_orm_form(records):
     assert len(raw) == len(orm) == 8
     assert [tuple(r) for r in raw] == orm
     assert all(isinstance(r[5], str) and isinstance(r[6], str) for r in raw)  # times as text, read by _aware
+
+
+# ---- the console script ----------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory) -> dict[str, str]:
+    root = tmp_path_factory.mktemp("incident-cli")
+    env = clean_env(root / "var")
+    smishguard(env, "migrate")
+    smishguard(env, "employees", "add", "bob@example.com", "--name", "Bob")
+    return env
+
+
+def test_the_console_script_answers_and_audits(site):
+    with Database(site, owner=True) as database:
+        (bob,) = database.execute("SELECT id FROM accounts_employee WHERE email = ?", ("bob@example.com",)).fetchone()
+        database.execute(
+            "INSERT INTO gateway_accessrecord (at, employee_id, session_id, method, host, path, rule, decision, "
+            "reason, customer, ip) VALUES (?, ?, 1, 'GET', 'customers.example.com', '/customers/77', 1, 'allow', "
+            "'signed_in', '77', '10.0.0.1')",
+            ("2026-11-01 10:00:00" if not database.postgres else "2026-11-01T10:00:00Z", bob),
+        )
+    argv = ["incident", "scope", "--user", "bob@example.com", "--since", "2026-11-01", "--until", "2026-11-02"]
+    result = smishguard(site, *argv)
+    assert json.loads(result.stdout) == {
+        "users": ["bob@example.com"],
+        "since": "2026-11-01T00:00:00Z",
+        "until": "2026-11-02T00:00:00Z",
+        "total_customers": 1,
+        "total_reads": 1,
+        "customers": [
+            {
+                "host": A,
+                "customer": "77",
+                "reads": 1,
+                "first": "2026-11-01T10:00:00Z",
+                "last": "2026-11-01T10:00:00Z",
+                "users": ["bob@example.com"],
+            }
+        ],
+        "refused": {"total": 0, "decisions": {}, "customers": []},
+    }
+    with Database(site) as database:
+        (action,) = database.execute("SELECT action FROM audit_event ORDER BY id DESC LIMIT 1").fetchone()
+    assert action == "gateway:incident:scope_reported"
+
+
+def test_a_bad_draft_template_stops_the_console_script_with_one_line(site, tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[incident]\ndraft_template = 'Dear $name'\n", encoding="utf-8")
+    argv = ["incident", "scope", "--user", "bob@example.com", "--since", "2026-11-01"]
+    result = smishguard({**site, "SMISHGUARD_CONFIG": str(bad)}, *argv, check=False)
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == (
+        "smishguard: error: [incident] draft_template: unknown variable(s) $name (known: customer, host, reads, "
+        "first, last, users, since, until, organisation)\n"
+    )
