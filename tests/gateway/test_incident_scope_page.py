@@ -62,6 +62,7 @@ def test_the_scope_on_the_page(admin, records):
     table = body.split('id="customers"', 1)[1].split("</table>", 1)[0]
     rows = re.findall(r"<tr><td>([^<]*)</td><th scope=\"row\">([^<]*)</th><td class=\"num\">(\d+)</td>", table)
     assert rows == [(c["host"], c["customer"], str(c["reads"])) for c in EXPECTED_CUSTOMERS]
+    assert '<time datetime="2026-11-01T09:00:00+00:00">2026-11-01 09:00:00</time>' in table  # UTC, to the second
     refused = body.split('id="refused"', 1)[1].split("</table>", 1)[0]
     assert "deny 1, step_up 1" in refused
     # the chart: an inline SVG drawn on the server, one bar per busy hour
