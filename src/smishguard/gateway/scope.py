@@ -200,9 +200,13 @@ def fetch_scope_rows(employee_ids: Sequence[int], since: datetime, until: dateti
 
 
 def _aware(text: str) -> datetime:
-    """A time as ``scope_rows`` gives it (text, UTC, with or without "+00") as an aware datetime."""
-    when = datetime.fromisoformat(text)
-    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+    """A time as ``scope_rows`` gives it (text, UTC: PostgreSQL's ends in "+00", SQLite's has no offset) as an
+    aware datetime in UTC, parsed in one call."""
+    if text.endswith("+00"):
+        return datetime.fromisoformat(text)  # its tzinfo is datetime.UTC itself
+    if len(text) <= 26:  # "YYYY-MM-DD HH:MM:SS.ffffff", without an offset: UTC, as Django stores it
+        return datetime.fromisoformat(text + "+00:00")
+    return datetime.fromisoformat(text).astimezone(UTC)
 
 
 def scope(people: Sequence[Employee], since: datetime, until: datetime) -> Scope:
