@@ -161,3 +161,21 @@ def test_bad_input_is_a_readable_400(admin, records, case):
 
 def test_an_unknown_format_is_not_found(admin, records):
     assert signed_in_client(admin).get("/console/incidents/scope.xml", QUERY).status_code == 404
+
+
+def test_a_long_scope_is_cut_on_the_page_not_in_the_downloads(admin, db):
+    from scope_fixtures import Row, at
+
+    from smishguard.gateway.incident_views import PAGE_ROWS
+
+    insert(
+        [Row("ada@example.com", at(i / 1000), "customers.example.com", f"c{i:05d}") for i in range(PAGE_ROWS + 1)],
+        people(),
+    )
+    client = signed_in_client(admin)
+    body = client.get(PAGE, {**QUERY, "users": "ada@example.com"}).content.decode()
+    table = body.split('id="customers"', 1)[1].split("</table>", 1)[0]
+    assert table.count('<th scope="row">') == PAGE_ROWS
+    assert f"The first {PAGE_ROWS} of {PAGE_ROWS + 1} customers; the downloads list them all." in body
+    download = json.loads(client.get("/console/incidents/scope.json", {**QUERY, "users": "ada@example.com"}).content)
+    assert len(download["customers"]) == PAGE_ROWS + 1

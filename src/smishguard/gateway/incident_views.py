@@ -19,6 +19,8 @@ from smishguard.gateway import scope as scopes
 from smishguard.gateway import scope_report
 from smishguard.gateway.errors import ScopeInputInvalid
 
+PAGE_ROWS = 1000  # rows of each table on the page; the downloads have them all
+
 
 @dataclass(frozen=True)
 class Question:
@@ -87,6 +89,9 @@ def incidents(request: HttpRequest) -> HttpResponse:
             "scope": result,
             "data": result.as_dict(),
             "chart": scope_report.chart(timeline),
+            "customers": result.customers[:PAGE_ROWS],
+            "refused": result.refused[:PAGE_ROWS],
+            "page_rows": PAGE_ROWS,
             "download_query": question.query(),
             "formats": scope_report.FORMATS,
         }
