@@ -87,7 +87,7 @@ def _chunks(total: int, ids: list[int], bad: list[int], *, zone: str):
     for lo in range(0, total, CHUNK):
         size = min(total, lo + CHUNK) - lo
         n = np.arange(lo, lo + size, dtype=np.int64)
-        at_us = start_us + (n * span_us) // total
+        at_us = start_us + (n.astype(np.float64) * (span_us / total)).astype(np.int64)  # n * span overflows int64
         at = [t.replace("T", " ", 1) + zone for t in np.datetime_as_string(at_us.astype("datetime64[us]"), unit="us")]
         compromised = rng.random(size) < COMPROMISED_SHARE
         who = np.where(compromised, bad_ids[n & 1], others[rng.integers(0, len(others), size)]).tolist()
