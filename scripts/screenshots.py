@@ -777,6 +777,48 @@ pat.lee@example.com,Pat Lee,0207 946 0000,Legal,legal
 """
 
 
+# The breach scope (the console's Incidents page): two accounts' reads through the gateway over the last day and
+# a half — a day of ordinary work, then one account reads customer after customer until containment refuses it.
+INCIDENT_USERS = ("eli.sales@example.com", "fay.finance@example.com")
+
+
+def seed_access(now: datetime) -> None:
+    import random
+
+    from smishguard.accounts.models import Employee
+    from smishguard.gateway.models import AccessRecord
+
+    rng = random.Random(14)  # noqa: S311 - made-up screenshot data
+    who = {e.email: e for e in Employee.objects.filter(email__in=INCIDENT_USERS)}
+    rows = []
+
+    def read(person: str, when: datetime, host: str, customer: str, *verdict: str) -> None:
+        decision, reason = verdict or ("allow", "signed_in")
+        rows.append(
+            AccessRecord(
+                at=when, employee=who[person], session_id=1, method="GET", host=host, path=f"/customers/{customer}",
+                rule=1, decision=decision, reason=reason, customer=customer, ip="10.20.30.40",
+            )
+        )  # fmt: skip
+
+    for hour in range(8, 34):  # a working day and the next morning: a few customers an hour
+        for _ in range(rng.randrange(0, 4)):
+            when = now - timedelta(hours=36 - hour, minutes=rng.randrange(60))
+            read(INCIDENT_USERS[rng.randrange(2)], when, "customers.example.com", str(rng.randrange(1000, 1100)))
+    burst = now - timedelta(hours=3)
+    for i in range(21):  # eli reads 21 customers in nine minutes, then the gateway contains the account
+        read("eli.sales@example.com", burst + timedelta(seconds=26 * i), "customers.example.com", str(4000 + i))
+    for i in range(6):
+        read(
+            "eli.sales@example.com", burst + timedelta(minutes=10, seconds=5 * i), "customers.example.com",
+            str(4100 + i), "deny", "bulk_read_contained",
+        )  # fmt: skip
+    read("eli.sales@example.com", now - timedelta(hours=20), "billing.example.com", "1042")
+    read("fay.finance@example.com", now - timedelta(hours=30), "billing.example.com", "1042")
+    read("fay.finance@example.com", now - timedelta(hours=9), "billing.example.com", "1077", "step_up", "step_up")
+    AccessRecord.objects.bulk_create(rows)
+
+
 def wait_for(url: str, timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     while True:
@@ -913,6 +955,9 @@ def shoot(base: str, seeded: Seeded, out: Path, tmp: Path, watch: SecurityWatch 
         shot(page, "console-audit", height=1400)
         page.goto(f"{base}/console/audit?action=passkeys%3Asignin%3Afailed")
         shot(page, "console-audit-filtered")
+        since = (datetime.now(UTC) - timedelta(hours=36)).strftime("%Y-%m-%dT%H:00")
+        page.goto(f"{base}/console/incidents/?users={'+'.join(INCIDENT_USERS)}&since={since}&until=")
+        shot(page, "console-incidents", height=1500)
 
         # --- detection and response -----------------------------------------------------------------------
         page.goto(f"{base}/console/brands?check=example-sso.com")
@@ -1109,6 +1154,7 @@ def main(argv: list[str] | None = None) -> int:
     now = datetime.now(UTC)
     seeded = seed(now)
     seeded.ids.update(seed_response(now, tmp))
+    seed_access(now)
     connections.close_all()
 
     server = subprocess.Popen(  # noqa: S603 - our own console script

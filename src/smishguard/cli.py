@@ -32,6 +32,7 @@ def command_modules(first_word: str | None = None) -> tuple[ModuleType, ...]:
     from smishguard.accounts import cli as accounts_cli
     from smishguard.audit import cli as audit_cli
     from smishguard.gateway import cli as gateway_cli
+    from smishguard.gateway import incident_cli
     from smishguard.messaging import cli as messaging_cli
     from smishguard.passkeys import cli as passkeys_cli
     from smishguard.siem import cli as siem_cli
@@ -47,6 +48,7 @@ def command_modules(first_word: str | None = None) -> tuple[ModuleType, ...]:
         watch_cli,
         messaging_cli,
         gateway_cli,
+        incident_cli,
     )
 
 

@@ -47,6 +47,7 @@ urlpatterns = [
     path("console/watch/", include("smishguard.watch.urls")),
     path("console/gateway/", include("smishguard.gateway.console_urls")),
     path("console/gateway/release/", include("smishguard.gateway.release_urls")),  # containment's release button
+    path("console/incidents/", include("smishguard.gateway.incident_urls")),  # the breach scope
     path("console/", include("smishguard.detection.urls")),
     path("console/", include("smishguard.reports.urls")),
     path("portal/", include("smishguard.reports.portal_urls")),

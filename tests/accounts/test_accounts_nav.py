@@ -24,7 +24,7 @@ SECURITY_CONSOLE = [
     ("Live sessions", "/console/sessions"),
     ("Audit trail", "/console/audit"),
 ]
-GATEWAY = [("Access rules", "/console/gateway/rules")]
+GATEWAY = [("Access rules", "/console/gateway/rules"), ("Incidents", "/console/incidents/")]
 
 DETECTION = [
     ("Protected brands", "/console/brands"),
@@ -83,6 +83,7 @@ def test_an_employee_sees_only_their_account_as_before(employee, login):
         ("/console/tokens", "/console/tokens"),
         ("/console/watch/", "/console/watch/"),
         ("/console/gateway/rules", "/console/gateway/rules"),
+        ("/console/incidents/", "/console/incidents/"),
     ],
 )
 def test_each_page_marks_its_own_entry(admin, login, path, current):
@@ -137,6 +138,7 @@ def test_the_registry_order():
         "console-sessions",
         "audit",
         "gateway-rules",
+        "incidents",
         "brands",
         "reports-inbox",
         "campaigns",

@@ -42,6 +42,7 @@ KINDS = {
     "console-tokens",
     "console-campaign",
     "console-watch",
+    "console-incidents",  # the breach scope: its server-drawn SVG chart under the CSP
     "api-docs",
     "portal-report-result",
 }

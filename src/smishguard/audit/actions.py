@@ -95,6 +95,8 @@ class Action(StrEnum):
     GATEWAY_CONTAINMENT_RELEASED = "gateway:containment:released"
     GATEWAY_ACCESS_EXPORTED = "gateway:access:exported"
     GATEWAY_ACCESS_PRUNED = "gateway:access:pruned"
+    # A breach scope was asked (`smishguard incident scope`, the console's Incidents page): who, which accounts, when
+    INCIDENT_SCOPE_REPORTED = "gateway:incident:scope_reported"
 
     @property
     def source(self) -> str:

@@ -11,7 +11,7 @@ class GatewayConfig(AppConfig):
 
     def ready(self) -> None:
         from smishguard.accounts import nav, redirects
-        from smishguard.gateway import rules
+        from smishguard.gateway import drafts, rules
 
         rules.current()  # a policy that does not load refuses the start (one ConfigError line)
         # A sign-in may return to the hosts the gateway protects (the sign-in page's rd): accounts' one function.
@@ -20,6 +20,9 @@ class GatewayConfig(AppConfig):
         nav.register(
             "gateway-rules", label="Access rules", url_name="gateway_console:rules", section=NAV_SECTION, order=10
         )
+        # The breach scope (smishguard incident scope): [incident] is checked at start, its page is in the menu.
+        drafts.current()
+        nav.register("incidents", label="Incidents", url_name="incidents:scope", section=NAV_SECTION, order=20)
         self._register_containment()
 
     def _register_containment(self) -> None:

@@ -18,3 +18,12 @@ class RequestRefused(SmishguardError):
     def __init__(self, reason: str, message: str) -> None:
         super().__init__(message, reason=reason)
         self.reason = reason
+
+
+class ScopeInputInvalid(SmishguardError):
+    """A breach-scope question that cannot be answered as asked: an unknown employee, a time that is not ISO 8601,
+    a period that ends before it starts, a target that cannot be written (``smishguard incident scope``, the
+    console's Incidents page).  The message is one readable line."""
+
+    code = "scope_input_invalid"
+    status = 400

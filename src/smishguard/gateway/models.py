@@ -51,15 +51,8 @@ class AccessRecord(models.Model):
     class Meta:
         indexes = [
             models.Index(fields=["employee", "at"], name="gateway_access_employee_at"),
-            # The admitted reads of one employee in a period (the breach scope), with the (host, customer) pairs
-            # in the index itself on PostgreSQL (an index-only scan; SQLite ignores INCLUDE and reads the rows the
-            # partial index points at).  Containment counts CustomerRead instead (one row per customer).
-            models.Index(
-                fields=["employee", "at"],
-                name="gateway_access_admitted",
-                condition=models.Q(decision="allow"),
-                include=["host", "customer"],
-            ),
+            # The breach scope's (smishguard incident scope): its grouped query answered from the index alone.
+            models.Index(fields=["employee", "decision", "host", "customer", "at"], name="gateway_access_scope"),
         ]
 
     def __str__(self) -> str:
