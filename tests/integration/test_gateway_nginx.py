@@ -20,6 +20,7 @@ import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -567,8 +568,9 @@ def test_step_up_sends_to_the_sign_in_page_in_step_up_mode_and_one_touch_lets_th
 def test_a_bulk_read_is_contained_at_the_sixth_customer_and_the_team_alerted(stack):
     """Cy may read at most 5 distinct customers ([gateway.containment.groups.bulk-readers]): the 6th read through
     nginx is refused with the readable page, every session of Cy's is signed out at once, the security team's
-    webhook gets the alert (delivered by the worker), and what the access record says Cy read is exactly what this
-    test read."""
+    webhook gets the alert (delivered by the worker), and the breach scope (`smishguard incident scope`) and the
+    access record say Cy read exactly what this test read."""
+    since = datetime.now(UTC).isoformat()
     for n in range(5):
         assert request(stack.port, f"/customers/{1100 + n}", session=stack.cy).status == 200
     assert request(stack.port, "/customers/1100", session=stack.cy).status == 200  # a repeat does not count
@@ -590,6 +592,18 @@ def test_a_bulk_read_is_contained_at_the_sixth_customer_and_the_team_alerted(sta
     assert [(row["customer"], row["reason"]) for row in rows if row["decision"] != "allow"] == [
         ("1105", "bulk_read_contained")
     ]
+    scope = json.loads(
+        smishguard(
+            stack.env, "incident", "scope", "--user", "cy@corp.test", "--since", since, "--format", "json"
+        ).stdout
+    )
+    assert scope["users"] == ["cy@corp.test"]
+    assert (scope["total_customers"], scope["total_reads"]) == (5, 6)  # customer 1100 read twice
+    assert sorted((c["host"], c["customer"], c["reads"]) for c in scope["customers"]) == [
+        (APP_HOST, str(1100 + n), 2 if n == 0 else 1) for n in range(5)
+    ]
+    assert scope["refused"]["total"] == 1
+    assert [(c["customer"], c["attempts"]) for c in scope["refused"]["customers"]] == [("1105", 1)]
 
 
 def workers(log: Path, status: int, since: int) -> set[str]:
