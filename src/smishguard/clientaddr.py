@@ -21,26 +21,29 @@ _Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
 @lru_cache(maxsize=8)
-def _networks(cidrs: tuple[str, ...]) -> tuple[_Network, ...]:
+def networks(cidrs: tuple[str, ...]) -> tuple[_Network, ...]:
+    """CIDRs (already checked, as config and the gateway's rules keep them) as networks, parsed once per list."""
     return tuple(ipaddress.ip_network(c, strict=False) for c in cidrs)
 
 
-def _address(value: str) -> _Address | None:
+def parse_address(value: str | None) -> _Address | None:
+    """An IP address from text (an IPv4-mapped IPv6 address as its IPv4 address); None for none or garbage."""
     try:
-        address = ipaddress.ip_address(value.strip())
+        address = ipaddress.ip_address((value or "").strip())
     except ValueError:
         return None
     mapped = getattr(address, "ipv4_mapped", None)
     return mapped or address
 
 
-def _trusted(address: _Address | None, networks: tuple[_Network, ...]) -> bool:
-    return address is not None and any(address.version == n.version and address in n for n in networks)
+def in_networks(address: _Address | None, nets: tuple[_Network, ...]) -> bool:
+    """Whether ``address`` (None: unknown, never in) is in one of ``nets``."""
+    return address is not None and any(address.version == n.version and address in n for n in nets)
 
 
 def peer_is_trusted(request: HttpRequest) -> bool:
-    networks = _networks(settings.SMISHGUARD.trusted_proxies)
-    return bool(networks) and _trusted(_address(request.META.get("REMOTE_ADDR") or ""), networks)
+    trusted = networks(settings.SMISHGUARD.trusted_proxies)
+    return bool(trusted) and in_networks(parse_address(request.META.get("REMOTE_ADDR")), trusted)
 
 
 def client_ip(request: HttpRequest | None) -> str | None:
@@ -53,18 +56,18 @@ def client_ip(request: HttpRequest | None) -> str | None:
 def client_ip_from_meta(meta: dict) -> str | None:
     """:func:`client_ip` from a request's META (a WSGI environ): what smishguard.server's access log uses."""
     peer = meta.get("REMOTE_ADDR") or None
-    networks = _networks(settings.SMISHGUARD.trusted_proxies)
-    if not networks or not _trusted(_address(peer or ""), networks):
+    trusted = networks(settings.SMISHGUARD.trusted_proxies)
+    if not trusted or not in_networks(parse_address(peer), trusted):
         return peer
     client = peer
     for hop in reversed(meta.get("HTTP_X_FORWARDED_FOR", "").split(",")):
         if not hop.strip():
             continue
-        address = _address(hop)
+        address = parse_address(hop)
         if address is None:
             break  # garbage from the hop to its right: that (trusted) hop is the client we know
         client = str(address)
-        if not _trusted(address, networks):
+        if not in_networks(address, trusted):
             break
     return client
 

@@ -38,6 +38,7 @@ from smishguard.accounts import sessions
 from smishguard.accounts.models import Employee, Session
 from smishguard.audit import Action
 from smishguard.audit import record as audit
+from smishguard.clientaddr import parse_address
 from smishguard.db import one_writer
 from smishguard.gateway import sql
 from smishguard.gateway.models import AccessRecord, Containment, SessionNetwork
@@ -187,14 +188,9 @@ def _from_db(value) -> datetime | None:
 
 def network_of(address: str | None) -> str:
     """The network an address signs in from: its /24 (IPv4) or /64 (IPv6); "" when unknown."""
-    if not address:
+    ip = parse_address(address)
+    if ip is None:
         return ""
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        return ""
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
     prefix = 24 if ip.version == 4 else 64
     return str(ipaddress.ip_network(f"{ip}/{prefix}", strict=False))
 

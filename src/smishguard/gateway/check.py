@@ -19,9 +19,7 @@ dialect is here, once:
 
 from __future__ import annotations
 
-import ipaddress
 from dataclasses import dataclass, field
-from functools import lru_cache
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -33,7 +31,7 @@ from django.utils import timezone
 from smishguard.accounts import sessions
 from smishguard.accounts.models import Session
 from smishguard.audit import Action, record_refusal
-from smishguard.clientaddr import client_ip
+from smishguard.clientaddr import client_ip, in_networks, networks, parse_address
 from smishguard.gateway import access, assertion, keys, rules, sql
 from smishguard.gateway.errors import RequestRefused
 from smishguard.gateway.normalise import NormalRequest, normalise
@@ -45,8 +43,6 @@ ADMIT = "admit"  # 200 with the identity headers
 SIGN_IN_PAGE = "sign_in"  # to the sign-in page (``location``): signed out, or a key touch too old (step-up)
 REFUSE = "refuse"  # 403 with ``reason``
 
-_Network = ipaddress.IPv4Network | ipaddress.IPv6Network
-
 
 @dataclass(frozen=True)
 class Verdict:
@@ -57,22 +53,11 @@ class Verdict:
     decision: Decision | None = None  # the policy's decision, where it got that far
 
 
-@lru_cache(maxsize=8)
-def _networks(cidrs: tuple[str, ...]) -> tuple[_Network, ...]:
-    return tuple(ipaddress.ip_network(c, strict=False) for c in cidrs)
-
-
 def peer_may_ask(request: HttpRequest, trusted_proxies: tuple[str, ...] | None = None) -> bool:
     """Whether the immediate peer (REMOTE_ADDR, never X-Forwarded-For) is one of ``[gateway] trusted_proxies``."""
     if trusted_proxies is None:
         trusted_proxies = rules.current().trusted_proxies
-    try:
-        peer = ipaddress.ip_address((request.META.get("REMOTE_ADDR") or "").strip())
-    except ValueError:
-        return False
-    if isinstance(peer, ipaddress.IPv6Address) and peer.ipv4_mapped is not None:
-        peer = peer.ipv4_mapped
-    return any(peer.version == n.version and peer in n for n in _networks(trusted_proxies))
+    return in_networks(parse_address(request.META.get("REMOTE_ADDR")), networks(trusted_proxies))
 
 
 def refuse_untrusted_peer(request: HttpRequest, dialect: str) -> None:

@@ -31,6 +31,7 @@ import ipaddress
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from smishguard.clientaddr import in_networks, parse_address
 from smishguard.gateway.normalise import NormalRequest
 from smishguard.gateway.rules import CUSTOMER_GROUP, GatewayPolicy, Rule
 
@@ -80,8 +81,7 @@ def method(rule: Rule, asking: Asking) -> bool:
 def network(rule: Rule, asking: Asking) -> bool:
     if not rule.networks:
         return True
-    client = asking.client
-    return client is not None and any(client.version == n.version and client in n for n in rule.networks)
+    return in_networks(asking.client, rule.networks)
 
 
 def subject(rule: Rule, asking: Asking) -> bool:
@@ -110,7 +110,7 @@ def decide(
     """The decision on ``request`` for ``who`` (None: not signed in) from ``client`` (an IP address or None)."""
     if not policy.knows_host(request.host):
         return Decision(DENY, None, "unknown_host")
-    asking = Asking(request, who, _address(client), seconds_since_key)
+    asking = Asking(request, who, parse_address(client), seconds_since_key)
     closest: int | None = None  # the furthest criterion a skipped rule reached
     for rule in policy.rules:
         if not rule.matches_domain(request.host):
@@ -150,15 +150,3 @@ def _customer(found: object) -> str | None:
         return None
     value = found.groupdict().get(CUSTOMER_GROUP)  # type: ignore[attr-defined]
     return value or None
-
-
-def _address(client: str | None) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
-    if not client:
-        return None
-    try:
-        address = ipaddress.ip_address(client)
-    except ValueError:
-        return None
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        return address.ipv4_mapped
-    return address
