@@ -102,6 +102,12 @@ def database_outage(request: HttpRequest, exc: BaseException | None) -> HttpResp
     return response
 
 
+def answered(status: int) -> None:
+    """A request was answered with ``status``: an answer below 500 during an outage says that it is over."""
+    if _outage.since is not None and status < 500:
+        _outage.over()
+
+
 def unapplied_migrations() -> int:
     """How many of the code's migrations the database has not recorded as applied: every node of the graph, not
     only the leaves (``migrate --check`` plans from the leaves and misses a gap below an applied one)."""
@@ -164,8 +170,7 @@ class HealthMiddleware:
         path = request.path_info
         if path not in HEALTH_PATHS:
             response = self.get_response(request)
-            if _outage.since is not None and response.status_code < 500:
-                _outage.over()
+            answered(response.status_code)
             return response
         if request.method not in {"GET", "HEAD"}:
             response = error_response(405, "method_not_allowed", "use GET")

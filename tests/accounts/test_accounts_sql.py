@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from smishguard.accounts.models import Employee, Session
+from smishguard.accounts.models import Employee, Session, token_digest
 from smishguard.accounts.services import add_employee
 from smishguard.accounts.sql import INSERT_SESSION
 from smishguard.passkeys.models import Credential
@@ -83,3 +83,50 @@ def test_session_by_key_reads_what_the_orm_reads(db):
         assert not by_sql._state.adding
         assert by_sql.employee.pk == by_orm.employee_id
     assert sessions._by_key("no such hash") is None
+
+
+def test_the_gateways_session_read_is_the_orms(db):
+    """The gateway check's look-up (accounts.sessions.resolve_values, accounts.sql.CHECK_SESSION): each value
+    equal to the ORM's, the groups equal to the ORM's (none, one, several, a name with a comma, a quote and a non-ASCII
+    letter), and the same judgement as resolve (a revoked, an expired, an idle session and a suspended employee's
+    are not live)."""
+    from smishguard.accounts import sessions
+
+    ada = add_employee(
+        email="ada@example.com", name="Ada \u00e9", groups=["support", 'on-call, "night" \u00e9', "security"]
+    )
+    bob = add_employee(email="bob@example.com", name="Bob", groups=["support"])
+    cy = add_employee(email="cy@example.com", name="Cy")
+    credential = Credential.objects.create(
+        employee=ada, credential_id=b"k" * 32, public_key=b"pk", backup_eligible=True
+    )
+    cases = [(ada, "192.0.2.7", credential), (ada, "2001:db8::1", None), (bob, None, None), (cy, "198.51.100.1", None)]
+    tokens = []
+    for person, ip, key in cases:
+        token, session = sessions.create(person, request=None, credential=key, user_verified=person is bob)
+        Session.objects.filter(pk=session.pk).update(ip=ip)
+        tokens.append(token)
+    for token, (person, ip, key) in zip(tokens, cases, strict=True):
+        seen = sessions.resolve_values(token)
+        orm = Session.objects.select_related("employee", "credential").get(key_hash=token_digest(token))
+        assert (seen.pk, seen.employee_id) == (orm.pk, person.pk)
+        assert (seen.email, seen.name) == (orm.employee.email, orm.employee.name)
+        assert seen.created_at == orm.created_at
+        assert seen.created_at.tzinfo is not None
+        assert seen.last_assertion_at == orm.last_assertion_at
+        assert seen.user_verified is orm.user_verified
+        assert seen.ip == ip
+        assert seen.backup_eligible == (None if key is None else key.backup_eligible)
+        assert seen.groups == frozenset(person.groups.values_list("name", flat=True))
+    assert sessions.resolve_values(tokens[3]).groups == frozenset()
+    assert sessions.resolve_values("no such token") is None
+    Session.objects.filter(pk=sessions.resolve(tokens[1]).pk).update(revoked_at=timezone.now())
+    Session.objects.filter(pk=sessions.resolve(tokens[2]).pk).update(expires_at=timezone.now())
+    Employee.objects.filter(pk=cy.pk).update(status=Employee.Status.SUSPENDED)
+    for token in tokens[1:]:
+        assert sessions.resolve(token) is None
+        assert sessions.resolve_values(token) is None
+    idle = timezone.now() - timedelta(seconds=sessions.policy().idle_timeout_seconds + 1)
+    Session.objects.filter(key_hash=token_digest(tokens[0])).update(last_seen_at=idle)
+    assert sessions.resolve(tokens[0]) is None
+    assert sessions.resolve_values(tokens[0]) is None

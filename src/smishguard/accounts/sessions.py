@@ -6,8 +6,10 @@ gunicorn worker, the CLI) is seen by the very next request everywhere; there is 
 
 from __future__ import annotations
 
+import json
 import secrets
-from datetime import UTC, timedelta
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db import connection
@@ -17,9 +19,18 @@ from django.utils import timezone
 
 from smishguard.accounts.errors import StepUpRequired
 from smishguard.accounts.models import Employee, Session, token_digest
-from smishguard.accounts.sql import CREDENTIAL_ROW, EMPLOYEE_ROW, INSERT_SESSION, SESSION_BY_KEY, SESSION_ROW
+from smishguard.accounts.sql import (
+    CHECK_SESSION,
+    CHECK_SESSION_ROW,
+    CREDENTIAL_ROW,
+    EMPLOYEE_ROW,
+    INSERT_SESSION,
+    SESSION_BY_KEY,
+    SESSION_ROW,
+)
 from smishguard.audit import Action, record
 from smishguard.audit.recorder import client_ip
+from smishguard.db import fetch_one
 from smishguard.errors import NotAuthenticated
 
 # last_seen_at is written at most this often per session, so a busy page does not write on every request.
@@ -79,6 +90,24 @@ def _by_key(key_hash: str) -> Session | None:
     return session
 
 
+def _is_live(revoked_at, expires_at, last_seen_at, status: str, now: datetime) -> bool:
+    """Not revoked, not past its absolute lifetime nor its idle timeout, its employee active."""
+    return (
+        revoked_at is None
+        and expires_at > now
+        and last_seen_at + timedelta(seconds=policy().idle_timeout_seconds) > now
+        and status == Employee.Status.ACTIVE
+    )
+
+
+def _touch(pk: int, last_seen_at: datetime, now: datetime) -> bool:
+    """Move the session's last_seen_at on, at most once per TOUCH_INTERVAL; whether it was written."""
+    if now - last_seen_at < TOUCH_INTERVAL:
+        return False
+    Session.objects.filter(pk=pk).update(last_seen_at=now)
+    return True
+
+
 def resolve(token: str | None) -> Session | None:
     """The live session for a cookie token, or None (unknown, revoked, idle, expired, employee not active)."""
     if not token or len(token) > 128:
@@ -87,16 +116,59 @@ def resolve(token: str | None) -> Session | None:
     if session is None:
         return None
     now = timezone.now()
-    if session.revoked_at is not None or session.expires_at <= now:
+    if not _is_live(session.revoked_at, session.expires_at, session.last_seen_at, session.employee.status, now):
         return None
-    if session.last_seen_at + timedelta(seconds=policy().idle_timeout_seconds) <= now:
-        return None
-    if session.employee.status != Employee.Status.ACTIVE:
-        return None
-    if now - session.last_seen_at >= TOUCH_INTERVAL:
-        Session.objects.filter(pk=session.pk).update(last_seen_at=now)
+    if _touch(session.pk, session.last_seen_at, now):
         session.last_seen_at = now
     return session
+
+
+@dataclass(frozen=True, slots=True)
+class SessionValues:
+    """A live session as the gateway's check reads it (:func:`resolve_values`): plain values, no model."""
+
+    pk: int
+    employee_id: int
+    email: str
+    name: str
+    created_at: datetime
+    last_assertion_at: datetime | None  # the last key touch: sign-in or step-up
+    user_verified: bool  # the person was verified (UV) at that touch
+    backup_eligible: bool | None  # the key that opened it: a synced passkey; None when unknown (removed)
+    ip: str | None  # where it was opened
+    groups: frozenset[str]  # the employee's group names
+
+
+def resolve_values(token: str | None) -> SessionValues | None:
+    """:func:`resolve` for the gateway's check: the same session, judged by the same rules and touched alike, in
+    one statement with its employee's groups (``accounts.sql.CHECK_SESSION``), as plain values."""
+    if not token or len(token) > 128:
+        return None
+    row = fetch_one(CHECK_SESSION[connection.vendor], [token_digest(token)])
+    if row is None:
+        return None
+    pk, employee_id, created, seen, expires, revoked, asserted, verified, ip, status, email, name, backup = (
+        CHECK_SESSION_ROW.values(row)
+    )
+    now = timezone.now()
+    if not _is_live(revoked, expires, seen, status, now):
+        return None
+    _touch(pk, seen, now)
+    groups = row[CHECK_SESSION_ROW.width]
+    if isinstance(groups, str):  # SQLite: a JSON array
+        groups = json.loads(groups)
+    return SessionValues(
+        pk=pk,
+        employee_id=employee_id,
+        email=email,
+        name=name,
+        created_at=created,
+        last_assertion_at=asserted,
+        user_verified=bool(verified),
+        backup_eligible=backup,
+        ip=ip,
+        groups=frozenset(groups or ()),
+    )
 
 
 # Why a session was revoked, in words for the person whose browser held it (Session.revoke_reason -> sentence).

@@ -6,8 +6,8 @@ its ORM form on the same data and compares the rows.
 
 from __future__ import annotations
 
-from smishguard.accounts.models import Employee, Session
-from smishguard.db import Columns, fast_insert, row_reader
+from smishguard.accounts.models import Employee, Group, Session
+from smishguard.db import Columns, ValuesReader, fast_insert, row_reader
 
 # Every concrete field but the id, as Session.objects.create() writes them.
 SESSION_FIELDS = (
@@ -44,3 +44,36 @@ SESSION_BY_KEY = (
     f"JOIN {_e.table} ON {_e['id']} = {_s['employee']} LEFT JOIN {_c.table} ON {_c['id']} = {_s['credential']} "
     f"WHERE {_s['key_hash']} = %s"
 )
+
+# The gateway's check, on every request to every protected app: the same session as SESSION_BY_KEY, as plain
+# values (no model built: accounts.sessions.resolve_values), and the names of its employee's groups (what a rule's
+# ``subject = ["group:NAME"]`` matches) in the same statement, aggregated as the database can: SQLite a JSON
+# array (text), PostgreSQL an array (a list, or NULL for none).  Rows: CHECK_SESSION_ROW's columns, then the
+# groups; one row at most.
+CHECK_SESSION_ROW = ValuesReader(
+    [
+        (Session, "s", "id"),
+        (Session, "s", "employee"),
+        (Session, "s", "created_at"),
+        (Session, "s", "last_seen_at"),
+        (Session, "s", "expires_at"),
+        (Session, "s", "revoked_at"),
+        (Session, "s", "last_assertion_at"),
+        (Session, "s", "user_verified"),
+        (Session, "s", "ip"),
+        (Employee, "e", "status"),
+        (Employee, "e", "email"),
+        (Employee, "e", "name"),
+        (CREDENTIAL_ROW.model, "c", "backup_eligible"),
+    ]
+)
+_g, _m = Columns(Group, "g"), Columns(Employee.groups.through, "m")
+_GROUPS = f"FROM {_m.table} JOIN {_g.table} ON {_g['id']} = {_m['group']} WHERE {_m['employee']} = {_s['employee']}"
+_CHECK_FROM = (
+    f"FROM {_s.table} JOIN {_e.table} ON {_e['id']} = {_s['employee']} "
+    f"LEFT JOIN {_c.table} ON {_c['id']} = {_s['credential']} WHERE {_s['key_hash']} = %s"
+)
+CHECK_SESSION = {
+    "sqlite": f"SELECT {CHECK_SESSION_ROW.columns}, (SELECT json_group_array({_g['name']}) {_GROUPS}) {_CHECK_FROM}",
+    "postgresql": f"SELECT {CHECK_SESSION_ROW.columns}, ARRAY(SELECT {_g['name']} {_GROUPS}) {_CHECK_FROM}",
+}

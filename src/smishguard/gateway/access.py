@@ -39,7 +39,7 @@ from smishguard.accounts.models import Employee, Session
 from smishguard.audit import Action
 from smishguard.audit import record as audit
 from smishguard.clientaddr import parse_address
-from smishguard.db import one_writer
+from smishguard.db import execute, fetch_one, hot_transaction, one_writer
 from smishguard.gateway import sql
 from smishguard.gateway.models import AccessRecord, Containment, SessionNetwork
 from smishguard.gateway.normalise import NormalRequest
@@ -72,7 +72,7 @@ def record(
     asked: NormalRequest,
     decision: Decision,
     *,
-    session: Session | None,
+    session: sessions.SessionValues | None,
     who: Who | None,
     client: str | None,
 ) -> Outcome:
@@ -85,11 +85,16 @@ def record(
         return Outcome(RECORD_FAILED)
     try:
         if session is None or who is None or decision.decision not in (ALLOW, STEP_UP):
-            with one_writer():
+            with one_writer():  # one INSERT: a transaction of its own
                 row.insert(decision.decision, decision.reason)
             return AS_DECIDED
-        with one_writer(), transaction.atomic():
-            return _contain_or_admit(request, row, decision, session, who)
+        try:  # the usual case, in a short transaction on the driver's cursor (db.hot_transaction) ...
+            with hot_transaction():
+                return _contain_or_admit(request, row, decision, session, who, full=False)
+        except _NeedsFullTransaction:
+            pass
+        with one_writer(), transaction.atomic():  # ... else afresh, where the ORM may write too
+            return _contain_or_admit(request, row, decision, session, who, full=True)
     except DatabaseError as exc:
         log.error(  # one line: the refusal is the answer; the statement's text says what failed
             "gateway: access record not written, request refused (%s): %s", type(exc).__name__, str(exc)[:300]
@@ -97,18 +102,25 @@ def record(
         return Outcome(RECORD_FAILED)
 
 
+class _NeedsFullTransaction(Exception):
+    """Met in the short transaction what only the ORM does (the employee's first check, the session's new-network
+    question, a containment): that transaction is rolled back and the check done again in ``atomic()``."""
+
+
 class _Row:
     """The access row of one check, written once with its decision and reason."""
 
     __slots__ = ("asked", "at", "client", "decision", "session")
 
-    def __init__(self, asked: NormalRequest, decision: Decision, session: Session | None, client: str | None):
+    def __init__(
+        self, asked: NormalRequest, decision: Decision, session: sessions.SessionValues | None, client: str | None
+    ):
         self.asked, self.decision, self.session, self.client = asked, decision, session, client
         self.at = timezone.now()
 
     def insert(self, decision: str, reason: str) -> None:
         session = self.session
-        sql.INSERT_ACCESS.insert(
+        sql.INSERT_ACCESS.write(
             [
                 self.at,
                 session.employee_id if session is not None else None,
@@ -125,9 +137,12 @@ class _Row:
         )
 
 
-def _contain_or_admit(request: HttpRequest, row: _Row, decision: Decision, session: Session, who: Who) -> Outcome:
-    """Inside the transaction: lock the employee's row, then refuse (contained), count and admit, or contain."""
-    contained_at, released_at, new_network = _lock(session)
+def _contain_or_admit(
+    request: HttpRequest, row: _Row, decision: Decision, session: sessions.SessionValues, who: Who, *, full: bool
+) -> Outcome:
+    """Inside the transaction: lock the employee's row, then refuse (contained), count and admit, or contain.
+    Not ``full`` (the short transaction): raises :class:`_NeedsFullTransaction` where the ORM must write."""
+    contained_at, released_at, new_network = _lock(session, full=full)
     if contained_at is not None:
         row.insert(DENY, CONTAINED)
         return Outcome(CONTAINED)
@@ -137,19 +152,23 @@ def _contain_or_admit(request: HttpRequest, row: _Row, decision: Decision, sessi
     limits = current().containment.limits_for(who.groups)
     lowered = False
     if session.created_at > row.at - timedelta(minutes=limits.new_network_minutes):  # the session's first minutes
+        if new_network is None and not full:
+            raise _NeedsFullTransaction
         lowered = new_network if new_network is not None else _work_out_new_network(session)
     threshold = limits.threshold(new_network=lowered)
     since = row.at - timedelta(minutes=limits.window_minutes)
     if released_at is not None and released_at > since:  # a release starts the count afresh
         since = released_at
-    with connection.cursor() as cursor:
-        cursor.execute(sql.DISTINCT_ADMITTED, [row.asked.host, decision.customer, session.employee_id, _db_time(since)])
-        distinct, seen = cursor.fetchone()
+    distinct, seen = fetch_one(
+        sql.DISTINCT_ADMITTED, [row.asked.host, decision.customer, session.employee_id, _db_time(since)]
+    )
     if seen or distinct < threshold:
         row.insert(decision.decision, decision.reason)
-        with connection.cursor() as cursor:  # the customer read, for the next count (gateway.models.CustomerRead)
-            cursor.execute(sql.NOTE_READ, [session.employee_id, row.asked.host, decision.customer, _db_time(row.at)])
+        # the customer read, for the next count (gateway.models.CustomerRead)
+        execute(sql.NOTE_READ, [session.employee_id, row.asked.host, decision.customer, _db_time(row.at)])
         return AS_DECIDED
+    if not full:
+        raise _NeedsFullTransaction
     row.insert(DENY, CONTAINED)
     _contain(request, row, session, customers=distinct + 1, threshold=threshold, limits=limits, new_network=lowered)
     return Outcome(CONTAINED)
@@ -159,17 +178,16 @@ def _db_time(moment: datetime):
     return connection.ops.adapt_datetimefield_value(moment)
 
 
-def _lock(session: Session) -> tuple[datetime | None, datetime | None, bool | None]:
-    """Lock the employee's containment row (made on their first check); (contained_at, released_at, the
-    session's new-network answer or None when not worked out)."""
+def _lock(session: sessions.SessionValues, *, full: bool) -> tuple[datetime | None, datetime | None, bool | None]:
+    """Lock the employee's containment row (made on their first check, in the full transaction); (contained_at,
+    released_at, the session's new-network answer or None when not worked out)."""
     statement = sql.LOCK_EMPLOYEE[connection.vendor]
-    with connection.cursor() as cursor:
-        cursor.execute(statement, [session.pk, session.employee_id])
-        found = cursor.fetchone()
-        if found is None:
-            Containment.objects.bulk_create([Containment(employee_id=session.employee_id)], ignore_conflicts=True)
-            cursor.execute(statement, [session.pk, session.employee_id])
-            found = cursor.fetchone()
+    found = fetch_one(statement, [session.pk, session.employee_id])
+    if found is None:
+        if not full:
+            raise _NeedsFullTransaction
+        Containment.objects.bulk_create([Containment(employee_id=session.employee_id)], ignore_conflicts=True)
+        found = fetch_one(statement, [session.pk, session.employee_id])
     contained_at, released_at, new_network = found
     return (
         _from_db(contained_at),
@@ -195,7 +213,7 @@ def network_of(address: str | None) -> str:
     return str(ipaddress.ip_network(f"{ip}/{prefix}", strict=False))
 
 
-def _work_out_new_network(session: Session) -> bool:
+def _work_out_new_network(session: sessions.SessionValues) -> bool:
     """Whether the session was opened from a network new for its employee: none of their earlier sign-ins in the
     30 days before it came from its network, and some earlier sign-in came from another network.  Worked out once
     per session, at its first check on a customer route in its first ``new_network_minutes`` (kept in
@@ -228,7 +246,7 @@ def _work_out_new_network(session: Session) -> bool:
 def _contain(
     request: HttpRequest,
     row: _Row,
-    session: Session,
+    session: sessions.SessionValues,
     *,
     customers: int,
     threshold: int,
@@ -236,7 +254,7 @@ def _contain(
     new_network: bool,
 ) -> None:
     """In the check's transaction: set the containment, revoke every session of the employee, audit, alert."""
-    employee: Employee = session.employee
+    employee = Employee.objects.get(pk=session.employee_id)  # (rare: once per containment)
     Containment.objects.filter(employee_id=employee.pk).update(
         contained_at=row.at, customers=customers, max_customers=threshold, window_minutes=limits.window_minutes
     )

@@ -8,31 +8,35 @@ dialect is here, once:
 - the peer must be one of ``[gateway] trusted_proxies`` before any header describing the request is read
   (:func:`peer_may_ask`, :func:`refuse_untrusted_peer`, which audits the refusal once per source and window);
 - the URL is decoded once and normalised, or refused (``normalise``);
-- the session is the ``sg_session`` cookie, looked up in the database on every check (a revocation counts on the
-  very next one);
+- the session is the ``sg_session`` cookie, looked up in the database on every check with its employee's groups,
+  in one statement (``accounts.sessions.resolve_values``: a revocation counts on the very next one);
 - the route policy decides (``policy.decide``);
 - a decision on a customer-data route is stored before the answer leaves, and a bulk read is contained
   (``access.record``: the access record, containment);
 - an admitted request carries the employee's identity to the app (:func:`identity_headers`): the ``Remote-*``
   headers and ``X-Smishguard-Assertion``, a JWT signed with the gateway's current key (``assertion``, ``keys``).
+  The signed assertion of a session for an app is reused for a few seconds while its claims are the same
+  (:class:`_Signed`): signing is the dearest step of an admitted check, and the session is still looked up on
+  every check, so a revoked session gets nothing from it.
 """
 
 from __future__ import annotations
 
+import threading
+import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.db import connection
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 
 from smishguard.accounts import sessions
-from smishguard.accounts.models import Session
 from smishguard.audit import Action, record_refusal
 from smishguard.clientaddr import client_ip, in_networks, networks, parse_address
-from smishguard.gateway import access, assertion, keys, rules, sql
+from smishguard.gateway import access, assertion, keys, rules
 from smishguard.gateway.errors import RequestRefused
 from smishguard.gateway.normalise import NormalRequest, normalise
 from smishguard.gateway.policy import ALLOW, SIGN_IN, STEP_UP, Decision, Who, decide
@@ -81,20 +85,6 @@ def signin_location(url: str, method: str, *, step_up: bool = False) -> str:
     return f"{settings.SMISHGUARD.origin.rstrip('/')}{reverse('passkeys:signin')}?{urlencode(query)}"
 
 
-def _session(request: HttpRequest) -> Session | None:
-    """The live session of the request's cookie: the session middleware's look-up, else one made here."""
-    if hasattr(request, "sg_session"):
-        return request.sg_session
-    return sessions.resolve(request.COOKIES.get(settings.SESSION_COOKIE_NAME))
-
-
-def group_names(employee_id: int) -> frozenset[str]:
-    """The names of the employee's groups (``gateway.sql.GROUP_NAMES``: one statement written out)."""
-    with connection.cursor() as cursor:
-        cursor.execute(sql.GROUP_NAMES, [employee_id])
-        return frozenset(name for (name,) in cursor.fetchall())
-
-
 def header_text(value: str) -> str:
     """A value for a response header: control characters (a newline would split the header) as spaces."""
     return "".join(" " if ord(c) < 0x20 or ord(c) == 0x7F else c for c in value)
@@ -108,12 +98,11 @@ def evaluate(request: HttpRequest, method: str, url: str) -> Verdict:
         asked = normalise(method, url)
     except RequestRefused as exc:
         return Verdict(REFUSE, exc.reason)
-    session = _session(request)
+    session = sessions.resolve_values(request.COOKIES.get(settings.SESSION_COOKIE_NAME))
     who = None
     seconds_since_key = None
     if session is not None:
-        groups = group_names(session.employee_id)
-        who = Who(email=session.employee.email, groups=groups)
+        who = Who(email=session.email, groups=session.groups)
         if session.last_assertion_at is not None:
             seconds_since_key = (timezone.now() - session.last_assertion_at).total_seconds()
     client = client_ip(request)
@@ -125,7 +114,9 @@ def evaluate(request: HttpRequest, method: str, url: str) -> Verdict:
     return _verdict(decision, session, who, asked, url=url)
 
 
-def _verdict(decision: Decision, session: Session | None, who: Who | None, asked: NormalRequest, *, url: str):
+def _verdict(
+    decision: Decision, session: sessions.SessionValues | None, who: Who | None, asked: NormalRequest, *, url: str
+):
     if decision.decision == ALLOW and session is not None and who is not None:
         return Verdict(ADMIT, identity=identity_headers(session, who, asked), decision=decision)
     if decision.decision == SIGN_IN or (decision.decision == ALLOW and session is None):
@@ -136,16 +127,15 @@ def _verdict(decision: Decision, session: Session | None, who: Who | None, asked
     return Verdict(REFUSE, refusal_reason(decision), decision=decision)
 
 
-def identity_headers(session: Session, who: Who, asked: NormalRequest) -> dict[str, str]:
+def identity_headers(session: sessions.SessionValues, who: Who, asked: NormalRequest) -> dict[str, str]:
     """What an admitted request tells the app about the employee (header name -> value): the ``Remote-*``
     headers, and ``X-Smishguard-Assertion`` for the app's origin (left out, and logged, when the current signing
     key cannot be decrypted here: ``keys``)."""
-    employee = session.employee
     groups = sorted(who.groups)
     headers = {
-        "Remote-User": employee.email,
-        "Remote-Email": employee.email,
-        "Remote-Name": header_text(employee.name),
+        "Remote-User": session.email,
+        "Remote-Email": session.email,
+        "Remote-Name": header_text(session.name),
         "Remote-Groups": header_text(",".join(groups)),
     }
     signer = keys.signer()
@@ -160,26 +150,81 @@ def app_origin(asked: NormalRequest) -> str:
     return f"{asked.scheme}://{host}{f':{asked.port}' if asked.port is not None else ''}"
 
 
-def _assertion(session: Session, groups: list[str], asked: NormalRequest, signer: keys.Signer) -> str:
-    employee = session.employee
-    # The key that opened the session, loaded with it (accounts.sessions.resolve); None once it was removed.
-    credential = session.credential if session.credential_id is not None else None
+class _Signed:
+    """The assertions signed lately, reused while their claims are the same.
+
+    Keyed by everything an assertion says but its times (the signing key, the issuer, the app's origin, the
+    employee's id, email, name and groups, the key method, ``auth_time``): an assertion is handed out again for at most
+    ``REUSE_SECONDS`` after it was signed, so it still has at least ``LIFETIME_SECONDS - REUSE_SECONDS`` to live
+    when the app gets it.  Any change to a claim (a group added, a step-up, a new key) signs afresh.  Per
+    process, bounded (the least recently used go first), never consulted before the session itself was found
+    live in the database on this very check."""
+
+    REUSE_SECONDS = 15
+    SIZE = 4096
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._tokens: OrderedDict[tuple, tuple[float, str]] = OrderedDict()
+
+    def get(self, key: tuple, now: float) -> str | None:
+        with self._lock:
+            found = self._tokens.get(key)
+            if found is None or now - found[0] >= self.REUSE_SECONDS or now < found[0]:
+                return None
+            self._tokens.move_to_end(key)
+            return found[1]
+
+    def put(self, key: tuple, now: float, token: str) -> None:
+        with self._lock:
+            self._tokens[key] = (now, token)
+            self._tokens.move_to_end(key)
+            while len(self._tokens) > self.SIZE:
+                self._tokens.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._tokens.clear()
+
+
+_signed = _Signed()
+
+
+def _assertion(session: sessions.SessionValues, groups: list[str], asked: NormalRequest, signer: keys.Signer) -> str:
     last = session.last_assertion_at
-    payload = assertion.claims(
-        issuer=settings.SMISHGUARD.origin.rstrip("/"),
-        audience=app_origin(asked),
-        subject=str(employee.pk),
-        email=employee.email,
-        name=employee.name,
-        groups=groups,
-        methods=assertion.amr(
-            backup_eligible=credential.backup_eligible if credential is not None else None,
-            user_verified=session.user_verified,
-        ),
-        auth_time=int(last.timestamp()) if last is not None else None,
-        now=int(timezone.now().timestamp()),
+    methods = assertion.amr(backup_eligible=session.backup_eligible, user_verified=session.user_verified)
+    auth_time = int(last.timestamp()) if last is not None else None
+    issuer, audience = settings.SMISHGUARD.origin.rstrip("/"), app_origin(asked)
+    key = (
+        signer.kid,
+        issuer,
+        audience,
+        session.employee_id,
+        session.email,
+        session.name,
+        *groups,
+        "",
+        *methods,
+        auth_time,
     )
-    return assertion.sign(payload, private_key=signer.private_key, kid=signer.kid)
+    now = time.time()
+    token = _signed.get(key, now)
+    if token is not None:
+        return token
+    payload = assertion.claims(
+        issuer=issuer,
+        audience=audience,
+        subject=str(session.employee_id),
+        email=session.email,
+        name=session.name,
+        groups=groups,
+        methods=methods,
+        auth_time=auth_time,
+        now=int(now),
+    )
+    token = assertion.sign(payload, private_key=signer.private_key, kid=signer.kid)
+    _signed.put(key, now, token)
+    return token
 
 
 def refusal_reason(decision: Decision) -> str:
