@@ -8,6 +8,8 @@ import dataclasses
 import io
 
 import pytest
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from django.urls import Resolver404, resolve
 from gateway_checks import DIALECTS_POLICY, use_policy
 
@@ -82,7 +84,17 @@ def _answer(app, environ: dict) -> tuple[str, dict[str, str], bytes]:
     def start_response(status, headers, exc_info=None):
         seen["status"], seen["headers"] = status, headers
 
-    body = b"".join(app(environ, start_response))
+    # As Django's test client does: the request signals do not close the connection that holds the test's
+    # transaction (the short way leaves a connection inside a transaction alone by itself).
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        answer = app(environ, start_response)
+        body = b"".join(answer)
+        getattr(answer, "close", lambda: None)()
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
     names = [name.lower() for name, _ in seen["headers"]]
     assert len(names) == len(set(names)), names  # no header twice
     return seen["status"], dict(seen["headers"]), body
