@@ -26,6 +26,7 @@ def networks(cidrs: tuple[str, ...]) -> tuple[_Network, ...]:
     return tuple(ipaddress.ip_network(c, strict=False) for c in cidrs)
 
 
+@lru_cache(maxsize=1024)  # every request parses its peer's address, from a few proxies; addresses are immutable
 def parse_address(value: str | None) -> _Address | None:
     """An IP address from text (an IPv4-mapped IPv6 address as its IPv4 address); None for none or garbage."""
     try:

@@ -11,10 +11,13 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from typing import Any
 
+from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, connections, models, transaction
 from django.db.models import Field, Model
+from django.utils.dateparse import parse_datetime
 
 
 class WriteGate:
@@ -201,14 +204,34 @@ _PASSED_AS_IS = (
 )
 
 
-def _adapt_datetime(value: Any) -> Any:
-    return connection.ops.adapt_datetimefield_value(value)  # this thread's connection, looked up at each call
+def adapt_time(value: Any) -> Any:
+    """A DateTimeField's value for the driver, as ``connection.ops.adapt_datetimefield_value`` gives it (this
+    thread's connection), without its settings look-ups for the usual case: an aware datetime for SQLite, which
+    Django stores as naive text in UTC (the connection's time zone with USE_TZ and no database TIME_ZONE)."""
+    db = connections[DEFAULT_DB_ALIAS]
+    if db.vendor != "sqlite" or not isinstance(value, datetime) or value.tzinfo is None or not _sqlite_in_utc(db):
+        return db.ops.adapt_datetimefield_value(value)
+    return str(value.astimezone(UTC).replace(tzinfo=None))
+
+
+def _sqlite_in_utc(db) -> bool:
+    return bool(settings.USE_TZ) and db.timezone_name == "UTC"
+
+
+def _sqlite_time(value: Any, _expression: Any, _connection: Any) -> datetime | None:
+    """A DateTimeField's value as SQLite's cursor gives it (a naive datetime in UTC, or its text), aware: what
+    Django's converters give for a database in UTC, without their settings look-ups (a converter's signature)."""
+    if value is None:
+        return None
+    if not isinstance(value, datetime):
+        value = parse_datetime(value)
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 def _preparer(field: Field) -> Callable[[Any], Any] | None:
     """How a value of ``field`` goes to the database: None for as it is; else a function of the value."""
     if isinstance(field, models.DateTimeField):
-        return _adapt_datetime
+        return adapt_time
     if isinstance(field, _PASSED_AS_IS):
         return None
     return lambda value: field.get_db_prep_save(value, connection)
@@ -281,9 +304,12 @@ class ValuesReader:
         found = self._converters.get(vendor)
         if found is None:
             found = []
+            fast_times = vendor == "sqlite" and _sqlite_in_utc(connections[DEFAULT_DB_ALIAS])
             for index, (model, field) in enumerate(self.fields):
                 col = field.get_col(model._meta.db_table)
                 functions = connection.ops.get_db_converters(col) + col.get_db_converters(connection)
+                if fast_times and isinstance(field, models.DateTimeField):
+                    functions = [_sqlite_time]
                 if functions:
                     found.append((index, tuple(functions), col))
             found = self._converters[vendor] = tuple(found)

@@ -39,7 +39,7 @@ from smishguard.accounts.models import Employee, Session
 from smishguard.audit import Action
 from smishguard.audit import record as audit
 from smishguard.clientaddr import parse_address
-from smishguard.db import execute, fetch_one, hot_transaction, one_writer
+from smishguard.db import adapt_time, execute, fetch_one, hot_transaction, one_writer
 from smishguard.gateway import sql
 from smishguard.gateway.models import AccessRecord, Containment, SessionNetwork
 from smishguard.gateway.normalise import NormalRequest
@@ -160,22 +160,18 @@ def _contain_or_admit(
     if released_at is not None and released_at > since:  # a release starts the count afresh
         since = released_at
     distinct, seen = fetch_one(
-        sql.DISTINCT_ADMITTED, [row.asked.host, decision.customer, session.employee_id, _db_time(since)]
+        sql.DISTINCT_ADMITTED, [row.asked.host, decision.customer, session.employee_id, adapt_time(since)]
     )
     if seen or distinct < threshold:
         row.insert(decision.decision, decision.reason)
         # the customer read, for the next count (gateway.models.CustomerRead)
-        execute(sql.NOTE_READ, [session.employee_id, row.asked.host, decision.customer, _db_time(row.at)])
+        execute(sql.NOTE_READ, [session.employee_id, row.asked.host, decision.customer, adapt_time(row.at)])
         return AS_DECIDED
     if not full:
         raise _NeedsFullTransaction
     row.insert(DENY, CONTAINED)
     _contain(request, row, session, customers=distinct + 1, threshold=threshold, limits=limits, new_network=lowered)
     return Outcome(CONTAINED)
-
-
-def _db_time(moment: datetime):
-    return connection.ops.adapt_datetimefield_value(moment)
 
 
 def _lock(session: sessions.SessionValues, *, full: bool) -> tuple[datetime | None, datetime | None, bool | None]:

@@ -23,6 +23,7 @@ other port is kept in ``NormalRequest.port`` but rules match on the host name al
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 from dataclasses import dataclass
@@ -35,6 +36,7 @@ _METHOD = re.compile(r"[A-Z]{1,20}")
 _LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
 _HEX = frozenset("0123456789abcdefABCDEF")
 _LEFT_ESCAPE = re.compile(r"%[0-9A-Fa-f]{2}")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 MAX_URL_LENGTH = 8192
 
 
@@ -61,7 +63,7 @@ def normalise(method: str, url: str) -> NormalRequest:
     checked_method = normalise_method(method)
     if not isinstance(url, str) or not url or len(url) > MAX_URL_LENGTH:
         raise RequestRefused("bad_url", "the URL is empty or too long")
-    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in url):
+    if _CONTROL.search(url):
         reason = "nul" if "\x00" in url else "control"
         raise RequestRefused(reason, "the URL holds a control character")
     try:
@@ -81,6 +83,7 @@ def normalise_method(method: str) -> str:
     return method
 
 
+@functools.lru_cache(maxsize=512)  # the protected hosts are few; a refusal (an exception) is not kept
 def normalise_host(netloc: str, scheme: str) -> tuple[str, int | None]:
     """(host name, port or None) from the URL's authority: lower case, no trailing dot, no default port."""
     if not netloc:
@@ -137,6 +140,8 @@ def decode_once(raw: str) -> str:
     """Percent-decode ``raw`` one time, refusing encoded separators, NUL, control characters, invalid UTF-8."""
     if "\\" in raw:
         raise RequestRefused("backslash", "the path holds a backslash")
+    if "%" not in raw and raw.isascii():
+        return raw  # nothing to decode (control characters were refused with the whole URL)
     out = bytearray()
     i = 0
     while i < len(raw):
@@ -172,6 +177,8 @@ def remove_dot_segments(path: str) -> str:
     """``/a/./b/../c//d`` -> ``/a/c/d``: empty segments dropped, ``..`` never above the root (RFC 3986 5.2.4).
 
     A trailing slash is kept (``/a/`` stays ``/a/``; ``/a/..`` is ``/``)."""
+    if path.startswith("/") and "//" not in path and "/." not in path:
+        return path  # no empty, "." or ".." segment: as it is
     segments: list[str] = []
     parts = path.split("/")[1:]
     trailing = False
