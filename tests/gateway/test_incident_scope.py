@@ -374,33 +374,62 @@ def test_more_hosts_than_one_with_the_same_id_are_apart(db):
     assert [(c.host, c.customer) for c in result.customers] == [(B, "1"), (A, "1"), ("x.example.com", "1")]
 
 
-def test_the_query_reads_the_scope_index(records):
-    """SQLite: the grouped query walks the covering index in order (no table, no sort).  PostgreSQL: the index
-    is there (on a table this small the planner may rightly prefer a sequential scan)."""
+def test_each_query_reads_an_index_range(records):
+    """SQLite: the roll-up by its index; the customers cut by an end from the roll-up's rows outward, each an exact
+    range of gateway_access_scope; the refused attempts as two ranges of it (never the admitted rows); the chart's
+    counts as covering ranges of gateway_access_employee_at.  PostgreSQL: the indexes are there (on tables this
+    small the planner may rightly prefer a sequential scan)."""
     from django.db import connection
 
-    rows = scope.scope_rows([1, 2], SINCE, UNTIL)
-    sql, params = rows.query.sql_with_params()
+    moment = connection.ops.adapt_datetimefield_value
+    statements = {
+        "inside": scope.inside_rows([1, 2], SINCE, UNTIL).query.sql_with_params(),
+        "cut": scope.cut_statement([1, 2], SINCE, UNTIL),
+        "refused below": scope.refused_rows([1, 2], SINCE, UNTIL, below=True).query.sql_with_params(),
+        "refused above": scope.refused_rows([1, 2], SINCE, UNTIL, below=False).query.sql_with_params(),
+        "count": (scope._COUNT.format(ids="%s, %s"), [1, 2, moment(SINCE), moment(UNTIL)]),
+    }
     with connection.cursor() as cursor:
         if connection.vendor == "sqlite":
-            cursor.execute("EXPLAIN QUERY PLAN " + sql, params)
-            plan = " / ".join(str(r[-1]) for r in cursor.fetchall())
-            assert "COVERING INDEX gateway_access_scope" in plan, plan
-            assert "TEMP B-TREE" not in plan, plan
+            plans = {}
+            for name, (sql, params) in statements.items():
+                cursor.execute("EXPLAIN QUERY PLAN " + sql, params)
+                plans[name] = " / ".join(str(r[-1]) for r in cursor.fetchall())
+            assert "USING INDEX gateway_customer_read_recent (employee_id=?" in plans["inside"], plans
+            assert plans["cut"].startswith("SEARCH r USING INDEX gateway_customer_read_recent"), plans
+            assert (
+                "COVERING INDEX gateway_access_scope (employee_id=? AND decision=? AND host=? AND customer=? "
+                "AND at>? AND at<?)" in plans["cut"]
+            ), plans
+            assert "COVERING INDEX gateway_access_scope (employee_id=? AND decision<?)" in plans["refused below"]
+            assert "COVERING INDEX gateway_access_scope (employee_id=? AND decision>?)" in plans["refused above"]
+            assert "COVERING INDEX gateway_access_employee_at (employee_id=? AND at>? AND at<?)" in plans["count"]
+            assert not any(" SCAN " in f" {plan}" for plan in plans.values()), plans
         else:
-            cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'gateway_access_scope'")
-            (definition,) = cursor.fetchone()
-            assert "(employee_id, decision, host, customer, at)" in definition
+            cursor.execute(
+                "SELECT indexname, indexdef FROM pg_indexes WHERE indexname IN "
+                "('gateway_access_scope', 'gateway_access_employee_at', 'gateway_customer_read_recent')"
+            )
+            found = dict(cursor.fetchall())
+            assert "(employee_id, decision, host, customer, at)" in found["gateway_access_scope"]
+            assert "(employee_id, at)" in found["gateway_access_employee_at"]
+            assert "(employee_id, last_at)" in found["gateway_customer_read_recent"]
 
 
 def test_the_raw_rows_equal_the_orm_form(records):
-    """``fetch_scope_rows`` runs the ORM query's own SQL without the ORM's converters: the same rows."""
+    """``fetch`` runs the ORM query's own SQL without the ORM's converters: the same rows."""
     ids = [p.pk for p in scope.employees(["ada@example.com", "bob@example.com"])]
-    orm = list(scope.scope_rows(ids, SINCE, UNTIL))
-    raw = scope.fetch_scope_rows(ids, SINCE, UNTIL)
-    assert len(raw) == len(orm) == 8
-    assert [tuple(r) for r in raw] == orm
-    assert all(isinstance(r[5], str) and isinstance(r[6], str) for r in raw)  # times as text, read by _aware
+    queries = [
+        scope.inside_rows(ids, SINCE, UNTIL),
+        scope.refused_rows(ids, SINCE, UNTIL, below=True),
+        scope.refused_rows(ids, SINCE, UNTIL, below=False),
+    ]
+    for query in queries:
+        orm, raw = sorted(query), sorted(tuple(r) for r in scope.fetch(query))
+        assert raw == orm
+        assert all(isinstance(r[-2], str) and isinstance(r[-1], str) for r in raw)  # times as text, read by _aware
+    # inside: ada A/42, B/42, A/7, bob A/42, A/9 (ada A/1 and A/2 are outside); refused: deny (ada, bob), step_up
+    assert [len(scope.fetch(q)) for q in queries] == [5, 0, 3]
 
 
 # ---- the console script ----------------------------------------------------------------------------------------
@@ -423,6 +452,13 @@ def test_the_console_script_answers_and_audits(site):
             "reason, customer, ip) VALUES (?, ?, 1, 'GET', 'customers.example.com', '/customers/77', 1, 'allow', "
             "'signed_in', '77', '10.0.0.1')",
             ("2026-11-01 10:00:00" if not database.postgres else "2026-11-01T10:00:00Z", bob),
+        )
+        # and the customer's roll-up row, as the check's sql.NOTE_READ writes it beside an admitted read
+        at = "2026-11-01 10:00:00" if not database.postgres else "2026-11-01T10:00:00Z"
+        database.execute(
+            "INSERT INTO gateway_customerread (employee_id, host, customer, reads, first_at, last_at) "
+            "VALUES (?, 'customers.example.com', '77', 1, ?, ?)",
+            (bob, at, at),
         )
     argv = ["incident", "scope", "--user", "bob@example.com", "--since", "2026-11-01", "--until", "2026-11-02"]
     result = smishguard(site, *argv)
