@@ -1,8 +1,9 @@
 """Issue 14, the breach scope's roll-up of admitted reads (``CustomerRead``: reads, first, last per employee, host
 and customer) kept exact where the access record changes outside the check: an upgrade (gateway migration
-0008_read_rollup fills it from the access record, admitted and refused rows alike, so the scope of rows written
-before the upgrade is exact) and the retention step (``smishguard gateway access prune`` trims it with the rows
-it deletes).  Real commits: a smishguard process on its own data folder, in SQLite and in production mode."""
+0008_read_rollup fills it from the access record's admitted rows, so the scope of rows written before the upgrade
+is exact; refused attempts are read from the record itself) and the retention step (``smishguard gateway access
+prune`` trims it with the rows it deletes).  Real commits: a smishguard process on its own data folder, in SQLite
+and in production mode."""
 
 from __future__ import annotations
 
@@ -29,11 +30,11 @@ def _migrate_gateway_to(env: dict[str, str], target: str) -> None:
         "from django.core.management import call_command; "
         f"call_command('migrate', 'gateway', {target!r}, verbosity=0)"
     )
-    subprocess.run([str(VENV_BIN / "python"), "-c", code], env=_owner(env), check=True, timeout=180)  # noqa: S603
+    subprocess.run([str(VENV_BIN / "python"), "-c", code], env=_owner(env), check=True, timeout=180)
 
 
 def _employee(env: dict[str, str], email: str) -> int:
-    smishguard(env, "employees", "add", email, "--name", email.split("@")[0].title())
+    smishguard(env, "employees", "add", email, "--name", email.split("@", maxsplit=1)[0].title())
     with Database(env) as db:
         return db.execute("SELECT id FROM accounts_employee WHERE email = ?", [email]).fetchone()[0]
 

@@ -50,8 +50,10 @@ class AccessRecord(models.Model):
 
     class Meta:
         indexes = [
+            # An employee's rows in a period (export, the breach scope's chart counts its ranges).
             models.Index(fields=["employee", "at"], name="gateway_access_employee_at"),
-            # The breach scope's (smishguard incident scope): its grouped query answered from the index alone.
+            # The breach scope's (smishguard incident scope, gateway.scope): the reads inside a period of the customers
+            # read on both sides of its ends, and the refused attempts, each an index range read from the index alone.
             models.Index(fields=["employee", "decision", "host", "customer", "at"], name="gateway_access_scope"),
         ]
 
