@@ -137,7 +137,8 @@ class CustomerRead(models.Model):
       row alone, and goes to the access record only for the customers read both inside and outside the period.
 
     State, not a record: a row moves on with each read.  The access record's retention keeps it exact
-    (``gateway.retention``); gateway migration 0008_read_rollup filled it from the access record."""
+    (``gateway.retention``); gateway migration 0008_read_rollup filled it from the access record.  Whatever else
+    writes admitted access rows (test data, the screenshots' seed) writes their roll-up too, with ``NOTE_READ``."""
 
     employee = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False)
     host = models.CharField(max_length=253)
