@@ -213,7 +213,7 @@ _a = Columns(AccessRecord, "a")
 # employee, decision, host, customer, at).  Parameters: the employee ids, since, until, since, until (the roll-up
 # rows that overlap the period without lying inside it), since, until (their reads inside it).
 _CUT = (
-    f"SELECT {_a['employee']}, {_a['host']}, {_a['customer']}, COUNT(*), "  # noqa: S608 - names from _meta
+    f"SELECT {_r['employee']}, {_r['host']}, {_r['customer']}, COUNT(*), "  # noqa: S608 - names from _meta
     f"CAST(MIN({_a['at']}) AS TEXT), CAST(MAX({_a['at']}) AS TEXT) "
     # CROSS JOIN: SQLite keeps this order (the roll-up's rows outside, the index ranges inside) whatever it guesses
     # of the tables' sizes; PostgreSQL plans it as the inner join it is.
@@ -223,7 +223,9 @@ _CUT = (
     f"AND {_a['employee']} = {_r['employee']} AND {_a['decision']} = '{ALLOW}' "
     f"AND {_a['host']} = {_r['host']} AND {_a['customer']} = {_r['customer']} "
     f"AND {_a['at']} >= %s AND {_a['at']} < %s "
-    f"GROUP BY {_a['employee']}, {_a['host']}, {_a['customer']}"
+    # Grouped by the roll-up row (its id decides host and customer), in the order its index gives them, so SQLite
+    # groups as it goes instead of sorting every read first.
+    f"GROUP BY {_r['employee']}, {_r['last_at']}, {_r['id']}"
 )
 
 
@@ -295,12 +297,23 @@ def scope(people: Sequence[Employee], since: datetime, until: datetime) -> Scope
     check_period(since, until)
     email = {p.pk: p.email for p in people}
     ids = list(email)
+    # (host, customer) -> [reads, first, last, the first reader's id, the readers' ids once there is a second]
     reads: dict[tuple[str, str], list] = {}
+    get = reads.get
+    for rows in (fetch(inside_rows(ids, since, until)), _fetch(*cut_statement(ids, since, until))):
+        for employee_id, host, customer, n, first, last in rows:
+            key = (host, customer)
+            acc = get(key)
+            if acc is None:
+                reads[key] = [n, first, last, employee_id, None]
+                continue
+            acc[0] += n
+            acc[1] = min(acc[1], first)
+            acc[2] = max(acc[2], last)
+            if acc[4] is None:
+                acc[4] = {acc[3]}
+            acc[4].add(employee_id)
     refused: dict[tuple[str, str], list] = {}
-    for employee_id, host, customer, n, first, last in fetch(inside_rows(ids, since, until)):
-        _add(reads, (employee_id, ALLOW, host, customer, n, first, last))
-    for employee_id, host, customer, n, first, last in _fetch(*cut_statement(ids, since, until)):
-        _add(reads, (employee_id, ALLOW, host, customer, n, first, last))
     for below in (True, False):
         for row in fetch(refused_rows(ids, since, until, below=below)):
             _add(refused, row)
@@ -313,17 +326,20 @@ def scope(people: Sequence[Employee], since: datetime, until: datetime) -> Scope
             found = who[key] = tuple(sorted(email[i] for i in ids))
         return found
 
+    alone = {pk: (address,) for pk, address in email.items()}
     return Scope(
         users=tuple(p.email for p in people),
         since=since,
         until=until,
         customers=tuple(
-            CustomerReads(host, customer, a[0], _aware(a[1]), _aware(a[2]), users(a[3]))
-            for (host, customer), a in sorted(reads.items())
+            CustomerReads(
+                host, customer, a[0], _aware(a[1]), _aware(a[2]), alone[a[3]] if a[4] is None else users(a[4])
+            )
+            for (host, customer), a in ((key, reads[key]) for key in sorted(reads))
         ),
         refused=tuple(
             RefusedAttempts(host, customer, a[0], _aware(a[1]), _aware(a[2]), users(a[3]), tuple(sorted(a[4].items())))
-            for (host, customer), a in sorted(refused.items())
+            for (host, customer), a in ((key, refused[key]) for key in sorted(refused))
         ),
     )
 
