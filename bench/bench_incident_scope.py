@@ -214,8 +214,8 @@ def phase_query() -> None:
     )
     ids = [p.pk for p in people]
     statements = {
-        "inside": scope.inside_rows(ids, since, until).query.sql_with_params(),
-        "cut (mid-day period)": scope.cut_statement(ids, cut_since, cut_until),
+        "reads (the 30 days)": scope.reads_statement(ids, since, until),
+        "reads (mid-day period)": scope.reads_statement(ids, cut_since, cut_until),
         "refused": scope.refused_rows(ids, since, until, below=False).query.sql_with_params(),
     }
     out["plan"] = []

@@ -22,6 +22,7 @@ from servers import Database, clean_env, smishguard
 from smishguard import cli
 from smishguard.audit.models import Event
 from smishguard.gateway import drafts, scope, scope_report
+from smishguard.gateway.models import AccessRecord
 
 ARGS = ["--user", "ada@example.com", "--user", "BOB@example.com", "--since", "2026-11-01T09:00:00Z"]
 ARGS += ["--until", "2026-11-02T09:00:00Z"]
@@ -375,16 +376,15 @@ def test_more_hosts_than_one_with_the_same_id_are_apart(db):
 
 
 def test_each_query_reads_an_index_range(records):
-    """SQLite: the roll-up by its index; the customers cut by an end from the roll-up's rows outward, each an exact
-    range of gateway_access_scope; the refused attempts as two ranges of it (never the admitted rows); the chart's
-    counts as covering ranges of gateway_access_employee_at.  PostgreSQL: the indexes are there (on tables this
-    small the planner may rightly prefer a sequential scan)."""
+    """SQLite: the reads statement takes the roll-up by its index, and the customers cut by an end from the
+    roll-up's rows outward, each an exact range of gateway_access_scope; the refused attempts are two ranges of it
+    (never the admitted rows); the chart's counts are covering ranges of gateway_access_employee_at.  PostgreSQL:
+    the indexes are there (on tables this small the planner may rightly prefer a sequential scan)."""
     from django.db import connection
 
     moment = connection.ops.adapt_datetimefield_value
     statements = {
-        "inside": scope.inside_rows([1, 2], SINCE, UNTIL).query.sql_with_params(),
-        "cut": scope.cut_statement([1, 2], SINCE, UNTIL),
+        "reads": scope.reads_statement([1, 2], SINCE, UNTIL),
         "refused below": scope.refused_rows([1, 2], SINCE, UNTIL, below=True).query.sql_with_params(),
         "refused above": scope.refused_rows([1, 2], SINCE, UNTIL, below=False).query.sql_with_params(),
         "count": (scope._COUNT.format(ids="%s, %s"), [1, 2, moment(SINCE), moment(UNTIL)]),
@@ -395,12 +395,12 @@ def test_each_query_reads_an_index_range(records):
             for name, (sql, params) in statements.items():
                 cursor.execute("EXPLAIN QUERY PLAN " + sql, params)
                 plans[name] = " / ".join(str(r[-1]) for r in cursor.fetchall())
-            assert "USING INDEX gateway_customer_read_recent (employee_id=?" in plans["inside"], plans
-            assert plans["cut"].startswith("SEARCH r USING INDEX gateway_customer_read_recent"), plans
+            assert plans["reads"].count("USING INDEX gateway_customer_read_recent (employee_id=?") == 2, plans
             assert (
                 "COVERING INDEX gateway_access_scope (employee_id=? AND decision=? AND host=? AND customer=? "
-                "AND at>? AND at<?)" in plans["cut"]
+                "AND at>? AND at<?)" in plans["reads"]
             ), plans
+            assert "TEMP B-TREE" not in plans["reads"], plans
             assert "COVERING INDEX gateway_access_scope (employee_id=? AND decision<?)" in plans["refused below"]
             assert "COVERING INDEX gateway_access_scope (employee_id=? AND decision>?)" in plans["refused above"]
             assert "COVERING INDEX gateway_access_employee_at (employee_id=? AND at>? AND at<?)" in plans["count"]
@@ -417,19 +417,29 @@ def test_each_query_reads_an_index_range(records):
 
 
 def test_the_raw_rows_equal_the_orm_form(records):
-    """``fetch`` runs the ORM query's own SQL without the ORM's converters: the same rows."""
-    ids = [p.pk for p in scope.employees(["ada@example.com", "bob@example.com"])]
-    queries = [
-        scope.inside_rows(ids, SINCE, UNTIL),
-        scope.refused_rows(ids, SINCE, UNTIL, below=True),
-        scope.refused_rows(ids, SINCE, UNTIL, below=False),
-    ]
-    for query in queries:
-        orm, raw = sorted(query), sorted(tuple(r) for r in scope.fetch(query))
-        assert raw == orm
-        assert all(isinstance(r[-2], str) and isinstance(r[-1], str) for r in raw)  # times as text, read by _aware
-    # inside: ada A/42, B/42, A/7, bob A/42, A/9 (ada A/1 and A/2 are outside); refused: deny (ada, bob), step_up
-    assert [len(scope.fetch(q)) for q in queries] == [5, 0, 3]
+    """The reads statement gives the roll-up's rows of the customers read only inside the period as its ORM form
+    (``inside_rows``) does, and for the others what the ORM counts in the access record; ``fetch`` runs the
+    refused attempts' ORM queries as their own SQL without the ORM's converters: the same rows."""
+    from django.db.models import Count, Max, Min
+
+    people_ = scope.employees(["ada@example.com", "bob@example.com"])
+    ids = [p.pk for p in people_]
+    reads = [tuple(r) for r in scope._fetch(*scope.reads_statement(ids, SINCE, UNTIL))]
+    inside = sorted(scope.inside_rows(ids, SINCE, UNTIL))
+    assert len(inside) == 5  # ada A/42, B/42, A/7, bob A/42, A/9 (ada's A/1 and A/2 are outside)
+    assert sorted(r for r in reads if r[:3] in {i[:3] for i in inside}) == inside
+    cut = sorted(r for r in reads if r[:3] not in {i[:3] for i in inside})
+    orm = (
+        AccessRecord.objects.filter(employee_id__in=ids, decision="allow", at__gte=SINCE, at__lt=UNTIL)
+        .values_list("employee_id", "host", "customer")
+        .annotate(n=Count("*"), first=Min("at"), last=Max("at"))
+    )
+    assert [r[:4] for r in cut] == sorted(r[:4] for r in orm if r[:3] not in {i[:3] for i in inside})
+    assert all(isinstance(r[-2], str) and isinstance(r[-1], str) for r in reads)  # times as text, read by _aware
+    for below, expected in ((True, 0), (False, 3)):  # refused: deny (ada, bob), step_up (ada)
+        query = scope.refused_rows(ids, SINCE, UNTIL, below=below)
+        assert sorted(tuple(r) for r in scope.fetch(query)) == sorted(query)
+        assert len(scope.fetch(query)) == expected
 
 
 # ---- the console script ----------------------------------------------------------------------------------------

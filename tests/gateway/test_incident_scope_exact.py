@@ -203,8 +203,9 @@ def test_a_scope_of_customers_read_only_inside_reads_the_rollup_alone(records):
     reads (the statement for the customers cut by an end finds none)."""
     ids = [e.pk for e in scope.employees(EMAILS)]
     since, until = day(-1), day(11)
-    assert scope._fetch(*scope.cut_statement(ids, since, until)) == []
-    assert len(scope.fetch(scope.inside_rows(ids, since, until))) == len(rollup())
+    reads = sorted(tuple(r) for r in scope._fetch(*scope.reads_statement(ids, since, until)))
+    assert reads == sorted(tuple(r) for r in scope.fetch(scope.inside_rows(ids, since, until)))
+    assert len(reads) == len(rollup())
 
 
 @pytest.mark.parametrize("period", [(0.5, 2.25), (0, 2), (-1, 11), (1.2, 1.8), (0.5, 300)], ids=str)

@@ -208,12 +208,20 @@ def inside_rows(employee_ids: Sequence[int], since: datetime, until: datetime):
 
 _r = Columns(CustomerRead, "r")
 _a = Columns(AccessRecord, "a")
-# The customers read both inside and outside the period (the roll-up's row overlaps the period without lying in
-# it): their reads inside it, counted from the access record, one index range per customer (gateway_access_scope:
-# employee, decision, host, customer, at).  Parameters: the employee ids, since, until, since, until (the roll-up
-# rows that overlap the period without lying inside it), since, until (their reads inside it).
-_CUT = (
-    f"SELECT {_r['employee']}, {_r['host']}, {_r['customer']}, COUNT(*), "  # noqa: S608 - names from _meta
+# The admitted reads, in one statement (so one snapshot: a read committed meanwhile cannot move a customer from
+# one half to the other and be counted twice), each row (employee, host, customer, reads, first, last):
+# - the roll-up rows of the customers whose every read is inside the period, as they stand (inside_rows is its
+#   ORM form);
+# - the customers read both inside and outside the period (the roll-up's row overlaps the period without lying in
+#   it): their reads inside it, counted from the access record, one index range per customer
+#   (gateway_access_scope: employee, decision, host, customer, at).
+# Parameters: the employee ids, since, until; the employee ids, since, until, since, until, since, until.
+_READS = (
+    f"SELECT {_r['employee']}, {_r['host']}, {_r['customer']}, {_r['reads']}, "  # noqa: S608 - names from _meta
+    f"CAST({_r['first_at']} AS TEXT), CAST({_r['last_at']} AS TEXT) FROM {_r.table} "
+    f"WHERE {_r['employee']} IN ({{ids}}) AND {_r['first_at']} >= %s AND {_r['last_at']} < %s "
+    "UNION ALL "
+    f"SELECT {_r['employee']}, {_r['host']}, {_r['customer']}, COUNT(*), "
     f"CAST(MIN({_a['at']}) AS TEXT), CAST(MAX({_a['at']}) AS TEXT) "
     # CROSS JOIN: SQLite keeps this order (the roll-up's rows outside, the index ranges inside) whatever it guesses
     # of the tables' sizes; PostgreSQL plans it as the inner join it is.
@@ -229,11 +237,11 @@ _CUT = (
 )
 
 
-def cut_statement(employee_ids: Sequence[int], since: datetime, until: datetime) -> tuple[str, list]:
+def reads_statement(employee_ids: Sequence[int], since: datetime, until: datetime) -> tuple[str, list]:
     moment = connection.ops.adapt_datetimefield_value
     lo, hi = moment(since), moment(until)
     ids = [int(i) for i in employee_ids]
-    return _CUT.format(ids=", ".join(["%s"] * len(ids))), [*ids, lo, hi, lo, hi, lo, hi]
+    return _READS.format(ids=", ".join(["%s"] * len(ids))), [*ids, lo, hi, *ids, lo, hi, lo, hi, lo, hi]
 
 
 def refused_rows(employee_ids: Sequence[int], since: datetime, until: datetime, *, below: bool):
@@ -290,29 +298,28 @@ def _add(into: dict[tuple[str, str], list], row: tuple) -> None:
 def scope(people: Sequence[Employee], since: datetime, until: datetime) -> Scope:
     """Every customer ``people`` read (admitted) in ``since <= at < until``, and their refused attempts apart.
 
-    Three queries (docs/gateway.md, "Breach scope"): the roll-up's rows of the customers read only inside the
-    period; the access record's reads inside the period of the customers read inside and outside it; the access
-    record's refused attempts.  Written for speed (one pass, lists for accumulators; ISO text compares as the
-    instants do, so first and last are kept as text until the end)."""
+    The reads in one statement (docs/gateway.md, "Breach scope": the roll-up's rows of the customers read only
+    inside the period, and the access record's reads inside it of the customers read inside and outside it), the
+    refused attempts in two (each a range of an index).  Written for speed (one pass, lists for accumulators; ISO
+    text compares as the instants do, so first and last are kept as text until the end)."""
     check_period(since, until)
     email = {p.pk: p.email for p in people}
     ids = list(email)
     # (host, customer) -> [reads, first, last, the first reader's id, the readers' ids once there is a second]
     reads: dict[tuple[str, str], list] = {}
     get = reads.get
-    for rows in (fetch(inside_rows(ids, since, until)), _fetch(*cut_statement(ids, since, until))):
-        for employee_id, host, customer, n, first, last in rows:
-            key = (host, customer)
-            acc = get(key)
-            if acc is None:
-                reads[key] = [n, first, last, employee_id, None]
-                continue
-            acc[0] += n
-            acc[1] = min(acc[1], first)
-            acc[2] = max(acc[2], last)
-            if acc[4] is None:
-                acc[4] = {acc[3]}
-            acc[4].add(employee_id)
+    for employee_id, host, customer, n, first, last in _fetch(*reads_statement(ids, since, until)):
+        key = (host, customer)
+        acc = get(key)
+        if acc is None:
+            reads[key] = [n, first, last, employee_id, None]
+            continue
+        acc[0] += n
+        acc[1] = min(acc[1], first)
+        acc[2] = max(acc[2], last)
+        if acc[4] is None:
+            acc[4] = {acc[3]}
+        acc[4].add(employee_id)
     refused: dict[tuple[str, str], list] = {}
     for below in (True, False):
         for row in fetch(refused_rows(ids, since, until, below=below)):
