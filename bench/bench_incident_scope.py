@@ -3,23 +3,29 @@
     nice -n 10 .venv/bin/python bench/bench_incident_scope.py [--rows 10000000] [--only sqlite|postgres]
 
 What it does, in a temporary folder of its own:
-1. for each database: a fresh data folder, ``smishguard migrate`` (PostgreSQL: a throw-away server from
-   ``scripts/services start DIR``, the database owner migrating, the restricted role querying, as in production);
+1. for each database: a fresh data folder, ``smishguard migrate``, then the gateway app back to migration 0007 (the
+   release before the roll-up of admitted reads) (PostgreSQL: a throw-away server from ``scripts/services start
+   DIR``, the database owner migrating, the restricted role querying, as in production);
 2. fills the access record with ``--rows`` rows (default 10,000,000) over 30 days, appended in time order as the
    gateway's check writes them: 100 employees, of whom two (the "compromised" accounts the scope asks about) hold
    11% of the rows (1.1 million), 5,000 customer ids on each of 3 hosts, 97% admitted reads.  PostgreSQL: COPY;
    SQLite: executemany in transactions of 200,000 rows.  The two secondary indexes are dropped for the load and
    built again afterwards from the model's own definitions (the same statements as the migrations).  PostgreSQL
    then gets VACUUM ANALYZE, which autovacuum does for an append-only table in production (and which an
-   index-only scan needs: the visibility map);
+   index-only scan needs: the visibility map); then ``smishguard migrate`` again, as an upgrade does: gateway
+   migration 0008_read_rollup fills the roll-up (``CustomerRead``: reads, first, last per employee, host and
+   customer) from the access record, the same statement as the upgrade of an install (timed);
 3. makes the cache cold: PostgreSQL is restarted (its shared buffers are gone); for both, every file of the
    database is flushed and dropped from the OS page cache with posix_fadvise(POSIX_FADV_DONTNEED) — the pages of
    these files only, so it needs no root and leaves the other processes' cache alone (whether it worked is
    printed: the kernel may keep pages that are mapped or dirty);
 4. in a fresh process (cold): times ``scope()`` for the two accounts over the whole 30 days (>= 1 million rows),
-   then the chart's ``timeline()``, then both again (warm), then a one-day scope; then the whole command,
+   then the chart's ``timeline()``, then both again (warm), then a one-day scope, then a scope from day 10.5 to
+   day 20.5 (both ends mid-day, cutting nearly every customer: the access record's reads of each); then the
+   whole command,
    ``smishguard incident scope --user A --user B --since ... --out FILE``, as a new process after the cache is
-   dropped again (wall time, Python's start-up and Django's set-up included);
+   dropped again (wall time, Python's start-up and Django's set-up included); then, cold again, the mid-day
+   scope and its chart;
 5. prints the figures as a Markdown table and the query plans, and removes everything (``--keep`` keeps it).
 
 Bounded: ``--timeout`` (default 1,200 s) for the whole run.
@@ -196,20 +202,50 @@ def phase_query() -> None:
     timed("timeline_warm_s", lambda: scope.timeline(people, since, until))
     day = since + timedelta(days=DAYS // 2)
     one_day = timed("scope_one_day_s", lambda: scope.scope(people, day, day + timedelta(days=1)))
+    cut_since, cut_until = since + timedelta(days=10.5), since + timedelta(days=20.5)
+    cut = timed("scope_cut_warm_s", lambda: scope.scope(people, cut_since, cut_until))
     out.update(
         rows_in_scope=result.total_reads + result.refused_total,
         customers=result.total_customers,
         reads=result.total_reads,
         refused=result.refused_total,
         one_day_rows=one_day.total_reads + one_day.refused_total,
+        cut_rows=cut.total_reads + cut.refused_total,
     )
-    sql, params = scope.scope_rows([p.pk for p in people], since, until).query.sql_with_params()
+    ids = [p.pk for p in people]
+    statements = {
+        "reads (the 30 days)": scope.reads_statement(ids, since, until),
+        "reads (mid-day period)": scope.reads_statement(ids, cut_since, cut_until),
+        "refused": scope.refused_rows(ids, since, until, below=False).query.sql_with_params(),
+    }
+    out["plan"] = []
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)
-        else:
-            cursor.execute("EXPLAIN QUERY PLAN " + sql, params)
-        out["plan"] = [str(r[-1]) for r in cursor.fetchall()]
+        for name, (sql, params) in statements.items():
+            out["plan"].append(f"-- {name}")
+            if connection.vendor == "postgresql":
+                cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)
+            else:
+                cursor.execute("EXPLAIN QUERY PLAN " + sql, params)
+            out["plan"] += [str(r[-1]) for r in cursor.fetchall()]
+    print(json.dumps(out))
+
+
+def phase_cut() -> None:
+    """Cold: the scope from day 10.5 to day 20.5 and its chart."""
+    _django()
+    from django.db import connection
+
+    from smishguard.gateway import scope
+
+    people = scope.employees(COMPROMISED)
+    since, until = START + timedelta(days=10.5), START + timedelta(days=20.5)
+    connection.ensure_connection()
+    out: dict[str, object] = {}
+    for name, func in (("scope", scope.scope), ("timeline", scope.timeline)):
+        cpu, started = time.process_time(), time.perf_counter()
+        func(people, since, until)
+        out[f"cut_{name}_cold_s"] = time.perf_counter() - started
+        out[f"cut_{name}_cold_cpu_s"] = time.process_time() - cpu
     print(json.dumps(out))
 
 
@@ -293,6 +329,12 @@ def bench_one(kind: str, work: Path, rows: int, deadline: float) -> dict[str, ob
         fill_env = dict(env)
         if kind == "postgres":
             fill_env["SMISHGUARD_DATABASE_URL"] = env["SMISHGUARD_MIGRATE_DATABASE_URL"]  # drops/builds indexes
+        back = (
+            "from smishguard.clitools import setup_django; setup_django(); "
+            "from django.core.management import call_command; "
+            "call_command('migrate', 'gateway', '0007_drop_admitted_index', verbosity=0)"
+        )
+        run([str(PYTHON), "-c", back], fill_env, timeout=left())  # the release before the roll-up
         log(f"{kind}: filling {rows:,} rows")
         fill_cmd = [str(PYTHON), __file__, "--phase", "fill", "--rows", str(rows)]
         fill = json.loads(run(fill_cmd, fill_env, timeout=left()))
@@ -300,6 +342,16 @@ def bench_one(kind: str, work: Path, rows: int, deadline: float) -> dict[str, ob
             f"{kind}: {fill['rows']:,} rows ({fill['covered']:,} of the two accounts) in {fill['load_s']:.0f} s, "
             f"indexes {fill['index_s']:.0f} s"
         )
+        started = time.perf_counter()
+        run([str(SMISHGUARD), "migrate"], env, timeout=left())  # the upgrade: 0008 fills the roll-up
+        fill["upgrade_s"] = time.perf_counter() - started
+        if kind == "postgres":  # what autovacuum does after the upgrade's insert
+            vacuum = (
+                "from smishguard.clitools import setup_django; setup_django(); "
+                "from django.db import connection; connection.cursor().execute('VACUUM ANALYZE gateway_customerread')"
+            )
+            run([str(PYTHON), "-c", vacuum], fill_env, timeout=left())
+        log(f"{kind}: upgrade (roll-up filled) in {fill['upgrade_s']:.0f} s")
         files = [data] if kind == "sqlite" else [svc / "pg" / "data"]
 
         def cold() -> tuple[int, int, int | None, int | None]:
@@ -337,6 +389,8 @@ def bench_one(kind: str, work: Path, rows: int, deadline: float) -> dict[str, ob
         command_s = time.perf_counter() - started
         written = json.loads(out.read_text(encoding="utf-8"))
         assert written["total_reads"] == query["reads"], (written["total_reads"], query["reads"])
+        cold()
+        query.update(json.loads(run([str(PYTHON), __file__, "--phase", "cut"], env, timeout=left())))
         size = sum(p.stat().st_size for p in files[0].rglob("*") if p.is_file())
         return {"kind": kind, **fill, **query, "command_s": command_s, "advised_files": advised, "database_bytes": size}
     finally:
@@ -353,15 +407,19 @@ def report(results: list[dict[str, object]], rows: int) -> None:
     print(f"\n{rows:,} access rows; the two accounts' rows over 30 days; times in seconds, wall (this process's CPU)\n")
     print(
         "| database | rows in the scope | customers | scope() cold | scope() warm | timeline() cold | timeline() warm "
-        "| one-day scope | whole command (new process, cold) | load | index build | size | load average |"
+        "| one-day scope | whole command (new process, cold) | mid-day scope cold | its timeline cold "
+        "| mid-day scope warm | load | index build | upgrade (roll-up fill) | size | load average |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in results:
         print(
             f"| {r['kind']} | {r['rows_in_scope']:,} | {r['customers']:,} | {_t(r, 'scope_cold')} "
             f"| {_t(r, 'scope_warm')} | {_t(r, 'timeline_cold')} | {_t(r, 'timeline_warm')} "
-            f"| {_t(r, 'scope_one_day')} ({r['one_day_rows']:,} rows) | {r['command_s']:.2f} | {r['load_s']:.0f} "
-            f"| {r['index_s']:.0f} | {int(r['database_bytes']) / 1e9:.2f} GB | {r['load_average']:.1f} |"
+            f"| {_t(r, 'scope_one_day')} ({r['one_day_rows']:,} rows) | {r['command_s']:.2f} "
+            f"| {_t(r, 'cut_scope_cold')} ({r['cut_rows']:,} rows) | {_t(r, 'cut_timeline_cold')} "
+            f"| {_t(r, 'scope_cut_warm')} | {r['load_s']:.0f} "
+            f"| {r['index_s']:.0f} | {r['upgrade_s']:.0f} | {int(r['database_bytes']) / 1e9:.2f} GB "
+            f"| {r['load_average']:.1f} |"
         )
     for r in results:
         advised, failed, before, after = r["advised_files"]
@@ -379,13 +437,16 @@ def main() -> int:
     parser.add_argument("--only", choices=("sqlite", "postgres"))
     parser.add_argument("--timeout", type=float, default=1200.0)
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
-    parser.add_argument("--phase", choices=("fill", "query"), help=argparse.SUPPRESS)
+    parser.add_argument("--phase", choices=("fill", "query", "cut"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.phase == "fill":
         phase_fill(args.rows)
         return 0
     if args.phase == "query":
         phase_query()
+        return 0
+    if args.phase == "cut":
+        phase_cut()
         return 0
     deadline = time.monotonic() + args.timeout
     work = Path(tempfile.mkdtemp(prefix="bench-scope-"))

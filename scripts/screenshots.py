@@ -817,6 +817,15 @@ def seed_access(now: datetime) -> None:
     read("fay.finance@example.com", now - timedelta(hours=30), "billing.example.com", "1042")
     read("fay.finance@example.com", now - timedelta(hours=9), "billing.example.com", "1077", "step_up", "step_up")
     AccessRecord.objects.bulk_create(rows)
+    from django.db import connection
+
+    from smishguard.gateway import sql
+
+    with connection.cursor() as cursor:  # each admitted read's roll-up, as the check writes it (gateway.sql)
+        for row in rows:
+            if row.decision == "allow":
+                at = connection.ops.adapt_datetimefield_value(row.at)
+                cursor.execute(sql.NOTE_READ, [row.employee_id, row.host, row.customer, at, at])
 
 
 def wait_for(url: str, timeout: float = 30.0) -> None:

@@ -1,4 +1,5 @@
-"""Access records for the breach-scope tests, inserted directly (the gateway's check writes them in production):
+"""Access records for the breach-scope tests, inserted directly as the gateway's check writes them in production
+(the access row, and for an admitted read the customer's roll-up row through the check's own ``sql.NOTE_READ``):
 several employees, two hosts that share a customer id, refused attempts, rows on the period's edges."""
 
 from __future__ import annotations
@@ -6,8 +7,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from django.db import connection
+
 from smishguard.accounts.models import Employee
 from smishguard.accounts.services import add_employee
+from smishguard.gateway import sql
 from smishguard.gateway.models import AccessRecord
 
 SINCE = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
@@ -135,3 +139,8 @@ def insert(rows: list[Row], who: dict[str, Employee]) -> None:
         )
         for r in rows
     )
+    with connection.cursor() as cursor:
+        for r in rows:
+            if r.decision == "allow":
+                at = connection.ops.adapt_datetimefield_value(r.at)
+                cursor.execute(sql.NOTE_READ, [who[r.who].pk, r.host, r.customer, at, at])

@@ -245,17 +245,32 @@ def test_the_count_equals_the_distinct_admitted_reads_of_the_access_record(bob, 
             assert counted(host, customer, since) == (orm.count(), orm.filter(host=host, customer=customer).exists())
 
 
-def test_note_read_makes_the_row_once_and_moves_it_on_as_update_or_create_would(bob):
-    first, later = timezone.now() - timedelta(minutes=5), timezone.now()
-    for at in (first, later):
+def _orm_note_read(employee, host: str, customer: str, at) -> None:
+    """NOTE_READ's ORM form: the row made with one read, or one more read with first and last taking ``at`` in."""
+    row, made = CustomerRead.objects.get_or_create(
+        employee=employee, host=host, customer=customer, defaults={"reads": 1, "first_at": at, "last_at": at}
+    )
+    if not made:
+        row.reads += 1
+        row.first_at, row.last_at = min(row.first_at, at), max(row.last_at, at)
+        row.save()
+
+
+def test_note_read_counts_the_reads_and_keeps_first_and_last_as_its_orm_form_would(bob):
+    """In the order two racing checks may write them (the later time first): the count, the earliest and the
+    latest, never the time written last."""
+    now = timezone.now()
+    times = [now - timedelta(minutes=1), now - timedelta(minutes=5), now, now - timedelta(seconds=1)]
+    for at in times:
         with connection.cursor() as cursor:
-            cursor.execute(sql.NOTE_READ, [bob.pk, "a.example.com", "7", connection.ops.adapt_datetimefield_value(at)])
-    CustomerRead.objects.update_or_create(employee=bob, host="b.example.com", customer="7", defaults={"last_at": first})
-    CustomerRead.objects.update_or_create(employee=bob, host="b.example.com", customer="7", defaults={"last_at": later})
+            value = connection.ops.adapt_datetimefield_value(at)
+            cursor.execute(sql.NOTE_READ, [bob.pk, "a.example.com", "7", value, value])
+        _orm_note_read(bob, "b.example.com", "7", at)
     by_sql, by_orm = (
         CustomerRead.objects.get(employee=bob, host=host, customer="7") for host in ("a.example.com", "b.example.com")
     )
-    assert by_sql.last_at == by_orm.last_at == later
+    assert (by_sql.reads, by_sql.first_at, by_sql.last_at) == (by_orm.reads, by_orm.first_at, by_orm.last_at)
+    assert (by_sql.reads, by_sql.first_at, by_sql.last_at) == (4, min(times), max(times))
     assert CustomerRead.objects.count() == 2
 
 

@@ -22,6 +22,7 @@ from servers import Database, clean_env, smishguard
 from smishguard import cli
 from smishguard.audit.models import Event
 from smishguard.gateway import drafts, scope, scope_report
+from smishguard.gateway.models import AccessRecord
 
 ARGS = ["--user", "ada@example.com", "--user", "BOB@example.com", "--since", "2026-11-01T09:00:00Z"]
 ARGS += ["--until", "2026-11-02T09:00:00Z"]
@@ -374,33 +375,71 @@ def test_more_hosts_than_one_with_the_same_id_are_apart(db):
     assert [(c.host, c.customer) for c in result.customers] == [(B, "1"), (A, "1"), ("x.example.com", "1")]
 
 
-def test_the_query_reads_the_scope_index(records):
-    """SQLite: the grouped query walks the covering index in order (no table, no sort).  PostgreSQL: the index
-    is there (on a table this small the planner may rightly prefer a sequential scan)."""
+def test_each_query_reads_an_index_range(records):
+    """SQLite: the reads statement takes the roll-up by its index, and the customers cut by an end from the
+    roll-up's rows outward, each an exact range of gateway_access_scope; the refused attempts are two ranges of it
+    (never the admitted rows); the chart's counts are covering ranges of gateway_access_employee_at.  PostgreSQL:
+    the indexes are there (on tables this small the planner may rightly prefer a sequential scan)."""
     from django.db import connection
 
-    rows = scope.scope_rows([1, 2], SINCE, UNTIL)
-    sql, params = rows.query.sql_with_params()
+    moment = connection.ops.adapt_datetimefield_value
+    statements = {
+        "reads": scope.reads_statement([1, 2], SINCE, UNTIL),
+        "refused below": scope.refused_rows([1, 2], SINCE, UNTIL, below=True).query.sql_with_params(),
+        "refused above": scope.refused_rows([1, 2], SINCE, UNTIL, below=False).query.sql_with_params(),
+        "count": (scope._COUNT.format(ids="%s, %s"), [1, 2, moment(SINCE), moment(UNTIL)]),
+    }
     with connection.cursor() as cursor:
         if connection.vendor == "sqlite":
-            cursor.execute("EXPLAIN QUERY PLAN " + sql, params)
-            plan = " / ".join(str(r[-1]) for r in cursor.fetchall())
-            assert "COVERING INDEX gateway_access_scope" in plan, plan
-            assert "TEMP B-TREE" not in plan, plan
+            plans = {}
+            for name, (sql, params) in statements.items():
+                cursor.execute("EXPLAIN QUERY PLAN " + sql, params)
+                plans[name] = " / ".join(str(r[-1]) for r in cursor.fetchall())
+            assert plans["reads"].count("USING INDEX gateway_customer_read_recent (employee_id=?") == 2, plans
+            assert (
+                "COVERING INDEX gateway_access_scope (employee_id=? AND decision=? AND host=? AND customer=? "
+                "AND at>? AND at<?)" in plans["reads"]
+            ), plans
+            assert "TEMP B-TREE" not in plans["reads"], plans
+            assert "COVERING INDEX gateway_access_scope (employee_id=? AND decision<?)" in plans["refused below"]
+            assert "COVERING INDEX gateway_access_scope (employee_id=? AND decision>?)" in plans["refused above"]
+            assert "COVERING INDEX gateway_access_employee_at (employee_id=? AND at>? AND at<?)" in plans["count"]
+            assert not any(" SCAN " in f" {plan}" for plan in plans.values()), plans
         else:
-            cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'gateway_access_scope'")
-            (definition,) = cursor.fetchone()
-            assert "(employee_id, decision, host, customer, at)" in definition
+            cursor.execute(
+                "SELECT indexname, indexdef FROM pg_indexes WHERE indexname IN "
+                "('gateway_access_scope', 'gateway_access_employee_at', 'gateway_customer_read_recent')"
+            )
+            found = dict(cursor.fetchall())
+            assert "(employee_id, decision, host, customer, at)" in found["gateway_access_scope"]
+            assert "(employee_id, at)" in found["gateway_access_employee_at"]
+            assert "(employee_id, last_at)" in found["gateway_customer_read_recent"]
 
 
 def test_the_raw_rows_equal_the_orm_form(records):
-    """``fetch_scope_rows`` runs the ORM query's own SQL without the ORM's converters: the same rows."""
-    ids = [p.pk for p in scope.employees(["ada@example.com", "bob@example.com"])]
-    orm = list(scope.scope_rows(ids, SINCE, UNTIL))
-    raw = scope.fetch_scope_rows(ids, SINCE, UNTIL)
-    assert len(raw) == len(orm) == 8
-    assert [tuple(r) for r in raw] == orm
-    assert all(isinstance(r[5], str) and isinstance(r[6], str) for r in raw)  # times as text, read by _aware
+    """The reads statement gives the roll-up's rows of the customers read only inside the period as its ORM form
+    (``inside_rows``) does, and for the others what the ORM counts in the access record; ``fetch`` runs the
+    refused attempts' ORM queries as their own SQL without the ORM's converters: the same rows."""
+    from django.db.models import Count, Max, Min
+
+    people_ = scope.employees(["ada@example.com", "bob@example.com"])
+    ids = [p.pk for p in people_]
+    reads = [tuple(r) for r in scope._fetch(*scope.reads_statement(ids, SINCE, UNTIL))]
+    inside = sorted(scope.inside_rows(ids, SINCE, UNTIL))
+    assert len(inside) == 5  # ada A/42, B/42, A/7, bob A/42, A/9 (ada's A/1 and A/2 are outside)
+    assert sorted(r for r in reads if r[:3] in {i[:3] for i in inside}) == inside
+    cut = sorted(r for r in reads if r[:3] not in {i[:3] for i in inside})
+    orm = (
+        AccessRecord.objects.filter(employee_id__in=ids, decision="allow", at__gte=SINCE, at__lt=UNTIL)
+        .values_list("employee_id", "host", "customer")
+        .annotate(n=Count("*"), first=Min("at"), last=Max("at"))
+    )
+    assert [r[:4] for r in cut] == sorted(r[:4] for r in orm if r[:3] not in {i[:3] for i in inside})
+    assert all(isinstance(r[-2], str) and isinstance(r[-1], str) for r in reads)  # times as text, read by _aware
+    for below, expected in ((True, 0), (False, 3)):  # refused: deny (ada, bob), step_up (ada)
+        query = scope.refused_rows(ids, SINCE, UNTIL, below=below)
+        assert sorted(tuple(r) for r in scope.fetch(query)) == sorted(query)
+        assert len(scope.fetch(query)) == expected
 
 
 # ---- the console script ----------------------------------------------------------------------------------------
@@ -423,6 +462,13 @@ def test_the_console_script_answers_and_audits(site):
             "reason, customer, ip) VALUES (?, ?, 1, 'GET', 'customers.example.com', '/customers/77', 1, 'allow', "
             "'signed_in', '77', '10.0.0.1')",
             ("2026-11-01 10:00:00" if not database.postgres else "2026-11-01T10:00:00Z", bob),
+        )
+        # and the customer's roll-up row, as the check's sql.NOTE_READ writes it beside an admitted read
+        at = "2026-11-01 10:00:00" if not database.postgres else "2026-11-01T10:00:00Z"
+        database.execute(
+            "INSERT INTO gateway_customerread (employee_id, host, customer, reads, first_at, last_at) "
+            "VALUES (?, 'customers.example.com', '77', 1, ?, ?)",
+            (bob, at, at),
         )
     argv = ["incident", "scope", "--user", "bob@example.com", "--since", "2026-11-01", "--until", "2026-11-02"]
     result = smishguard(site, *argv)

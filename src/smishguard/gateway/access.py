@@ -7,9 +7,9 @@ ask to step up), one short transaction on the employee's containment row: lock i
 also says whether the employee is contained and whether the session came from a new network), one indexed count
 over the employee's customers read in the window (``sql.DISTINCT_ADMITTED`` on ``CustomerRead``: its cost is the
 number of distinct customers, not of reads), one INSERT, and for an admitted read one upsert of that customer's
-``CustomerRead`` row (``sql.NOTE_READ``).  Two workers checking the same employee at once therefore count one
-after the other (PostgreSQL: the row lock; SQLite: ``BEGIN IMMEDIATE``, the database's one writer), so no more than
-the threshold of distinct customers gets through.
+``CustomerRead`` row (``sql.NOTE_READ``: its reads, first and last, which the breach scope reads too).  Two workers
+checking the same employee at once therefore count one after the other (PostgreSQL: the row lock; SQLite:
+``BEGIN IMMEDIATE``, the database's one writer), so no more than the threshold of distinct customers gets through.
 
 Containment: an employee admitted to ``max_customers`` distinct customers (host and id) within ``window_minutes``
 who asks for one more is refused with ``bulk_read_contained``; in the same transaction the containment row is set,
@@ -164,8 +164,8 @@ def _contain_or_admit(
     )
     if seen or distinct < threshold:
         row.insert(decision.decision, decision.reason)
-        # the customer read, for the next count (gateway.models.CustomerRead)
-        execute(sql.NOTE_READ, [session.employee_id, row.asked.host, decision.customer, adapt_time(row.at)])
+        at = adapt_time(row.at)  # the customer read, for the next count and the scope (gateway.models.CustomerRead)
+        execute(sql.NOTE_READ, [session.employee_id, row.asked.host, decision.customer, at, at])
         return AS_DECIDED
     if not full:
         raise _NeedsFullTransaction

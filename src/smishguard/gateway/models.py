@@ -50,8 +50,10 @@ class AccessRecord(models.Model):
 
     class Meta:
         indexes = [
+            # An employee's rows in a period (export, the breach scope's chart counts its ranges).
             models.Index(fields=["employee", "at"], name="gateway_access_employee_at"),
-            # The breach scope's (smishguard incident scope): its grouped query answered from the index alone.
+            # The breach scope's (smishguard incident scope, gateway.scope): the reads inside a period of the customers
+            # read on both sides of its ends, and the refused attempts, each an index range read from the index alone.
             models.Index(fields=["employee", "decision", "host", "customer", "at"], name="gateway_access_scope"),
         ]
 
@@ -120,15 +122,29 @@ class SessionNetwork(models.Model):
 
 
 class CustomerRead(models.Model):
-    """Each customer (host + id) an employee was admitted to, with the time of the last admitted read: what
-    containment counts (``gateway.sql.DISTINCT_ADMITTED``: the rows of one employee read since the window began).
-    Kept beside the access record so that the count costs the number of distinct customers in the window, not the
-    number of reads (an agent who opens the same ten records all day would otherwise make each check scan every
-    read of the last minutes).  State, not a record: a row's ``last_at`` moves forward with each read."""
+    """Each customer (host + id) an employee was admitted to, rolled up over the access record's admitted rows:
+    how many reads, the first and the last (``reads``, ``first_at``, ``last_at`` equal ``COUNT(*)``, ``MIN(at)``
+    and ``MAX(at)`` of that employee's ``allow`` rows of that host and customer, exactly).
+
+    One upsert per admitted read keeps it (``gateway.sql.NOTE_READ``, in the check's transaction, beside the
+    access row), and two readers use it:
+
+    - containment counts its rows (``gateway.sql.DISTINCT_ADMITTED``: the employee's customers whose last read is
+      in the window), so the count costs the number of distinct customers in the window, not the number of reads
+      (an agent who opens the same ten records all day would otherwise make each check scan every read of the
+      last minutes);
+    - the breach scope (``gateway.scope``) answers every customer whose reads all fall inside the period from this
+      row alone, and goes to the access record only for the customers read both inside and outside the period.
+
+    State, not a record: a row moves on with each read.  The access record's retention keeps it exact
+    (``gateway.retention``); gateway migration 0008_read_rollup filled it from the access record.  Whatever else
+    writes admitted access rows (test data, the screenshots' seed) writes their roll-up too, with ``NOTE_READ``."""
 
     employee = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False)
     host = models.CharField(max_length=253)
     customer = models.CharField(max_length=255)
+    reads = models.PositiveIntegerField()
+    first_at = models.DateTimeField()
     last_at = models.DateTimeField()
 
     class Meta:
@@ -138,7 +154,10 @@ class CustomerRead(models.Model):
         indexes = [models.Index(fields=["employee", "last_at"], name="gateway_customer_read_recent")]
 
     def __str__(self) -> str:
-        return f"{self.employee_id} read {self.host} {self.customer} last at {self.last_at:%Y-%m-%d %H:%M:%S}"
+        return (
+            f"{self.employee_id} read {self.host} {self.customer} {self.reads} time(s), "
+            f"{self.first_at:%Y-%m-%d %H:%M:%S} to {self.last_at:%Y-%m-%d %H:%M:%S}"
+        )
 
 
 class SigningKey(models.Model):

@@ -9,7 +9,8 @@ tests/gateway/test_gateway_access_sql.py).
 - ``INSERT_ACCESS``: one access row (``gateway.models.AccessRecord``);
 - ``DISTINCT_ADMITTED``: how many distinct customers (host, customer) the employee was admitted to since a time,
   and whether the one asked about is among them: one indexed count over the employee's ``CustomerRead`` rows
-  (one per customer, whatever the number of reads); ``NOTE_READ`` keeps them, one upsert per admitted read;
+  (one per customer, whatever the number of reads); ``NOTE_READ`` keeps them, one upsert per admitted read, with
+  the reads counted and the first and last kept (the breach scope's roll-up, ``gateway.scope``);
 - ``LOCK_EMPLOYEE``: the employee's containment row, locked on PostgreSQL (``FOR NO KEY UPDATE``: a second check
   of the same employee waits here until the first commits); on SQLite the transaction's ``BEGIN IMMEDIATE`` took
   the database's write lock already.  With it, the session's new-network answer, if worked out (one round trip).
@@ -55,14 +56,25 @@ DISTINCT_ADMITTED = (
     f"FROM {_r.table} WHERE {_r['employee']} = %s AND {_r['last_at']} >= %s"
 )
 
-# An admitted read of a customer: its row made, or its last_at moved on.  Parameters: employee id, host,
-# customer, at.  SQLite (3.24+) and PostgreSQL share INSERT ... ON CONFLICT ... DO UPDATE.
-_read_table, _read = table(CustomerRead), {f: column(CustomerRead, f) for f in ("employee", "host", "customer")}
+# An admitted read of a customer: its row made (one read, first and last at ``at``), or one more read counted and
+# its first and last moved to take ``at`` in.  Parameters: employee id, host, customer, at, at (the same time
+# twice: the new row's first and last).  SQLite (3.24+) and PostgreSQL share INSERT ... ON CONFLICT ... DO UPDATE;
+# CASE rather than MAX/GREATEST, which the two spell differently.  The times compare as the instants do in both
+# (SQLite keeps UTC text of one format).  Not "last_at = the new time": two checks of one employee take their
+# times before the lock, so the second to write may hold the earlier time.
+_read_table, _read = (
+    table(CustomerRead),
+    {f: column(CustomerRead, f) for f in ("employee", "host", "customer", "reads", "first_at", "last_at")},
+)
 NOTE_READ = (
-    f"INSERT INTO {_read_table} ({_read['employee']}, {_read['host']}, {_read['customer']}, "
-    f"{column(CustomerRead, 'last_at')}) VALUES (%s, %s, %s, %s) "
+    f"INSERT INTO {_read_table} ({_read['employee']}, {_read['host']}, {_read['customer']}, {_read['reads']}, "
+    f"{_read['first_at']}, {_read['last_at']}) VALUES (%s, %s, %s, 1, %s, %s) "
     f"ON CONFLICT ({_read['employee']}, {_read['host']}, {_read['customer']}) "
-    f"DO UPDATE SET {column(CustomerRead, 'last_at')} = excluded.{column(CustomerRead, 'last_at')}"
+    f"DO UPDATE SET {_read['reads']} = {_read_table}.{_read['reads']} + 1, "
+    f"{_read['first_at']} = CASE WHEN excluded.{_read['first_at']} < {_read_table}.{_read['first_at']} "
+    f"THEN excluded.{_read['first_at']} ELSE {_read_table}.{_read['first_at']} END, "
+    f"{_read['last_at']} = CASE WHEN excluded.{_read['last_at']} > {_read_table}.{_read['last_at']} "
+    f"THEN excluded.{_read['last_at']} ELSE {_read_table}.{_read['last_at']} END"
 )
 
 _c = Columns(Containment, "c")
