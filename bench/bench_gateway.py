@@ -63,10 +63,11 @@ def application(environ, start_response):
 
 CHECK_LUA = """
 local n = 0
-wrk.headers["Cookie"] = "sg_session={token}"
+local tokens = {{{tokens}}}
 wrk.headers["X-Original-Method"] = "GET"
 request = function()
   n = n % {customers} + 1
+  wrk.headers["Cookie"] = "sg_session=" .. tokens[n % #tokens + 1]
   wrk.headers["X-Original-URL"] = "https://{host}/customers/" .. n
   return wrk.format("GET", "/api/authz/auth-request")
 end
@@ -181,16 +182,18 @@ def _ms(text: str) -> float:
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
 
-def live_session(env: dict[str, str]) -> str:
-    """A support employee with a live session: its cookie token."""
+def live_sessions(env: dict[str, str], count: int = 1) -> list[str]:
+    """``count`` support employees with a live session each: their cookie tokens."""
     code = (
         "from smishguard.accounts.services import add_employee\n"
         "from smishguard.accounts import sessions\n"
-        "e = add_employee(email='bench@example.com', name='Bench Support', groups=['support'])\n"
-        "token, _ = sessions.create(e, request=None)\n"
-        "print(token)\n"
+        f"for n in range({count}):\n"
+        "    e = add_employee(email=f'bench{n}@example.com', name=f'Bench Support {n}', groups=['support'])\n"
+        "    token, _ = sessions.create(e, request=None)\n"
+        "    print(token)\n"
     )
-    return django_eval(env, code).strip().splitlines()[-1]
+    return django_eval(env, code).strip().splitlines()[-count:]
+
 
 
 def main() -> int:
@@ -199,6 +202,13 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--customers", type=int, default=10, help="distinct customers cycled through (default 10)")
+    parser.add_argument(
+        "--sessions",
+        type=int,
+        default=1,
+        help="employees, each with a live session, whose checks take turns (default 1: one employee's checks, "
+        "which containment's count takes one after the other)",
+    )
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="sg-bench-gw-"))
     config = tmp / "smishguard.toml"
@@ -208,10 +218,12 @@ def main() -> int:
         tmp / "var", SMISHGUARD_CONFIG=str(config), SMISHGUARD_ORIGIN=f"http://auth.example.com:{gateway_port}"
     )
     smishguard(env, "migrate")
-    token = live_session(env)
+    tokens = live_sessions(env, args.sessions)
+    token = tokens[0]
     (tmp / "trivial_app.py").write_text(TRIVIAL_APP)
     check_lua, through_lua = tmp / "check.lua", tmp / "through.lua"
-    check_lua.write_text(CHECK_LUA.format(token=token, customers=args.customers, host=HOST))
+    quoted = ", ".join(f'"{t}"' for t in tokens)
+    check_lua.write_text(CHECK_LUA.format(tokens=quoted, customers=args.customers, host=HOST))
     through_lua.write_text(THROUGH_LUA.format(token=token, customers=args.customers, host=HOST))
     folder = tmp / "nginx"
     folder.mkdir()
@@ -272,7 +284,10 @@ def main() -> int:
             runs["bare"].append(wrk(bare_port, through_lua, seconds=args.seconds, connections=1, threads=1))
             runs["one"].append(wrk(gateway_port, check_lua, seconds=args.seconds, connections=1, threads=1))
         mode = "PostgreSQL + Redis" if "SMISHGUARD_DATABASE_URL" in env else "SQLite"
-        print(f"mode: {mode}; {args.rounds} rounds of {args.seconds} s, interleaved; load before: {os.getloadavg()}")
+        print(
+            f"mode: {mode}; {args.rounds} rounds of {args.seconds} s, interleaved; {args.sessions} session(s); "
+            f"load before: {os.getloadavg()}"
+        )
         for name, label in (
             ("check", f"auth-request, live session, customer route ({args.connections} connections)"),
             ("trivial", f"trivial WSGI app, same gunicorn set-up ({args.connections} connections)"),
