@@ -195,7 +195,6 @@ def live_sessions(env: dict[str, str], count: int = 1) -> list[str]:
     return django_eval(env, code).strip().splitlines()[-count:]
 
 
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=10)

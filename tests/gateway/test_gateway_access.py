@@ -15,7 +15,7 @@ import pytest
 from django.db import DatabaseError, connection, transaction
 from django.test import Client
 from django.utils import timezone
-from gateway_checks import ask, signed_in, use_policy
+from gateway_checks import ACCESS_POLICY, ask, signed_in, use_policy
 
 from smishguard import dbroles
 from smishguard.accounts.models import Session
@@ -27,33 +27,10 @@ from smishguard.cli import main
 from smishguard.gateway import sql
 from smishguard.gateway.models import AccessRecord, CustomerRead
 
-POLICY = """
-[gateway]
-trusted_proxies = ["127.0.0.1/32"]
-
-[[gateway.rules]]
-domain = "customers.example.com"
-resources = ["^/customers/(?P<customer>[^/]+)/secret"]
-policy = "deny"
-
-[[gateway.rules]]
-domain = "customers.example.com"
-resources = ["^/customers/(?P<customer>[^/]+)", "^/reports"]
-subject = ["group:support"]
-policy = "signed_in"
-
-[[gateway.rules]]
-domain = "vault.example.com"
-resources = ["^/accounts/(?P<customer>[0-9]+)"]
-subject = ["group:support"]
-policy = "step_up"
-reauth_max_age = 300
-"""
-
 
 @pytest.fixture(autouse=True)
 def gateway(settings):
-    use_policy(settings, POLICY)
+    use_policy(settings, ACCESS_POLICY)
 
 
 def rows() -> list[tuple]:

@@ -11,7 +11,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from smishguard.gateway.errors import RequestRefused
-from smishguard.gateway.normalise import normalise, remove_dot_segments
+from smishguard.gateway.normalise import normalise, remove_dot_segments, remove_dot_segments_one_by_one
 
 # (method, URL) -> (host, path, port)
 NORMALISED = [
@@ -136,30 +136,9 @@ def test_any_path_is_refused_or_normal_and_normalising_again_changes_nothing(pie
     assert again == path
 
 
-def _reference_remove_dot_segments(path: str) -> str:
-    """RFC 3986 5.2.4 as the gateway had it before its fast path (every path segment by segment)."""
-    segments: list[str] = []
-    parts = path.split("/")[1:]
-    trailing = False
-    for index, segment in enumerate(parts):
-        last = index == len(parts) - 1
-        if segment in ("", "."):
-            trailing = last
-        elif segment == "..":
-            if segments:
-                segments.pop()
-            trailing = last
-        else:
-            segments.append(segment)
-            trailing = False
-    if not segments:
-        return "/"
-    return "/" + "/".join(segments) + ("/" if trailing else "")
-
-
 @settings(max_examples=2000, deadline=None)
 @given(st.text(alphabet="/.a", max_size=12).map(lambda tail: "/" + tail))
 def test_dot_segments_are_removed_as_segment_by_segment_whatever_the_path(path):
-    """At least 2,000 paths of '/', '.' and 'a': the fast path (a path with nothing to remove is kept as it is)
-    answers as the segment-by-segment reference does."""
-    assert remove_dot_segments(path) == _reference_remove_dot_segments(path)
+    """At least 2,000 paths of '/', '.' and 'a': the shortcut (a path with nothing to remove is kept as it is)
+    answers as the segment-by-segment removal does."""
+    assert remove_dot_segments(path) == remove_dot_segments_one_by_one(path)

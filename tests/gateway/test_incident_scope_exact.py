@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.db.models import Count, Max, Min
-from gateway_checks import ask, signed_in, use_policy
+from gateway_checks import ACCESS_POLICY, ask, signed_in, use_policy
 from scope_fixtures import A, B, Row, insert, people
 
 from smishguard.accounts.services import add_employee
@@ -218,25 +218,9 @@ def test_the_timeline_equals_the_brute_force_counts(records, period):
 
 # ---- after real checks through the gateway ----------------------------------------------------------------------
 
-POLICY = """
-[gateway]
-trusted_proxies = ["127.0.0.1/32"]
-
-[[gateway.rules]]
-domain = "customers.example.com"
-resources = ["^/customers/(?P<customer>[^/]+)/secret"]
-policy = "deny"
-
-[[gateway.rules]]
-domain = "customers.example.com"
-resources = ["^/customers/(?P<customer>[^/]+)"]
-subject = ["group:support"]
-policy = "signed_in"
-"""
-
 
 def test_after_real_checks_the_rollup_and_the_scope_are_exact(db, settings):
-    use_policy(settings, POLICY)
+    use_policy(settings, ACCESS_POLICY)
     dan = add_employee(email="dan@example.com", name="Dan", groups=["support"])
     eve = add_employee(email="eve@example.com", name="Eve", groups=["support"])
     start = datetime.now(UTC) - timedelta(seconds=1)

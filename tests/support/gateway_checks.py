@@ -47,6 +47,32 @@ policy = "signed_in"
 """
 
 
+# Customer data on customers.example.com for the support group, a record's /secret denied to all, and a step-up
+# route with customer ids on vault.example.com: the access record's and the breach scope's tests.
+ACCESS_POLICY = """
+[gateway]
+trusted_proxies = ["127.0.0.1/32"]
+
+[[gateway.rules]]
+domain = "customers.example.com"
+resources = ["^/customers/(?P<customer>[^/]+)/secret"]
+policy = "deny"
+
+[[gateway.rules]]
+domain = "customers.example.com"
+resources = ["^/customers/(?P<customer>[^/]+)", "^/reports"]
+subject = ["group:support"]
+policy = "signed_in"
+
+[[gateway.rules]]
+domain = "vault.example.com"
+resources = ["^/accounts/(?P<customer>[0-9]+)"]
+subject = ["group:support"]
+policy = "step_up"
+reauth_max_age = 300
+"""
+
+
 def use_policy(settings, text: str) -> None:
     """Make ``text`` (smishguard.toml, with its ``[gateway]``) the configuration of the test (pytest-django's
     ``settings`` fixture), as a start of the web server would read it."""

@@ -50,22 +50,21 @@ SESSION_BY_KEY = (
 # ``subject = ["group:NAME"]`` matches) in the same statement, aggregated as the database can: SQLite a JSON
 # array (text), PostgreSQL an array (a list, or NULL for none).  Rows: CHECK_SESSION_ROW's columns, then the
 # groups; one row at most.
+_CHECK_SESSION_FIELDS = (
+    "id",
+    "employee",
+    "created_at",
+    "last_seen_at",
+    "expires_at",
+    "revoked_at",
+    "last_assertion_at",
+    "user_verified",
+    "ip",
+)
 CHECK_SESSION_ROW = ValuesReader(
-    [
-        (Session, "s", "id"),
-        (Session, "s", "employee"),
-        (Session, "s", "created_at"),
-        (Session, "s", "last_seen_at"),
-        (Session, "s", "expires_at"),
-        (Session, "s", "revoked_at"),
-        (Session, "s", "last_assertion_at"),
-        (Session, "s", "user_verified"),
-        (Session, "s", "ip"),
-        (Employee, "e", "status"),
-        (Employee, "e", "email"),
-        (Employee, "e", "name"),
-        (CREDENTIAL_ROW.model, "c", "backup_eligible"),
-    ]
+    [(Session, "s", name) for name in _CHECK_SESSION_FIELDS]
+    + [(Employee, "e", name) for name in ("status", "email", "name")]
+    + [(CREDENTIAL_ROW.model, "c", "backup_eligible")]
 )
 _g, _m = Columns(Group, "g"), Columns(Employee.groups.through, "m")
 _GROUPS = f"FROM {_m.table} JOIN {_g.table} ON {_g['id']} = {_m['group']} WHERE {_m['employee']} = {_s['employee']}"

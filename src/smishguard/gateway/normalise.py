@@ -179,6 +179,11 @@ def remove_dot_segments(path: str) -> str:
     A trailing slash is kept (``/a/`` stays ``/a/``; ``/a/..`` is ``/``)."""
     if path.startswith("/") and "//" not in path and "/." not in path:
         return path  # no empty, "." or ".." segment: as it is
+    return remove_dot_segments_one_by_one(path)
+
+
+def remove_dot_segments_one_by_one(path: str) -> str:
+    """:func:`remove_dot_segments` segment by segment, whatever the path (what its shortcut must agree with)."""
     segments: list[str] = []
     parts = path.split("/")[1:]
     trailing = False
