@@ -69,6 +69,8 @@ class CheckHandler:
         self._headers: list[tuple[str, str]] | None = None
 
     def security_headers(self) -> list[tuple[str, str]]:
+        """The header middleware's headers, worked out on first use: once per process, as Django's handler makes
+        its middleware once (StrictTransportSecurityMiddleware reads the origin then)."""
         if self._headers is None:
             sample = HttpResponse(b"", content_type="text/plain")
             before = set(sample.headers)

@@ -10,6 +10,10 @@ number of distinct customers, not of reads), one INSERT, and for an admitted rea
 ``CustomerRead`` row (``sql.NOTE_READ``: its reads, first and last, which the breach scope reads too).  Two workers
 checking the same employee at once therefore count one after the other (PostgreSQL: the row lock; SQLite:
 ``BEGIN IMMEDIATE``, the database's one writer), so no more than the threshold of distinct customers gets through.
+The statements run on the database driver's own cursor in a transaction of ``db.hot_transaction`` (the check is
+the hot path); the rare steps that need the ORM to write (the employee's first check makes their containment row,
+a new session's network is worked out once, a containment revokes, audits and alerts) roll that transaction back
+and do the check again in ``atomic()``.
 
 Containment: an employee admitted to ``max_customers`` distinct customers (host and id) within ``window_minutes``
 who asks for one more is refused with ``bulk_read_contained``; in the same transaction the containment row is set,
