@@ -2,10 +2,9 @@
 
 The check runs on every request to every protected app; a statement the ORM compiles on each call costs more
 than the database answering it.  Plain SQL that SQLite and PostgreSQL share; every value is a parameter; every
-table and column name comes from ``_meta``.  Each is tested against its ORM form (tests/gateway/test_gateway_sql.py,
-tests/gateway/test_gateway_access_sql.py).
+table and column name comes from ``_meta``.  Each is tested against its ORM form (tests/gateway/test_gateway_access.py).
+The session and its employee's groups are read by ``accounts.sql.CHECK_SESSION``.
 
-- ``GROUP_NAMES``: the names of an employee's groups;
 - ``INSERT_ACCESS``: one access row (``gateway.models.AccessRecord``);
 - ``DISTINCT_ADMITTED``: how many distinct customers (host, customer) the employee was admitted to since a time,
   and whether the one asked about is among them: one indexed count over the employee's ``CustomerRead`` rows
@@ -18,19 +17,8 @@ tests/gateway/test_gateway_access_sql.py).
 
 from __future__ import annotations
 
-from smishguard.accounts.models import Employee, Group
 from smishguard.db import Columns, FastInsert, column, table
 from smishguard.gateway.models import AccessRecord, Containment, CustomerRead, SessionNetwork
-
-_g = Columns(Group, "g")
-_membership = Employee.groups.through
-_m = Columns(_membership, "m")
-
-# The names of an employee's groups (what a rule's ``subject = ["group:NAME"]`` matches).  Parameter: the
-# employee's id.  Rows: (name,), in no particular order.
-GROUP_NAMES = (
-    f"SELECT {_g['name']} FROM {_m.table} JOIN {_g.table} ON {_g['id']} = {_m['group']} WHERE {_m['employee']} = %s"
-)
 
 ACCESS_FIELDS = (
     "at",
