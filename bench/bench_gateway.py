@@ -1,6 +1,7 @@
 """The gateway's check under load, with wrk: checks per second and latency, beside a trivial WSGI app.
 
     .venv/bin/python bench/bench_gateway.py [--seconds 10] [--connections 8] [--rounds 2] [--customers 10]
+        [--sessions 1] [--route customer|plain]
 
 What it measures, all on this machine, in one run, interleaved (``--rounds`` times each):
 
@@ -53,6 +54,13 @@ resources = ["^/customers/(?P<customer>[^/]+)"]
 methods = ["GET", "HEAD"]
 subject = ["group:support"]
 policy = "signed_in"
+
+[[gateway.rules]]
+domain = "{host}"
+resources = ["^/reports/"]
+methods = ["GET", "HEAD"]
+subject = ["group:support"]
+policy = "signed_in"
 """
 
 TRIVIAL_APP = """
@@ -68,7 +76,7 @@ wrk.headers["X-Original-Method"] = "GET"
 request = function()
   n = n % {customers} + 1
   wrk.headers["Cookie"] = "sg_session=" .. tokens[n % #tokens + 1]
-  wrk.headers["X-Original-URL"] = "https://{host}/customers/" .. n
+  wrk.headers["X-Original-URL"] = "https://{host}/{route}/" .. n
   return wrk.format("GET", "/api/authz/auth-request")
 end
 """
@@ -79,7 +87,7 @@ wrk.headers["Cookie"] = "sg_session={token}"
 wrk.headers["Host"] = "{host}"
 request = function()
   n = n % {customers} + 1
-  return wrk.format("GET", "/customers/" .. n)
+  return wrk.format("GET", "/{route}/" .. n)
 end
 """
 
@@ -208,6 +216,13 @@ def main() -> int:
         help="employees, each with a live session, whose checks take turns (default 1: one employee's checks, "
         "which containment's count takes one after the other)",
     )
+    parser.add_argument(
+        "--route",
+        choices=("customer", "plain"),
+        default="customer",
+        help="customer: a customer-data route, each check recorded and counted for containment (the issue's "
+        "figure); plain: a signed_in route without customer data, where a check writes nothing",
+    )
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="sg-bench-gw-"))
     config = tmp / "smishguard.toml"
@@ -222,8 +237,9 @@ def main() -> int:
     (tmp / "trivial_app.py").write_text(TRIVIAL_APP)
     check_lua, through_lua = tmp / "check.lua", tmp / "through.lua"
     quoted = ", ".join(f'"{t}"' for t in tokens)
-    check_lua.write_text(CHECK_LUA.format(tokens=quoted, customers=args.customers, host=HOST))
-    through_lua.write_text(THROUGH_LUA.format(token=token, customers=args.customers, host=HOST))
+    route = "customers" if args.route == "customer" else "reports"
+    check_lua.write_text(CHECK_LUA.format(tokens=quoted, customers=args.customers, host=HOST, route=route))
+    through_lua.write_text(THROUGH_LUA.format(token=token, customers=args.customers, host=HOST, route=route))
     folder = tmp / "nginx"
     folder.mkdir()
     conf = folder / "nginx.conf"
@@ -288,7 +304,7 @@ def main() -> int:
             f"load before: {os.getloadavg()}"
         )
         for name, label in (
-            ("check", f"auth-request, live session, customer route ({args.connections} connections)"),
+            ("check", f"auth-request, live session, {args.route} route ({args.connections} connections)"),
             ("trivial", f"trivial WSGI app, same gunicorn set-up ({args.connections} connections)"),
             ("guarded", "one client: nginx -> gateway -> app"),
             ("bare", "one client: nginx -> app"),
