@@ -15,7 +15,8 @@ from pathlib import Path
 
 from smishguard.engine.domains import load_brand_config
 
-DOMAINS_TESTS = Path(__file__).resolve().parent.parent / "engine" / "domains"
+REPO = Path(__file__).resolve().parents[2]
+DOMAINS_TESTS = REPO / "tests" / "engine" / "domains"
 HERE = DOMAINS_TESTS / "eval"
 BRANDS_50 = DOMAINS_TESTS / "brands_50.toml"
 FORMS = HERE / "forms.tsv"

@@ -232,7 +232,6 @@ def test_official(domain: str, brand: str) -> None:
         "coinbaseline.com",
         "paypalsucks.com",
         "linked.in",
-        "google-analytics-tutorial.net",
         # keywords alone, and words with keywords inside
         "sso.com",
         "help-desk.com",
@@ -265,21 +264,22 @@ def test_short_token_bare_under_foreign_suffix_needs_an_official_label() -> None
 
 def test_result_shape_and_to_dict() -> None:
     result = matcher().check("login.twilio-okta.com")
-    assert result == DomainResult(
+    assert result._replace(score=None) == DomainResult(
         domain="login.twilio-okta.com",
         registrable="twilio-okta.com",
         verdict="lookalike",
         brand="Twilio",
-        techniques=("keyword",),
-        score=0.9,
+        techniques=("keyword", "idp-combo"),
+        score=None,
     )
+    assert result.score == pytest.approx(1 - 0.1 * 0.15, abs=1e-3)  # 1 - prod(1 - weight)
     assert result.to_dict() == {
         "domain": "login.twilio-okta.com",
         "registrable": "twilio-okta.com",
         "verdict": "lookalike",
         "brand": "Twilio",
-        "techniques": ["keyword"],
-        "score": 0.9,
+        "techniques": ["keyword", "idp-combo"],
+        "score": result.score,
     }
 
 
@@ -291,10 +291,11 @@ def test_more_techniques_score_higher() -> None:
 
 def test_extra_keywords_are_added_to_the_defaults() -> None:
     brands = [Brand("Twilio", ("twilio.com",))]
-    assert LookalikeMatcher(brands).check("twilio-payday.com").verdict == "clear"
+    # glued to an ordinary word (no hyphen: brand-part does not apply), the word counts only as a keyword
+    assert LookalikeMatcher(brands).check("twiliopayday.com").verdict == "clear"
     extended = LookalikeMatcher(brands, keywords=["payday"])
-    assert extended.check("twilio-payday.com").techniques == ("keyword",)
-    assert extended.check("twilio-sso.com").techniques == ("keyword",)  # defaults still there
+    assert extended.check("twiliopayday.com").techniques == ("keyword",)
+    assert extended.check("twiliosso.com").techniques == ("keyword",)  # defaults still there
 
 
 def test_one_pass_over_many_brands_picks_the_right_one() -> None:

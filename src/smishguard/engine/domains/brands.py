@@ -22,6 +22,9 @@ DEFAULT_KEYWORDS: tuple[str, ...] = (
     "passwords", "unlock", "idp", "onelogin", "ping", "adfs", "azuread", "entra", "o365", "webmail",
     "remote", "employee", "employees", "staff", "payroll", "benefits", "schedule", "desk", "servicenow",
     "workday", "access", "admin", "update", "id",
+    # Second pass (issue 15): the codes and tools of sign-in that the 2022 wave paired with company names
+    # (att-uid, att-rsa, att-ctx, kucoin-pin, att-vmware): user ids, RSA SecurID, Citrix, VMware Horizon, PINs.
+    "uid", "rsa", "ctx", "vmware", "pin", "otp", "saml", "oauth",
 )  # fmt: skip
 
 _BRAND_KEYS = frozenset({"name", "domains", "tokens"})

@@ -31,6 +31,7 @@ import ahocorasick
 from smishguard.engine.domains.brands import DEFAULT_KEYWORDS, Brand, clean_keyword
 from smishguard.engine.domains.errors import InvalidDomain
 from smishguard.engine.domains.hosts import _suffix_start, _suffix_trie, normalise_host
+from smishguard.engine.domains.parts import IDP_TOKENS, PartReader
 from smishguard.engine.domains.skeleton import _ASCII_FOLD as _FOLD
 from smishguard.engine.domains.skeleton import fold
 from smishguard.engine.domains.typos import variants
@@ -46,6 +47,7 @@ _HOST_BYTES = b"abcdefghijklmnopqrstuvwxyz0123456789-_."
 TECHNIQUES: tuple[str, ...] = (
     "keyword", "omission", "insertion", "replacement", "transposition", "repetition", "bitsquat",
     "vowel-swap", "homoglyph", "idn", "subdomain", "hyphenation", "tld-swap",
+    "brand-part", "brand-compound", "idp-combo", "brand-pair", "addition",
 )  # fmt: skip
 _ORDER = {t: i for i, t in enumerate(TECHNIQUES)}
 
@@ -54,6 +56,7 @@ WEIGHTS: dict[str, float] = {
     "keyword": 0.9, "homoglyph": 0.95, "idn": 0.8, "subdomain": 0.8, "hyphenation": 0.75, "tld-swap": 0.7,
     "omission": 0.8, "insertion": 0.75, "replacement": 0.75, "transposition": 0.8, "repetition": 0.8,
     "bitsquat": 0.6, "vowel-swap": 0.75,
+    "brand-part": 0.8, "brand-compound": 0.75, "idp-combo": 0.85, "brand-pair": 0.85, "addition": 0.75,
 }  # fmt: skip
 
 SHORT_TOKEN = 3  # tokens of this many characters or fewer are "short"
@@ -149,6 +152,7 @@ class LookalikeMatcher:
         self._index_tokens()
         self._index_typos()
         self._build_search()
+        self._build_part_reader()
 
     # ------------------------------------------------------------------ building
 
@@ -258,6 +262,16 @@ class LookalikeMatcher:
         if len(self._ac) == 0:
             self._ac.add_word("\x00", (1, ()))  # an automaton needs one word; no label holds a NUL
         self._ac.make_automaton()
+
+    def _build_part_reader(self) -> None:
+        """Evidence per part (parts.py): every token, the keywords, and which brands are identity providers (a
+        brand whose token is an identity/IT keyword, or a known identity provider's name)."""
+        idp_words = set(self.keywords) | IDP_TOKENS
+        idp_brands = {t.brand for t in self._tokens if t.text in idp_words}
+        hyphenated = {spelling for raw in self._brand_raw.values() for spelling in raw}
+        self._parts = PartReader(
+            ((t.brand, t.text) for t in self._tokens if t.text.isascii()), self.keywords, idp_brands, hyphenated
+        )
 
     # ------------------------------------------------------------------ public
 
@@ -515,7 +529,16 @@ class LookalikeMatcher:
                     and not any(p in short or p in glued or p in typo_parts for p in k.split("-"))
                 ):
                     return ()
-        return tuple(self._label_hits(stem, in_subdomain=False))
+        hits = self._label_hits(stem, in_subdomain=False)
+        if stem.isascii():
+            for p in self._parts.read(stem):
+                for n, h in enumerate(hits):
+                    if h.brand == p.brand:
+                        hits[n] = _Hit(h.brand, h.techniques | p.techniques)
+                        break
+                else:
+                    hits.append(_Hit(p.brand, p.techniques))
+        return tuple(hits)
 
     def _subdomain_hits(self, sub: list[str], stem: str) -> tuple[_Hit, ...]:
         """Brand tokens used as subdomain labels of a foreign registrable domain."""

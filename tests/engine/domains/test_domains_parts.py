@@ -1,0 +1,174 @@
+"""Evidence weighed per part (engine/domains/parts.py): each new form with made-up brands, and each precision guard.
+
+Made-up companies: Acme (the company), Okta and OneLogin (identity providers, configured as brands), Globex and
+Initrode (other companies), Orange and Bell (names that are ordinary words), Box and qbk (short tokens).
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+import lookalike_eval
+import pytest
+
+from smishguard.engine.domains import TECHNIQUES, Brand, LookalikeMatcher, load_brand_config
+from smishguard.engine.domains.parts import DISTINCT, IDP, ORDINARY, SHORT
+from smishguard.engine.domains.words import Splitter, derive_ordinary_words, is_ordinary_word
+
+
+@cache
+def matcher() -> LookalikeMatcher:
+    return LookalikeMatcher(*load_brand_config(lookalike_eval.EVAL_BRANDS))
+
+
+def check(domain: str, brand: str | None, *techniques: str) -> None:
+    result = matcher().check(domain)
+    if brand is None:
+        assert result.verdict == "clear", result
+        return
+    assert (result.verdict, result.brand) == ("lookalike", brand), result
+    for t in techniques:
+        assert t in result.techniques, (t, result)
+    assert set(result.techniques) <= set(TECHNIQUES)
+    assert 0.0 < result.score <= 1.0
+
+
+@pytest.mark.parametrize(
+    ("domain", "brand", "technique"),
+    [
+        # an identity provider beside another company's name (the 2023-2024 waves' commonest form)
+        ("hooli-okta.com", "Okta", "idp-combo"),
+        ("okta-hooli.net", "Okta", "idp-combo"),
+        ("login.wonkainc-okta.com", "Okta", "idp-combo"),
+        ("onelogin-umbrella.com", "OneLogin", "idp-combo"),
+        # ... and beside the company's own name: the company is the brand named
+        ("acme-okta.com", "Acme", "idp-combo"),
+        ("okta-acme.com", "Acme", "idp-combo"),
+        ("acmeinc-okta.com", "Acme", "idp-combo"),
+        # the brand as a whole hyphen-separated part, beside anything
+        ("acme-zeta.com", "Acme", "brand-part"),
+        ("acme-jv.net", "Acme", "brand-part"),
+        ("ops-acme.com", "Acme", "brand-part"),
+        ("acme-365.com", "Acme", "brand-part"),
+        ("1-acme.com", "Acme", "brand-part"),
+        ("corporate-acme.com", "Acme", "brand-part"),
+        ("acme-outage.com", "Acme", "brand-part"),
+        ("acme365.com", "Acme", "brand-part"),  # digits cut a run as a hyphen does
+        # glued to an affix or a region (with or without a keyword), or to a word with a keyword part
+        ("myacme.com", "Acme", "brand-compound"),
+        ("ouracme.net", "Acme", "brand-compound"),
+        ("acmeone.com", "Acme", "brand-compound"),
+        ("acmeuk-sso.com", "Acme", "brand-compound"),
+        ("acmeusa.com", "Acme", "brand-compound"),
+        ("acmecloud-vpn.com", "Acme", "brand-compound"),
+        # two protected brands
+        ("initrode-acme.com", "Initrode", "brand-pair"),
+        ("acmebot-globex.com", "Globex", "brand-pair"),
+        # an extra letter at the end; and the same on the skeleton (a disguised letter too)
+        ("acmes.com", "Acme", "addition"),
+        ("acmer.net", "Acme", "addition"),
+        ("initrodes.com", "Initrode", "addition"),
+        ("initr0des.com", "Initrode", "addition"),
+        ("globexs-login.com", "Globex", "addition"),
+        # ordinary-word and short brands: a whole part beside a keyword part or an identity provider
+        ("orange-sso.com", "Orange Telecom", "keyword"),
+        ("orange-okta.com", "Orange Telecom", "idp-combo"),
+        ("orange-portal-news.com", "Orange Telecom", "brand-part"),
+        ("box-okta.com", "Box", "idp-combo"),
+        ("qbk-okta.com", "Quark Bank", "idp-combo"),
+        ("qbk-vpn-eu.com", "Quark Bank", "brand-part"),
+    ],
+)
+def test_new_forms(domain: str, brand: str, technique: str) -> None:
+    check(domain, brand, technique)
+
+
+@pytest.mark.parametrize(
+    "domain",
+    [
+        # ordinary-word brands in ordinary names: no keyword, no identity provider beside them
+        "orange-county-news.com",
+        "orangetheory.com",
+        "bellhop.com",
+        "taco-bell-menu.com",
+        "bell-tower.org",
+        # short tokens: inside words, or as a part without a keyword
+        "boxing-news.com",
+        "box-office-hits.com",
+        "xbox-games.net",
+        "qbk-racing.com",
+        "qbk2.com",
+        # a distinctive brand glued to a word that is not an affix, a region or a keyword, with no keyword part
+        "acmeticket.com",
+        "vandelaystudio.com",
+        # the brand's letters inside or across other words: the split a reader makes does not isolate it
+        "pacmen.com",
+        "macmeadow.com",
+        "globexpress.com",
+        "okapi-tours.com",
+        # one extra letter: only on distinctive brands (orange -> oranges is a word)
+        "oranges.com",
+        "bells.net",
+    ],
+)
+def test_precision_guards(domain: str) -> None:
+    check(domain, None)
+
+
+@pytest.mark.parametrize("domain", ["acme.com", "login.acme.com", "acme-cdn.net", "okta.com"])
+def test_official_domains_are_never_read_for_parts(domain: str) -> None:
+    assert matcher().check(domain).verdict == "official"
+
+
+def test_the_company_is_named_before_its_identity_provider() -> None:
+    # acme-okta carries two brands; the company configured both; the alert is about the company's staff
+    result = matcher().check("okta-acme.com")
+    assert result.brand == "Acme"
+    assert "idp-combo" in result.techniques
+
+
+def test_token_classes() -> None:
+    reader = matcher()._parts
+    brands = {b.name: i for i, b in enumerate(matcher().brands)}
+    assert reader.token_class(brands["Okta"], "okta") == IDP
+    assert reader.token_class(brands["Acme"], "acme") == DISTINCT  # in the dictionary, but rare on the web
+    assert reader.token_class(brands["Orange Telecom"], "orange") == ORDINARY
+    assert reader.token_class(brands["Box"], "box") == SHORT
+
+
+def test_a_brand_whose_token_is_a_keyword_is_an_identity_provider() -> None:
+    brands = [Brand("Globex", ("globex.com",)), Brand("Cyclops", ("cyclops.io",))]
+    assert LookalikeMatcher(brands).check("hooli-cyclops.com").techniques == ("brand-part",)
+    with_keyword = LookalikeMatcher(brands, ["cyclops"]).check("hooli-cyclops.com")
+    assert (with_keyword.brand, with_keyword.techniques) == ("Cyclops", ("idp-combo",))
+
+
+@pytest.mark.parametrize(("domain", "label", "form"), lookalike_eval.read_forms())
+def test_own_labelled_forms(domain: str, label: str, form: str) -> None:
+    """The frozen evaluation set (eval/forms.tsv): each line as labelled."""
+    verdict = matcher().check(domain).verdict
+    assert (verdict == "lookalike") == (label == "phish"), (domain, form, verdict)
+
+
+def test_splitter_keeps_words_whole_where_a_reader_would() -> None:
+    s = Splitter(["acme", "citi", "icloud"])
+    assert s.split("myacme") == ("my", "acme")
+    assert s.split("acmeuk") == ("acme", "uk")
+    assert s.split("citizen") == ("citizen",)  # not citi + zen
+    assert s.split("huaweicloud") == ("huawei", "cloud")  # not huawe + icloud
+    assert "".join(s.split("xqzvtr")) == "xqzvtr"  # unknown letters are kept, never lost
+
+
+def test_bundled_ordinary_words_are_derived_from_the_dictionary_and_the_counts() -> None:
+    assert is_ordinary_word("orange")
+    assert is_ordinary_word("bell")
+    assert not is_ordinary_word("acme")  # in Webster's, but rare
+    assert not is_ordinary_word("google")  # frequent, not in Webster's
+    bundled = [
+        w
+        for w in (lookalike_eval.REPO / "src/smishguard/engine/domains/data/ordinary_words.txt")
+        .read_text("utf-8")
+        .splitlines()
+        if w and not w.startswith("#")
+    ]
+    assert bundled == derive_ordinary_words()
