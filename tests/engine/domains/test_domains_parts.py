@@ -11,7 +11,7 @@ from functools import cache
 import lookalike_eval
 import pytest
 
-from smishguard.engine.domains import TECHNIQUES, Brand, LookalikeMatcher, load_brand_config
+from smishguard.engine.domains import TECHNIQUES, Brand, BrandConfigError, LookalikeMatcher, load_brand_config
 from smishguard.engine.domains.parts import DISTINCT, IDP, ORDINARY, SHORT
 from smishguard.engine.domains.words import Splitter, derive_ordinary_words, is_ordinary_word
 
@@ -128,7 +128,7 @@ def test_the_company_is_named_before_its_identity_provider() -> None:
 
 
 def test_token_classes() -> None:
-    reader = matcher()._parts
+    reader = matcher().part_reader
     brands = {b.name: i for i, b in enumerate(matcher().brands)}
     assert reader.token_class(brands["Okta"], "okta") == IDP
     assert reader.token_class(brands["Acme"], "acme") == DISTINCT  # in the dictionary, but rare on the web
@@ -172,3 +172,66 @@ def test_bundled_ordinary_words_are_derived_from_the_dictionary_and_the_counts()
         if w and not w.startswith("#")
     ]
     assert bundled == derive_ordinary_words()
+
+
+def test_partners_are_never_flagged_and_say_why() -> None:
+    brands = [Brand("Acme", ("acme.com",), partners=("acme-reseller.com", "cdn.acmecdn.net"))]
+    m = LookalikeMatcher(brands)
+    for host in ("acme-reseller.com", "shop.acme-reseller.com", "cdn.acmecdn.net", "x.cdn.acmecdn.net"):
+        result = m.check(host)
+        assert (result.verdict, result.brand) == ("partner", "Acme"), result
+        assert "partner of Acme" in result.reasons[0]
+    assert m.check("acmecdn.net").verdict == "clear"  # only the partner's own name, not its whole domain
+    assert m.check("acme-reseller-login.com").verdict == "lookalike"
+
+
+def test_a_partner_cannot_also_be_official() -> None:
+    with pytest.raises(BrandConfigError, match="official and as a partner"):
+        Brand("Acme", ("acme.com",), partners=("acme.com",))
+
+
+def test_partners_in_the_toml_file(tmp_path) -> None:
+    path = tmp_path / "b.toml"
+    path.write_text('[[brands]]\nname = "Acme"\ndomains = ["acme.com"]\npartners = ["Acme-Reseller.com"]\n')
+    (brand,), _ = load_brand_config(path)
+    assert brand.partners == ("acme-reseller.com",)
+    path.write_text('[[brands]]\nname = "Acme"\ndomains = ["acme.com"]\npartners = "acme-reseller.com"\n')
+    with pytest.raises(BrandConfigError, match="partners must be a list"):
+        load_brand_config(path)
+
+
+def test_min_score_draws_the_line_and_keeps_the_evidence() -> None:
+    brands = [Brand("Acme", ("acme.com",))]
+    assert LookalikeMatcher(brands).check("acme-zeta.com").verdict == "lookalike"
+    strict = LookalikeMatcher(brands, min_score=0.85)
+    below = strict.check("acme-zeta.com")  # brand-part alone: 0.8
+    assert (below.verdict, below.brand, below.techniques) == ("clear", "Acme", ("brand-part",))
+    assert below.score == pytest.approx(0.8)
+    assert "under the line 0.85" in below.reasons[-1]
+    assert strict.check("acme-sso.com").verdict == "lookalike"  # keyword: 0.9
+    with pytest.raises(ValueError, match="min_score"):
+        LookalikeMatcher(brands, min_score=1.5)
+
+
+@pytest.mark.parametrize(
+    ("domain", "expected"),
+    [
+        ("hooli-okta.com", "'okta' is the protected identity provider Okta, standing as a whole part"),
+        ("hooli-okta.com", "'hooli' is another company's name or another word"),
+        ("hooli-okta.com", "registered under .com, not an official domain of Okta (okta.com, oktacdn.com)"),
+        ("myacme.com", "'my' is a word companies and squatters glue to a name"),
+        ("acmeuk-sso.com", "'uk' is a region"),
+        ("acmeuk-sso.com", "'sso' is a sign-in or IT word"),
+        ("acme-365.com", "'365' is a number"),
+        ("initrode-acme.com", "'acme' is another protected brand (Acme)"),
+        ("acme-zeta.com", "if it is Acme's own, add it to the official domains (or to the partners if a partner's)"),
+    ],
+)
+def test_reasons_a_person_understands(domain: str, expected: str) -> None:
+    assert expected in matcher().check(domain).reasons
+
+
+def test_reasons_do_not_suggest_adding_an_attack_with_a_keyword_to_the_official_domains() -> None:
+    reasons = matcher().check("acme-sso.com").reasons
+    assert not any("add it to the official domains" in r for r in reasons)
+    assert matcher().check("example.org").reasons == ()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from functools import cache
 from pathlib import Path
 
@@ -264,15 +265,18 @@ def test_short_token_bare_under_foreign_suffix_needs_an_official_label() -> None
 
 def test_result_shape_and_to_dict() -> None:
     result = matcher().check("login.twilio-okta.com")
-    assert result._replace(score=None) == DomainResult(
+    assert result._replace(score=None, reasons=()) == DomainResult(
         domain="login.twilio-okta.com",
         registrable="twilio-okta.com",
         verdict="lookalike",
         brand="Twilio",
         techniques=("keyword", "idp-combo"),
         score=None,
+        reasons=(),
+        matcher="2",
     )
     assert result.score == pytest.approx(1 - 0.1 * 0.15, abs=1e-3)  # 1 - prod(1 - weight)
+    assert "'okta' is the identity provider Okta" in result.reasons
     assert result.to_dict() == {
         "domain": "login.twilio-okta.com",
         "registrable": "twilio-okta.com",
@@ -280,7 +284,10 @@ def test_result_shape_and_to_dict() -> None:
         "brand": "Twilio",
         "techniques": ["keyword", "idp-combo"],
         "score": result.score,
+        "reasons": list(result.reasons),
+        "matcher": "2",
     }
+    assert json.loads(result.to_json()) == result.to_dict()
 
 
 def test_more_techniques_score_higher() -> None:

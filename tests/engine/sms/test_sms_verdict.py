@@ -99,7 +99,7 @@ def test_json_shape(matcher: LookalikeMatcher) -> None:
     assert all(set(r) == {"code", "detail"} for r in d["reasons"])
     assert d["urls"] == ["http://twilio-sso.com", "http://bit.ly/x"]
     for dom in d["domains"]:
-        assert list(dom) == ["domain", "registrable", "verdict", "brand", "techniques", "score"]
+        assert list(dom) == ["domain", "registrable", "verdict", "brand", "techniques", "score", "reasons", "matcher"]
     assert json.loads(json.dumps(d)) == d
     codes = [r["code"] for r in d["reasons"]]
     assert codes[0] == "lookalike-domain"

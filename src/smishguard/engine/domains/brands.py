@@ -27,7 +27,7 @@ DEFAULT_KEYWORDS: tuple[str, ...] = (
     "uid", "rsa", "ctx", "vmware", "pin", "otp", "saml", "oauth",
 )  # fmt: skip
 
-_BRAND_KEYS = frozenset({"name", "domains", "tokens"})
+_BRAND_KEYS = frozenset({"name", "domains", "tokens", "partners"})
 
 
 def _clean_word(word: str) -> str:
@@ -47,7 +47,9 @@ def clean_token(token: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Brand:
-    """A protected brand: its name, its official domains (never flagged) and optional extra tokens.
+    """A protected brand: its name, its official domains (never flagged), optional extra tokens, and the domains
+    of its partners (a reseller, a franchise, the brand's CDN: names that legitimately carry the brand, never
+    flagged either, and reported as "partner" rather than "official").
 
     The matcher also derives tokens from the name ("T-Mobile" -> "tmobile") and from each official
     domain's own label ("att" from att.com).
@@ -56,26 +58,23 @@ class Brand:
     name: str
     domains: tuple[str, ...]
     tokens: tuple[str, ...] = ()
+    partners: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name.strip():
             raise BrandConfigError("a brand needs a non-empty name")
-        for field, value in (("domains", self.domains), ("tokens", self.tokens)):
+        for field, value in (("domains", self.domains), ("tokens", self.tokens), ("partners", self.partners)):
             if isinstance(value, str) or not isinstance(value, list | tuple):
                 raise BrandConfigError(f"brand {self.name!r}: {field} must be a list of strings")
             if not all(isinstance(v, str) for v in value):
                 raise BrandConfigError(f"brand {self.name!r}: every entry of {field} must be a string")
         if not self.domains:
             raise BrandConfigError(f"brand {self.name!r}: domains must list at least one official domain")
-        domains = []
-        for d in self.domains:
-            try:
-                host = normalise_host(d)
-            except InvalidDomain as exc:
-                raise BrandConfigError(f"brand {self.name!r}: domain {d!r} is not valid: {exc.reason}") from None
-            if "." not in host:
-                raise BrandConfigError(f"brand {self.name!r}: domain {d!r} is not valid: it has no dot")
-            domains.append(host)
+        domains = self._hosts("domain", self.domains)
+        partners = self._hosts("partner", self.partners)
+        both = sorted(set(domains) & set(partners))
+        if both:
+            raise BrandConfigError(f"brand {self.name!r}: {both[0]!r} is listed as official and as a partner")
         tokens = []
         for t in self.tokens:
             try:
@@ -85,6 +84,19 @@ class Brand:
         object.__setattr__(self, "name", self.name.strip())
         object.__setattr__(self, "domains", tuple(dict.fromkeys(domains)))
         object.__setattr__(self, "tokens", tuple(dict.fromkeys(tokens)))
+        object.__setattr__(self, "partners", tuple(dict.fromkeys(partners)))
+
+    def _hosts(self, what: str, values: tuple[str, ...]) -> list[str]:
+        hosts = []
+        for d in values:
+            try:
+                host = normalise_host(d)
+            except InvalidDomain as exc:
+                raise BrandConfigError(f"brand {self.name!r}: {what} {d!r} is not valid: {exc.reason}") from None
+            if "." not in host:
+                raise BrandConfigError(f"brand {self.name!r}: {what} {d!r} is not valid: it has no dot")
+            hosts.append(host)
+        return hosts
 
 
 def clean_keyword(word: object) -> str:
@@ -98,7 +110,7 @@ def clean_keyword(word: object) -> str:
 
 
 def load_brand_config(path: str | PathLike[str]) -> tuple[list[Brand], list[str]]:
-    """Read ``keywords = [...]`` and ``[[brands]]`` tables (name, domains, tokens) from a TOML file.
+    """Read ``keywords = [...]`` and ``[[brands]]`` tables (name, domains, tokens, partners) from a TOML file.
 
     Other top-level keys are left alone (the same smishguard.toml holds other settings). Raises
     BrandConfigError with one line saying what is wrong and where.
@@ -134,23 +146,22 @@ def load_brand_config(path: str | PathLike[str]) -> tuple[list[Brand], list[str]
         where = f"{p}: brand #{i}"
         unknown = sorted(set(table) - _BRAND_KEYS)
         if unknown:
-            raise BrandConfigError(f"{where}: unknown key {unknown[0]!r} (expected name, domains, tokens)")
+            raise BrandConfigError(f"{where}: unknown key {unknown[0]!r} (expected name, domains, tokens, partners)")
         name = table.get("name")
         if not isinstance(name, str) or not name.strip():
             raise BrandConfigError(f"{where}: missing name (a non-empty string)")
         where = f"{p}: brand {name!r}"
         if "domains" not in table:
             raise BrandConfigError(f"{where}: missing domains (a list of official domains)")
-        domains, tokens = table["domains"], table.get("tokens", [])
-        if not isinstance(domains, list):
-            raise BrandConfigError(f"{where}: domains must be a list of strings")
-        if not isinstance(tokens, list):
-            raise BrandConfigError(f"{where}: tokens must be a list of strings")
+        domains, tokens, partners = table["domains"], table.get("tokens", []), table.get("partners", [])
+        for key, value in (("domains", domains), ("tokens", tokens), ("partners", partners)):
+            if not isinstance(value, list):
+                raise BrandConfigError(f"{where}: {key} must be a list of strings")
         if name.strip().casefold() in seen:
             raise BrandConfigError(f"{where}: defined twice")
         seen.add(name.strip().casefold())
         try:
-            brands.append(Brand(name=name, domains=tuple(domains), tokens=tuple(tokens)))
+            brands.append(Brand(name=name, domains=tuple(domains), tokens=tuple(tokens), partners=tuple(partners)))
         except BrandConfigError as exc:
             raise BrandConfigError(f"{p}: {exc}") from None
     return brands, keywords

@@ -32,6 +32,7 @@ from smishguard.engine.domains.brands import DEFAULT_KEYWORDS, Brand, clean_keyw
 from smishguard.engine.domains.errors import InvalidDomain
 from smishguard.engine.domains.hosts import _suffix_start, _suffix_trie, normalise_host
 from smishguard.engine.domains.parts import IDP_TOKENS, PartReader
+from smishguard.engine.domains.reasons import explain
 from smishguard.engine.domains.skeleton import _ASCII_FOLD as _FOLD
 from smishguard.engine.domains.skeleton import fold
 from smishguard.engine.domains.typos import variants
@@ -66,11 +67,19 @@ TYPO_MIN = 5  # typo variants only for tokens at least this long, and only varia
 RESTRICTED_SUFFIX_LABELS = frozenset({"gov", "mil", "edu", "int", "ac", "gob", "gouv", "govt", "mod"})
 GLUED_KEYWORD_MIN = 4  # a short token glued to a keyword (no hyphen) needs a keyword this long
 
-DomainVerdict = Literal["lookalike", "official", "clear"]
+DomainVerdict = Literal["lookalike", "official", "partner", "clear"]
+# The version of the matcher's rules, named in every verdict so that a verdict can be traced when the rules change:
+# 1 = "the whole stem is a token plus keywords" (issues 3-4); 2 = evidence weighed per part (issue 15).
+MATCHER_VERSION = "2"
 
 
 class DomainResult(NamedTuple):
-    """What the matcher says about one host (a NamedTuple: immutable, and cheap to make 100,000 a second)."""
+    """What the matcher says about one host (a NamedTuple: immutable, and cheap to make 100,000 a second).
+
+    ``verdict``: lookalike (at or above the matcher's ``min_score``), official (under a brand's official
+    domain), partner (under a domain the brand's partners legitimately use), or clear.  A name under the line
+    keeps its brand, techniques and score, with a reason that says so.  ``reasons``: sentences for a person.
+    """
 
     domain: str
     registrable: str
@@ -78,6 +87,8 @@ class DomainResult(NamedTuple):
     brand: str | None
     techniques: tuple[str, ...]
     score: float
+    reasons: tuple[str, ...] = ()
+    matcher: str = MATCHER_VERSION
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -87,11 +98,13 @@ class DomainResult(NamedTuple):
             "brand": self.brand,
             "techniques": list(self.techniques),
             "score": self.score,
+            "reasons": list(self.reasons),
+            "matcher": self.matcher,
         }
 
     def to_json(self) -> str:
         """``json.dumps(self.to_dict(), ensure_ascii=False)``, written out: 100,000 of them a second."""
-        domain, registrable, verdict, brand, techniques, score = self
+        domain, registrable, verdict, brand, techniques, score, reasons, matcher = self
         return _RESULT_JSON % (
             _q(domain),
             _q(registrable),
@@ -99,10 +112,15 @@ class DomainResult(NamedTuple):
             "null" if brand is None else _q(brand),
             "[" + ", ".join(map(_q, techniques)) + "]" if techniques else "[]",
             _float_repr(score) if type(score) is float and -_INF < score < _INF else json.dumps(score),
+            "[" + ", ".join(map(_q, reasons)) + "]" if reasons else "[]",
+            _q(matcher),
         )
 
 
-_RESULT_JSON = '{"domain": %s, "registrable": %s, "verdict": %s, "brand": %s, "techniques": %s, "score": %s}'
+_RESULT_JSON = (
+    '{"domain": %s, "registrable": %s, "verdict": %s, "brand": %s, "techniques": %s, "score": %s, '
+    '"reasons": %s, "matcher": %s}'
+)
 _new_result = tuple.__new__  # DomainResult(...) without the Python-level __new__ of a NamedTuple
 
 
@@ -133,7 +151,19 @@ def _compact_name(name: str) -> str:
 class LookalikeMatcher:
     """Checks host names against protected brands; build once, call ``check`` or ``check_many``."""
 
-    def __init__(self, brands: Sequence[Brand], keywords: Iterable[str] = (), *, cache_size: int = 65536):
+    def __init__(
+        self,
+        brands: Sequence[Brand],
+        keywords: Iterable[str] = (),
+        *,
+        cache_size: int = 65536,
+        min_score: float = 0.0,
+    ):
+        """``min_score``: where "lookalike" starts (``domains check --min-score``, ``[detection] min_score``); a
+        name that imitates a brand but scores under it is "clear", with its brand, techniques and score kept."""
+        if not isinstance(min_score, int | float) or not 0.0 <= min_score <= 1.0:
+            raise ValueError("min_score must be a number from 0 to 1")
+        self.min_score = float(min_score)
         self.brands: tuple[Brand, ...] = tuple(brands)
         for b in self.brands:
             if not isinstance(b, Brand):
@@ -148,6 +178,7 @@ class LookalikeMatcher:
         self._kw_max = max(len(k) for k in self._kw)
         # The steps of building, in order: each reads what the ones before it made.
         self._index_official_domains()
+        self._index_partners()
         self._tokens = self._brand_tokens()
         self._index_tokens()
         self._index_typos()
@@ -174,6 +205,21 @@ class LookalikeMatcher:
                 self._official_deep.setdefault(reg, []).append(d)
             if start == 1:  # the official domain is itself registrable: its label stands for the brand
                 self._official_stems.setdefault(i, set()).add(labels[0])
+
+    def _index_partners(self) -> None:
+        """Partner domains (never flagged, reported as "partner"): by registrable domain, or deeper names."""
+        self._partner: dict[str, int] = {}
+        self._partner_deep: dict[str, list[str]] = {}
+        for i, b in enumerate(self.brands):
+            for d in b.partners:
+                if d in self._official or d in self._partner:
+                    continue
+                self._partner[d] = i
+                labels = d.split(".")
+                start = min(_suffix_start(labels, self._trie), len(labels) - 1)
+                reg = ".".join(labels[max(start - 1, 0) :])
+                if reg != d:
+                    self._partner_deep.setdefault(reg, []).append(d)
 
     def _brand_tokens(self) -> tuple[_Token, ...]:
         """The texts that stand for each brand (keeping only the official stems that carry one of them)."""
@@ -269,7 +315,7 @@ class LookalikeMatcher:
         idp_words = set(self.keywords) | IDP_TOKENS
         idp_brands = {t.brand for t in self._tokens if t.text in idp_words}
         hyphenated = {spelling for raw in self._brand_raw.values() for spelling in raw}
-        self._parts = PartReader(
+        self.part_reader = PartReader(
             ((t.brand, t.text) for t in self._tokens if t.text.isascii()), self.keywords, idp_brands, hyphenated
         )
 
@@ -318,6 +364,12 @@ class LookalikeMatcher:
             official = self._deep_official(host, registrable)
         if official is not None:
             return DomainResult(host, registrable, "official", self.brands[official].name, (), 0.0)
+        if self._partner:
+            partner = self._partner_of(host, registrable)
+            if partner is not None:
+                name = self.brands[partner].name
+                why = (f"{registrable} is configured as a partner of {name}: names that carry it are never flagged",)
+                return DomainResult(host, registrable, "partner", name, (), 0.0, why)
 
         hits = self._cache.get(stem) if self._cache_size else None
         if hits is None:
@@ -333,7 +385,7 @@ class LookalikeMatcher:
             if sub_hits:
                 hits = hits + sub_hits
         if not hits:
-            return _new_result(DomainResult, (host, registrable, "clear", None, (), 0.0))
+            return _new_result(DomainResult, (host, registrable, "clear", None, (), 0.0, (), MATCHER_VERSION))
         best_score = -1.0
         best: _Hit | None = None
         for h in hits:
@@ -342,7 +394,11 @@ class LookalikeMatcher:
                 best_score, best = s, h
         assert best is not None  # noqa: S101 - hits is non-empty
         techniques = tuple(sorted(best.techniques, key=_ORDER.__getitem__))
-        return DomainResult(host, registrable, "lookalike", self.brands[best.brand].name, techniques, best_score)
+        verdict: DomainVerdict = "lookalike" if best_score >= self.min_score else "clear"
+        reasons = explain(self, stem, registrable, best.brand, techniques)
+        if verdict == "clear":
+            reasons = (*reasons, f"scored {best_score:.2f}, under the line {self.min_score:.2f} where lookalike starts")
+        return DomainResult(host, registrable, verdict, self.brands[best.brand].name, techniques, best_score, reasons)
 
     def check_many(self, names: Iterable[str]) -> Iterator[DomainResult | InvalidDomain]:
         """Classify each name in order; a bad name yields its InvalidDomain in its place."""
@@ -354,6 +410,15 @@ class LookalikeMatcher:
                 yield exc
 
     # ------------------------------------------------------------------ internals
+
+    def _partner_of(self, host: str, registrable: str) -> int | None:
+        found = self._partner.get(registrable)
+        if found is not None:
+            return found
+        for d in self._partner_deep.get(registrable, ()):
+            if host == d or host.endswith("." + d):
+                return self._partner[d]
+        return None
 
     def _deep_official(self, host: str, registrable: str) -> int | None:
         for d in self._official_deep[registrable]:
@@ -531,7 +596,7 @@ class LookalikeMatcher:
                     return ()
         hits = self._label_hits(stem, in_subdomain=False)
         if stem.isascii():
-            for p in self._parts.read(stem):
+            for p in self.part_reader.read(stem):
                 for n, h in enumerate(hits):
                     if h.brand == p.brand:
                         hits[n] = _Hit(h.brand, h.techniques | p.techniques)

@@ -158,7 +158,7 @@ class PartReader:
 
     # ------------------------------------------------------------------ reading
 
-    def _words(self, label: str) -> tuple[list[Word], list[Occurrence]]:
+    def words(self, label: str) -> tuple[list[Word], list[Occurrence]]:
         for h in self._hyphenated:
             if h in label:
                 label = label.replace(h, h.replace("-", ""))
@@ -194,7 +194,7 @@ class PartReader:
         """The part-based hits of one plain lower-case ASCII label (a registrable name's own label)."""
         if "-" not in label and not any(ch.isdigit() for ch in label) and next(self._ac.iter(label), None) is None:
             return self._additions(label)
-        words, found = self._words(label)
+        words, found = self.words(label)
         hits: list[PartHit] = []
         if found and len(words) > 1:
             parts_kinds: dict[int, list[str]] = {}
