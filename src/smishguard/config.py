@@ -689,6 +689,23 @@ def siem_settings(data: dict[str, Any]) -> SiemSettings:
 
 
 @dataclass(frozen=True)
+class DetectionSettings:
+    """``[detection]``: ``min_score`` is where a lookalike verdict starts (0 to 1; 0: every imitation counts).
+    docs/detection.md shows what each line catches and flags on real data."""
+
+    min_score: float = 0.0
+
+    def __post_init__(self) -> None:
+        value = self.min_score
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+            raise ConfigError(f"[detection] min_score must be a number from 0 to 1, not {value!r}")
+
+
+def detection_settings(data: dict[str, Any]) -> DetectionSettings:
+    return _build(DetectionSettings, _section(data, "detection"), "detection")
+
+
+@dataclass(frozen=True)
 class Settings:
     origin: str = "http://localhost:8000"
     rp_id: str = "localhost"
@@ -703,6 +720,7 @@ class Settings:
     rate_limits: RateLimits = field(default_factory=RateLimits)
     trusted_proxies: tuple[str, ...] = ()  # CIDRs whose X-Forwarded-For/-Proto are read (docs/deploy.md)
     siem: SiemSettings = field(default_factory=SiemSettings)  # [siem]: the audit trail's streams
+    detection: DetectionSettings = field(default_factory=DetectionSettings)  # [detection]: where lookalike starts
     config_path: str | None = None  # the smishguard.toml read, if any (a reload reads it again)
 
     @property
@@ -758,5 +776,6 @@ def load(path: str | os.PathLike[str] | None = None) -> Settings:
         rate_limits=rate_limits,
         trusted_proxies=trusted_proxies(data),
         siem=siem_settings(data),
+        detection=detection_settings(data),
         config_path=str(Path(path).resolve()) if path is not None else None,
     )

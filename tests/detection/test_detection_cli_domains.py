@@ -43,7 +43,9 @@ def test_check_with_config_needs_no_database(capsys, brands_file):
     assert [r["verdict"] for r in rows] == ["lookalike", "official", "clear"]
     assert rows[0]["brand"] == "Twilio"
     assert "keyword" in rows[0]["techniques"]
-    assert set(rows[0]) == {"domain", "registrable", "verdict", "brand", "techniques", "score"}
+    assert set(rows[0]) == {"domain", "registrable", "verdict", "brand", "techniques", "score", "reasons", "matcher"}
+    assert rows[0]["matcher"] == "2"
+    assert any("sign-in or IT word" in r for r in rows[0]["reasons"])
 
 
 def test_config_keywords_are_used(capsys, brands_file):
@@ -132,3 +134,58 @@ def test_brands_import_then_check_uses_the_database(capsys, brands_file):
     assert [r["verdict"] for r in rows] == ["lookalike", "clear"]
     code, _, _ = run(capsys, "brands", "list", "--json")
     assert code == 0
+
+
+# --- issue 15: the line where lookalike starts, partners --------------------------------------------------------
+
+
+def test_min_score_flag_draws_the_line(capsys, brands_file):
+    # twilio-zeta.com: the brand as a whole part beside an unknown word (brand-part, 0.8)
+    _, (row,), _ = run(capsys, "domains", "check", "--config", str(brands_file), "twilio-zeta.com")
+    assert (row["verdict"], row["techniques"]) == ("lookalike", ["brand-part"])
+    _, (row,), _ = run(
+        capsys, "domains", "check", "--config", str(brands_file), "--min-score", "0.85", "twilio-zeta.com"
+    )
+    assert (row["verdict"], row["brand"], row["techniques"]) == ("clear", "Twilio", ["brand-part"])
+    assert "under the line 0.85" in row["reasons"][-1]
+
+
+def test_min_score_from_the_config_file_and_the_flag_wins(capsys, tmp_path):
+    path = tmp_path / "smishguard.toml"
+    path.write_text(BRANDS_TOML + "\n[detection]\nmin_score = 0.85\n")
+    _, (row,), _ = run(capsys, "domains", "check", "--config", str(path), "twilio-zeta.com")
+    assert row["verdict"] == "clear"
+    _, (row,), _ = run(capsys, "domains", "check", "--config", str(path), "--min-score", "0", "twilio-zeta.com")
+    assert row["verdict"] == "lookalike"
+
+
+@pytest.mark.parametrize("value", ["1.5", "-0.1", "high"])
+def test_a_bad_min_score_is_one_readable_line(capsys, brands_file, value):
+    with pytest.raises(SystemExit) as exc:
+        main(["domains", "check", "--config", str(brands_file), "--min-score", value, "twilio.com"])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert "--min-score" in err
+    assert "Traceback" not in err
+
+
+def test_a_bad_min_score_in_the_config_file_is_one_readable_line(capsys, tmp_path):
+    path = tmp_path / "smishguard.toml"
+    path.write_text(BRANDS_TOML + "\n[detection]\nmin_score = 2\n")
+    code = main(["domains", "check", "--config", str(path), "twilio.com"])
+    err = capsys.readouterr().err
+    assert code != 0
+    assert "[detection] min_score must be a number from 0 to 1" in err
+
+
+@pytest.mark.django_db
+def test_partners_imported_listed_and_never_flagged(capsys, tmp_path):
+    path = tmp_path / "brands.toml"
+    path.write_text('[[brands]]\nname = "Twilio"\ndomains = ["twilio.com"]\npartners = ["twilio-reseller.com"]\n')
+    assert main(["brands", "import", str(path)]) == 0
+    capsys.readouterr()
+    assert Brand.objects.get().partners == ["twilio-reseller.com"]
+    _, (row,), _ = run(capsys, "domains", "check", "shop.twilio-reseller.com")
+    assert (row["verdict"], row["brand"]) == ("partner", "Twilio")
+    _, (listed,), _ = run(capsys, "brands", "list", "--json")
+    assert listed["partners"] == ["twilio-reseller.com"]

@@ -123,3 +123,46 @@ def test_adding_a_brand_under_a_name_in_use_does_not_replace_its_domains(client)
     assert "already exists" in response.content.decode()
     assert Brand.objects.get().domains == ["globex.com"]
     assert detection.current_matcher().check("login.globex.com").verdict == "official"
+
+
+# --- issue 15: partners, and the audit of every edit that widens or narrows what is flagged ----------------------
+
+
+def test_partners_are_edited_in_the_console_and_audited(client):
+    sign_in(client)
+    client.post("/console/brands/new", {"name": "Acme", "domains": "acme.com", "tokens": "", "partners": ""})
+    brand = Brand.objects.get(name="Acme")
+    response = client.post(
+        f"/console/brands/{brand.pk}/edit",
+        {"name": "Acme", "domains": "acme.com", "tokens": "", "partners": "acme-reseller.com"},
+    )
+    assert response.status_code == 302
+    assert Brand.objects.get(pk=brand.pk).partners == ["acme-reseller.com"]
+    page = client.get("/console/brands?check=shop.acme-reseller.com").content.decode()
+    assert "partner" in page
+    assert "configured as a partner of Acme" in page
+    edit = Event.objects.filter(action=Action.BRAND_SAVED).order_by("-id").first()
+    assert edit.detail["partners"] == ["acme-reseller.com"]
+    assert edit.detail["old_partners"] == []
+
+
+def test_a_partner_that_is_also_official_is_refused_and_nothing_changes(client):
+    sign_in(client)
+    client.post("/console/brands/new", {"name": "Acme", "domains": "acme.com", "tokens": "", "partners": ""})
+    brand = Brand.objects.get(name="Acme")
+    response = client.post(
+        f"/console/brands/{brand.pk}/edit",
+        {"name": "Acme", "domains": "acme.com", "tokens": "", "partners": "acme.com"},
+    )
+    assert response.status_code == 200
+    assert "official and as a partner" in response.content.decode()
+    assert Brand.objects.get(pk=brand.pk).partners == []
+
+
+def test_keywords_added_are_audited(client):
+    sign_in(client)
+    client.post("/console/brands/keywords", {"word": "Payroll"})
+    client.post("/console/brands/keywords", {"word": "payroll"})  # already there: nothing added, nothing audited
+    events = list(Event.objects.filter(action=Action.KEYWORDS_ADDED))
+    assert len(events) == 1
+    assert events[0].detail["words"] == ["payroll"]

@@ -45,6 +45,7 @@ class Action(StrEnum):
     # Detection configuration and API access
     BRAND_SAVED = "reports:brand:saved"
     BRAND_DELETED = "reports:brand:deleted"
+    KEYWORDS_ADDED = "detection:keyword:added"
     API_TOKEN_ISSUED = "accounts:api_token:issued"
     API_TOKEN_REVOKED = "accounts:api_token:revoked"
     API_TOKEN_REFUSED = "accounts:api_token:refused"

@@ -35,7 +35,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         "check",
         help="check domains; prints one JSON line per domain, in order",
         description="Print one JSON object per domain, in input order: domain, registrable, verdict (lookalike / "
-        "official / clear), brand, techniques, score.  A name that is not a valid domain is reported on stderr "
+        "official / partner / clear), brand, techniques, score, reasons, matcher (the rules' version).  A name that "
+        "is not a valid domain is reported on stderr "
         "instead (for --file: with its line number; blank lines are skipped) and the rest are still checked; "
         "the exit status is then 1.",
     )
@@ -74,12 +75,43 @@ def add_brand_options(p: argparse.ArgumentParser) -> None:
     CT watcher's, ``smishguard watch``); :func:`build_matcher` reads them."""
     p.add_argument("--config", metavar="FILE.toml", help="use this file's brands and keywords, not the database's")
     p.add_argument(
+        "--min-score",
+        type=_score,
+        default=None,
+        metavar="X",
+        help="where 'lookalike' starts, 0 to 1 (default: [detection] min_score of the configuration, else 0)",
+    )
+    p.add_argument(
         "--brand",
         action="append",
         default=[],
         metavar="NAME=domain1,domain2",
         help="add a brand for this run (repeatable)",
     )
+
+
+def _score(value: str) -> float:
+    try:
+        score = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {value!r}") from None
+    if not 0.0 <= score <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be from 0 to 1, not {value}")
+    return score
+
+
+def _file_min_score(path: str) -> float:
+    """``[detection] min_score`` of a --config file (a smishguard.toml may hold the brands and the line)."""
+    import tomllib
+
+    from smishguard.config import ConfigError, detection_settings
+
+    try:
+        return detection_settings(tomllib.loads(Path(path).read_text("utf-8"))).min_score
+    except ConfigError as exc:
+        raise CommandError(f"{path}: {exc}") from None
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return 0.0  # load_brand_config has said what is wrong with the file already
 
 
 def _parse_brand_option(value: str):
@@ -101,21 +133,24 @@ def build_matcher(args: argparse.Namespace):
     from smishguard.engine.domains import BrandConfigError, LookalikeMatcher, load_brand_config
 
     extra = [_parse_brand_option(v) for v in args.brand]
+    chosen = getattr(args, "min_score", None)
     if args.config:
         try:
             brands, keywords = load_brand_config(args.config)
         except BrandConfigError as exc:
             raise CommandError(str(exc)) from None
-        return LookalikeMatcher([*brands, *extra], keywords)
+        line = _file_min_score(args.config) if chosen is None else chosen
+        return LookalikeMatcher([*brands, *extra], keywords, min_score=line)
     setup_django()
     from django.db.utils import OperationalError, ProgrammingError
 
-    from smishguard.detection.services import current_matcher, engine_brands, keywords
+    from smishguard.detection.services import current_matcher, engine_brands, keywords, min_score
 
     try:
-        if not extra:
+        if not extra and (chosen is None or chosen == min_score()):
             return current_matcher()
-        return LookalikeMatcher([*engine_brands(), *extra], keywords())
+        line = min_score() if chosen is None else chosen
+        return LookalikeMatcher([*engine_brands(), *extra], keywords(), min_score=line)
     except (OperationalError, ProgrammingError):
         # No database here yet: still useful, with the --brand options only.
         print(
@@ -123,7 +158,7 @@ def build_matcher(args: argparse.Namespace):
             "(run `smishguard migrate` and `smishguard brands import`, or pass --config FILE.toml)",
             file=sys.stderr,
         )
-        return LookalikeMatcher(extra)
+        return LookalikeMatcher(extra, min_score=chosen or 0.0)
 
 
 def _open_lines(path: str) -> Iterator[tuple[int, bytes]]:
@@ -374,10 +409,11 @@ def cmd_brands_list(args: argparse.Namespace) -> int:
 
     for b in Brand.objects.all():
         if args.json:
-            print_json({"name": b.name, "domains": b.domains, "tokens": b.tokens})
+            print_json({"name": b.name, "domains": b.domains, "tokens": b.tokens, "partners": b.partners})
         else:
             tokens = f"  tokens: {', '.join(b.tokens)}" if b.tokens else ""
-            print(f"{b.name:<24} {', '.join(b.domains)}{tokens}")
+            partners = f"  partners: {', '.join(b.partners)}" if b.partners else ""
+            print(f"{b.name:<24} {', '.join(b.domains)}{tokens}{partners}")
     return 0
 
 

@@ -13,6 +13,9 @@ class Brand(models.Model):
     name = models.CharField(max_length=100, unique=True)
     domains = models.JSONField(default=list, help_text="official registrable domains, never flagged")
     tokens = models.JSONField(default=list, blank=True, help_text="extra strings that stand for the brand")
+    partners = models.JSONField(
+        default=list, blank=True, help_text="partners' domains that legitimately carry the brand, never flagged"
+    )
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Max
 
@@ -26,7 +27,7 @@ def _version() -> tuple:
 
 
 def engine_brands() -> list[EngineBrand]:
-    return [EngineBrand(b.name, tuple(b.domains), tuple(b.tokens)) for b in Brand.objects.all()]
+    return [EngineBrand(b.name, tuple(b.domains), tuple(b.tokens), tuple(b.partners)) for b in Brand.objects.all()]
 
 
 def keywords() -> list[str]:
@@ -39,9 +40,14 @@ def current_matcher() -> LookalikeMatcher:
     version = _version()
     with _lock:
         if _cache["version"] != version or _cache["matcher"] is None:
-            _cache["matcher"] = LookalikeMatcher(engine_brands(), keywords())
+            _cache["matcher"] = LookalikeMatcher(engine_brands(), keywords(), min_score=min_score())
             _cache["version"] = version
         return _cache["matcher"]  # type: ignore[return-value]
+
+
+def min_score() -> float:
+    """Where "lookalike" starts: ``[detection] min_score`` of smishguard.toml (0: every imitation counts)."""
+    return settings.SMISHGUARD.detection.min_score
 
 
 def _clean_domains(values: Iterable[str]) -> list[str]:
@@ -56,7 +62,9 @@ def _clean_domains(values: Iterable[str]) -> list[str]:
     return sorted(set(out))
 
 
-def _validated(name: str, domains: Iterable[str], tokens: Iterable[str]) -> tuple[str, list[str], list[str]]:
+def _validated(
+    name: str, domains: Iterable[str], tokens: Iterable[str], partners: Iterable[str] = ()
+) -> tuple[str, list[str], list[str], list[str]]:
     """The brand's name, domains and tokens as stored, or InvalidBrand: every check runs before anything is written.
 
     The engine's own Brand is built from them, so nothing is stored that the matcher would refuse when it is
@@ -67,11 +75,13 @@ def _validated(name: str, domains: Iterable[str], tokens: Iterable[str]) -> tupl
         raise InvalidBrand("a brand needs a name of 1 to 100 characters")
     clean_domains = _clean_domains(domains)
     clean_tokens = sorted({t.strip().lower() for t in tokens if t and t.strip()})
+    partner_list = [p for p in partners if p and p.strip()]
+    clean_partners = _clean_domains(partner_list) if partner_list else []
     try:
-        EngineBrand(name, tuple(clean_domains), tuple(clean_tokens))
+        EngineBrand(name, tuple(clean_domains), tuple(clean_tokens), tuple(clean_partners))
     except BrandConfigError as exc:
         raise InvalidBrand(str(exc)) from None
-    return name, clean_domains, clean_tokens
+    return name, clean_domains, clean_tokens, clean_partners
 
 
 def save_brand(
@@ -79,25 +89,19 @@ def save_brand(
     name: str,
     domains: Iterable[str],
     tokens: Iterable[str] = (),
+    partners: Iterable[str] = (),
     actor=None,
     request=None,
 ) -> Brand:
-    """Add a brand, or replace the domains and tokens of the brand with this name (upsert by name)."""
-    name, clean_domains, clean_tokens = _validated(name, domains, tokens)
+    """Add a brand, or replace the domains, tokens and partners of the brand with this name (upsert by name)."""
+    name, clean_domains, clean_tokens, clean_partners = _validated(name, domains, tokens, partners)
     with transaction.atomic():
         brand, created = Brand.objects.get_or_create(name=name, defaults={"domains": clean_domains})
-        brand.domains = clean_domains
-        brand.tokens = clean_tokens
+        old = (list(brand.domains), list(brand.tokens), list(brand.partners))
+        brand.domains, brand.tokens, brand.partners = clean_domains, clean_tokens, clean_partners
         brand.save()
-        record(
-            Action.BRAND_SAVED,
-            request=request,
-            actor=actor,
-            subject_label=name,
-            created=created,
-            domains=clean_domains,
-            tokens=clean_tokens,
-        )
+        changes = {} if created else _changes(brand, *old)
+        _record_saved(brand, created=created, actor=actor, request=request, **changes)
     return brand
 
 
@@ -106,16 +110,17 @@ def add_brand(
     name: str,
     domains: Iterable[str],
     tokens: Iterable[str] = (),
+    partners: Iterable[str] = (),
     actor=None,
     request=None,
 ) -> Brand:
     """Add a new brand (the console's form); a name that is already a brand is refused, never overwritten."""
-    name, clean_domains, clean_tokens = _validated(name, domains, tokens)
+    name, clean_domains, clean_tokens, clean_partners = _validated(name, domains, tokens, partners)
     if Brand.objects.filter(name=name).exists():
         raise InvalidBrand(_taken(name))
     try:
         with transaction.atomic():
-            brand = Brand.objects.create(name=name, domains=clean_domains, tokens=clean_tokens)
+            brand = Brand.objects.create(name=name, domains=clean_domains, tokens=clean_tokens, partners=clean_partners)
             _record_saved(brand, created=True, actor=actor, request=request)
     except IntegrityError:  # another brand took the name between the check and the INSERT
         raise InvalidBrand(_taken(name)) from None
@@ -131,8 +136,22 @@ def _record_saved(brand: Brand, *, created: bool, actor=None, request=None, **de
         created=created,
         domains=list(brand.domains),
         tokens=list(brand.tokens),
+        partners=list(brand.partners),
         **detail,
     )
+
+
+def _changes(brand: Brand, old_domains: list[str], old_tokens: list[str], old_partners: list[str]) -> dict:
+    """What an edit changed, for the audit row: the old values of the lists that moved."""
+    detail: dict[str, object] = {}
+    for key, old, new in (
+        ("old_domains", old_domains, brand.domains),
+        ("old_tokens", old_tokens, brand.tokens),
+        ("old_partners", old_partners, brand.partners),
+    ):
+        if list(old) != list(new):
+            detail[key] = list(old)
+    return detail
 
 
 def _taken(name: str) -> str:
@@ -145,6 +164,7 @@ def update_brand(
     name: str,
     domains: Iterable[str],
     tokens: Iterable[str] = (),
+    partners: Iterable[str] = (),
     actor=None,
     request=None,
 ) -> Brand:
@@ -153,7 +173,7 @@ def update_brand(
     The brand is never deleted on the way, so its official domains stay protected whatever fails; a new name
     that another brand already has is refused (it would otherwise overwrite that brand).
     """
-    name, clean_domains, clean_tokens = _validated(name, domains, tokens)
+    name, clean_domains, clean_tokens, clean_partners = _validated(name, domains, tokens, partners)
     if Brand.objects.filter(name=name).exclude(pk=brand.pk).exists():
         raise InvalidBrand(_taken(name))
     try:
@@ -161,14 +181,14 @@ def update_brand(
             current = Brand.objects.select_for_update().filter(pk=brand.pk).first()
             if current is None:
                 raise InvalidBrand("this brand was removed meanwhile")
-            old_name, old_domains = current.name, list(current.domains)
+            old_name = current.name
+            old = (list(current.domains), list(current.tokens), list(current.partners))
             current.name, current.domains, current.tokens = name, clean_domains, clean_tokens
+            current.partners = clean_partners
             current.save()
-            detail: dict[str, object] = {}
+            detail = _changes(current, *old)
             if old_name != name:
                 detail["old_name"] = old_name
-            if old_domains != clean_domains:
-                detail["old_domains"] = old_domains
             _record_saved(current, created=False, actor=actor, request=request, **detail)
     except IntegrityError:  # another brand took the name between the check and the UPDATE
         raise InvalidBrand(_taken(name)) from None
@@ -183,17 +203,22 @@ def delete_brand(brand: Brand, *, actor=None, request=None) -> None:
 
 
 def import_config(brands: list[EngineBrand], keywords: list[str], *, actor=None, request=None) -> dict[str, int]:
-    """Load brands (upsert by name) and keywords (added) from a parsed brands TOML file, all or nothing."""
+    """Load brands (upsert by name) and keywords (added) from a parsed brands TOML file, all or nothing; the
+    keywords added are audited (a keyword widens what is flagged for every brand)."""
     with transaction.atomic():
         for b in brands:
-            save_brand(name=b.name, domains=b.domains, tokens=b.tokens, actor=actor, request=request)
-        added = 0
+            save_brand(
+                name=b.name, domains=b.domains, tokens=b.tokens, partners=b.partners, actor=actor, request=request
+            )
+        added: list[str] = []
         for raw in keywords:
             word = raw.strip().lower()
-            if word and not Keyword.objects.filter(word=word).exists():
+            if word and word not in added and not Keyword.objects.filter(word=word).exists():
                 Keyword.objects.create(word=word)
-                added += 1
-    return {"brands": len(brands), "keywords_added": added}
+                added.append(word)
+        if added:
+            record(Action.KEYWORDS_ADDED, request=request, actor=actor, subject_label=", ".join(added), words=added)
+    return {"brands": len(brands), "keywords_added": len(added)}
 
 
 __all__ = [
@@ -205,6 +230,7 @@ __all__ = [
     "engine_brands",
     "import_config",
     "keywords",
+    "min_score",
     "save_brand",
     "update_brand",
 ]

@@ -48,6 +48,7 @@ def brand_form(request: HttpRequest, pk: int | None = None) -> HttpResponse:
         "name": brand.name if brand else "",
         "domains": ", ".join(brand.domains) if brand else "",
         "tokens": ", ".join(brand.tokens) if brand else "",
+        "partners": ", ".join(brand.partners) if brand else "",
     }
     error = None
     if request.method == "POST":
@@ -60,6 +61,7 @@ def brand_form(request: HttpRequest, pk: int | None = None) -> HttpResponse:
                 "name": values["name"],
                 "domains": _split(values["domains"]),
                 "tokens": _split(values["tokens"]),
+                "partners": _split(values["partners"]),
                 "actor": request.user,
                 "request": request,
             }

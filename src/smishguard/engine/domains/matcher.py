@@ -395,7 +395,9 @@ class LookalikeMatcher:
         assert best is not None  # noqa: S101 - hits is non-empty
         techniques = tuple(sorted(best.techniques, key=_ORDER.__getitem__))
         verdict: DomainVerdict = "lookalike" if best_score >= self.min_score else "clear"
-        reasons = explain(self, stem, registrable, best.brand, techniques)
+        reasons = explain(
+            self.brands, self.part_reader, stem=stem, registrable=registrable, brand=best.brand, techniques=techniques
+        )
         if verdict == "clear":
             reasons = (*reasons, f"scored {best_score:.2f}, under the line {self.min_score:.2f} where lookalike starts")
         return DomainResult(host, registrable, verdict, self.brands[best.brand].name, techniques, best_score, reasons)

@@ -8,12 +8,10 @@ only for names that are flagged (a few in a thousand), so it may take its time.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
 
-from smishguard.engine.domains.parts import AFFIX, BRAND, DIGITS, IDP, KEYWORD, REGION
-
-if TYPE_CHECKING:
-    from smishguard.engine.domains.matcher import LookalikeMatcher
+from smishguard.engine.domains.brands import Brand
+from smishguard.engine.domains.parts import AFFIX, BRAND, DIGITS, IDP, KEYWORD, REGION, PartReader
 
 # What each technique means, for a person; {brand} is the brand's name, {suffix} the public suffix.
 TECHNIQUE_SENTENCES: dict[str, str] = {
@@ -41,23 +39,29 @@ MAYBE_OWN = frozenset({"tld-swap", "brand-part", "brand-compound", "addition", "
 
 
 def explain(
-    matcher: LookalikeMatcher, stem: str, registrable: str, brand: int, techniques: tuple[str, ...]
+    brands: Sequence[Brand],
+    reader: PartReader,
+    *,
+    stem: str,
+    registrable: str,
+    brand: int,
+    techniques: tuple[str, ...],
 ) -> tuple[str, ...]:
-    name = matcher.brands[brand].name
+    """The reasons for a flagged name: ``brand`` is the index of the brand it imitates in ``brands``."""
+    name = brands[brand].name
     suffix = registrable[len(stem) + 1 :] if registrable.startswith(stem + ".") else registrable.partition(".")[2]
     out: list[str] = []
     if stem.isascii():
-        out.extend(_words(matcher, stem, brand))
+        out.extend(_words(brands, reader, stem, brand))
     out.extend(TECHNIQUE_SENTENCES[t].format(brand=name, suffix=suffix) for t in techniques)
-    official = ", ".join(matcher.brands[brand].domains[:3])
+    official = ", ".join(brands[brand].domains[:3])
     out.append(f"registered under .{suffix}, not an official domain of {name} ({official})")
     if set(techniques) <= MAYBE_OWN:
         out.append(f"if it is {name}'s own, add it to the official domains (or to the partners if a partner's)")
     return tuple(dict.fromkeys(out))
 
 
-def _words(matcher: LookalikeMatcher, stem: str, brand: int) -> list[str]:
-    reader = matcher.part_reader
+def _words(brands: Sequence[Brand], reader: PartReader, stem: str, brand: int) -> list[str]:
     words, found = reader.words(stem)
     if not found:
         return []
@@ -67,7 +71,7 @@ def _words(matcher: LookalikeMatcher, stem: str, brand: int) -> list[str]:
         if len(w.text) == 1 and w.kind != DIGITS:  # the letter an addition adds: the technique says it
             continue
         if w.kind == BRAND:
-            b = matcher.brands[w.brand].name
+            b = brands[w.brand].name
             if w.brand == brand:
                 where = "standing as a whole part" if whole.get((w.brand, w.text)) else "as a whole word"
                 role = "identity provider" if reader.token_class(w.brand, w.text) == IDP else "brand"
