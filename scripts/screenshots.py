@@ -969,7 +969,7 @@ def shoot(base: str, seeded: Seeded, out: Path, tmp: Path, watch: SecurityWatch 
         shot(page, "console-incidents", height=1500)
 
         # --- detection and response -----------------------------------------------------------------------
-        page.goto(f"{base}/console/brands?check=example-sso.com")
+        page.goto(f"{base}/console/brands?check=globex-okta.com")
         shot(page, "console-brands")
         page.goto(
             f"{base}/console/gateway/rules?user=carl.support%40example.com&method=GET"
