@@ -24,6 +24,6 @@ def test_the_text_verdict_is_what_verdict_returns() -> None:
     assert "TextVerdict" in sms.__all__
 
 
-def test_the_domain_verdict_names_the_three_answers() -> None:
-    assert set(typing.get_args(matcher.DomainVerdict)) == {"lookalike", "official", "clear"}
+def test_the_domain_verdict_names_the_four_answers() -> None:
+    assert set(typing.get_args(matcher.DomainVerdict)) == {"lookalike", "official", "partner", "clear"}
     assert typing.get_type_hints(matcher.DomainResult)["verdict"] == matcher.DomainVerdict

@@ -105,6 +105,9 @@ class DomainResult(NamedTuple):
     def to_json(self) -> str:
         """``json.dumps(self.to_dict(), ensure_ascii=False)``, written out: 100,000 of them a second."""
         domain, registrable, verdict, brand, techniques, score, reasons, matcher = self
+        if brand is None and not reasons and matcher is MATCHER_VERSION and type(score) is float:
+            # a clear name (nearly every name): one substitution fewer, the constant tail written in
+            return _CLEAR_JSON % (_q(domain), _q(registrable), _q(verdict), _float_repr(score))
         return _RESULT_JSON % (
             _q(domain),
             _q(registrable),
@@ -120,6 +123,10 @@ class DomainResult(NamedTuple):
 _RESULT_JSON = (
     '{"domain": %s, "registrable": %s, "verdict": %s, "brand": %s, "techniques": %s, "score": %s, '
     '"reasons": %s, "matcher": %s}'
+)
+_CLEAR_JSON = (
+    '{"domain": %s, "registrable": %s, "verdict": %s, "brand": null, "techniques": [], "score": %s, '
+    '"reasons": [], "matcher": ' + _q(MATCHER_VERSION) + "}"
 )
 _new_result = tuple.__new__  # DomainResult(...) without the Python-level __new__ of a NamedTuple
 

@@ -132,6 +132,11 @@ class PartReader:
             self._class[(brand, text)] = found
         return found
 
+    def _glued_counts(self, brand: int, text: str) -> bool:
+        """Whether a token glued inside a run can count (identity providers and distinctive tokens: an ordinary
+        word or a short token glued to others never does, so such a run is not split)."""
+        return self.token_class(brand, text) in (IDP, DISTINCT)
+
     def _all_keywords(self, run: str) -> bool:
         """Whether a run is made of keywords only (helpdesk, ssologin)."""
         x = fold(run)
@@ -174,7 +179,7 @@ class PartReader:
                     for brand in self._by_text[run]:
                         words.append(Word(run, BRAND, part_no, run_no, brand))
                         found.append(Occurrence(brand, run, part_no, run_no, True))
-                elif next(self._ac.iter(run), None) is not None:
+                elif any(self._glued_counts(b, t) for _, t in self._ac.iter(run) for b in self._by_text[t]):
                     for w in self._splitter.split(run):
                         brands = self._by_text.get(w) if len(w) > 3 else None
                         if brands:
@@ -192,7 +197,12 @@ class PartReader:
 
     def read(self, label: str) -> list[PartHit]:
         """The part-based hits of one plain lower-case ASCII label (a registrable name's own label)."""
-        if "-" not in label and not any(ch.isdigit() for ch in label) and next(self._ac.iter(label), None) is None:
+        # One run of letters: only a token glued to other words (a compound) or an added letter can count.
+        if (
+            "-" not in label
+            and not any(ch.isdigit() for ch in label)
+            and not any(self._glued_counts(b, t) for _, t in self._ac.iter(label) for b in self._by_text[t])
+        ):
             return self._additions(label)
         words, found = self.words(label)
         hits: list[PartHit] = []

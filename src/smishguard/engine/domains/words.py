@@ -24,7 +24,7 @@ from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
 
-TOP_WORDS = 120_000  # the most frequent words of wordsegment's 333,333 (the rest are mostly misspellings)
+TOP_WORDS = 60_000  # the most frequent words of wordsegment's 333,333 (the rest are mostly misspellings)
 MAX_WORD = 24  # longer runs are not one word
 _TOTAL = 1_024_908_267_229.0  # the corpus size wordsegment divides by
 _LOG_TOTAL = math.log10(_TOTAL)
@@ -95,6 +95,7 @@ class Splitter:
     def __init__(self, added: Iterable[str] = ()):
         self._added = frozenset(added)
         self._memo: dict[str, tuple[str, ...]] = {}
+        self._log_ps: dict[str, float] = {}  # log probability of each piece seen (a run's pieces repeat across runs)
 
     def _log_p(self, word: str, unigrams: dict[str, str]) -> float:
         count = unigrams.get(word)
@@ -112,14 +113,21 @@ class Splitter:
         if found is not None:
             return found
         unigrams = _unigrams()
+        log_p, cache = self._log_p, self._log_ps
         n = len(text)
         best = [0.0] + [-math.inf] * n
         back = [0] * (n + 1)
         for end in range(1, n + 1):
+            top, at = -math.inf, 0
             for start in range(max(0, end - MAX_WORD), end):
-                score = best[start] + self._log_p(text[start:end], unigrams)
-                if score > best[end]:
-                    best[end], back[end] = score, start
+                word = text[start:end]
+                p = cache.get(word)
+                if p is None:
+                    p = cache[word] = log_p(word, unigrams)
+                score = best[start] + p
+                if score > top:
+                    top, at = score, start
+            best[end], back[end] = top, at
         words: list[str] = []
         end = n
         while end > 0:
@@ -129,6 +137,8 @@ class Splitter:
         result = tuple(reversed(words))
         if len(self._memo) > 65536:
             self._memo.clear()
+        if len(self._log_ps) > 1 << 20:
+            self._log_ps.clear()
         self._memo[text] = result
         return result
 
