@@ -235,3 +235,9 @@ def test_reasons_do_not_suggest_adding_an_attack_with_a_keyword_to_the_official_
     reasons = matcher().check("acme-sso.com").reasons
     assert not any("add it to the official domains" in r for r in reasons)
     assert matcher().check("example.org").reasons == ()
+
+
+def test_an_identity_providers_name_is_called_so_even_when_it_is_not_configured() -> None:
+    result = LookalikeMatcher([Brand("Acme", ("acme.com",))]).check("acme-okta.com")
+    assert "idp-combo" in result.techniques
+    assert "'okta' is an identity provider's name" in result.reasons

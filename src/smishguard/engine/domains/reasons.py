@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from smishguard.engine.domains.brands import Brand
-from smishguard.engine.domains.parts import AFFIX, BRAND, DIGITS, IDP, KEYWORD, REGION, PartReader
+from smishguard.engine.domains.parts import AFFIX, BRAND, DIGITS, IDP, IDP_TOKENS, KEYWORD, REGION, PartReader
 
 # What each technique means, for a person; {brand} is the brand's name, {suffix} the public suffix.
 TECHNIQUE_SENTENCES: dict[str, str] = {
@@ -80,6 +80,8 @@ def _words(brands: Sequence[Brand], reader: PartReader, stem: str, brand: int) -
                 out.append(f"'{w.text}' is the identity provider {b}")
             else:
                 out.append(f"'{w.text}' is another protected brand ({b})")
+        elif w.kind == KEYWORD and w.text in IDP_TOKENS:
+            out.append(f"'{w.text}' is an identity provider's name")
         elif w.kind == KEYWORD:
             out.append(f"'{w.text}' is a sign-in or IT word")
         elif w.kind == REGION:
