@@ -44,6 +44,8 @@ def alerts():
             brand=brand,
             techniques=["keyword"],
             score=0.9,
+            reasons=[f"'{domain.split('-')[0]}' is the protected brand {brand}, standing as a whole part"],
+            matcher="2",
             log="Test log",
             entry_index=41,
             entry_kind="precert",
@@ -97,6 +99,8 @@ def test_alert_detail_and_status_change(admin, employee, alerts):
     assert "www.twilio-sso.com" in page
     assert "CN=R3,O=Let&#x27;s Encrypt,C=US" in page
     assert "#41" in page
+    assert "is the protected brand Twilio, standing as a whole part" in page  # why, in plain words
+    assert "matcher version 2" in page
 
     response = client.post(f"/console/watch/alerts/{alert.pk}/status", {"status": "false_positive"})
     assert response.status_code == 302

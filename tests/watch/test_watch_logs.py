@@ -30,6 +30,8 @@ def test_once_json_alerts_exactly_the_lookalikes(request, which, tmp_path, brand
         assert a["status"] == "open"
         assert a["times_seen"] == 1
         assert a["techniques"]
+        assert a["matcher"] == "2"  # the rules' version, so the alert can be traced when they change
+        assert any(a["brand"] in reason for reason in a["reasons"])
     okta = next(a for a in lines if a["domain"] == "twilio-okta.com")
     assert okta["entry_kind"] == "precert"
     assert okta["names"] == ["twilio-okta.com", "www.twilio-okta.com"]

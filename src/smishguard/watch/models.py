@@ -87,6 +87,10 @@ class LookalikeAlert(models.Model):
     brand = models.CharField(max_length=100, db_index=True)
     techniques = models.JSONField(default=list)
     score = models.FloatField(default=0.0)
+    # Why, in plain words, and by which version of the matcher's rules (engine.domains.MATCHER_VERSION; "" for
+    # alerts raised before it was recorded): a verdict can be traced when the rules change.
+    reasons = models.JSONField(default=list, blank=True)
+    matcher = models.CharField(max_length=16, blank=True, default="")
     first_seen = models.DateTimeField(default=timezone.now, db_index=True)
     last_seen = models.DateTimeField(default=timezone.now)
     times_seen = models.PositiveIntegerField(default=1)
@@ -123,6 +127,8 @@ class LookalikeAlert(models.Model):
             "brand": self.brand,
             "techniques": list(self.techniques),
             "score": self.score,
+            "reasons": list(self.reasons),
+            "matcher": self.matcher,
             "first_seen": iso(self.first_seen),
             "last_seen": iso(self.last_seen),
             "times_seen": self.times_seen,

@@ -139,6 +139,8 @@ def commit(
                     brand=result.brand or "",
                     techniques=list(result.techniques),
                     score=result.score,
+                    reasons=list(result.reasons),
+                    matcher=result.matcher,
                     first_seen=now,
                     last_seen=now,
                     times_seen=1,
