@@ -44,7 +44,7 @@ def alerts():
             brand=brand,
             techniques=["keyword"],
             score=0.9,
-            reasons=[f"'{domain.split('-')[0]}' is the protected brand {brand}, standing as a whole part"],
+            reasons=[f"'{domain.partition('-')[0]}' is the protected brand {brand}, standing as a whole part"],
             matcher="2",
             log="Test log",
             entry_index=41,
