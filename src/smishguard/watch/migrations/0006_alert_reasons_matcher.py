@@ -4,20 +4,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('watch', '0005_webhooks_move_to_the_outbox'),
+        ("watch", "0005_webhooks_move_to_the_outbox"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='lookalikealert',
-            name='matcher',
-            field=models.CharField(blank=True, default='', max_length=16),
+            model_name="lookalikealert",
+            name="matcher",
+            field=models.CharField(blank=True, default="", max_length=16),
         ),
         migrations.AddField(
-            model_name='lookalikealert',
-            name='reasons',
+            model_name="lookalikealert",
+            name="reasons",
             field=models.JSONField(blank=True, default=list),
         ),
     ]
