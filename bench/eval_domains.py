@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 
@@ -33,17 +32,9 @@ sys.path.insert(0, str(REPO / "tests" / "support"))
 
 import lookalike_eval  # noqa: E402 - tests/support is on the path now
 
+from fp_domains import read_domains, shared_data  # noqa: E402 - bench/ is the script's own folder
+
 LINES = (0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95)
-
-
-def shared_data() -> Path:
-    env = os.environ.get("SMISHGUARD_SHARED_DATA")
-    return Path(env) if env else REPO.parent / "shared" / "data"
-
-
-def read_domains(path: Path) -> list[str]:
-    with path.open(encoding="utf-8") as f:
-        return [s for line in f if (s := line.strip()) and not s.startswith("#")]
 
 
 def run(matcher: LookalikeMatcher, domains: list[str]) -> list[DomainResult | None]:

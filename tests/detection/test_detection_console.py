@@ -128,14 +128,17 @@ def test_adding_a_brand_under_a_name_in_use_does_not_replace_its_domains(client)
 # --- issue 15: partners, and the audit of every edit that widens or narrows what is flagged ----------------------
 
 
-def test_partners_are_edited_in_the_console_and_audited(client):
+def _acme_with_partners(client, partners: str):
+    """Acme added with no partners, then edited to ``partners`` in the console: (the brand, the edit's answer)."""
     sign_in(client)
     client.post("/console/brands/new", {"name": "Acme", "domains": "acme.com", "tokens": "", "partners": ""})
     brand = Brand.objects.get(name="Acme")
-    response = client.post(
-        f"/console/brands/{brand.pk}/edit",
-        {"name": "Acme", "domains": "acme.com", "tokens": "", "partners": "acme-reseller.com"},
-    )
+    fields = {"name": "Acme", "domains": "acme.com", "tokens": "", "partners": partners}
+    return brand, client.post(f"/console/brands/{brand.pk}/edit", fields)
+
+
+def test_partners_are_edited_in_the_console_and_audited(client):
+    brand, response = _acme_with_partners(client, "acme-reseller.com")
     assert response.status_code == 302
     assert Brand.objects.get(pk=brand.pk).partners == ["acme-reseller.com"]
     page = client.get("/console/brands?check=shop.acme-reseller.com").content.decode()
@@ -147,13 +150,7 @@ def test_partners_are_edited_in_the_console_and_audited(client):
 
 
 def test_a_partner_that_is_also_official_is_refused_and_nothing_changes(client):
-    sign_in(client)
-    client.post("/console/brands/new", {"name": "Acme", "domains": "acme.com", "tokens": "", "partners": ""})
-    brand = Brand.objects.get(name="Acme")
-    response = client.post(
-        f"/console/brands/{brand.pk}/edit",
-        {"name": "Acme", "domains": "acme.com", "tokens": "", "partners": "acme.com"},
-    )
+    brand, response = _acme_with_partners(client, "acme.com")
     assert response.status_code == 200
     assert "official and as a partner" in response.content.decode()
     assert Brand.objects.get(pk=brand.pk).partners == []
