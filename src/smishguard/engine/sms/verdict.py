@@ -8,9 +8,14 @@ A second rule keeps prize spam apart from smishing: a text the model finds unwan
 you to call or text a premium-rate number (UK 09…/0871-3, North American 1-900, Australian 190…) is "spam" — it
 wants money for the call — unless it also asks for a credential (a password, a PIN, card details) or names a
 protected brand with IT/identity wording ("Acme IT helpdesk"), which make it "smishing"; a reason says which.
+A third rule keeps the model from calling a company's own texts smishing on wording alone: when every link of a
+text goes to an official domain of a protected brand and nothing else in it is a smishing sign (see
+`_other_smishing_signal`), a "smishing" from the model becomes the model's next label (spam or benign) and a
+reason (`official-links-only`) says why.
 `score` is how likely the text is unwanted: 1 - P(ham) from the model, raised to the lookalike's own score
-when the rule fires. Nothing here raises on bad input: an empty text, a 1 MB text (bounded work, said so in the
-reasons), control characters, malformed links, an IDN that will not decode all give a verdict.
+when the rule fires (the third rule changes the verdict, not the model's score). Nothing here raises on bad
+input: an empty text, a 1 MB text (bounded work, said so in the reasons), control characters, malformed
+links, an IDN that will not decode all give a verdict.
 """
 
 from __future__ import annotations
@@ -312,6 +317,68 @@ def _premium_rule(text: str, matcher: LookalikeMatcher | None) -> tuple[str, Rea
     )
 
 
+# --- a text whose links all go to official domains ----------------------------------------------------------
+
+# A link whose query or path carries another address: an open redirect borrows the official name.
+_EMBEDDED_URL = re.compile(r"(?:https?|ftp)(?::|%3a)(?://|%2f%2f)|(?:^|[?&=/])(?:www\.|www%2e)", re.IGNORECASE)
+_ANY_NUMBER = re.compile(r"(?<![\d+])\+?\d(?:[ \-.()]{0,2}\d){7,13}(?!\d)")  # 8 to 14 digits: a number to call
+
+
+def _other_smishing_signal(text: str, links: Sequence[Link]) -> str | None:
+    """What, besides the wording, makes a text with only official links smishing; None when nothing does.
+
+    The signals (each is something a company's own text does not need, and an attacker who borrows the
+    company's name and a real link does):
+      - a link written in a disguised form (hxxp, [.]): a genuine sender has no filter to slip past;
+      - a link whose path or query carries another address: an open redirect on the official domain;
+      - a request for a password, PIN, code or card or account details: the credential ask is the attack,
+        wherever the link goes;
+      - a phone number: a second channel the official link does not vouch for (call-back phishing).
+    Links that are not official (a shortener, a bare IP address, any other domain, a lookalike) are checked
+    before this: the rule needs every link to be official.
+    """
+    for link in links:
+        if link.obfuscated:
+            return f"the link to {link.host_unicode} is written in a disguised form"
+        rest = link.url.split("://", 1)[-1].partition("/")[2]
+        if _EMBEDDED_URL.search(rest):
+            return f"the link to {link.host_unicode} carries another address"
+    ask = _CREDENTIAL_ASK.search(text)
+    if ask is not None:
+        return f"it asks for sign-in, card or account details ({ask.group()!r})"
+    number = _ANY_NUMBER.search(text)
+    if number is not None:
+        return f"it gives a number to call or text ({number.group().strip()})"
+    return None
+
+
+def _official_only(links: Sequence[Link], by_host: dict[str, DomainResult]) -> list[DomainResult] | None:
+    """The official results, one per registrable domain, when every link went to an official domain."""
+    official: dict[str, DomainResult] = {}
+    for link in links:
+        result = by_host.get(link.host)
+        if result is None or result.verdict != "official":
+            return None  # an IP address, an unreadable name, any domain that is not official
+        official.setdefault(result.registrable, result)
+    return list(official.values()) or None
+
+
+def _official_places(official: Sequence[DomainResult]) -> str:
+    owned = [f"{r.registrable}, {_possessive(r.brand or 'a protected brand')} own domain" for r in official]
+    return owned[0] if len(owned) == 1 else _join(owned)
+
+
+def _official_reason(official: Sequence[DomainResult], label: str) -> Reason:
+    where = _official_places(official)
+    taken = "spam" if label == "spam" else "an ordinary message"
+    return Reason(
+        "official-links-only",
+        f"every link goes to {where}, and nothing else in it is a smishing sign (no disguised or redirecting "
+        f"link, no request for a password, PIN or card details, no number to call): the wording alone does "
+        f"not make it smishing, so it is taken as {taken}",
+    )
+
+
 # --- the verdict --------------------------------------------------------------------------------------------
 
 
@@ -426,6 +493,7 @@ def _decide(
     lookalike_reasons: list[Reason] = []
     other_reasons: list[Reason] = []
     flagged: set[str] = set()
+    by_host: dict[str, DomainResult] = {}
     if matcher is not None:
         seen: set[str] = set()
         for link, sig in zip(links, signals, strict=True):
@@ -439,6 +507,7 @@ def _decide(
                 )
                 continue
             domains.append(result)
+            by_host[link.host] = result
             if result.verdict == "lookalike":
                 flagged.add(link.host)
                 lookalike_reasons.append(
@@ -454,10 +523,28 @@ def _decide(
                 other_reasons.append(
                     Reason("official-domain", f"links to {result.domain}, {_possessive(result.brand)} own domain")
                 )
+    decided: list[Reason] = []
     if lookalike_reasons:
         verdict_label = "smishing"
+    elif label == "smishing" and domains:
+        official = _official_only(links, by_host)
+        if official is not None:
+            signal = _other_smishing_signal(prep.text, links)
+            if signal is None:
+                runner_up = max((c for c in probs if c != "smishing"), key=probs.__getitem__)
+                verdict_label = _VERDICT_OF_LABEL[runner_up]
+                decided.append(_official_reason(official, runner_up))
+            else:
+                decided.append(
+                    Reason(
+                        "official-links-and-signal",
+                        f"every link goes to {_official_places(official)}, but {signal}: a company's own link does "
+                        "not vouch for that, so the wording's smishing verdict stands",
+                    )
+                )
     reasons = [
         *lookalike_reasons,
+        *decided,
         _model_reason(label, probs),
         *_link_reasons(links, signals, flagged),
         *other_reasons,
