@@ -17,6 +17,9 @@ def matcher() -> LookalikeMatcher:
             Brand("Globex", ("globex.com",)),
             Brand("Initech", ("initech.com", "initech.io")),
             Brand("Hooli", ("hooli.xyz",)),
+            # made-up names for real domains where anyone can publish (data/user_content_hosts.txt)
+            Brand("Chatter", ("whatsapp.com",)),
+            Brand("Linkd", ("linkedin.com",)),
         ]
     )
 
@@ -71,7 +74,33 @@ OTHER_SIGNAL = [
     (BASE + "https://globex.com/restore or call 0800 123 4567", "gives a number to call or text (0800 123 4567)"),
     ("Globex: your account has been suspended. Confirm your password at https://globex.com/restore", "password"),
     ("Globex: account suspended. Send your card details via https://globex.com/restore", "card details"),
+    (BASE + "https://globex.com/restore or write to restore @ globex-help.example", "an email address"),
+    ("Your Initech account is locked. Unlock it now at https://globex.com/restore", "speaks for Initech"),
 ]
+
+
+PUBLIC = "Dear, your account has been suspended. Restore access now at "
+USER_CONTENT = [
+    (PUBLIC + "https://chat.whatsapp.com/HLdIKFgZf72BZh3", "chat.whatsapp.com"),  # a host anyone publishes on
+    (PUBLIC + "https://www.linkedin.com/slink?code=d8KfdKXY", "www.linkedin.com"),  # a path prefix
+]
+
+
+@pytest.mark.parametrize(("text", "host"), USER_CONTENT)
+def test_a_page_anyone_can_publish_is_no_official_link(matcher: LookalikeMatcher, text: str, host: str) -> None:
+    v = verdict(text, matcher=matcher)
+    assert v.model_label == "smishing"
+    assert {d.verdict for d in v.domains} == {"official"}
+    assert v.verdict == "smishing"
+    reason = next(r for r in v.reasons if r.code == "official-links-and-signal")
+    assert f"the link goes to {host}, where anyone can publish a page, a form or a file" in reason.detail
+
+
+def test_other_paths_of_a_user_content_domain_are_official(matcher: LookalikeMatcher) -> None:
+    v = verdict(PUBLIC + "https://www.linkedin.com/help/restore", matcher=matcher)
+    assert v.model_label == "smishing"
+    assert v.reasons[0].code == "official-links-only"
+    assert v.verdict != "smishing"
 
 
 @pytest.mark.parametrize(("text", "signal"), OTHER_SIGNAL)

@@ -29,7 +29,7 @@ from itertools import islice
 from typing import TYPE_CHECKING
 
 from .features import HostSignals, LinkFeatures, link_features, signals_of
-from .links import MAX_SCAN_CHARS, Link, extract_links
+from .links import MAX_SCAN_CHARS, Link, extract_links, read_bundled_list
 from .model import MAX_MODEL_CHARS, TextModel, load_default_model
 
 if TYPE_CHECKING:
@@ -278,13 +278,18 @@ def _premium_number(text: str) -> tuple[str, str] | None:
     return None
 
 
-def _brand_named(text: str, matcher: LookalikeMatcher | None) -> str | None:
+def _brands_named(text: str, matcher: LookalikeMatcher | None) -> Iterator[str]:
+    """The protected brands a text names (its name or a token of 3 letters or more, as a whole word), in order."""
     lowered = text.lower()
     for brand in getattr(matcher, "brands", ()) or ():
         for word in (brand.name.lower(), *(t.lower() for t in brand.tokens)):
             if len(word) >= 3 and re.search(rf"(?<!\w){re.escape(word)}(?!\w)", lowered):
-                return brand.name
-    return None
+                yield brand.name
+                break
+
+
+def _brand_named(text: str, matcher: LookalikeMatcher | None) -> str | None:
+    return next(_brands_named(text, matcher), None)
 
 
 def _premium_rule(text: str, matcher: LookalikeMatcher | None) -> tuple[str, Reason] | None:
@@ -319,21 +324,44 @@ def _premium_rule(text: str, matcher: LookalikeMatcher | None) -> tuple[str, Rea
 
 # --- a text whose links all go to official domains ----------------------------------------------------------
 
+# Hosts and host/path prefixes where anyone can publish under a big company's domain (forms, files, invites).
+_USER_CONTENT = read_bundled_list("user_content_hosts.txt")
+_USER_CONTENT_HOSTS = frozenset(e for e in _USER_CONTENT if "/" not in e)
+_USER_CONTENT_PATHS = tuple((h, "/" + p) for h, _, p in (e.partition("/") for e in _USER_CONTENT if "/" in e))
+_EMAIL = re.compile(r"[\w.+\-]+ ?@ ?[^\W_](?:[\w\-]*[^\W_])?(?: ?\. ?[^\W\d_]{2,63})+")
 # A link whose query or path carries another address: an open redirect borrows the official name.
 _EMBEDDED_URL = re.compile(r"(?:https?|ftp)(?::|%3a)(?://|%2f%2f)|(?:^|[?&=/])(?:www\.|www%2e)", re.IGNORECASE)
 _ANY_NUMBER = re.compile(r"(?<![\d+])\+?\d(?:[ \-.()]{0,2}\d){7,13}(?!\d)")  # 8 to 14 digits: a number to call
 
 
-def _other_smishing_signal(text: str, links: Sequence[Link]) -> str | None:
+def _user_content(link: Link) -> bool:
+    """Whether the link goes to a page anyone can publish (a shared form or file, a group invite)."""
+    labels = link.host.split(".")
+    if any(".".join(labels[i:]) in _USER_CONTENT_HOSTS for i in range(len(labels) - 1)):
+        return True
+    path = "/" + link.url.split("://", 1)[-1].partition("/")[2].lower()
+    return any(
+        (link.host == host or link.host.endswith("." + host)) and path.startswith(prefix)
+        for host, prefix in _USER_CONTENT_PATHS
+    )
+
+
+def _other_smishing_signal(
+    text: str, links: Sequence[Link], official: Sequence[DomainResult], matcher: LookalikeMatcher | None
+) -> str | None:
     """What, besides the wording, makes a text with only official links smishing; None when nothing does.
 
     The signals (each is something a company's own text does not need, and an attacker who borrows the
     company's name and a real link does):
       - a link written in a disguised form (hxxp, [.]): a genuine sender has no filter to slip past;
       - a link whose path or query carries another address: an open redirect on the official domain;
+      - a link to a page anyone can publish on the official domain (a shared form or file, a group invite:
+        data/user_content_hosts.txt): the brand's name on it says nothing about who wrote the page;
       - a request for a password, PIN, code or card or account details: the credential ask is the attack,
         wherever the link goes;
-      - a phone number: a second channel the official link does not vouch for (call-back phishing).
+      - a phone number or an email address: a second channel the official link does not vouch for;
+      - another protected brand named in the text than the ones whose domains it links to ("your Amazon
+        account" with a link to linkedin.com): the link does not belong to the company that speaks.
     Links that are not official (a shortener, a bare IP address, any other domain, a lookalike) are checked
     before this: the rule needs every link to be official.
     """
@@ -343,12 +371,21 @@ def _other_smishing_signal(text: str, links: Sequence[Link]) -> str | None:
         rest = link.url.split("://", 1)[-1].partition("/")[2]
         if _EMBEDDED_URL.search(rest):
             return f"the link to {link.host_unicode} carries another address"
+        if _user_content(link):
+            return f"the link goes to {link.host_unicode}, where anyone can publish a page, a form or a file"
     ask = _CREDENTIAL_ASK.search(text)
     if ask is not None:
         return f"it asks for sign-in, card or account details ({ask.group()!r})"
     number = _ANY_NUMBER.search(text)
     if number is not None:
         return f"it gives a number to call or text ({number.group().strip()})"
+    email = _EMAIL.search(text)
+    if email is not None:
+        return f"it gives an email address to write to ({email.group()})"
+    owners = {r.brand for r in official}
+    for brand in _brands_named(text, matcher):
+        if brand not in owners:
+            return f"it speaks for {brand}, whose domain none of its links goes to"
     return None
 
 
@@ -374,8 +411,9 @@ def _official_reason(official: Sequence[DomainResult], label: str) -> Reason:
     return Reason(
         "official-links-only",
         f"every link goes to {where}, and nothing else in it is a smishing sign (no disguised or redirecting "
-        f"link, no request for a password, PIN or card details, no number to call): the wording alone does "
-        f"not make it smishing, so it is taken as {taken}",
+        f"link, no page anyone can publish, no request for a password, PIN or card details, no number or "
+        f"address to contact, no other company named): the wording alone does not make it smishing, so it is "
+        f"taken as {taken}",
     )
 
 
@@ -529,7 +567,7 @@ def _decide(
     elif label == "smishing" and domains:
         official = _official_only(links, by_host)
         if official is not None:
-            signal = _other_smishing_signal(prep.text, links)
+            signal = _other_smishing_signal(prep.text, links, official, matcher)
             if signal is None:
                 runner_up = max((c for c in probs if c != "smishing"), key=probs.__getitem__)
                 verdict_label = _VERDICT_OF_LABEL[runner_up]
