@@ -1,10 +1,11 @@
 """The text model: ham / spam / smishing from the words of a text and brand-independent link signals.
 
 A multinomial logistic regression over TF-IDF word unigrams and bigrams (digits folded to 0, so phone numbers,
-amounts and codes share features) plus the link features of `features.LinkFeatures`. The vectoriser is ours
-(vocabulary and idf learnt on the training split; sub-linear tf, l2 norm, as scikit-learn's TfidfVectorizer
-computes them) so that a batch of texts is turned into a sparse matrix with a handful of numpy operations:
-the engine has to keep well above 20,000 messages a second on one core.
+amounts and codes share features) plus the link features of `features.LinkFeatures` (`fit(links=False)` leaves
+them out; bench/select_sms_model.py compares the two by cross-validation and says why they stay). The
+vectoriser is ours (vocabulary and idf learnt on the training split; sub-linear tf, l2 norm, as scikit-learn's
+TfidfVectorizer computes them) so that a batch of texts is turned into a sparse matrix with a handful of numpy
+operations: the engine has to keep well above 20,000 messages a second on one core.
 
 The shipped model (model.skops) is stored with skops, which keeps plain state rather than pickles, and is
 loaded with an explicit list of trusted types. `train()` is seeded and deterministic: the test suite trains
