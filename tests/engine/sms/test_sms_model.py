@@ -166,3 +166,54 @@ def test_batch_with_texts_that_have_no_known_words_matches_single_predictions():
     for i, text in enumerate(texts):
         single = model.probabilities([text])[0]
         assert list(batched[i]) == pytest.approx(list(single), abs=1e-12), text
+
+
+@pytest.fixture(scope="module")
+def small_training(sms_data_dir: Path):
+    examples, _ = load_training_examples(sms_data_dir)
+    training, _ = split_examples(examples, seed=DEFAULT_SEED)
+    return training[:1500]
+
+
+def test_a_model_can_leave_the_link_features_out(small_training, tmp_path: Path) -> None:
+    from smishguard.engine.sms import extract_links, link_features
+    from smishguard.engine.sms.features import NO_LINKS
+    from smishguard.engine.sms.model import fit
+
+    texts = ["your parcel is held, pay the fee at bit.ly/abc now", "see you at 6 at 192.0.2.4", "hello"]
+    feats = [link_features(extract_links(t)) for t in texts]
+    none = [NO_LINKS] * len(texts)
+    without = fit(small_training, seed=DEFAULT_SEED, links=False)
+    assert not without.uses_links
+    assert without.meta["links"] is False
+    assert np.asarray(without.classifier.coef_).shape == (3, len(without.terms))
+    # the link features make no difference to it...
+    np.testing.assert_array_equal(without.probabilities(texts, feats), without.probabilities(texts, none))
+    # ...and do to a model that reads them
+    with_links = fit(small_training, seed=DEFAULT_SEED)
+    assert with_links.uses_links
+    assert with_links.meta["links"] is True
+    assert not np.allclose(with_links.probabilities(texts, feats), with_links.probabilities(texts, none))
+    # its fast path agrees with scikit-learn on its own design matrix
+    np.testing.assert_allclose(
+        without.probabilities(texts, feats),
+        without.classifier.predict_proba(without.design_matrix(texts, feats)),
+        rtol=1e-10,
+        atol=1e-12,
+    )
+    # written and read back, by the plain reader and by skops, it is still a model without them
+    path = without.save(tmp_path / "no-links.skops")
+    for loaded in (TextModel.read_plain(path), TextModel.load(path)):
+        assert not loaded.uses_links
+        np.testing.assert_allclose(loaded.probabilities(texts), without.probabilities(texts), rtol=1e-12)
+
+
+def test_model_whose_coefficients_do_not_match_its_link_setting_is_refused(small_training) -> None:
+    from smishguard.engine.sms.model import fit
+
+    with_links = fit(small_training, seed=DEFAULT_SEED)
+    with pytest.raises(ModelFileError, match="coefficients have shape"):
+        TextModel(with_links.terms, with_links.idf, with_links.classifier, {**with_links.meta, "links": False})
+    without = fit(small_training, seed=DEFAULT_SEED, links=False)
+    with pytest.raises(ModelFileError, match="coefficients have shape"):
+        TextModel(without.terms, without.idf, without.classifier, {**without.meta, "links": True})

@@ -1,10 +1,11 @@
 """The text model: ham / spam / smishing from the words of a text and brand-independent link signals.
 
 A multinomial logistic regression over TF-IDF word unigrams and bigrams (digits folded to 0, so phone numbers,
-amounts and codes share features) plus the link features of `features.LinkFeatures`. The vectoriser is ours
-(vocabulary and idf learnt on the training split; sub-linear tf, l2 norm, as scikit-learn's TfidfVectorizer
-computes them) so that a batch of texts is turned into a sparse matrix with a handful of numpy operations:
-the engine has to keep well above 20,000 messages a second on one core.
+amounts and codes share features) plus the link features of `features.LinkFeatures` (`fit(links=False)` leaves
+them out; bench/select_sms_model.py compares the two by cross-validation and says why they stay). The
+vectoriser is ours (vocabulary and idf learnt on the training split; sub-linear tf, l2 norm, as scikit-learn's
+TfidfVectorizer computes them) so that a batch of texts is turned into a sparse matrix with a handful of numpy
+operations: the engine has to keep well above 20,000 messages a second on one core.
 
 The shipped model (model.skops) is stored with skops, which keeps plain state rather than pickles, and is
 loaded with an explicit list of trusted types. `train()` is seeded and deterministic: the test suite trains
@@ -39,6 +40,9 @@ MAX_MODEL_CHARS = 2_000  # characters of a text the model reads (a 1 MB text cos
 DEFAULT_SEED = 20220815  # the Oktapus texts went out in the summer of 2022
 DEFAULT_MODEL_PATH = Path(__file__).with_name("model.skops")
 FORMAT_VERSION = 1
+# The choice bench/select_sms_model.py made by cross-validation (docs/detection.md, "Texts").
+DEFAULT_C = 10.0
+DEFAULT_LINKS = True
 
 _TOKEN = re.compile(r"\b\w\w+\b")
 _DIGIT = re.compile(r"\d")
@@ -122,7 +126,10 @@ class TextModel:
             raise ModelFileError(f"model classes {self.classes} are not {LABELS}")
         n_text = len(self.terms)
         coef = np.asarray(classifier.coef_, dtype=np.float64)
-        if coef.shape != (len(self.classes), n_text + len(LinkFeatures.NAMES)):
+        # A model reads the link features or not (meta "links", chosen at training); the coefficients say which.
+        self.uses_links = bool(self.meta.get("links", True))
+        n_columns = n_text + (len(LinkFeatures.NAMES) if self.uses_links else 0)
+        if coef.shape != (len(self.classes), n_columns):
             raise ModelFileError(f"model coefficients have shape {coef.shape}, not matching its vocabulary")
         self._w_text = np.ascontiguousarray(coef[:, :n_text].T)
         self._w_links = np.ascontiguousarray(coef[:, n_text:].T)
@@ -225,9 +232,11 @@ class TextModel:
         return matrix
 
     def design_matrix(self, texts: Sequence[str], features: Sequence[LinkFeatures]) -> sparse.csr_matrix:
-        """The matrix the classifier sees: text columns, then link-feature columns."""
+        """The matrix the classifier sees: text columns, then link-feature columns (if the model reads them)."""
         from scipy import sparse
 
+        if not self.uses_links:
+            return self.text_matrix(texts)
         return sparse.hstack([self.text_matrix(texts), sparse.csr_matrix(self.link_matrix(features))]).tocsr()
 
     # --- prediction -------------------------------------------------------------------------------------
@@ -235,14 +244,15 @@ class TextModel:
     def probabilities(self, texts: Sequence[str], features: Sequence[LinkFeatures] | None = None) -> np.ndarray:
         """An (n, 3) array of class probabilities in the order of `self.classes`."""
         texts = [t if isinstance(t, str) else "" for t in texts]
-        if features is None:
+        if features is None and self.uses_links:
             features = [link_features(extract_links(t)) for t in texts]
         if not texts:
             return np.zeros((0, len(self.classes)))
         scores = self._text_scores(texts)
         if scores is None:
             scores = self.text_matrix(texts) @ self._w_text
-        scores += self.link_matrix(features) @ self._w_links
+        if self.uses_links:
+            scores += self.link_matrix(features) @ self._w_links
         scores += self._bias
         scores -= scores.max(axis=1, keepdims=True)
         np.exp(scores, out=scores)
@@ -443,7 +453,8 @@ def fit_vocabulary(texts: Iterable[str], *, min_df: int = 2) -> tuple[list[str],
     return terms, idf
 
 
-def fit(examples: Sequence[Example], *, seed: int, c: float = 10.0) -> TextModel:
+def fit(examples: Sequence[Example], *, seed: int, c: float = DEFAULT_C, links: bool = DEFAULT_LINKS) -> TextModel:
+    """Fit the vocabulary, idf and classifier on `examples`; `links` chooses whether the link features are read."""
     from sklearn.linear_model import LogisticRegression  # sklearn is slow to import: only when training
 
     texts = [e.text for e in examples]
@@ -455,9 +466,10 @@ def fit(examples: Sequence[Example], *, seed: int, c: float = 10.0) -> TextModel
     scratch.terms = terms
     scratch.vocabulary = _lookup_table(terms)
     scratch.idf = idf
-    features = [link_features(extract_links(t)) for t in texts]
+    scratch.uses_links = links
+    features = [link_features(extract_links(t)) for t in texts] if links else []
     classifier.fit(scratch.design_matrix(texts, features), labels)
-    meta = {"seed": int(seed), "c": float(c), "n_train": len(examples)}
+    meta = {"seed": int(seed), "c": float(c), "n_train": len(examples), "links": bool(links)}
     return TextModel(terms, idf, classifier, meta)
 
 

@@ -8,9 +8,14 @@ A second rule keeps prize spam apart from smishing: a text the model finds unwan
 you to call or text a premium-rate number (UK 09…/0871-3, North American 1-900, Australian 190…) is "spam" — it
 wants money for the call — unless it also asks for a credential (a password, a PIN, card details) or names a
 protected brand with IT/identity wording ("Acme IT helpdesk"), which make it "smishing"; a reason says which.
+A third rule keeps the model from calling a company's own texts smishing on wording alone: when every link of a
+text goes to an official domain of a protected brand and nothing else in it is a smishing sign (see
+`_other_smishing_signal`), a "smishing" from the model becomes the model's next label (spam or benign) and a
+reason (`official-links-only`) says why.
 `score` is how likely the text is unwanted: 1 - P(ham) from the model, raised to the lookalike's own score
-when the rule fires. Nothing here raises on bad input: an empty text, a 1 MB text (bounded work, said so in the
-reasons), control characters, malformed links, an IDN that will not decode all give a verdict.
+when the rule fires (the third rule changes the verdict, not the model's score). Nothing here raises on bad
+input: an empty text, a 1 MB text (bounded work, said so in the reasons), control characters, malformed
+links, an IDN that will not decode all give a verdict.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ from itertools import islice
 from typing import TYPE_CHECKING
 
 from .features import HostSignals, LinkFeatures, link_features, signals_of
-from .links import MAX_SCAN_CHARS, Link, extract_links
+from .links import MAX_SCAN_CHARS, Link, extract_links, read_bundled_list
 from .model import MAX_MODEL_CHARS, TextModel, load_default_model
 
 if TYPE_CHECKING:
@@ -273,13 +278,18 @@ def _premium_number(text: str) -> tuple[str, str] | None:
     return None
 
 
-def _brand_named(text: str, matcher: LookalikeMatcher | None) -> str | None:
+def _brands_named(text: str, matcher: LookalikeMatcher | None) -> Iterator[str]:
+    """The protected brands a text names (its name or a token of 3 letters or more, as a whole word), in order."""
     lowered = text.lower()
     for brand in getattr(matcher, "brands", ()) or ():
         for word in (brand.name.lower(), *(t.lower() for t in brand.tokens)):
             if len(word) >= 3 and re.search(rf"(?<!\w){re.escape(word)}(?!\w)", lowered):
-                return brand.name
-    return None
+                yield brand.name
+                break
+
+
+def _brand_named(text: str, matcher: LookalikeMatcher | None) -> str | None:
+    return next(_brands_named(text, matcher), None)
 
 
 def _premium_rule(text: str, matcher: LookalikeMatcher | None) -> tuple[str, Reason] | None:
@@ -309,6 +319,101 @@ def _premium_rule(text: str, matcher: LookalikeMatcher | None) -> tuple[str, Rea
         f"no link, and the number it asks you to call or text, {number}, is {kind}: a text like this makes "
         "money from the call rather than taking your sign-in or details, so it is spam, not smishing "
         "(no request for a password, PIN or card details, no company IT wording)",
+    )
+
+
+# --- a text whose links all go to official domains ----------------------------------------------------------
+
+# Hosts and host/path prefixes where anyone can publish under a big company's domain (forms, files, invites).
+_USER_CONTENT = read_bundled_list("user_content_hosts.txt")
+_USER_CONTENT_HOSTS = frozenset(e for e in _USER_CONTENT if "/" not in e)
+_USER_CONTENT_PATHS = tuple((h, "/" + p) for h, _, p in (e.partition("/") for e in _USER_CONTENT if "/" in e))
+_EMAIL = re.compile(r"[\w.+\-]+ ?@ ?[^\W_](?:[\w\-]*[^\W_])?(?: ?\. ?[^\W\d_]{2,63})+")
+# A link whose query or path carries another address: an open redirect borrows the official name.
+_EMBEDDED_URL = re.compile(r"(?:https?|ftp)(?::|%3a)(?://|%2f%2f)|(?:^|[?&=/])(?:www\.|www%2e)", re.IGNORECASE)
+_ANY_NUMBER = re.compile(r"(?<![\d+])\+?\d(?:[ \-.()]{0,2}\d){7,13}(?!\d)")  # 8 to 14 digits: a number to call
+
+
+def _user_content(link: Link) -> bool:
+    """Whether the link goes to a page anyone can publish (a shared form or file, a group invite)."""
+    labels = link.host.split(".")
+    if any(".".join(labels[i:]) in _USER_CONTENT_HOSTS for i in range(len(labels) - 1)):
+        return True
+    path = "/" + link.url.split("://", 1)[-1].partition("/")[2].lower()
+    return any(
+        (link.host == host or link.host.endswith("." + host)) and path.startswith(prefix)
+        for host, prefix in _USER_CONTENT_PATHS
+    )
+
+
+def _other_smishing_signal(
+    text: str, links: Sequence[Link], official: Sequence[DomainResult], matcher: LookalikeMatcher | None
+) -> str | None:
+    """What, besides the wording, makes a text with only official links smishing; None when nothing does.
+
+    The signals (each is something a company's own text does not need, and an attacker who borrows the
+    company's name and a real link does):
+      - a link written in a disguised form (hxxp, [.]): a genuine sender has no filter to slip past;
+      - a link whose path or query carries another address: an open redirect on the official domain;
+      - a link to a page anyone can publish on the official domain (a shared form or file, a group invite:
+        data/user_content_hosts.txt): the brand's name on it says nothing about who wrote the page;
+      - a request for a password, PIN, code or card or account details: the credential ask is the attack,
+        wherever the link goes;
+      - a phone number or an email address: a second channel the official link does not vouch for;
+      - another protected brand named in the text than the ones whose domains it links to ("your Amazon
+        account" with a link to linkedin.com): the link does not belong to the company that speaks.
+    Links that are not official (a shortener, a bare IP address, any other domain, a lookalike) are checked
+    before this: the rule needs every link to be official.
+    """
+    for link in links:
+        if link.obfuscated:
+            return f"the link to {link.host_unicode} is written in a disguised form"
+        rest = link.url.split("://", 1)[-1].partition("/")[2]
+        if _EMBEDDED_URL.search(rest):
+            return f"the link to {link.host_unicode} carries another address"
+        if _user_content(link):
+            return f"the link goes to {link.host_unicode}, where anyone can publish a page, a form or a file"
+    ask = _CREDENTIAL_ASK.search(text)
+    if ask is not None:
+        return f"it asks for sign-in, card or account details ({ask.group()!r})"
+    number = _ANY_NUMBER.search(text)
+    if number is not None:
+        return f"it gives a number to call or text ({number.group().strip()})"
+    email = _EMAIL.search(text)
+    if email is not None:
+        return f"it gives an email address to write to ({email.group()})"
+    owners = {r.brand for r in official}
+    for brand in _brands_named(text, matcher):
+        if brand not in owners:
+            return f"it speaks for {brand}, whose domain none of its links goes to"
+    return None
+
+
+def _official_only(links: Sequence[Link], by_host: dict[str, DomainResult]) -> list[DomainResult] | None:
+    """The official results, one per registrable domain, when every link went to an official domain."""
+    official: dict[str, DomainResult] = {}
+    for link in links:
+        result = by_host.get(link.host)
+        if result is None or result.verdict != "official":
+            return None  # an IP address, an unreadable name, any domain that is not official
+        official.setdefault(result.registrable, result)
+    return list(official.values()) or None
+
+
+def _official_places(official: Sequence[DomainResult]) -> str:
+    owned = [f"{r.registrable}, {_possessive(r.brand or 'a protected brand')} own domain" for r in official]
+    return owned[0] if len(owned) == 1 else _join(owned)
+
+
+def _official_reason(official: Sequence[DomainResult], label: str) -> Reason:
+    where = _official_places(official)
+    taken = "spam" if label == "spam" else "an ordinary message"
+    return Reason(
+        "official-links-only",
+        f"every link goes to {where}, and nothing else in it is a smishing sign (no disguised or redirecting "
+        f"link, no page anyone can publish, no request for a password, PIN or card details, no number or "
+        f"address to contact, no other company named): the wording alone does not make it smishing, so it is "
+        f"taken as {taken}",
     )
 
 
@@ -426,6 +531,7 @@ def _decide(
     lookalike_reasons: list[Reason] = []
     other_reasons: list[Reason] = []
     flagged: set[str] = set()
+    by_host: dict[str, DomainResult] = {}
     if matcher is not None:
         seen: set[str] = set()
         for link, sig in zip(links, signals, strict=True):
@@ -439,6 +545,7 @@ def _decide(
                 )
                 continue
             domains.append(result)
+            by_host[link.host] = result
             if result.verdict == "lookalike":
                 flagged.add(link.host)
                 lookalike_reasons.append(
@@ -454,10 +561,28 @@ def _decide(
                 other_reasons.append(
                     Reason("official-domain", f"links to {result.domain}, {_possessive(result.brand)} own domain")
                 )
+    decided: list[Reason] = []
     if lookalike_reasons:
         verdict_label = "smishing"
+    elif label == "smishing" and domains:
+        official = _official_only(links, by_host)
+        if official is not None:
+            signal = _other_smishing_signal(prep.text, links, official, matcher)
+            if signal is None:
+                runner_up = max((c for c in probs if c != "smishing"), key=probs.__getitem__)
+                verdict_label = _VERDICT_OF_LABEL[runner_up]
+                decided.append(_official_reason(official, runner_up))
+            else:
+                decided.append(
+                    Reason(
+                        "official-links-and-signal",
+                        f"every link goes to {_official_places(official)}, but {signal}: a company's own link does "
+                        "not vouch for that, so the wording's smishing verdict stands",
+                    )
+                )
     reasons = [
         *lookalike_reasons,
+        *decided,
         _model_reason(label, probs),
         *_link_reasons(links, signals, flagged),
         *other_reasons,
