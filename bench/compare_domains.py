@@ -1,7 +1,7 @@
 """Recall and false positives of dnstwist and openSquat on our lookalike-domain data, beside our own matcher.
 
     .venv/bin/python bench/compare_domains.py [--list] [--json FILE] [--tools-venv DIR] [--data DIR]
-                                              [--only dnstwist,opensquat,smishguard] [--opensquat-full]
+                                              [--only dnstwist,opensquat,smishguard] [--opensquat-full] [--no-cache]
 
 A benchmark (not a test; CI never runs it). Each tool is scored the way bench/fp_domains.py scores ours:
 
@@ -23,7 +23,12 @@ var/compare-venv (gitignored; or --tools-venv DIR), and installs the pinned vers
     var/compare-venv/bin/pip install dnstwist==20250130 opensquat==2.3.1 idna==3.21
 
 The work that needs a tool runs in that environment (this file, started there with --worker); nothing reaches
-the network (no DNS, no WHOIS, no feed download, no update check).
+the network (no DNS, no WHOIS, no feed download, no update check). Its answers are kept in TOOLS_VENV/results,
+keyed by the job (data, brands, keywords), the pins and this file: the next run reads them and says when they
+were measured (--no-cache measures again), so re-running for our own matcher's point takes a second. A run
+that measures the tools takes about 6 CPU-minutes (openSquat's scan of 50,000 domains x 72 keywords about
+two thirds of it, dnstwist's permutations of 340 official domains the rest): 3-4 minutes on the idle 2-core
+machine, twice that beside a test run.
 
 dnstwist 20250130 (Apache License 2.0, github.com/elceef/dnstwist). For each official domain of each brand
 ``dnstwist.Fuzzer(domain).generate()`` makes its permutations with every default fuzzer (addition,
@@ -73,6 +78,8 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import datetime
+import hashlib
 import json
 import os
 import subprocess
@@ -138,12 +145,23 @@ def ensure_tools_venv(venv: Path) -> Path:
     return py
 
 
-def run_worker(py: Path, tool: str, job: dict) -> dict:
+def run_worker(py: Path, tool: str, job: dict, cache: Path | None) -> dict:
+    """The tool's worker on one job, in the tools venv; its answer is kept in ``cache`` (a folder), keyed by the
+    job, the pins and this file, and read from there next time."""
+    key = hashlib.sha256(json.dumps([tool, job, PINS], sort_keys=True).encode() + Path(__file__).read_bytes())
+    cached = cache / f"{tool}-{key.hexdigest()[:24]}.json" if cache else None
+    if cached and cached.is_file():
+        return json.loads(cached.read_text(encoding="utf-8"))
     with tempfile.TemporaryDirectory(prefix="compare-domains-") as tmp:
         job_path, out_path = Path(tmp) / "job.json", Path(tmp) / "out.json"
         job_path.write_text(json.dumps(job), encoding="utf-8")
         subprocess.run([py, __file__, "--worker", tool, str(job_path), str(out_path)], check=True)  # noqa: S603
-        return json.loads(out_path.read_text(encoding="utf-8"))
+        out = json.loads(out_path.read_text(encoding="utf-8"))
+    out["measured_at"] = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    if cached:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        cached.write_text(json.dumps(out), encoding="utf-8")
+    return out
 
 
 # ------------------------------------------------------------------------- worker side (runs in the tools venv)
@@ -338,7 +356,9 @@ class Point:
         }  # fmt: skip
 
 
-def dnstwist_points(py: Path, sets: list[DataSet], processes: int) -> tuple[list[Point], str]:
+def dnstwist_points(
+    py: Path, sets: list[DataSet], processes: int, cache: Path | None, measured: set[str]
+) -> tuple[list[Point], str]:
     names = {
         "plain/own": "default fuzzers, own TLD",
         "plain/any": "default fuzzers, any TLD",
@@ -350,7 +370,8 @@ def dnstwist_points(py: Path, sets: list[DataSet], processes: int) -> tuple[list
     for ds in sets:
         job = {"officials": ds.officials(), "keywords": ds.keywords, "candidates": ds.candidates,
                "processes": processes}  # fmt: skip
-        out = run_worker(py, "dnstwist", job)
+        out = run_worker(py, "dnstwist", job, cache)
+        measured.add(out["measured_at"])
         version = out["version"]
         for key, s in out["settings"].items():
             hits = {int(i): f"{fuzzer} of {official}" for i, (official, fuzzer) in s["hits"].items()}
@@ -358,7 +379,9 @@ def dnstwist_points(py: Path, sets: list[DataSet], processes: int) -> tuple[list
     return list(points.values()), version
 
 
-def opensquat_points(py: Path, sets: list[DataSet], full: bool) -> tuple[list[Point], str]:
+def opensquat_points(
+    py: Path, sets: list[DataSet], full: bool, cache: Path | None, measured: set[str]
+) -> tuple[list[Point], str]:
     points: dict[tuple[int, bool], Point] = {}
     for level in OPENSQUAT_LEVELS:
         default = " (CLI default)" if level == OPENSQUAT_CLI_DEFAULT else ""
@@ -367,7 +390,9 @@ def opensquat_points(py: Path, sets: list[DataSet], full: bool) -> tuple[list[Po
     version = ""
     for ds in sets:
         keywords = ds.opensquat_keywords()
-        out = run_worker(py, "opensquat", {"candidates": ds.domains, "keywords": keywords, "full": full})
+        job = {"candidates": ds.domains, "keywords": keywords, "full": full}
+        out = run_worker(py, "opensquat", job, cache)
+        measured.add(out["measured_at"])
         version = out["version"]
         index: dict[str, list[int]] = {}
         for i, d in enumerate(ds.domains):
@@ -396,6 +421,7 @@ def main() -> int:
     ap.add_argument("--only", default="smishguard,dnstwist,opensquat", help="comma-separated tools to run")
     ap.add_argument("--processes", type=int, default=2, help="dnstwist fuzzing processes")
     ap.add_argument("--opensquat-full", action="store_true", help="run every openSquat level over all domains")
+    ap.add_argument("--no-cache", action="store_true", help="measure the tools again, not from TOOLS_VENV/results")
     ap.add_argument("--list", action="store_true", help="print what each point caught, missed and flagged")
     ap.add_argument("--json", default=None, help="write the points to this file")
     args = ap.parse_args()
@@ -415,6 +441,7 @@ def main() -> int:
 
     points: list[Point] = []
     versions: dict[str, str] = {}
+    measured: set[str] = set()  # when the tools' answers were measured (older ones come from the cache)
     if "smishguard" in only:
         from importlib.metadata import version
 
@@ -425,11 +452,12 @@ def main() -> int:
         versions["smishguard"] = version("smishguard")
     if only & {"dnstwist", "opensquat"}:
         py = ensure_tools_venv(Path(args.tools_venv))
+        cache = None if args.no_cache else Path(args.tools_venv) / "results"
         if "dnstwist" in only:
-            found, versions["dnstwist"] = dnstwist_points(py, sets, args.processes)
+            found, versions["dnstwist"] = dnstwist_points(py, sets, args.processes, cache, measured)
             points += found
         if "opensquat" in only:
-            found, versions["opensquat"] = opensquat_points(py, sets, args.opensquat_full)
+            found, versions["opensquat"] = opensquat_points(py, sets, args.opensquat_full, cache, measured)
             points += found
 
     print(f"recall: {len(recall.domains)} domains ({recall.domains_path}), {len(recall.brands)} brands "
@@ -450,6 +478,10 @@ def main() -> int:
             f"{p.seconds[recall.name]:>5.1f} /{p.seconds[fp.name]:>6.1f}"
         )
     print(f"(recall / false-positive seconds per point; whole run {time.perf_counter() - started:.0f} s)")
+    if measured:
+        print(
+            f"tools measured at {', '.join(sorted(measured))} (kept in TOOLS_VENV/results; --no-cache to measure again)"
+        )
     if args.list:
         for p in points:
             print(f"\n== {p.tool}, {p.setting}")
@@ -464,6 +496,7 @@ def main() -> int:
             "recall_data": {"domains": str(recall.domains_path), "brands": str(recall.brands_path)},
             "false_positive_data": {"domains": str(fp.domains_path), "brands": str(fp.brands_path)},
             "versions": versions,
+            "tools_measured_at": sorted(measured),
             "points": [p.to_dict(recall, fp) for p in points],
         }
         Path(args.json).write_text(json.dumps(doc, indent=1) + "\n", encoding="utf-8")
