@@ -167,14 +167,14 @@ def run_worker(py: Path, tool: str, job: dict, cache: Path | None) -> dict:
 # ------------------------------------------------------------------------- worker side (runs in the tools venv)
 
 
-def _fuzz(task: tuple[str, list[str]]) -> tuple[str, str, list[tuple[str, str]], float]:
+def _fuzz(task: tuple[str, list[str]]) -> tuple[str, str, list[tuple[str, str]]]:
+    """dnstwist's permutations of one domain: all default fuzzers, or only the dictionary one when given words."""
     import dnstwist
 
     domain, dictionary = task
-    t0 = time.perf_counter()
     f = dnstwist.Fuzzer(domain, dictionary=dictionary)
     f.generate(fuzzers=["dictionary"] if dictionary else [])
-    return domain, f.tld, [(p["domain"], p["fuzzer"]) for p in f.domains], time.perf_counter() - t0
+    return domain, f.tld, [(p["domain"], p["fuzzer"]) for p in f.domains]
 
 
 def worker_dnstwist(job: dict) -> dict:
@@ -197,7 +197,7 @@ def worker_dnstwist(job: dict) -> dict:
             t0 = time.perf_counter()
             by_domain: dict[str, tuple[str, str]] = {}
             by_label: dict[str, tuple[str, str]] = {}
-            for official, tld, found, _ in pool.imap(_fuzz, tasks(dictionary), chunksize=1):
+            for official, tld, found in pool.imap(_fuzz, tasks(dictionary), chunksize=1):
                 sub, label, _tld = dnstwist.domain_tld(official)
                 if not sub:  # the official domain itself, under any TLD: dnstwist's tld-swap
                     by_label.setdefault(label, (official, "tld-swap"))
