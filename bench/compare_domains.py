@@ -13,8 +13,8 @@ A benchmark (not a test; CI never runs it). Each tool is scored the way bench/fp
 The data directory is $SMISHGUARD_SHARED_DATA if set, else the "shared/data" folder beside the repository
 (as in bench/fp_domains.py). Lines are read the same way for every tool (blank lines and "#" comments
 dropped). A domain that is, or is under, an official domain of the brand list (our matcher's "official"
-verdict: the allow-list every team has) is never counted as flagged for any tool; how many official domains
-a tool flagged besides is printed apart.
+verdict: the allow-list every team has; also "partner", for a brand file that lists partners) is never
+counted as flagged for any tool; how many of those a tool flagged besides is printed apart ("+official").
 
 The tools are not dependencies of smishguard. The first run makes a throw-away virtual environment,
 var/compare-venv (gitignored; or --tools-venv DIR), and installs the pinned versions from the package index:
@@ -311,7 +311,7 @@ class DataSet:
             self.candidates.append((".".join(labels[-n:]), labels[-n]))
             if isinstance(r, InvalidDomain):
                 continue
-            if r.verdict == "official":
+            if r.verdict in {"official", "partner"}:  # the brand file's allow-lists
                 self.official.add(i)
             elif r.verdict == "lookalike":
                 self.ours[i] = f"{r.brand} {','.join(r.techniques)} {r.score}"
@@ -461,9 +461,9 @@ def main() -> int:
             points += found
 
     print(f"recall: {len(recall.domains)} domains ({recall.domains_path}), {len(recall.brands)} brands "
-          f"({recall.brands_path}); {len(recall.official)} of the domains are official")  # fmt: skip
+          f"({recall.brands_path}); {len(recall.official)} of the domains are official or partners")  # fmt: skip
     print(f"false positives: {len(fp.domains):,} domains ({fp.domains_path}), {len(fp.brands)} brands "
-          f"({fp.brands_path}); {len(fp.official)} of the domains are official (never counted)")  # fmt: skip
+          f"({fp.brands_path}); {len(fp.official)} of the domains are official or partners (not counted)")  # fmt: skip
     print("versions: " + ", ".join(f"{k} {v}" + (f" ({LICENCES[k]})" if k in LICENCES else "")
                                    for k, v in versions.items()))  # fmt: skip
     head = f"{'tool':<11} {'setting':<40} {'recall':>14} {'flagged on Tranco':>20} {'+official':>9} {'seconds':>13}"
