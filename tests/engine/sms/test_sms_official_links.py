@@ -68,8 +68,8 @@ def test_reason_names_the_brand_and_its_domain(matcher: LookalikeMatcher) -> Non
 BASE = "Globex: your account has been suspended. Restore access now at "
 # (text, what the reason says stops the rule)
 OTHER_SIGNAL = [
-    (BASE + "https://globex.com/r?u=https://globex-restore.example/x", "carries another address"),
-    (BASE + "https://globex.com/go?to=www.globex-restore.example", "carries another address"),
+    (BASE + "https://globex.com/r?u=https://restore-account.example/x", "carries another address"),
+    (BASE + "https://globex.com/go?to=www.restore-account.example", "carries another address"),
     (BASE + "hxxps://globex[.]com/restore", "written in a disguised form"),
     (BASE + "https://globex.com/restore or call 0800 123 4567", "gives a number to call or text (0800 123 4567)"),
     ("Globex: your account has been suspended. Confirm your password at https://globex.com/restore", "password"),
@@ -107,7 +107,9 @@ def test_other_paths_of_a_user_content_domain_are_official(matcher: LookalikeMat
 def test_another_smishing_signal_keeps_it_smishing(matcher: LookalikeMatcher, text: str, signal: str) -> None:
     v = verdict(text, matcher=matcher)
     assert v.model_label == "smishing"
-    assert {d.verdict for d in v.domains} == {"official"}
+    # the official link; a redirect's carried address is checked too (clear here: tests/engine/sms/
+    # test_sms_open_redirects.py has the lookalike case)
+    assert {d.verdict for d in v.domains} <= {"official", "clear"}
     assert v.verdict == "smishing"
     assert "official-links-only" not in codes(v)
     reason = next(r for r in v.reasons if r.code == "official-links-and-signal")

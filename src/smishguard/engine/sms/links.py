@@ -16,6 +16,7 @@ import ipaddress
 import re
 from dataclasses import dataclass
 from importlib import resources
+from urllib.parse import unquote
 
 MAX_SCAN_CHARS = 20_000
 MAX_LINKS = 50
@@ -432,3 +433,35 @@ def _to_link(m: re.Match[str], cleaned: _Cleaned, original: str) -> Link | None:
         is_ip=is_ip,
         obfuscated=cleaned.touched(start, end),
     )
+
+
+# --- addresses carried inside a link (open redirects) ---------------------------------------------------------
+
+# An address in a link's path or query: a scheme and "//", a bare "//" after "=", or "www."; its host runs to
+# the next "/", "?", "#", "&", quote or space.
+_CARRIED = re.compile(
+    r"(?:(?:https?|ftp):/{2}|(?<==)/{2}|(?<![\w.-])www\.)(?:[^/?#&\s@\"'<>]*@)?(?P<host>(?:www\.)?[^/?#&\s:\"'<>]+)",
+    re.IGNORECASE,
+)
+MAX_CARRIED = 5  # addresses read from one link
+
+
+def carried_hosts(url: str) -> tuple[str, ...]:
+    """The hosts of the addresses a link carries in its path or query (``acme.com/redirect?u=https://acme-sso.com``
+    → ``acme-sso.com``), percent-decoded up to twice (an open redirect is often encoded once more), lower case,
+    without port or user.  The link's own host is not among them; at most :data:`MAX_CARRIED`."""
+    rest = url.split("://", 1)[-1].partition("/")[2]
+    if not rest:
+        return ()
+    found: list[str] = []
+    text = rest
+    for _ in range(3):
+        for m in _CARRIED.finditer(text):
+            host = m.group("host").lower().rstrip(".")
+            if host and "." in host and host not in found:
+                found.append(host)
+        decoded = unquote(text)
+        if decoded == text:
+            break
+        text = decoded
+    return tuple(found[:MAX_CARRIED])

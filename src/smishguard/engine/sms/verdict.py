@@ -29,7 +29,7 @@ from itertools import islice
 from typing import TYPE_CHECKING
 
 from .features import HostSignals, LinkFeatures, link_features, signals_of
-from .links import MAX_SCAN_CHARS, Link, extract_links, read_bundled_list
+from .links import MAX_SCAN_CHARS, Link, carried_hosts, extract_links, read_bundled_list
 from .model import MAX_MODEL_CHARS, TextModel, load_default_model
 
 if TYPE_CHECKING:
@@ -115,6 +115,8 @@ def _join(items: Sequence[str]) -> str:
 def _imitation(result: DomainResult, signals: HostSignals | None) -> str:
     brand = result.brand or "a protected brand"
     techniques = set(result.techniques)
+    if "idp-combo" in techniques and "keyword" not in techniques:
+        return f"imitates a {brand} sign-in page"
     if "keyword" in techniques:
         keyword = signals.identity_keyword if signals else None
         if keyword in _IT_HELP:
@@ -561,6 +563,38 @@ def _decide(
                 other_reasons.append(
                     Reason("official-domain", f"links to {result.domain}, {_possessive(result.brand)} own domain")
                 )
+            elif result.verdict == "partner":
+                flagged.add(link.host)
+                other_reasons.append(
+                    Reason("partner-domain", f"links to {result.domain}, a partner domain of {result.brand}")
+                )
+            if result.verdict in ("official", "partner"):
+                # An open redirect on a trusted domain: the address it carries is judged too.
+                for carried in carried_hosts(link.url):
+                    found = _check(matcher, carried, cache)
+                    if isinstance(found, Exception) or carried == link.host:
+                        continue
+                    if all(d.domain != found.domain for d in domains):
+                        domains.append(found)
+                    if found.verdict == "lookalike":
+                        lookalike_reasons.append(
+                            Reason(
+                                "lookalike-domain",
+                                f"links to {link.host_unicode}, whose address carries {found.domain} (a redirect "
+                                f"through {_possessive(result.brand)} own domain): {found.domain} "
+                                f"{_imitation(found, None)}{_own_domains(matcher, found.brand)}",
+                            )
+                        )
+                        score = max(score, float(found.score))
+                    elif found.verdict == "clear":
+                        other_reasons.append(
+                            Reason(
+                                "redirect",
+                                f"the link to {link.host_unicode} carries another address, {found.domain}: a "
+                                f"redirect through {_possessive(result.brand)} own domain does not vouch for where "
+                                "it leads",
+                            )
+                        )
     decided: list[Reason] = []
     if lookalike_reasons:
         verdict_label = "smishing"
