@@ -164,35 +164,49 @@ class PartReader:
     # ------------------------------------------------------------------ reading
 
     def words(self, label: str) -> tuple[list[Word], list[Occurrence]]:
+        """The words of a label and the brand tokens among them; ([], []) when no token stands in it (most labels
+        that get here: an ordinary-word token glued inside a word), without classifying a word."""
         for h in self._hyphenated:
             if h in label:
                 label = label.replace(h, h.replace("-", ""))
-        words: list[Word] = []
-        found: list[Occurrence] = []
-        run_no = 0
+        runs: list[tuple[int, str, str]] = []  # (part, run, how: digits / token / glued / plain)
+        any_token = False
         for part_no, part in enumerate(p for p in label.split("-") if p):
             for m in _RUN.finditer(part):
                 run = m.group()
                 if run.isdigit():
-                    words.append(Word(run, DIGITS, part_no, run_no))
+                    how = DIGITS
                 elif run in self._by_text:
-                    for brand in self._by_text[run]:
-                        words.append(Word(run, BRAND, part_no, run_no, brand))
-                        found.append(Occurrence(brand, run, part_no, run_no, True))
+                    how, any_token = BRAND, True
                 elif any(self._glued_counts(b, t) for _, t in self._ac.iter(run) for b in self._by_text[t]):
-                    for w in self._splitter.split(run):
-                        brands = self._by_text.get(w) if len(w) > 3 else None
-                        if brands:
-                            for brand in brands:
-                                words.append(Word(w, BRAND, part_no, run_no, brand))
-                                found.append(Occurrence(brand, w, part_no, run_no, False))
-                        else:
-                            words.append(Word(w, self._kind(w), part_no, run_no))
-                elif self._all_keywords(run):
-                    words.append(Word(run, KEYWORD, part_no, run_no))
+                    how, any_token = "glued", True
                 else:
-                    words.append(Word(run, self._kind(run), part_no, run_no))
-                run_no += 1
+                    how = "plain"
+                runs.append((part_no, run, how))
+        if not any_token:
+            return [], []
+        words: list[Word] = []
+        found: list[Occurrence] = []
+        for run_no, (part_no, run, how) in enumerate(runs):
+            if how == DIGITS:
+                words.append(Word(run, DIGITS, part_no, run_no))
+            elif how == BRAND:
+                for brand in self._by_text[run]:
+                    words.append(Word(run, BRAND, part_no, run_no, brand))
+                    found.append(Occurrence(brand, run, part_no, run_no, True))
+            elif how == "glued":
+                for w in self._splitter.split(run):
+                    brands = self._by_text.get(w) if len(w) > 3 else None
+                    if brands:
+                        for brand in brands:
+                            words.append(Word(w, BRAND, part_no, run_no, brand))
+                            found.append(Occurrence(brand, w, part_no, run_no, False))
+                    else:
+                        words.append(Word(w, self._kind(w), part_no, run_no))
+            elif self._all_keywords(run):
+                words.append(Word(run, KEYWORD, part_no, run_no))
+            else:
+                words.append(Word(run, self._kind(run), part_no, run_no))
         return words, found
 
     def read(self, label: str) -> list[PartHit]:
