@@ -181,6 +181,7 @@ class LookalikeMatcher:
         self._trie = _suffix_trie()
         self._cache_size = cache_size
         self._cache: dict[str, tuple[_Hit, ...]] = {}
+        self._reasons: dict[tuple[str, int, tuple[str, ...]], tuple[str, ...]] = {}
         self._kw = frozenset(fold(k) for k in self.keywords)
         self._kw_max = max(len(k) for k in self._kw)
         # The steps of building, in order: each reads what the ones before it made.
@@ -402,9 +403,21 @@ class LookalikeMatcher:
         assert best is not None  # noqa: S101 - hits is non-empty
         techniques = tuple(sorted(best.techniques, key=_ORDER.__getitem__))
         verdict: DomainVerdict = "lookalike" if best_score >= self.min_score else "clear"
-        reasons = explain(
-            self.brands, self.part_reader, stem=stem, registrable=registrable, brand=best.brand, techniques=techniques
-        )
+        key = (registrable, best.brand, techniques)
+        reasons = self._reasons.get(key) if self._cache_size else None
+        if reasons is None:  # (a certificate log names one registrable domain under many hosts: said once)
+            reasons = explain(
+                self.brands,
+                self.part_reader,
+                stem=stem,
+                registrable=registrable,
+                brand=best.brand,
+                techniques=techniques,
+            )
+            if self._cache_size:
+                if len(self._reasons) >= self._cache_size:
+                    self._reasons.clear()
+                self._reasons[key] = reasons
         if verdict == "clear":
             reasons = (*reasons, f"scored {best_score:.2f}, under the line {self.min_score:.2f} where lookalike starts")
         return DomainResult(host, registrable, verdict, self.brands[best.brand].name, techniques, best_score, reasons)

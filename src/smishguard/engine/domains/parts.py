@@ -115,6 +115,7 @@ class PartReader:
         self._ac.make_automaton()
         self._splitter = Splitter([*self._by_text, *self._keywords, *REGIONS, *AFFIXES])
         self._class: dict[tuple[int, str], str] = {}
+        self._last: tuple[str, tuple[list[Word], list[Occurrence]]] | None = None
 
     # ------------------------------------------------------------------ classes and kinds
 
@@ -165,7 +166,16 @@ class PartReader:
 
     def words(self, label: str) -> tuple[list[Word], list[Occurrence]]:
         """The words of a label and the brand tokens among them; ([], []) when no token stands in it (most labels
-        that get here: an ordinary-word token glued inside a word), without classifying a word."""
+        that get here: an ordinary-word token glued inside a word), without classifying a word.  The last label's
+        answer is kept: the matcher reads a flagged label twice (its hits, then its reasons)."""
+        last = self._last
+        if last is not None and last[0] == label:
+            return last[1]
+        found = self._words(label)
+        self._last = (label, found)
+        return found
+
+    def _words(self, label: str) -> tuple[list[Word], list[Occurrence]]:
         for h in self._hyphenated:
             if h in label:
                 label = label.replace(h, h.replace("-", ""))
