@@ -241,3 +241,9 @@ def test_an_identity_providers_name_is_called_so_even_when_it_is_not_configured(
     result = LookalikeMatcher([Brand("Acme", ("acme.com",))]).check("acme-okta.com")
     assert "idp-combo" in result.techniques
     assert "'okta' is an identity provider's name" in result.reasons
+
+
+def test_a_short_identity_provider_token_is_held_to_the_short_rules() -> None:
+    m = LookalikeMatcher([Brand("Duo", ("duo.com",))])  # duo is a default keyword: an identity provider
+    assert m.check("duo-lingo.com").verdict == "clear"  # beside an ordinary word only
+    assert m.check("duo-sso.com").verdict == "lookalike"

@@ -122,10 +122,10 @@ class PartReader:
     def token_class(self, brand: int, text: str) -> str:
         found = self._class.get((brand, text))
         if found is None:
-            if brand in self._idp_brands:
-                found = IDP
-            elif len(text) <= 3:
+            if len(text) <= 3:  # a short token is held to the short rules, an identity provider's too (duo)
                 found = SHORT
+            elif brand in self._idp_brands:
+                found = IDP
             elif is_ordinary_word(text):
                 found = ORDINARY
             else:
