@@ -3,7 +3,8 @@
 How a host is read (see docs/detection.md, "Lookalike domains", for the reasoning):
 
 1. Normalise (unicode form, lower case) and cut at the registrable domain (bundled PSL, private suffixes
-   included). A host under an official domain is "official" and nothing else is looked at.
+   included). A host under an official domain is "official", under a partner's domain "partner", and
+   nothing else is looked at.
 2. The registrable domain's own label (the *stem*: ``twilio-sso`` in ``login.twilio-sso.co.uk``) is compared,
    as a confusable skeleton with hyphens removed, against every brand token:
    - equal to a token: ``tld-swap`` (same name, foreign suffix), ``homoglyph``/``idn`` (equal only after the
@@ -11,7 +12,13 @@ How a host is read (see docs/detection.md, "Lookalike domains", for the reasonin
    - equal to a typo variant of a token of 5+ letters: the fuzzer's name (``omission``, ``bitsquat``, ...);
    - a token plus one or more identity/IT keywords, in either order: ``keyword``. The whole stem must be
      made of the token, keywords and digits - a token inside an ordinary word never counts.
-3. Each subdomain label is compared the same way (exact token, skeleton, keyword form): ``subdomain``.
+3. A plain ASCII stem is also read part by part (parts.py, matcher version 2): a brand token standing as a
+   whole part or as a whole word of a glued run, weighed with what else the name holds (``brand-part``,
+   ``brand-compound``, ``idp-combo``, ``brand-pair``, ``addition``).
+4. Each subdomain label is compared the same way as in 2 (exact token, skeleton, keyword form): ``subdomain``.
+
+The best hit gives the verdict ("lookalike" at or above ``min_score``, else "clear" with its evidence kept),
+the techniques, the score and the reasons (reasons.py); every result names ``MATCHER_VERSION``.
 
 Short tokens (2-3 letters: att, cb, tmo) are held to more: never typo variants, never a subdomain label on
 their own; in the keyword form they must be a whole hyphen-separated part (``att-sso``) or be glued to a

@@ -449,7 +449,7 @@ MAX_CARRIED = 5  # addresses read from one link
 def carried_hosts(url: str) -> tuple[str, ...]:
     """The hosts of the addresses a link carries in its path or query (``acme.com/redirect?u=https://acme-sso.com``
     → ``acme-sso.com``), percent-decoded up to twice (an open redirect is often encoded once more), lower case,
-    without port or user.  The link's own host is not among them; at most :data:`MAX_CARRIED`."""
+    without port or user; at most :data:`MAX_CARRIED` (the caller skips one equal to the link's own host)."""
     rest = url.split("://", 1)[-1].partition("/")[2]
     if not rest:
         return ()
