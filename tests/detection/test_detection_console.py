@@ -163,3 +163,11 @@ def test_keywords_added_are_audited(client):
     events = list(Event.objects.filter(action=Action.KEYWORDS_ADDED))
     assert len(events) == 1
     assert events[0].detail["words"] == ["payroll"]
+
+
+def test_a_bad_partner_domain_is_named_as_a_partner(client):
+    brand, response = _acme_with_partners(client, "not a domain")
+    assert response.status_code == 200
+    assert "partner" in response.content.decode()
+    assert "not valid" in response.content.decode()
+    assert Brand.objects.get(pk=brand.pk).partners == []

@@ -75,13 +75,13 @@ def _validated(
         raise InvalidBrand("a brand needs a name of 1 to 100 characters")
     clean_domains = _clean_domains(domains)
     clean_tokens = sorted({t.strip().lower() for t in tokens if t and t.strip()})
-    partner_list = [p for p in partners if p and p.strip()]
-    clean_partners = _clean_domains(partner_list) if partner_list else []
-    try:
-        EngineBrand(name, tuple(clean_domains), tuple(clean_tokens), tuple(clean_partners))
+    try:  # the engine's Brand checks and normalises the partners ("partner 'x y' is not valid: ...")
+        engine = EngineBrand(
+            name, tuple(clean_domains), tuple(clean_tokens), tuple(p.strip() for p in partners if p and p.strip())
+        )
     except BrandConfigError as exc:
         raise InvalidBrand(str(exc)) from None
-    return name, clean_domains, clean_tokens, clean_partners
+    return name, clean_domains, clean_tokens, sorted(set(engine.partners))
 
 
 def save_brand(
