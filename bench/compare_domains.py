@@ -88,6 +88,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from shared import read_domains, shared_data
+
 REPO = Path(__file__).resolve().parent.parent
 OKTAPUS = "domains/oktapus_2022.txt"
 OKTAPUS_BRANDS = "domains/oktapus_brands.toml"
@@ -111,16 +113,6 @@ for n in sys.argv[1:]:
 print(json.dumps(v))
 """
 SHORT = 3  # keywords of this many characters or fewer are dropped in openSquat's second point
-
-
-def shared_data() -> Path:
-    env = os.environ.get("SMISHGUARD_SHARED_DATA")
-    return Path(env) if env else REPO.parent / "shared" / "data"
-
-
-def read_domains(path: Path) -> list[str]:
-    with path.open(encoding="utf-8") as f:
-        return [s for line in f if (s := line.strip()) and not s.startswith("#")]
 
 
 # ---------------------------------------------------------------------------------------------- the tools venv

@@ -32,7 +32,7 @@ sys.path.insert(0, str(REPO / "tests" / "support"))
 
 import lookalike_eval  # noqa: E402 - tests/support is on the path now
 
-from fp_domains import read_domains, shared_data  # noqa: E402 - bench/ is the script's own folder
+from shared import read_domains, shared_data  # noqa: E402 - bench/ is the script's own folder
 
 LINES = (0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95)
 

@@ -12,25 +12,15 @@ from __future__ import annotations
 
 import argparse
 import collections
-import os
 import sys
 from pathlib import Path
 
+from shared import read_domains, shared_data
 from smishguard.engine.domains import InvalidDomain, LookalikeMatcher, load_brand_config
 
 REPO = Path(__file__).resolve().parent.parent
 TRANCO = "domains/tranco_ranks_50001_100000.txt"
 CEILING = 0.001
-
-
-def shared_data() -> Path:
-    env = os.environ.get("SMISHGUARD_SHARED_DATA")
-    return Path(env) if env else REPO.parent / "shared" / "data"
-
-
-def read_domains(path: Path) -> list[str]:
-    with path.open(encoding="utf-8") as f:
-        return [s for line in f if (s := line.strip()) and not s.startswith("#")]
 
 
 def main() -> int:
