@@ -331,7 +331,11 @@ class LookalikeMatcher:
         idp_brands = {t.brand for t in self._tokens if t.text in idp_words}
         hyphenated = {spelling for raw in self._brand_raw.values() for spelling in raw}
         self.part_reader = PartReader(
-            ((t.brand, t.text) for t in self._tokens if t.text.isascii()), self.keywords, idp_brands, hyphenated
+            ((t.brand, t.text) for t in self._tokens if t.text.isascii()),
+            self.keywords,
+            idp_brands,
+            hyphenated,
+            all_keywords=self._all_keywords,
         )
 
     # ------------------------------------------------------------------ public

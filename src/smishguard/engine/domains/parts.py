@@ -28,7 +28,7 @@ Everything here is plain ASCII; names in other scripts are read by the matcher's
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import NamedTuple
 
 import ahocorasick
@@ -92,7 +92,10 @@ class PartReader:
         keywords: Iterable[str],
         idp_brands: Iterable[int],
         hyphenated: Iterable[str] = (),
+        *,
+        all_keywords: Callable[[str], bool],
     ):
+        """``all_keywords(run)``: whether a run of letters is made of keywords only (the matcher's own test)."""
         self._by_text: dict[str, list[int]] = {}
         self._by_skel: dict[str, list[tuple[int, str]]] = {}
         for brand, text in tokens:
@@ -101,8 +104,7 @@ class PartReader:
                 bucket.append(brand)
             self._by_skel.setdefault(fold(text), []).append((brand, text))
         self._keywords = frozenset(keywords)
-        self._kw_folded = frozenset(fold(k) for k in self._keywords)
-        self._kw_max = max((len(k) for k in self._kw_folded), default=1)
+        self._all_keywords = all_keywords
         self._idp_brands = frozenset(idp_brands)
         # Brand spellings with a hyphen (t-mobile) are read as one run.
         self._hyphenated = tuple(sorted((h for h in hyphenated if "-" in h), key=len, reverse=True))
@@ -137,19 +139,6 @@ class PartReader:
         """Whether a token glued inside a run can count (identity providers and distinctive tokens: an ordinary
         word or a short token glued to others never does, so such a run is not split)."""
         return self.token_class(brand, text) in (IDP, DISTINCT)
-
-    def _all_keywords(self, run: str) -> bool:
-        """Whether a run is made of keywords only (helpdesk, ssologin)."""
-        x = fold(run)
-        n = len(x)
-        ok = [False] * (n + 1)
-        ok[n] = True
-        for i in range(n - 1, -1, -1):
-            for j in range(i + 1, min(n, i + self._kw_max) + 1):
-                if ok[j] and x[i:j] in self._kw_folded:
-                    ok[i] = True
-                    break
-        return ok[0]
 
     def _kind(self, word: str) -> str:
         if word in self._keywords:
