@@ -36,6 +36,8 @@ def command_modules(first_word: str | None = None) -> tuple[ModuleType, ...]:
     from smishguard.messaging import cli as messaging_cli
     from smishguard.passkeys import cli as passkeys_cli
     from smishguard.siem import cli as siem_cli
+    from smishguard.training import cli as training_cli
+    from smishguard.training import simulation_cli
     from smishguard.watch import cli as watch_cli
 
     return (
@@ -49,6 +51,8 @@ def command_modules(first_word: str | None = None) -> tuple[ModuleType, ...]:
         messaging_cli,
         gateway_cli,
         incident_cli,
+        training_cli,
+        simulation_cli,
     )
 
 

@@ -705,6 +705,60 @@ def detection_settings(data: dict[str, Any]) -> DetectionSettings:
     return _build(DetectionSettings, _section(data, "detection"), "detection")
 
 
+def _hhmm_range(value: object, label: str) -> str:
+    if not isinstance(value, str) or not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d", value):
+        raise ConfigError(f"[training] {label} must be HH:MM-HH:MM, not {value!r}")
+    return value
+
+
+@dataclass(frozen=True)
+class TrainingSettings:
+    """``[training]``: awareness modules, compliance and SMS phishing simulations (docs/training.md)."""
+
+    company: str = ""  # {company} in a simulation's text; blank: rp_name
+    programme_group: str = "simulations"  # members are in the simulation programme (so is the console toggle)
+    simulation_host: str = ""  # host[:port] of the tracked links (/s/<rid>); blank: the origin's host
+    simulation_sender: str = ""  # E.164 number drills come from: never the reporting number
+    allowed_countries: tuple[str, ...] = ()  # ISO 3166 codes a drill may be sent to; empty: any
+    approval_threshold: int = 50  # a launch to more people than this needs a second admin
+    results_retention_days: int = 365  # per-person simulation results, then counts per department only
+    default_time_zone: str = "UTC"  # for employees without their own
+    new_employee_modules: tuple[str, ...] = ()  # module slugs every new employee is assigned
+    new_employee_due_days: int = 30
+    due_soon_days: int = 7
+    remind_days_before: int = 3
+    remind_every_days_after: int = 7
+    quiet_hours: str = "21:00-08:00"  # reminders wait until after, in the employee's time zone
+    lesson_module: str = "smishing"  # the module a drill's click or submit assigns (the bundled one)
+    lesson_due_days: int = 14
+    email_from: str = ""  # reminders by e-mail too when set (Django's mail framework, SMISHGUARD_EMAIL_*)
+
+    def __post_init__(self) -> None:
+        for name in (
+            "approval_threshold",
+            "results_retention_days",
+            "new_employee_due_days",
+            "due_soon_days",
+            "remind_days_before",
+            "remind_every_days_after",
+        ):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ConfigError(f"[training] {name} must be a whole number of 0 or more, not {value!r}")
+        _hhmm_range(self.quiet_hours, "quiet_hours")
+        for code in self.allowed_countries:
+            if not isinstance(code, str) or not re.fullmatch(r"[A-Z]{2}", code):
+                raise ConfigError(f"[training] allowed_countries: {code!r} is not a two-letter country code (GB)")
+        if self.simulation_sender and not re.fullmatch(r"\+[1-9]\d{6,14}", self.simulation_sender):
+            raise ConfigError(f"[training] simulation_sender must be an E.164 number, not {self.simulation_sender!r}")
+        if self.simulation_host and not re.fullmatch(r"[A-Za-z0-9.-]+(:\d{1,5})?", self.simulation_host):
+            raise ConfigError(f"[training] simulation_host must be host[:port], not {self.simulation_host!r}")
+
+
+def training_settings(data: dict[str, Any]) -> TrainingSettings:
+    return _build(TrainingSettings, _section(data, "training"), "training")
+
+
 @dataclass(frozen=True)
 class Settings:
     origin: str = "http://localhost:8000"
@@ -721,6 +775,7 @@ class Settings:
     trusted_proxies: tuple[str, ...] = ()  # CIDRs whose X-Forwarded-For/-Proto are read (docs/deploy.md)
     siem: SiemSettings = field(default_factory=SiemSettings)  # [siem]: the audit trail's streams
     detection: DetectionSettings = field(default_factory=DetectionSettings)  # [detection]: where lookalike starts
+    training: TrainingSettings = field(default_factory=TrainingSettings)  # [training]: awareness, simulations
     config_path: str | None = None  # the smishguard.toml read, if any (a reload reads it again)
 
     @property
@@ -777,5 +832,6 @@ def load(path: str | os.PathLike[str] | None = None) -> Settings:
         trusted_proxies=trusted_proxies(data),
         siem=siem_settings(data),
         detection=detection_settings(data),
+        training=training_settings(data),
         config_path=str(Path(path).resolve()) if path is not None else None,
     )

@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "smishguard.gateway",
     "smishguard.messaging",
     "smishguard.watch",
+    "smishguard.training",
     "smishguard.web",
 ]
 

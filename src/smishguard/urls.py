@@ -51,6 +51,11 @@ urlpatterns = [
     path("console/", include("smishguard.detection.urls")),
     path("console/", include("smishguard.reports.urls")),
     path("portal/", include("smishguard.reports.portal_urls")),
+    path("console/training/compliance/", include("smishguard.training.compliance_urls")),
+    path("console/training/", include("smishguard.training.console_urls")),
+    path("console/simulations/", include("smishguard.training.simulation_urls")),
+    path("learn/", include("smishguard.training.learn_urls")),
+    path("s/", include("smishguard.training.landing_urls")),  # a simulation's tracked links (the simulation host)
     path("", include("smishguard.accounts.urls")),
     path("", include("smishguard.passkeys.urls")),
     path("", include("smishguard.web.urls")),

@@ -56,6 +56,12 @@ class Employee(AbstractBaseUser):
     admin_approved_by = models.ForeignKey(
         "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", help_text="the second admin"
     )
+    # An IANA name (Europe/London); blank: the company's ([training] default_time_zone).  Simulations send inside
+    # their window in each recipient's own time zone.
+    time_zone = models.CharField(max_length=64, blank=True)
+    # In the SMS phishing simulation programme by the console toggle (membership of [training] programme_group
+    # counts too).  Not key enrolment.
+    in_simulations = models.BooleanField(default=False)
 
     objects = EmployeeManager()
 
@@ -187,6 +193,9 @@ class Session(models.Model):
     # Whether the person was verified (WebAuthn UV: PIN or biometric) at that last key assertion; the gateway's
     # X-Smishguard-Assertion says "user" in its amr only when this is set.
     user_verified = models.BooleanField(default=False)
+    # A fresh key touch is required on the next protected request when this is later than last_assertion_at
+    # (accounts.sessions.require_key_touch: after an employee typed into a simulated sign-in page, say).
+    key_touch_required_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

@@ -306,6 +306,16 @@ def require_fresh_assertion(request: HttpRequest, *, max_age: int | None = None,
     )
 
 
+def require_key_touch(employee: Employee, *, reason: str, actor_label: str = "system") -> int:
+    """Ask for a fresh key touch on each of ``employee``'s live sessions before their next protected request
+    (the gateway sends them to step up while ``key_touch_required_at`` is later than ``last_assertion_at``).
+    Recorded; the number of sessions marked."""
+    now = timezone.now()
+    marked = live().filter(employee=employee).update(key_touch_required_at=now)
+    record(Action.KEY_TOUCH_DEMANDED, actor_label=actor_label, subject=employee, reason=reason, sessions=marked)
+    return marked
+
+
 def mark_assertion(session: Session, *, at=None, user_verified: bool = False) -> None:
     """Record that ``session`` just made a key assertion (a step-up ceremony succeeded), and whether the person
     was verified (UV) in it."""

@@ -25,6 +25,7 @@ SESSION_FIELDS = (
     "revoke_reason",
     "last_assertion_at",
     "user_verified",
+    "key_touch_required_at",
 )
 # Opening a session at sign-in: one INSERT ... RETURNING id.
 INSERT_SESSION = fast_insert(Session, SESSION_FIELDS)

@@ -32,6 +32,7 @@ class Action(StrEnum):
     SESSION_REVOKED = "accounts:session:revoked"
     SESSION_SIGNED_OUT = "accounts:session:signed_out"
     STEPUP_REQUIRED = "accounts:session:stepup_required"
+    KEY_TOUCH_DEMANDED = "accounts:session:key_touch_demanded"
     # Employees
     EMPLOYEE_CREATED = "accounts:employee:created"
     EMPLOYEE_UPDATED = "accounts:employee:updated"
@@ -98,6 +99,28 @@ class Action(StrEnum):
     GATEWAY_ACCESS_PRUNED = "gateway:access:pruned"
     # A breach scope was asked (`smishguard incident scope`, the console's Incidents page): who, which accounts, when
     INCIDENT_SCOPE_REPORTED = "gateway:incident:scope_reported"
+    # Awareness training: modules, assignments, completions
+    TRAINING_MODULE_CREATED = "training:module:created"
+    TRAINING_MODULE_VERSIONED = "training:module:versioned"
+    TRAINING_MODULE_ARCHIVED = "training:module:archived"
+    TRAINING_ASSIGNED = "training:assignment:created"
+    TRAINING_COMPLETED = "training:assignment:completed"
+    TRAINING_QUIZ_FAILED = "training:quiz:failed"
+    TRAINING_REMINDED = "training:assignment:reminded"
+    # SMS phishing simulations
+    SIMULATION_CREATED = "training:simulation:created"
+    SIMULATION_LAUNCH_REQUESTED = "training:simulation:launch_requested"
+    SIMULATION_LAUNCHED = "training:simulation:launched"
+    SIMULATION_PAUSED = "training:simulation:paused"
+    SIMULATION_RESUMED = "training:simulation:resumed"
+    SIMULATION_CANCELLED = "training:simulation:cancelled"
+    SIMULATION_LINKS_EXPORTED = "training:simulation:links_exported"
+    SIMULATION_RESULTS_EXPORTED = "training:simulation:results_exported"
+    SIMULATION_RESULTS_REDUCED = "training:simulation:results_reduced"
+    SIMULATION_SUBMITTED = "training:simulation:submitted"  # someone typed into a drill page (nothing kept)
+    SIMULATION_OPTED_OUT = "training:simulation:opted_out"
+    SIMULATION_OPTED_IN = "training:simulation:opted_in"
+    SIMULATION_PROGRAMME_CHANGED = "accounts:employee:simulations_changed"
 
     @property
     def source(self) -> str:

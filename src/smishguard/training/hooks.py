@@ -1,0 +1,18 @@
+"""What training registers with the lower apps, called once from ``TrainingConfig.ready()``: each area's own
+``register()`` (modules; compliance; simulations; the tracked links and the reporting of a drill)."""
+
+from __future__ import annotations
+
+from smishguard.accounts import nav
+
+NAV_SECTION = "training"  # the console's Awareness section, which each area's pages join
+
+
+def register_all() -> None:
+    from smishguard.training import compliance_hooks, landing_hooks, modules_hooks, simulation_hooks
+
+    nav.register_section(NAV_SECTION, heading="Awareness", order=35, admin_only=True)
+    modules_hooks.register()
+    compliance_hooks.register()
+    simulation_hooks.register()
+    landing_hooks.register()
