@@ -51,6 +51,7 @@ urlpatterns = [
     path("console/", include("smishguard.detection.urls")),
     path("console/", include("smishguard.reports.urls")),
     path("portal/", include("smishguard.reports.portal_urls")),
+    path("console/training/results/", include("smishguard.training.results_urls")),
     path("console/training/compliance/", include("smishguard.training.compliance_urls")),
     path("console/training/", include("smishguard.training.console_urls")),
     path("console/simulations/", include("smishguard.training.simulation_urls")),

@@ -12,6 +12,7 @@ def register_all() -> None:
     from smishguard.training import compliance_hooks, landing_hooks, modules_hooks, simulation_hooks
 
     nav.register_section(NAV_SECTION, heading="Awareness", order=35, admin_only=True)
+    nav.register("awareness-results", label="Results", url_name="awareness:results", section=NAV_SECTION, order=90)
     modules_hooks.register()
     compliance_hooks.register()
     simulation_hooks.register()
