@@ -66,7 +66,7 @@ def test_the_list_shows_version_and_how_many_are_current(client):
     quiz.submit(version, person, {"started": quiz.start_token(version, person), **answers})
     page = client.get("/console/training/").content.decode()
     assert 'data-module="smishing"' in page
-    assert "<td data-current>1</td>" in page
+    assert "data-current>1</td>" in page
     assert '<a href="/console/training/" aria-current="page">Modules</a>' in page
 
 

@@ -153,6 +153,7 @@ def test_unanswered_questions_keep_the_answers_given(browser):
     page = browser.post("/learn/smishing/quiz", {"started": token, **answers}).content.decode()
     assert page.count(" checked>") == 5
     assert f'value="{token}"' in page  # the same start time
+    assert page.count(" data-missing>") == 1  # the unanswered one is marked
 
 
 def test_an_archived_module_is_gone_unless_still_assigned(browser, person):

@@ -70,6 +70,7 @@ def _quiz_page(
     token: str | None = None,
     chosen: dict[int, int] | None = None,
     error: str | None = None,
+    flag_missing: bool = False,
     status: int = 200,
 ) -> HttpResponse:
     chosen = chosen or {}
@@ -77,6 +78,7 @@ def _quiz_page(
         {
             "index": i,
             "text": item["question"],
+            "missing": flag_missing and i not in chosen,
             "choices": [
                 {"index": c, "text": text, "checked": chosen.get(i) == c} for c, text in enumerate(item["choices"])
             ],
@@ -121,7 +123,9 @@ def quiz_page(request: HttpRequest, slug: str) -> HttpResponse:
     except QuizAnswersMissing as exc:
         chosen = _chosen(request.POST, len(version.quiz))
         message = exc.message[0].upper() + exc.message[1:] + "."
-        return _quiz_page(request, module, version, token=token, chosen=chosen, error=message, status=400)
+        return _quiz_page(
+            request, module, version, token=token, chosen=chosen, error=message, flag_missing=True, status=400
+        )
     except QuizTampered as exc:
         return _quiz_page(request, module, modules.latest_version(module), error=exc.message, status=400)
     marks = "".join("1" if mark else "0" for mark in graded.marks)
