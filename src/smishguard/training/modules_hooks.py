@@ -10,5 +10,5 @@ AWARENESS_SECTION = "training"
 
 
 def register() -> None:
-    nav.register("learn", label="Training", url_name="learn:index", section=nav.ACCOUNT, order=35)
+    nav.register("learn", label="Training", url_name="learn:index", section=nav.ACCOUNT, order=36)
     nav.register("training-modules", label="Modules", url_name="training:modules", section=AWARENESS_SECTION, order=10)
