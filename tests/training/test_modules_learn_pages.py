@@ -180,3 +180,20 @@ def test_the_portal_menu_links_to_training(browser):
     page = browser.get("/learn/").content.decode()
     assert '<a href="/learn/" aria-current="page">Training</a>' in page
     assert "/console/training/" not in page
+
+
+def test_a_quiz_post_without_the_csrf_token_is_refused(person):
+    from django.conf import settings
+    from django.test import Client
+
+    strict = Client(enforce_csrf_checks=True)
+    strict.cookies[settings.SESSION_COOKIE_NAME] = signed_in_client(person).cookies[settings.SESSION_COOKIE_NAME].value
+    html, token = _quiz_form(strict)
+    assert 'name="csrfmiddlewaretoken"' in html
+    response = strict.post("/learn/smishing/quiz", {"started": token, **_answers()})
+    assert response.status_code == 403
+    assert not Attempt.objects.exists()
+    csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
+    response = strict.post("/learn/smishing/quiz", {"csrfmiddlewaretoken": csrf, "started": token, **_answers()})
+    assert response.status_code == 302
+    assert Attempt.objects.filter(employee=person, passed=True).count() == 1
