@@ -123,6 +123,8 @@ def test_create_preview_edit_and_archive(client):
     assert response.status_code == 302
     module.refresh_from_db()
     assert module.archived_at is not None
+    assert client.get("/console/training/modules/codes/edit").status_code == 409
+    assert client.post("/console/training/modules/codes/edit", NEW | {"action": "save"}).status_code == 409
     response = client.post("/console/training/modules/codes/archive", HTTP_REFERER="/console/training/")
     assert response.status_code == 302  # flashed: archived already
     actions = set(Event.objects.filter(action__startswith="training:module").values_list("action", flat=True))

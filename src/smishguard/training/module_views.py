@@ -22,7 +22,7 @@ from smishguard.accounts.page_errors import flash_errors
 from smishguard.accounts.page_guards import admin_only
 from smishguard.errors import SmishguardError
 from smishguard.training import modules, quiz, rendering, states
-from smishguard.training.errors import ModuleInvalid
+from smishguard.training.errors import ModuleArchived, ModuleInvalid
 from smishguard.training.models import Module
 
 NAV = "training-modules"
@@ -156,6 +156,8 @@ def module_detail(request: HttpRequest, slug: str) -> HttpResponse:
 @admin_only
 def module_edit(request: HttpRequest, slug: str) -> HttpResponse:
     module = modules.get(slug)
+    if module.archived_at is not None:
+        raise ModuleArchived(f"the module {module.slug!r} is archived: it can no longer be edited")
     if request.method == "GET":
         latest = modules.latest_version(module)
         values = {
