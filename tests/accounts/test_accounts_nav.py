@@ -15,6 +15,7 @@ MY_ACCOUNT = [
     ("Overview", "/"),
     ("My security keys", "/portal/keys"),
     ("My sessions", "/portal/sessions"),
+    ("Training", "/learn/"),  # issue 16
     ("Report a text", "/portal/report"),
 ]
 SECURITY_CONSOLE = [
@@ -35,6 +36,7 @@ DETECTION = [
     ("CT logs", "/console/watch/logs"),
     ("API tokens", "/console/tokens"),
 ]
+AWARENESS = [("Modules", "/console/training/")]  # issue 16
 
 
 def rendered_menu(html: str) -> list[tuple[str, str, list[tuple[str, str]]]]:
@@ -61,6 +63,7 @@ def test_an_admin_sees_every_section_as_before(admin, login):
         ("nav-console", "Security console", SECURITY_CONSOLE),
         ("nav-gateway", "Gateway", GATEWAY),
         ("nav-detection", "Detection", DETECTION),
+        ("nav-training", "Awareness", AWARENESS),
     ]
     assert current_entries(html) == ["/"]
 
@@ -105,9 +108,16 @@ def test_an_apps_registration_makes_its_entry_appear(admin, employee, login):
     nav.register("test-mine", label="Mine too", url_name="passkeys:portal-keys", section=nav.ACCOUNT, order=35)
     try:
         admin_menu = rendered_menu(login(admin).get("/").content.decode())
-        assert [s[1] for s in admin_menu] == ["My account", "Security console", "Gateway", "Test section", "Detection"]
+        assert [s[1] for s in admin_menu] == [
+            "My account",
+            "Security console",
+            "Gateway",
+            "Test section",
+            "Detection",
+            "Awareness",
+        ]
         assert admin_menu[3] == ("nav-test-section", "Test section", [("A test entry", "/console/audit")])
-        assert admin_menu[0][2] == [*MY_ACCOUNT[:3], ("Mine too", "/portal/keys"), MY_ACCOUNT[3]]
+        assert admin_menu[0][2] == [*MY_ACCOUNT[:3], ("Mine too", "/portal/keys"), *MY_ACCOUNT[3:]]
         employee_menu = rendered_menu(login(employee).get("/").content.decode())
         assert [s[1] for s in employee_menu] == ["My account"]  # the new section is for admins only
         assert ("Mine too", "/portal/keys") in employee_menu[0][2]
@@ -131,6 +141,7 @@ def test_the_registry_order():
         "overview",
         "keys",
         "sessions",
+        "learn",
         "report-text",
         "employees",
         "recovery",
@@ -146,4 +157,5 @@ def test_the_registry_order():
         "watch-alerts",
         "watch-logs",
         "tokens",
+        "training-modules",
     ]

@@ -27,3 +27,48 @@ class SimulationStateConflict(Conflict):
     """The simulation is not in a state that allows this."""
 
     code = "simulation_state"
+
+
+# --- modules and quizzes (the modules area) ---------------------------------------------------------------------
+
+
+class ModuleInvalid(SmishguardError):
+    """The module's title, slug, content or pass mark is not valid."""
+
+    code = "module_invalid"
+
+
+class QuizInvalid(SmishguardError):
+    """The quiz is not valid: at least one question, each with two choices or more and its answer among them."""
+
+    code = "quiz_invalid"
+
+
+class ModuleSlugTaken(Conflict):
+    """A module with this short name exists already."""
+
+    code = "module_slug_taken"
+
+
+class ModuleArchived(Conflict):
+    """The module is archived: it can no longer be changed or taken."""
+
+    code = "module_archived"
+
+
+class ModuleUnchanged(SmishguardError):
+    """Nothing changed: no new version was made."""
+
+    code = "module_unchanged"
+
+
+class QuizAnswersMissing(SmishguardError):
+    """Answer every question, then submit."""
+
+    code = "quiz_answers_missing"
+
+
+class QuizTampered(SmishguardError):
+    """The quiz form was not the one this page gave: open the quiz again."""
+
+    code = "quiz_tampered"
