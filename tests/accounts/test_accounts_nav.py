@@ -36,7 +36,7 @@ DETECTION = [
     ("CT logs", "/console/watch/logs"),
     ("API tokens", "/console/tokens"),
 ]
-AWARENESS = [("Modules", "/console/training/")]  # issue 16
+AWARENESS = [("Modules", "/console/training/"), ("Results", "/console/training/results/")]  # issue 16
 
 
 def rendered_menu(html: str) -> list[tuple[str, str, list[tuple[str, str]]]]:
@@ -158,4 +158,5 @@ def test_the_registry_order():
         "watch-logs",
         "tokens",
         "training-modules",
+        "awareness-results",
     ]
