@@ -654,11 +654,19 @@ def expire_links(issued_before: datetime, *, actor: Employee | None = None, requ
 
 
 def _open_request(
-    employee: Employee, kind: str, action: Action, *, actor: Employee | None, request: HttpRequest | None, reason: str
+    employee: Employee,
+    kind: str,
+    action: Action,
+    *,
+    actor: Employee | None,
+    request: HttpRequest | None,
+    reason: str,
+    reuse_pending: bool = True,
 ) -> RecoveryRequest:
-    """The pending request of this kind for the employee, made (and recorded) if there is none."""
+    """The pending request of this kind for the employee, made (and recorded) if there is none (always a new one
+    when not ``reuse_pending``)."""
     with transaction.atomic():
-        pending = pending_request(employee, kind)
+        pending = pending_request(employee, kind) if reuse_pending else None
         if pending is not None:
             return pending
         rec = RecoveryRequest.objects.create(
@@ -685,6 +693,12 @@ def open_request(
     if registered is None:
         raise ValueError(f"no four-eyes request kind {kind!r} is registered")
     _require_active_admin(actor)
+    if registered.about_requester:  # about the requester's own act: a new request each time, someone else approves
+        if actor.pk != employee.pk:
+            raise ValueError(f"a {kind} request is about its requester's own act")
+        if registered.can_open is not None:
+            registered.can_open(employee)
+        return _open_request(employee, kind, action, actor=actor, request=request, reason=reason, reuse_pending=False)
     if actor.pk == employee.pk:
         what = registered.label[:1].lower() + registered.label[1:]
         raise PermissionDenied(f"{actor.email} cannot ask for their own {what}: another admin must")
@@ -766,7 +780,7 @@ def approval_refusals(rec: RecoveryRequest, approver: Employee) -> list[Refusal]
     refusals = []
     if rec.requested_by_id is not None and rec.requested_by_id == approver.pk:
         refusals.append(Refusal("is_requester", "they asked for it; a different admin must approve"))
-    if rec.employee_id == approver.pk:
+    if rec.employee_id == approver.pk and rec.requested_by_id != approver.pk:  # (about the requester: said above)
         refusals.append(Refusal("is_subject", "the request is about them"))
     requester = rec.requested_by_id
     if requester is not None and requester in (approver.admin_granted_by_id, approver.admin_approved_by_id):

@@ -27,3 +27,18 @@ class SimulationStateConflict(Conflict):
     """The simulation is not in a state that allows this."""
 
     code = "simulation_state"
+
+
+# --- simulations (training/simulations.py) ---------------------------------------------------------------------
+
+
+class InvalidSimulation(TrainingError):
+    """A simulation's name, text (a placeholder or a link it may not have), group or window is not acceptable."""
+
+    code = "invalid_simulation"
+
+
+class SimulationNotReady(Conflict):
+    """A launch cannot go ahead: no simulation sender, the sender is the reporting number, no Twilio account."""
+
+    code = "simulation_not_ready"
