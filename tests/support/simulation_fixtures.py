@@ -42,7 +42,7 @@ def training_settings(settings, **overrides: object) -> None:
 
 
 @pytest.fixture
-def drills(settings, configure) -> FakeTwilio:  # noqa: F811 - the shared fixture, configured
+def drills(settings, configure) -> FakeTwilio:
     """Twilio at the fake server, and a simulation sender of its own."""
     training_settings(settings, simulation_sender=SIMULATION_SENDER, company="Acme")
     return configure
@@ -57,7 +57,8 @@ def people(db) -> Callable[..., list[Employee]]:
         for n in range(start, start + count):
             groups = [group, "simulations"] if enrolled else [group]
             details = {"phone": f"+4477009{n:05d}", "department": "Sales", **kwargs}
-            made.append(services.add_employee(email=f"p{n}@example.com", name=f"Pat{n} Person", groups=groups, **details))
+            person = services.add_employee(email=f"p{n}@example.com", name=f"Pat{n} Person", groups=groups, **details)
+            made.append(person)
         return made
 
     return make
@@ -70,7 +71,7 @@ def eligible_admin(email: str) -> Employee:
     from page_fixtures import make_key
 
     with time_machine.travel(timezone.now() - timedelta(days=30), tick=False):
-        person = services.add_employee(email=email, name=email.split("@")[0].title(), is_admin=True)
+        person = services.add_employee(email=email, name=email.split("@", maxsplit=1)[0].title(), is_admin=True)
         make_key(person)
     return person
 

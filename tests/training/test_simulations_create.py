@@ -53,7 +53,8 @@ def test_good_templates_pass_including_literal_braces_and_times() -> None:
 
 @pytest.mark.django_db
 def test_recipients_are_the_enrolled_active_members_with_a_phone_in_an_allowed_country_not_opted_out(
-    people, settings
+    people,  # noqa: F811 - the shared fixture
+    settings,
 ) -> None:
     training_settings(settings, allowed_countries=("GB",), company="Acme")
     ok, suspended, stopped, american = people(4)
@@ -100,7 +101,7 @@ def test_the_tracked_link_is_on_the_simulation_host_or_else_the_origin(settings)
 
 
 @pytest.mark.django_db
-def test_bad_groups_names_and_windows_are_refused(people) -> None:
+def test_bad_groups_names_and_windows_are_refused(people) -> None:  # noqa: F811 - the shared fixtures
     people(1)
     services.add_employee(email="x@example.com", name="X", groups=["empty-later"])
     Employee.objects.get(email="x@example.com").groups.clear()
@@ -125,7 +126,7 @@ def _report(campaign: Campaign, text: str, fingerprint: str) -> Report:
 
 
 @pytest.mark.django_db
-def test_a_drill_from_a_campaign_keeps_its_brand_and_most_common_wording_with_every_link_replaced(people) -> None:
+def test_a_drill_from_a_campaign_keeps_its_brand_and_most_common_wording_with_every_link_replaced(people) -> None:  # noqa: F811 - the shared fixtures
     people(2)
     campaign = Campaign.objects.create(brand="Okta", domains=["okta-sso.co"], report_count=3)
     _report(campaign, "Odd one out: okta-sso.co/x", "odd")
