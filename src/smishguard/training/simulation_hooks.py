@@ -4,9 +4,14 @@ kind (accounts.approvals), the outbox kind that sends the texts and the listener
 
 from __future__ import annotations
 
+NAV_SECTION = "training"
+
 
 def register() -> None:
+    from smishguard.accounts import nav
     from smishguard.training import simulation_sending, simulations
 
     simulations.register()
     simulation_sending.register()
+    # The Awareness section, hooks.NAV_SECTION (named, not imported: hooks imports this module; a test checks it).
+    nav.register("simulations", label="Simulations", url_name="simulations:list", section=NAV_SECTION, order=30)
