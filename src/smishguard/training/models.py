@@ -157,8 +157,8 @@ class Recipient(models.Model):
         NO_PHONE = "no_phone", "No phone number"
         OPTED_OUT = "opted_out", "Replied STOP to simulations"
         COUNTRY = "country", "Phone number outside the allowed countries"
-        NOT_ACTIVE = "not_active", "No longer an active employee"
-        NOT_ENROLLED = "not_enrolled", "No longer in the simulation programme"
+        NOT_ACTIVE = "not_active", "Not an active employee"
+        NOT_ENROLLED = "not_enrolled", "Not in the simulation programme"
         CANCELLED = "cancelled", "Simulation cancelled before sending"
         SEND_FAILED = "send_failed", "The text could not be sent"
 

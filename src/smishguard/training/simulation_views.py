@@ -29,7 +29,10 @@ PAGE_RECIPIENTS = 500
 @require_GET
 @admin_only
 def simulation_list(request: HttpRequest) -> HttpResponse:
-    rows = [simulations.summary(s) for s in Simulation.objects.select_related("group").order_by("-created_at", "-id")]
+    rows = [
+        {**simulations.summary(s), "created": s.created_at}
+        for s in Simulation.objects.select_related("group").order_by("-created_at", "-id")
+    ]
     return render(request, "training/simulation_list.html", {"nav": NAV, "rows": rows})
 
 
