@@ -5,21 +5,40 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0009_time_zone_simulations_key_touch'),
-        ('training', '0001_initial'),
+        ("accounts", "0009_time_zone_simulations_key_touch"),
+        ("training", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='simulation',
-            name='launch_request',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='accounts.recoveryrequest'),
+            model_name="simulation",
+            name="launch_request",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to="accounts.recoveryrequest",
+            ),
         ),
         migrations.AlterField(
-            model_name='recipient',
-            name='skipped',
-            field=models.CharField(blank=True, choices=[('', 'Not skipped'), ('no_phone', 'No phone number'), ('opted_out', 'Replied STOP to simulations'), ('country', 'Phone number outside the allowed countries'), ('not_active', 'Not an active employee'), ('not_enrolled', 'Not in the simulation programme'), ('cancelled', 'Simulation cancelled before sending'), ('send_failed', 'The text could not be sent')], default='', max_length=16),
+            model_name="recipient",
+            name="skipped",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("", "Not skipped"),
+                    ("no_phone", "No phone number"),
+                    ("opted_out", "Replied STOP to simulations"),
+                    ("country", "Phone number outside the allowed countries"),
+                    ("not_active", "Not an active employee"),
+                    ("not_enrolled", "Not in the simulation programme"),
+                    ("cancelled", "Simulation cancelled before sending"),
+                    ("send_failed", "The text could not be sent"),
+                ],
+                default="",
+                max_length=16,
+            ),
         ),
     ]
