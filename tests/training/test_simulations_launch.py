@@ -100,10 +100,12 @@ def test_a_launch_to_more_than_the_threshold_waits_for_a_second_admin(drills, pe
     launched = Event.objects.get(action=Action.SIMULATION_LAUNCHED)
     assert (launched.actor_label, launched.detail["approved_by"]) == (sam.email, sam.email)
 
-    # Cancelled while waiting: the approval then launches nothing.
+    # Cancelled while waiting: its request is refused (by whoever cancelled), and an approval launches nothing.
     simulations.cancel(other.pk, actor=ada)
+    refused = RecoveryRequest.objects.get(pk=second.request_id)
+    assert (refused.status, refused.decided_by) == ("refused", ada)
     assert main(["employees", "approve", str(second.request_id), "--as", sam.email]) != 0
-    assert "cancelled: nothing to launch" in capsys.readouterr().err
+    assert "is already refused" in capsys.readouterr().err
     assert Simulation.objects.get(pk=other.pk).status == Simulation.Status.CANCELLED
 
 

@@ -517,6 +517,10 @@ def _change(
         detail: dict[str, Any] = {}
         if to in (Status.PAUSED, Status.CANCELLED):
             detail["taken_back"] = _delete_pending_sends(simulation)
+        waiting = RecoveryRequest.objects.filter(pk=simulation.launch_request_id, status=RecoveryRequest.Status.PENDING)
+        if to == Status.CANCELLED and simulation.launch_request_id is not None and waiting.exists():
+            # The launch's four-eyes request is answered: refused, by whoever cancelled (nothing left to approve).
+            accounts.refuse_recovery(simulation.launch_request_id, approver=actor, request=request)
         if to == Status.CANCELLED:
             detail["unsent"] = Recipient.objects.filter(
                 simulation=simulation, skipped="", queued_at__isnull=True
@@ -536,6 +540,8 @@ def _change(
             before=before,
             **detail,
         )
+        simulation.refresh_from_db()
+    if to == Status.RUNNING and finish_if_done(simulation.pk):  # resumed with nothing left to send
         simulation.refresh_from_db()
     return simulation
 
