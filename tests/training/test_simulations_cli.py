@@ -8,7 +8,14 @@ import io
 import json
 
 import pytest
-from simulation_fixtures import configure, drills, fake, people  # noqa: F401 - the shared fixtures
+from simulation_fixtures import (  # noqa: F401 - the shared fixtures
+    configure,
+    drills,
+    eligible_admin,
+    fake,
+    people,
+    training_settings,
+)
 
 from smishguard.audit import Action
 from smishguard.audit.models import Event
@@ -128,3 +135,23 @@ def test_bad_input_is_one_clear_line_and_a_non_zero_exit(drills, people, tmp_pat
     code, _out, err = run(capsys, "simulations", "pause", str(sim_id))
     assert code != 0
     assert f"simulation {sim_id} is draft: it cannot be paused" in err
+
+
+@pytest.mark.django_db
+def test_a_launch_above_the_threshold_asks_as_an_admin(drills, people, tmp_path, capsys, settings) -> None:  # noqa: F811 - the shared fixtures
+    training_settings(settings, approval_threshold=1)
+    people(2)
+    ada = eligible_admin("ada@example.com")
+    template = tmp_path / "t.txt"
+    template.write_text(TEXT, encoding="utf-8")
+    assert main(["simulations", "create", "Big", "--template", str(template), "--group", "sales"]) == 0
+    sim_id = str(Simulation.objects.get().pk)
+    capsys.readouterr()
+    code, _out, err = run(capsys, "simulations", "launch", sim_id)
+    assert code != 0
+    assert "needs a second admin's approval: ask for it as an admin (--as ADMIN_EMAIL)" in err
+    code, out, _err = run(capsys, "simulations", "launch", sim_id, "--as", ada.email, "--json")
+    assert code == 0
+    shown = json.loads(out)
+    assert (shown["status"], shown["launched"], shown["recipients"]) == ("awaiting_approval", False, 2)
+    assert isinstance(shown["request_id"], int)
