@@ -36,7 +36,11 @@ DETECTION = [
     ("CT logs", "/console/watch/logs"),
     ("API tokens", "/console/tokens"),
 ]
-AWARENESS = [("Modules", "/console/training/"), ("Results", "/console/training/results/")]  # issue 16
+AWARENESS = [
+    ("Modules", "/console/training/"),
+    ("Simulations", "/console/simulations/"),
+    ("Results", "/console/training/results/"),
+]  # issue 16
 
 
 def rendered_menu(html: str) -> list[tuple[str, str, list[tuple[str, str]]]]:
@@ -87,6 +91,7 @@ def test_an_employee_sees_only_their_account_as_before(employee, login):
         ("/console/watch/", "/console/watch/"),
         ("/console/gateway/rules", "/console/gateway/rules"),
         ("/console/incidents/", "/console/incidents/"),
+        ("/console/simulations/", "/console/simulations/"),
     ],
 )
 def test_each_page_marks_its_own_entry(admin, login, path, current):
@@ -158,5 +163,6 @@ def test_the_registry_order():
         "watch-logs",
         "tokens",
         "training-modules",
+        "simulations",
         "awareness-results",
     ]

@@ -7,6 +7,9 @@ something that must take two admins (the gateway: lifting an employee's containm
 called by ``accounts.services.approve`` inside the approval's transaction with the request row locked, after the
 second admin's eligibility was checked (``approval_refusals``: not the requester, not the subject, old enough).
 It returns one sentence saying what was done (printed by ``smishguard employees approve``, shown in the console).
+A kind whose request is about something the requester asks to do rather than about another employee (training: a
+simulation launched to many people) says ``about_requester=True``: its request's employee is the requester, a new
+one is opened each time (the app links it to what it is about), and the approver must be someone else.
 Opening a request of the kind: ``accounts.services.open_request`` (an active admin, about someone else), after the
 kind's ``can_open(employee)``, if it has one, raised nothing (e.g. the gateway: the employee is contained).
 """
@@ -30,6 +33,7 @@ class ApprovalKind:
     approve: Approve
     button: str = "Approve"  # the console's approve button
     can_open: CanOpen | None = None
+    about_requester: bool = False  # the request is about the requester's own act (see the module's note)
 
 
 _kinds: dict[str, ApprovalKind] = {}
@@ -42,11 +46,12 @@ def register_kind(
     approve: Approve,
     button: str = "Approve",
     can_open: CanOpen | None = None,
+    about_requester: bool = False,
 ) -> None:
     """Add (or, under the same name, replace) a kind of four-eyes request."""
     if not name or len(name) > 16:
         raise ValueError(f"a request kind's name is 1-16 characters: {name!r}")
-    _kinds[name] = ApprovalKind(name, label, approve, button, can_open)
+    _kinds[name] = ApprovalKind(name, label, approve, button, can_open, about_requester)
 
 
 def registered(name: str) -> ApprovalKind | None:

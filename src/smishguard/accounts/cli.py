@@ -27,8 +27,30 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--department", default="")
     p.add_argument("--group", action="append", default=[], help="a group; repeat for several")
     p.add_argument("--admin", action="store_true", help="make the employee a console admin")
+    p.add_argument("--time-zone", default="", metavar="TZ", help="IANA name, e.g. Europe/London (simulation windows)")
+    p.add_argument(
+        "--simulations",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="in the SMS phishing simulation programme (or not)",
+    )
     p.add_argument("--json", action="store_true", help="print the employee as JSON")
     p.set_defaults(func=cmd_add)
+
+    p = esub.add_parser("update", help="change an employee's details (what is left out stays as it is)")
+    p.add_argument("email")
+    p.add_argument("--name")
+    p.add_argument("--phone", help="mobile number in E.164 form; '' to remove it")
+    p.add_argument("--department")
+    p.add_argument("--time-zone", metavar="TZ", help="IANA name, e.g. Europe/London; '' for the company's default")
+    p.add_argument(
+        "--simulations",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="put the employee in the SMS phishing simulation programme, or take them out",
+    )
+    p.add_argument("--json", action="store_true", help="print the employee as JSON")
+    p.set_defaults(func=cmd_update)
 
     p = esub.add_parser(
         "import",
@@ -198,6 +220,8 @@ def _employee_dict(e) -> dict:
         "status": e.status,
         "is_admin": e.is_admin,
         "keys": e.credentials.filter(revoked_at__isnull=True, flagged_at__isnull=True).count(),  # working keys
+        "time_zone": e.time_zone,
+        "in_simulations": e.in_simulations,
     }
 
 
@@ -218,12 +242,35 @@ def cmd_add(args: argparse.Namespace) -> int:
         department=args.department,
         groups=args.group,
         is_admin=args.admin,
+        time_zone=args.time_zone,
+        in_simulations=args.simulations,
     )
     if args.json:
         print_json(_employee_dict(e))
     else:
         role = "admin" if e.is_admin else "employee"
         print(f"added {role} {e.name} <{e.email}>; next: smishguard employees invite {e.email}")
+    return 0
+
+
+@needs_django
+def cmd_update(args: argparse.Namespace) -> int:
+    from smishguard.accounts import services
+
+    e = services.get_employee(args.email)
+    e = services.update_employee(
+        e,
+        name=e.name if args.name is None else args.name,
+        phone=e.phone if args.phone is None else args.phone,
+        department=e.department if args.department is None else args.department,
+        groups=[g.name for g in e.groups.all()],
+        time_zone=args.time_zone,
+        in_simulations=args.simulations,
+    )
+    if args.json:
+        print_json(_employee_dict(e))
+    else:
+        print(f"updated {e.name} <{e.email}>")
     return 0
 
 

@@ -6,6 +6,7 @@ Views and CLI commands call these; each writes its audit events and raises a nar
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import re
 import secrets
@@ -129,6 +130,36 @@ def clean_details(
     return {"email": email, "name": name, "phone": phone, "department": department, "groups": cleaned_groups}
 
 
+def clean_time_zone(name: str | None) -> str:
+    """An IANA time zone name (Europe/London), checked against the zone database (tzdata); "" for none (then
+    [training] default_time_zone applies).  InvalidEmployee otherwise."""
+    name = (name or "").strip()
+    if not name:
+        return ""
+    if len(name) > 64 or name not in _time_zones():
+        raise InvalidEmployee(f"not a time zone: {name!r} (an IANA name such as Europe/London)")
+    return name
+
+
+@functools.cache
+def _time_zones() -> frozenset[str]:
+    import zoneinfo
+
+    return frozenset(zoneinfo.available_timezones())
+
+
+def time_zone_names() -> frozenset[str]:
+    """Every IANA time zone name the zone database knows (the console's suggestions)."""
+    return _time_zones()
+
+
+def _programme_changed(
+    employee: Employee, enrolled: bool, *, actor: Employee | None, request: HttpRequest | None
+) -> None:
+    """The console toggle of the SMS phishing simulation programme, audited on its own."""
+    record(Action.SIMULATION_PROGRAMME_CHANGED, request=request, actor=actor, subject=employee, in_simulations=enrolled)
+
+
 def split_groups(text: str) -> list[str]:
     """Group names from one field: separated by commas or semicolons, the same in the CSV and the console form."""
     return [g.strip() for g in text.replace(";", ",").split(",") if g.strip()]
@@ -147,6 +178,8 @@ def add_employee(
     department: str = "",
     groups: Iterable[str] = (),
     is_admin: bool = False,
+    time_zone: str = "",
+    in_simulations: bool = False,
     actor: Employee | None = None,
     request: HttpRequest | None = None,
 ) -> Employee:
@@ -154,10 +187,11 @@ def add_employee(
     the console (``actor`` given), they wait for a second admin's approval (an ``admin_grant`` request)."""
     details = clean_details(email=email, name=name, phone=phone, department=department, groups=groups)
     group_names = details.pop("groups")
+    details["time_zone"] = clean_time_zone(time_zone)
     grant_now = is_admin and actor is None
     try:
         with transaction.atomic():
-            employee = Employee.objects.create(is_admin=False, **details)
+            employee = Employee.objects.create(is_admin=False, in_simulations=bool(in_simulations), **details)
             _set_groups(employee, group_names)
             record(
                 Action.EMPLOYEE_CREATED,
@@ -168,7 +202,10 @@ def add_employee(
                 department=employee.department,
                 groups=group_names,  # groups grant access through the gateway's rules: audited as they are set
                 **({"admin_requested": True} if is_admin and not grant_now else {}),
+                **({"time_zone": employee.time_zone} if employee.time_zone else {}),
             )
+            if in_simulations:
+                _programme_changed(employee, True, actor=actor, request=request)
             if grant_now:
                 _grant_admin(employee, requested_by=None, approved_by=None, request=request)
             elif is_admin:
@@ -186,18 +223,29 @@ def update_employee(
     department: str = "",
     groups: Iterable[str] = (),
     is_admin: bool | None = None,
+    time_zone: str | None = None,
+    in_simulations: bool | None = None,
     actor: Employee | None = None,
     request: HttpRequest | None = None,
 ) -> Employee:
-    """Change an employee's details.  Granting admin rights follows add_employee's rule (the CLI at once, the
-    console through a second admin); removing them is immediate.  A changed phone number is audited on its own
-    and the old number is told (security notices go to it)."""
+    """Change an employee's details (``time_zone`` and ``in_simulations``: None leaves them as they are).
+
+    Granting admin rights follows add_employee's rule (the CLI at once, the console through a second admin);
+    removing them is immediate.  A changed phone number is audited on its own and the old number is told
+    (security notices go to it); so is the simulation programme's toggle."""
     details = clean_details(email=employee.email, name=name, phone=phone, department=department, groups=groups)
+    if time_zone is not None:
+        details["time_zone"] = clean_time_zone(time_zone)
     changes = {}
     grant_now = ask_grant = False
+    toggled = in_simulations is not None and bool(in_simulations) != employee.in_simulations
     with transaction.atomic():
         old_phone = employee.phone
-        for key in ("name", "phone", "department"):
+        if toggled:
+            employee.in_simulations = bool(in_simulations)
+        for key in ("name", "phone", "department", "time_zone"):
+            if key not in details:
+                continue
             if getattr(employee, key) != details[key]:
                 changes[key] = [getattr(employee, key), details[key]]
                 setattr(employee, key, details[key])
@@ -218,6 +266,8 @@ def update_employee(
         _set_groups(employee, details["groups"])
         if changes:
             record(Action.EMPLOYEE_UPDATED, request=request, actor=actor, subject=employee, changes=changes)
+        if toggled:
+            _programme_changed(employee, employee.in_simulations, actor=actor, request=request)
         if "phone" in changes:
             _phone_changed(employee, old_phone, actor=actor, request=request)
         if grant_now:
@@ -319,16 +369,17 @@ def _grant_admin(
         )
 
 
-CSV_COLUMNS = ("email", "name", "phone", "department", "groups", "admin")
+CSV_COLUMNS = ("email", "name", "phone", "department", "groups", "admin", "time_zone", "simulations")
 ADMIN_WORDS = frozenset({"1", "true", "yes", "y"})
 
 
 def import_csv(data: bytes | str, *, actor: Employee | None = None, request: HttpRequest | None = None) -> ImportResult:
-    """Create or update employees from CSV (header: email,name[,phone,department,groups,admin]).
+    """Create or update employees from CSV (header: email,name[,phone,department,groups,admin,time_zone,simulations]).
 
     Each row stands alone: a bad row is reported with its line number and the good rows are kept.
     ``groups`` holds names separated by ``;`` or ``,`` (quote the field for commas).
-    ``admin`` is true/yes/1 to make an admin.
+    ``admin`` is true/yes/1 to make an admin.  ``time_zone`` is an IANA name; ``simulations`` true/yes/1 puts the
+    employee in the SMS phishing simulation programme, false/no/0 takes them out (empty: left as it is).
     """
     if isinstance(data, bytes):
         try:
@@ -354,6 +405,9 @@ def import_csv(data: bytes | str, *, actor: Employee | None = None, request: Htt
             continue
         groups = split_groups(values.get("groups", ""))
         is_admin = values.get("admin", "").lower() in ADMIN_WORDS
+        # time_zone and simulations: an empty (or absent) field leaves an existing employee's as it is.
+        time_zone = values.get("time_zone") or None
+        enrolled = values.get("simulations", "").lower() in ADMIN_WORDS if values.get("simulations") else None
         try:
             existing = Employee.objects.filter(email__iexact=values.get("email", "")).first()
             if existing is None:
@@ -364,6 +418,8 @@ def import_csv(data: bytes | str, *, actor: Employee | None = None, request: Htt
                     department=values.get("department", ""),
                     groups=groups,
                     is_admin=is_admin,
+                    time_zone=time_zone or "",
+                    in_simulations=bool(enrolled),
                     actor=actor,
                     request=request,
                 )
@@ -376,6 +432,8 @@ def import_csv(data: bytes | str, *, actor: Employee | None = None, request: Htt
                     department=values.get("department", ""),
                     groups=groups,
                     is_admin=is_admin if values.get("admin") else None,
+                    time_zone=time_zone,
+                    in_simulations=enrolled,
                     actor=actor,
                     request=request,
                 )
@@ -654,11 +712,19 @@ def expire_links(issued_before: datetime, *, actor: Employee | None = None, requ
 
 
 def _open_request(
-    employee: Employee, kind: str, action: Action, *, actor: Employee | None, request: HttpRequest | None, reason: str
+    employee: Employee,
+    kind: str,
+    action: Action,
+    *,
+    actor: Employee | None,
+    request: HttpRequest | None,
+    reason: str,
+    reuse_pending: bool = True,
 ) -> RecoveryRequest:
-    """The pending request of this kind for the employee, made (and recorded) if there is none."""
+    """The pending request of this kind for the employee, made (and recorded) if there is none (always a new one
+    when not ``reuse_pending``)."""
     with transaction.atomic():
-        pending = pending_request(employee, kind)
+        pending = pending_request(employee, kind) if reuse_pending else None
         if pending is not None:
             return pending
         rec = RecoveryRequest.objects.create(
@@ -685,6 +751,12 @@ def open_request(
     if registered is None:
         raise ValueError(f"no four-eyes request kind {kind!r} is registered")
     _require_active_admin(actor)
+    if registered.about_requester:  # about the requester's own act: a new request each time, someone else approves
+        if actor.pk != employee.pk:
+            raise ValueError(f"a {kind} request is about its requester's own act")
+        if registered.can_open is not None:
+            registered.can_open(employee)
+        return _open_request(employee, kind, action, actor=actor, request=request, reason=reason, reuse_pending=False)
     if actor.pk == employee.pk:
         what = registered.label[:1].lower() + registered.label[1:]
         raise PermissionDenied(f"{actor.email} cannot ask for their own {what}: another admin must")
@@ -766,7 +838,7 @@ def approval_refusals(rec: RecoveryRequest, approver: Employee) -> list[Refusal]
     refusals = []
     if rec.requested_by_id is not None and rec.requested_by_id == approver.pk:
         refusals.append(Refusal("is_requester", "they asked for it; a different admin must approve"))
-    if rec.employee_id == approver.pk:
+    if rec.employee_id == approver.pk and rec.requested_by_id != approver.pk:  # (about the requester: said above)
         refusals.append(Refusal("is_subject", "the request is about them"))
     requester = rec.requested_by_id
     if requester is not None and requester in (approver.admin_granted_by_id, approver.admin_approved_by_id):

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_POST
 
 from smishguard.accounts import throttle
 from smishguard.audit import Action, record, record_refusal
-from smishguard.messaging import inbound
+from smishguard.messaging import inbound, statuses
 from smishguard.messaging.models import DeliveryStatus, InboundMessage, OutboundMessage
 from smishguard.messaging.ratelimit import inbound_flooding
 from smishguard.messaging.sending import apply_status
@@ -181,6 +181,8 @@ def status_callback(request: HttpRequest) -> HttpResponse:
             DeliveryStatus.objects.create(
                 message=message, message_sid=message_sid, status=status.lower(), error_code=error_code
             )
+            if message is None:  # not one of ours: a text an app above sends itself (messaging.statuses)
+                statuses.notify(message_sid, status.lower(), error_code)
     except IntegrityError:
         return HttpResponse(status=204)  # the same status for the same message again: already recorded
     if message is not None:

@@ -72,3 +72,18 @@ class QuizTampered(SmishguardError):
     """The quiz form was not the one this page gave: open the quiz again."""
 
     code = "quiz_tampered"
+
+
+# --- simulations (training/simulations.py) ---------------------------------------------------------------------
+
+
+class InvalidSimulation(TrainingError):
+    """A simulation's name, text (a placeholder or a link it may not have), group or window is not acceptable."""
+
+    code = "invalid_simulation"
+
+
+class SimulationNotReady(Conflict):
+    """A launch cannot go ahead: no simulation sender, the sender is the reporting number, no Twilio account."""
+
+    code = "simulation_not_ready"

@@ -133,6 +133,10 @@ class Simulation(models.Model):
     launched_at = models.DateTimeField(null=True, blank=True)
     launched_by = models.CharField(max_length=254, blank=True)
     approved_by = models.CharField(max_length=254, blank=True)
+    # The four-eyes request of a launch to more than [training] approval_threshold people (accounts.approvals).
+    launch_request = models.ForeignKey(
+        "accounts.RecoveryRequest", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     status_changed_at = models.DateTimeField(null=True, blank=True)
     status_changed_by = models.CharField(max_length=254, blank=True)
     reduced_at = models.DateTimeField(null=True, blank=True, help_text="per-person results reduced to counts")
@@ -153,9 +157,10 @@ class Recipient(models.Model):
         NO_PHONE = "no_phone", "No phone number"
         OPTED_OUT = "opted_out", "Replied STOP to simulations"
         COUNTRY = "country", "Phone number outside the allowed countries"
-        NOT_ACTIVE = "not_active", "No longer an active employee"
-        NOT_ENROLLED = "not_enrolled", "No longer in the simulation programme"
+        NOT_ACTIVE = "not_active", "Not an active employee"
+        NOT_ENROLLED = "not_enrolled", "Not in the simulation programme"
         CANCELLED = "cancelled", "Simulation cancelled before sending"
+        SEND_FAILED = "send_failed", "The text could not be sent"
 
     simulation = models.ForeignKey(Simulation, on_delete=models.CASCADE, related_name="recipients")
     employee = models.ForeignKey(Employee, on_delete=models.CASCADE, related_name="+")

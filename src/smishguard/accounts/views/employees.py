@@ -89,11 +89,19 @@ def directory(request: HttpRequest) -> HttpResponse:
 
 
 def _employee_form_context(values: dict[str, str], **extra: object) -> dict[str, object]:
-    return {"values": values, "departments": _departments(), "nav": "employees", **extra}
+    extra.setdefault("simulations_checked", values.get("in_simulations") == "on")
+    return {
+        "values": values,
+        "departments": _departments(),
+        "time_zones": sorted(services.time_zone_names()),
+        "nav": "employees",
+        **extra,
+    }
 
 
 def _posted_details(request: HttpRequest) -> dict[str, str]:
-    return {k: request.POST.get(k, "").strip() for k in ("email", "name", "phone", "department", "groups")}
+    fields = ("email", "name", "phone", "department", "groups", "time_zone", "in_simulations")
+    return {k: request.POST.get(k, "").strip() for k in fields}
 
 
 def _groups(text: str) -> list[str]:
@@ -117,6 +125,8 @@ def add(request: HttpRequest) -> HttpResponse:
             department=values["department"],
             groups=_groups(values["groups"]),
             is_admin=wants_admin,
+            time_zone=values["time_zone"],
+            in_simulations=values["in_simulations"] == "on",
             actor=request.user,
             request=request,
         )
@@ -151,6 +161,8 @@ def edit(request: HttpRequest, pk: int) -> HttpResponse:
             "phone": employee.phone,
             "department": employee.department,
             "groups": ", ".join(employee.groups.values_list("name", flat=True)),
+            "time_zone": employee.time_zone,
+            "in_simulations": "on" if employee.in_simulations else "",
         }
         context = _employee_form_context(values, mode="edit", employee=employee, admin_checked=employee.is_admin)
         return render(request, "accounts/console/employee_form.html", context)
@@ -172,6 +184,8 @@ def edit(request: HttpRequest, pk: int) -> HttpResponse:
             department=values["department"],
             groups=_groups(values["groups"]),
             is_admin=is_admin,
+            time_zone=values["time_zone"],
+            in_simulations=values["in_simulations"] == "on",
             actor=request.user,
             request=request,
         )
