@@ -25,8 +25,8 @@ def test_funnel_counts_each_step_and_report_times_from_each_send():
 
     assert (funnel.recipients, funnel.sent, funnel.delivered) == (4, 4, 2)
     assert (funnel.clicked, funnel.submitted, funnel.reported) == (2, 1, 2)
-    assert funnel.first_report_seconds == pytest.approx(240)
-    assert funnel.median_report_seconds == pytest.approx(420)
+    assert funnel.time_to_first_report_seconds == 600  # the first report to arrive: 10 minutes after its send
+    assert funnel.median_report_seconds == 420  # of 600 and 240
     assert funnel.rate("clicked") == pytest.approx(0.5)
     assert funnel.as_dict()["reported"] == 2
 
@@ -38,7 +38,7 @@ def test_a_funnel_with_nothing_sent_has_no_rates_and_no_report_time():
     funnel = results.funnel(sim)
     assert (funnel.recipients, funnel.sent, funnel.reported) == (1, 0, 0)
     assert funnel.rate("clicked") is None
-    assert funnel.first_report_seconds is None
+    assert funnel.time_to_first_report_seconds is None
 
 
 @pytest.mark.django_db

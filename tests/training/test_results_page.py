@@ -68,7 +68,7 @@ def test_the_trend_csv_has_a_row_per_simulation_and_is_audited(admin, drills):
     assert [row["name"] for row in rows] == ["Password expiry", "Schedule change"]
     assert (rows[0]["sent"], rows[0]["clicked"], rows[0]["reported"]) == ("3", "1", "1")
     assert float(rows[1]["click_rate"]) == pytest.approx(0.5)
-    assert rows[0]["first_report_seconds"] != ""
+    assert rows[0]["time_to_first_report_seconds"] != ""
     event = Event.objects.get(action="training:simulation:results_exported")
     assert (event.detail["what"], event.actor_label) == ("trend", "sec@example.com")
 

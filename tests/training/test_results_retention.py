@@ -62,7 +62,7 @@ def test_reduction_keeps_the_funnel_per_department_and_forgets_the_people(retent
         before.submitted,
         before.reported,
     )
-    assert after.first_report_seconds is None  # a time per person is per-person data: gone
+    assert after.time_to_first_report_seconds is None  # a time per person is per-person data: gone
     assert [(p.department, p.funnel.clicked) for p in results.by_department(sim)] == departments_before
     event = Event.objects.get(action="training:simulation:results_reduced")
     assert event.detail["recipients"] == 4

@@ -1,8 +1,6 @@
 """The geometry of the results pages' charts, drawn as inline SVG by the templates (no script: the pages' strict
 Content-Security-Policy allows none).  Pure arithmetic over ``results``' dataclasses; the templates only place it.
 
-- ``funnel_chart``: one horizontal bar per step (sent, delivered, clicked, submitted, reported), its length the
-  share of those sent, labelled with the count and the percentage.
 - ``trend_chart``: per simulation in launch order, three bars side by side, the click, submit and report rates.
 """
 
@@ -10,24 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from smishguard.training.results import STEPS, Funnel, TrendPoint
+from smishguard.training.results import TrendPoint
 
-STEP_LABELS = {
-    "sent": "Sent",
-    "delivered": "Delivered",
-    "clicked": "Clicked the link",
-    "submitted": "Typed on the page",
-    "reported": "Reported it",
-}
-# The colours say good or bad: a click or a submit is the drill catching someone (red shades), a report is the
-# right answer (green), sent and delivered are neutral (grey-blue).
-STEP_COLOURS = {
-    "sent": "#64748b",
-    "delivered": "#64748b",
-    "clicked": "#f97316",
-    "submitted": "#dc2626",
-    "reported": "#16a34a",
-}
+# The colours say good or bad: a click or a submit is the drill catching someone (orange, red), a report is the
+# right answer (green).
+STEP_COLOURS = {"clicked": "#f97316", "submitted": "#dc2626", "reported": "#16a34a"}
 TREND_SERIES = (("clicked", "Clicked"), ("submitted", "Typed on the page"), ("reported", "Reported"))
 
 
@@ -44,15 +29,6 @@ class Bar:
     percent: str  # "42%", or "" when nothing was sent
     text_x: float
     text_y: float
-
-
-@dataclass(frozen=True)
-class FunnelChart:
-    width: int
-    height: int
-    label_width: int
-    bars: tuple[Bar, ...]
-    description: str
 
 
 def short_duration(seconds: float | None) -> str:
@@ -74,33 +50,6 @@ def short_duration(seconds: float | None) -> str:
 
 def percent(part: int, whole: int) -> str:
     return f"{round(100 * part / whole)}%" if whole else ""
-
-
-def funnel_chart(funnel: Funnel, *, width: int = 640, row: int = 30) -> FunnelChart:
-    label_width, right_margin = 150, 90
-    span = width - label_width - right_margin
-    bars = []
-    for index, step in enumerate(STEPS):
-        value = getattr(funnel, step)
-        length = span * value / funnel.sent if funnel.sent else 0.0
-        y = index * row + 4
-        bars.append(
-            Bar(
-                key=step,
-                label=STEP_LABELS[step],
-                colour=STEP_COLOURS[step],
-                x=label_width,
-                y=y,
-                width=round(min(length, span), 1),
-                height=row - 10,
-                value=value,
-                percent=percent(value, funnel.sent),
-                text_x=round(label_width + min(length, span) + 6, 1),
-                text_y=y + (row - 10) / 2 + 4,
-            )
-        )
-    description = "; ".join(f"{STEP_LABELS[b.key]}: {b.value}{f' ({b.percent})' if b.percent else ''}" for b in bars)
-    return FunnelChart(width, row * len(STEPS) + 4, label_width, tuple(bars), description)
 
 
 @dataclass(frozen=True)

@@ -214,6 +214,7 @@ class SimulationTally(models.Model):
     simulation = models.ForeignKey(Simulation, on_delete=models.CASCADE, related_name="tallies")
     department = models.CharField(max_length=100, blank=True)
     recipients = models.PositiveIntegerField(default=0)
+    skipped = models.PositiveIntegerField(default=0)
     sent = models.PositiveIntegerField(default=0)
     delivered = models.PositiveIntegerField(default=0)
     clicked = models.PositiveIntegerField(default=0)

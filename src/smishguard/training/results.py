@@ -4,7 +4,9 @@ the employees who clicked in more than one.
 The per-person rows (``Recipient``) are the source while they are kept; once a simulation's results are reduced to
 counts (``retention``), its ``SimulationTally`` rows answer the funnel and the departments, and it no longer
 counts towards repeat clickers (there is no one left to name).  Skipped recipients (no phone, opted out, outside
-the allowed countries, cancelled before sending) are not in the funnel: they were never asked.
+the allowed countries, cancelled before sending) are not in the funnel, only counted apart: they were never
+asked.  A recipient whose text went out still counts if a reason to skip them came later (their send failed
+for good after an attempt that Twilio accepted, say).
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ STEPS = ("sent", "delivered", "clicked", "submitted", "reported")
 @dataclass(frozen=True)
 class Funnel:
     """Counts of recipients who reached each step (a recipient who clicked without a delivery receipt still counts
-    as clicked), and how fast reports came: seconds from a recipient's send to their report."""
+    as clicked), those skipped, and how fast reports came: seconds from a recipient's send to their report."""
 
     recipients: int
     sent: int
@@ -33,19 +35,22 @@ class Funnel:
     clicked: int
     submitted: int
     reported: int
-    first_report_seconds: float | None = None  # the quickest report, from that recipient's send
-    median_report_seconds: float | None = None
+    skipped: int = 0
+    time_to_first_report_seconds: int | None = None  # the first report to arrive, from its recipient's send
+    median_report_seconds: int | None = None
 
     def rate(self, step: str) -> float | None:
         """``step`` over those sent (None when nothing was sent)."""
         return getattr(self, step) / self.sent if self.sent else None
 
     def as_dict(self) -> dict[str, object]:
+        """The funnel of ``smishguard simulations results --json`` (and the trend's)."""
         return {
             "recipients": self.recipients,
             **{step: getattr(self, step) for step in STEPS},
-            "first_report_seconds": self.first_report_seconds,
+            "time_to_first_report_seconds": self.time_to_first_report_seconds,
             "median_report_seconds": self.median_report_seconds,
+            "skipped": self.skipped,
         }
 
 
@@ -101,29 +106,30 @@ class RepeatClicker:
         }
 
 
-def _asked(simulation: Simulation):
-    return Recipient.objects.filter(simulation=simulation, skipped="")
+ASKED = Q(skipped="") | Q(sent_at__isnull=False)  # the recipients in the funnel
 
 
-def _report_delays(rows: Iterable[tuple[datetime | None, datetime | None]]) -> list[float]:
-    return sorted(
-        max(0.0, (reported - sent).total_seconds())
-        for sent, reported in rows
-        if sent is not None and reported is not None
-    )
+def _delay(row: Recipient, launched_at: datetime | None) -> int | None:
+    start = row.sent_at or launched_at
+    if row.reported_at is None or start is None:
+        return None
+    return max(0, round((row.reported_at - start).total_seconds()))
 
 
-def _funnel_of_rows(rows: list[Recipient]) -> Funnel:
-    delays = _report_delays((row.sent_at, row.reported_at) for row in rows)
+def _funnel_of_rows(rows: list[Recipient], launched_at: datetime | None, skipped: int = 0) -> Funnel:
+    asked = [row for row in rows if not row.skipped or row.sent_at is not None]
+    reports = sorted((row for row in asked if row.reported_at is not None), key=lambda row: row.reported_at)
+    delays = [d for d in (_delay(row, launched_at) for row in reports) if d is not None]
     return Funnel(
-        recipients=len(rows),
-        sent=sum(row.sent_at is not None for row in rows),
-        delivered=sum(row.delivered_at is not None for row in rows),
-        clicked=sum(row.clicked_at is not None for row in rows),
-        submitted=sum(row.submitted_at is not None for row in rows),
-        reported=sum(row.reported_at is not None for row in rows),
-        first_report_seconds=delays[0] if delays else None,
-        median_report_seconds=median(delays) if delays else None,
+        recipients=len(asked),
+        sent=sum(row.sent_at is not None for row in asked),
+        delivered=sum(row.delivered_at is not None for row in asked),
+        clicked=sum(row.clicked_at is not None for row in asked),
+        submitted=sum(row.submitted_at is not None for row in asked),
+        reported=len(reports),
+        skipped=skipped + len(rows) - len(asked),
+        time_to_first_report_seconds=delays[0] if delays else None,
+        median_report_seconds=round(median(delays)) if delays else None,
     )
 
 
@@ -132,17 +138,19 @@ def _funnel_of_tallies(tallies: Iterable[SimulationTally]) -> Funnel:
     return Funnel(
         recipients=sum(t.recipients for t in tallies),
         **{step: sum(getattr(t, step) for t in tallies) for step in STEPS},
+        skipped=sum(t.skipped for t in tallies),
     )
 
 
-_FIELDS = ("department", "sent_at", "delivered_at", "clicked_at", "submitted_at", "reported_at")
+_FIELDS = ("department", "skipped", "sent_at", "delivered_at", "clicked_at", "submitted_at", "reported_at")
 
 
 def funnel(simulation: Simulation) -> Funnel:
     """The simulation's funnel, from its recipients or, once reduced, its counts."""
     if simulation.reduced_at is not None:
         return _funnel_of_tallies(simulation.tallies.all())
-    return _funnel_of_rows(list(_asked(simulation).only(*_FIELDS)))
+    rows = list(Recipient.objects.filter(simulation=simulation).only(*_FIELDS))
+    return _funnel_of_rows(rows, simulation.launched_at)
 
 
 def by_department(simulation: Simulation) -> list[DepartmentFunnel]:
@@ -152,9 +160,11 @@ def by_department(simulation: Simulation) -> list[DepartmentFunnel]:
             DepartmentFunnel(t.department, _funnel_of_tallies([t])) for t in simulation.tallies.order_by("department")
         ]
     groups: dict[str, list[Recipient]] = defaultdict(list)
-    for row in _asked(simulation).only(*_FIELDS):
+    for row in Recipient.objects.filter(simulation=simulation).only(*_FIELDS):
         groups[row.department].append(row)
-    return [DepartmentFunnel(name, _funnel_of_rows(rows)) for name, rows in sorted(groups.items())]
+    return [
+        DepartmentFunnel(name, _funnel_of_rows(rows, simulation.launched_at)) for name, rows in sorted(groups.items())
+    ]
 
 
 def tallies_of(simulation: Simulation) -> list[SimulationTally]:
@@ -165,6 +175,7 @@ def tallies_of(simulation: Simulation) -> list[SimulationTally]:
             simulation=simulation,
             department=part.department,
             recipients=part.funnel.recipients,
+            skipped=part.funnel.skipped,
             **{step: getattr(part.funnel, step) for step in STEPS},
         )
         for part in by_department(simulation)
@@ -184,7 +195,7 @@ def repeat_clickers(*, at_least: int = 2) -> list[RepeatClicker]:
     """Employees who clicked in ``at_least`` simulations (of those whose per-person results are still kept), the
     most clicks first."""
     rows = (
-        Recipient.objects.filter(skipped="", simulation__reduced_at__isnull=True)
+        Recipient.objects.filter(ASKED, simulation__reduced_at__isnull=True)
         .values("employee_id", "employee__email", "employee__name", "employee__department")
         .annotate(
             simulations=Count("id", filter=Q(sent_at__isnull=False)),

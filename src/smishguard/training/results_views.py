@@ -32,7 +32,7 @@ TREND_COLUMNS = (
     "click_rate",
     "submit_rate",
     "report_rate",
-    "first_report_seconds",
+    "time_to_first_report_seconds",
     "median_report_seconds",
 )
 
@@ -56,7 +56,7 @@ def overview(request: HttpRequest) -> HttpResponse:
             "name": p.name,
             "launched_at": p.launched_at,
             "funnel": p.funnel,
-            "first_report": charts.short_duration(p.funnel.first_report_seconds),
+            "first_report": charts.short_duration(p.funnel.time_to_first_report_seconds),
         }
         for p in reversed(points)
     ]

@@ -42,6 +42,8 @@ from smishguard.training.errors import (
 )
 from smishguard.training.links import new_rid, tracked_link
 from smishguard.training.models import Recipient, Simulation, SimulationEvent, SimulationOptOut
+from smishguard.training.results import STEPS
+from smishguard.training.results import funnel as funnel_of
 
 PLACEHOLDERS = ("first_name", "company", "link")
 MAX_TEMPLATE_CHARS = 1000  # the text, rendered, must stay under Twilio's 1600 with a long name and link
@@ -588,7 +590,7 @@ def finish_if_done(simulation_id: int) -> bool:
 
 # --- results ---------------------------------------------------------------------------------------------------
 
-EVENT_FIELDS = ("sent", "delivered", "clicked", "submitted", "reported")
+EVENT_FIELDS = STEPS
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -612,20 +614,9 @@ def recipient_rows(simulation: Simulation) -> list[dict[str, Any]]:
 
 
 def funnel(simulation: Simulation) -> dict[str, Any]:
-    """Counts of sent, delivered, clicked, submitted and reported, and the time to the first report (seconds
-    from that recipient's send; None when no one reported)."""
-    rows = Recipient.objects.filter(simulation=simulation)
-    out: dict[str, Any] = {"recipients": rows.filter(Q(skipped="") | Q(sent_at__isnull=False)).count()}
-    for name in EVENT_FIELDS:
-        out[name] = rows.filter(**{f"{name}_at__isnull": False}).count()
-    first = rows.filter(reported_at__isnull=False).order_by("reported_at").values("reported_at", "sent_at").first()
-    seconds = None
-    if first is not None:
-        start = first["sent_at"] or simulation.launched_at or first["reported_at"]
-        seconds = max(0, round((first["reported_at"] - start).total_seconds()))
-    out["time_to_first_report_seconds"] = seconds
-    out["skipped"] = rows.exclude(skipped="").filter(sent_at__isnull=True).count()
-    return out
+    """Counts of sent, delivered, clicked, submitted and reported, those skipped, and the time to the first report
+    (seconds from that recipient's send; None when no one reported): ``results.funnel`` as a dict."""
+    return funnel_of(simulation).as_dict()
 
 
 def results(simulation: Simulation) -> dict[str, Any]:
