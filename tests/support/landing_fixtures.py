@@ -131,9 +131,14 @@ def make_lesson_module(slug: str = "smishing"):
 
 def secret_forms(secret: str = SECRET) -> dict[str, bytes]:
     """Every way the secret could have been written down: raw (UTF-8 and UTF-16), URL-encoded (form and path
-    style, both cases of hex), JSON-escaped (ASCII-only and not), base64 (standard and URL-safe, with and without
+    style, both cases of hex), JSON-escaped (ASCII-only and not, and escaped twice as in a JSON log line of a JSON
+    text), a Python bytes repr (a logged ``request.body``), base64 (standard and URL-safe, with and without
     padding) — and the same of a distinctive part of it, so a truncated or re-encoded copy is found too."""
     forms: dict[str, str | bytes] = {}
+    ascii_start = secret[: next((i for i, ch in enumerate(secret) if not ch.isascii()), len(secret))]
+    if len(ascii_start) >= 5:  # "Zq7!p": whatever else a copy went through, its plain start survives
+        forms["its ASCII start raw"] = ascii_start
+        forms["its ASCII start URL-encoded"] = quote_plus(ascii_start)
     for label, text in (("secret", secret), ("its start", secret[:9])):
         raw = text.encode()
         forms[f"{label} raw"] = raw
@@ -143,6 +148,8 @@ def secret_forms(secret: str = SECRET) -> dict[str, bytes]:
         forms[f"{label} URL-encoded (lower-case hex)"] = _lower_hex(quote_plus(text))
         forms[f"{label} JSON-escaped"] = json.dumps(text)[1:-1]
         forms[f"{label} JSON (not ASCII)"] = json.dumps(text, ensure_ascii=False)[1:-1]
+        forms[f"{label} JSON-escaped twice"] = json.dumps(json.dumps(text))[3:-3]
+        forms[f"{label} Python bytes repr"] = repr(raw)[2:-1]
         forms[f"{label} base64"] = base64.b64encode(raw)
         forms[f"{label} base64 unpadded"] = base64.b64encode(raw).rstrip(b"=")
         forms[f"{label} base64url"] = base64.urlsafe_b64encode(raw).rstrip(b"=")
