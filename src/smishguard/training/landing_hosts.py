@@ -12,7 +12,6 @@ from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.core.exceptions import DisallowedHost
 from django.http import HttpRequest, HttpResponse
 from django.utils.cache import add_never_cache_headers
 
@@ -44,10 +43,17 @@ class SimulationHostMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if self.host is None or request.path.startswith((LINK_PREFIX, self.static)):
             return self.get_response(request)
+        # The Host header as sent (behind a trusted proxy, X-Forwarded-Host when Django is told to use it), not
+        # request.get_host(): no ALLOWED_HOSTS validation on every request of the gateway's hot path.
+        meta = request.META
+        raw = (settings.USE_X_FORWARDED_HOST and meta.get("HTTP_X_FORWARDED_HOST", "").split(",")[-1].strip()) or (
+            meta.get("HTTP_HOST") or meta.get("SERVER_NAME", "")
+        )
         try:
-            parts = urlsplit("//" + request.get_host())
-        except DisallowedHost:
-            return self.get_response(request)  # Django answers it (400) as for any unknown host
+            parts = urlsplit("//" + raw)
+            parts.port  # noqa: B018 - a malformed port raises here
+        except ValueError:
+            return self.get_response(request)
         name, port = self.host
         if (parts.hostname or "").lower() != name or (port is not None and parts.port not in (port, None)):
             return self.get_response(request)
