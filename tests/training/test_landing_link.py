@@ -165,3 +165,14 @@ def test_the_page_moves_on_to_the_lesson_by_itself(client, settings) -> None:
     assert f'href="/s/{recipient.rid}/lesson"' in page, "its help links lead to the lesson too"
     with_training(settings, lesson_after_seconds=0)
     assert "http-equiv" not in client.get(f"/s/{recipient.rid}", HTTP_USER_AGENT=IPHONE).content.decode()
+
+
+def test_a_known_and_an_unknown_link_cost_the_same_one_query(client, django_assert_num_queries) -> None:
+    """No oracle beyond the 404: a HEAD or a preview fetch of a known link does exactly what an unknown one does
+    (one look-up, nothing written)."""
+    recipient = make_recipient()
+    for path in (f"/s/{recipient.rid}", f"/s/{new_rid()}", "/s/%00"):
+        with django_assert_num_queries(1):
+            client.head(path, HTTP_USER_AGENT=IPHONE)
+        with django_assert_num_queries(1):
+            client.get(path, HTTP_USER_AGENT=PREVIEW_FETCHERS["WhatsApp"])
