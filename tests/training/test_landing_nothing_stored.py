@@ -106,6 +106,7 @@ def test_a_submit_goes_through_every_middleware_without_its_body_being_read(kind
     )
     assert body.reads == 0
     assert response.status_code == 303
+    assert response.wsgi_request.sensitive_post_parameters == "__ALL__", "an error report would cleanse them all"
     assert response["Location"] == f"/s/{recipient.rid}/lesson"
     recipient.refresh_from_db()
     assert recipient.submitted_at is not None

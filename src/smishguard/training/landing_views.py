@@ -6,7 +6,8 @@ THE RULE OF THIS MODULE: nothing here reads the request's body.  ``request.POST`
 page is never parsed, logged or kept.  The view is ``csrf_exempt`` because Django's CSRF middleware would parse a
 POST's body to look for the token; no other middleware in settings.MIDDLEWARE reads a body on this path
 (the rate limiter reads JSON only on the sign-in API; tests/training/test_landing_nothing_stored.py checks every
-middleware).  The page's own form fields have no ``name``, so a browser sends nothing of them either.
+middleware).  The page's own form fields have no ``name``, so a browser sends nothing of them either.  Should the
+view ever fail, Django's error report cleanses every POST value (``sensitive_post_parameters``).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.debug import sensitive_post_parameters
 
 from smishguard.training import landing
 
@@ -38,6 +40,7 @@ def _private(response: HttpResponse) -> HttpResponse:
 
 
 @csrf_exempt  # the CSRF middleware would parse the body of a POST; see the module's docstring
+@sensitive_post_parameters()  # an error report (DEBUG's page, an error e-mail) shows every POST value cleansed
 def tracked_link(request: HttpRequest, rid: str) -> HttpResponse:
     if request.method not in ("GET", "HEAD", "POST"):
         return HttpResponseNotAllowed(["GET", "HEAD", "POST"])
