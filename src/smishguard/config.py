@@ -731,6 +731,7 @@ class TrainingSettings:
     quiet_hours: str = "21:00-08:00"  # reminders wait until after, in the employee's time zone
     lesson_module: str = "smishing"  # the module a drill's click or submit assigns (the bundled one)
     lesson_due_days: int = 14
+    lesson_after_seconds: int = 45  # a drill's sign-in page moves on to the lesson by itself after this; 0: never
     email_from: str = ""  # reminders by e-mail too when set (Django's mail framework, SMISHGUARD_EMAIL_*)
 
     def __post_init__(self) -> None:
@@ -741,6 +742,7 @@ class TrainingSettings:
             "due_soon_days",
             "remind_days_before",
             "remind_every_days_after",
+            "lesson_after_seconds",
         ):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
@@ -757,6 +759,32 @@ class TrainingSettings:
 
 def training_settings(data: dict[str, Any]) -> TrainingSettings:
     return _build(TrainingSettings, _section(data, "training"), "training")
+
+
+def simulation_domain(smishguard: Settings) -> str:
+    """The registrable domain of the simulations' tracked links (``[training] simulation_host``, else the origin's
+    host), which blocklists, CT alerts and lookalike verdicts leave out; "" when it has none (an IP address, a
+    single-label name such as localhost)."""
+    return _registrable_of(smishguard.training.simulation_host or urlsplit(smishguard.origin).netloc)
+
+
+@functools.lru_cache(maxsize=8)
+def _registrable_of(host_port: str) -> str:
+    from smishguard.engine.domains.errors import InvalidDomain
+    from smishguard.engine.domains.hosts import registrable_domain
+
+    host = (urlsplit(f"//{host_port}").hostname or "").rstrip(".")
+    if not host or "." not in host:
+        return ""
+    try:
+        ipaddress.ip_address(host)
+        return ""
+    except ValueError:
+        pass
+    try:
+        return registrable_domain(host)
+    except InvalidDomain:
+        return ""
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,12 @@ SMISHGUARD = config.load()
 SECRET_KEY = config.secret_key()
 DEBUG = config.env_bool("DEBUG", False)
 ALLOWED_HOSTS = [h for h in (config.env("ALLOWED_HOSTS") or "localhost,127.0.0.1,[::1]").split(",") if h]
+# The simulations' tracked-link host ([training] simulation_host): accepted, and it answers /s/... only
+# (training.landing_hosts.SimulationHostMiddleware).
+if SMISHGUARD.training.simulation_host and "*" not in ALLOWED_HOSTS:
+    _simulation_host = SMISHGUARD.training.simulation_host.rsplit(":", 1)[0].lower()
+    if _simulation_host not in ALLOWED_HOSTS:
+        ALLOWED_HOSTS.append(_simulation_host)
 CSRF_TRUSTED_ORIGINS = [SMISHGUARD.origin]
 
 INSTALLED_APPS = [
@@ -50,6 +56,7 @@ MIDDLEWARE = [
     "smishguard.web.middleware.StrictTransportSecurityMiddleware",
     "smishguard.web.middleware.ContentSecurityPolicyMiddleware",  # django-csp's, the header built once
     "django_permissions_policy.PermissionsPolicyMiddleware",
+    "smishguard.training.landing_hosts.SimulationHostMiddleware",  # the simulation host: /s/... and static only
     "smishguard.health.HealthMiddleware",  # /healthz, /readyz: before any rate limit, session lookup or audit
     "smishguard.metrics_view.MetricsMiddleware",  # GET /metrics behind its bearer token, before any session lookup
     "smishguard.gateway.middleware.GatewayCheckMiddleware",  # /api/authz/*: straight to the check (hot path)

@@ -133,7 +133,7 @@ def test_handlers_are_asked_in_order(client, configure, fake, register) -> None:
     assert reply_text(response) == "claimed by third"
     assert Report.objects.count() == 0
     names = [name for _order, name in inbound.registered()]
-    assert names == ["first", "second", "third", "never", "reports"]
+    assert names == ["first", "second", "third", "never", "training", "reports"]  # training: a drill's replies
 
 
 @pytest.mark.django_db
@@ -161,7 +161,7 @@ def test_only_one_handler_is_last_and_none_comes_after_it(register) -> None:
         register("another-catch-all", lambda _text: None, order=inbound.LAST)
     with pytest.raises(ValueError, match="after"):
         register("too-late", lambda _text: None, order=inbound.LAST + 1)
-    assert [name for _order, name in inbound.registered()] == ["reports"]
+    assert [name for _order, name in inbound.registered()] == ["training", "reports"]
 
 
 @pytest.mark.django_db

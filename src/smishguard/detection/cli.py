@@ -148,13 +148,13 @@ def build_matcher(args: argparse.Namespace):
     setup_django()
     from django.db.utils import OperationalError, ProgrammingError
 
-    from smishguard.detection.services import current_matcher, engine_brands, keywords, min_score
+    from smishguard.detection.services import current_matcher, keywords, matcher_brands, min_score
 
     try:
         if not extra and (chosen is None or chosen == min_score()):
             return current_matcher()
         line = min_score() if chosen is None else chosen
-        return LookalikeMatcher([*engine_brands(), *extra], keywords(), min_score=line)
+        return LookalikeMatcher([*matcher_brands(), *extra], keywords(), min_score=line)
     except (OperationalError, ProgrammingError):
         # No database here yet: still useful, with the --brand options only.
         print(

@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Max
 
 from smishguard.audit import Action, record
+from smishguard.config import simulation_domain
 from smishguard.detection.errors import InvalidBrand
 from smishguard.detection.models import Brand, Keyword
 from smishguard.engine.domains import Brand as EngineBrand
@@ -23,11 +24,29 @@ _cache: dict[str, object] = {"version": None, "matcher": None}
 def _version() -> tuple:
     b = Brand.objects.aggregate(n=Count("id"), at=Max("updated_at"))
     k = Keyword.objects.aggregate(n=Count("id"), at=Max("created_at"))
-    return (b["n"], b["at"], k["n"], k["at"])
+    return (b["n"], b["at"], k["n"], k["at"], simulation_domain(settings.SMISHGUARD))
 
 
 def engine_brands() -> list[EngineBrand]:
     return [EngineBrand(b.name, tuple(b.domains), tuple(b.tokens), tuple(b.partners)) for b in Brand.objects.all()]
+
+
+def matcher_brands() -> list[EngineBrand]:
+    """The brands as the matcher checks them: each with the simulations' domain (config.simulation_domain) as a
+    partner, so that a drill's link is never a lookalike verdict (nor a CT alert) even when it imitates a brand.
+    Not for exports: the brands as configured are ``engine_brands()``."""
+    brands = engine_brands()
+    simulation = simulation_domain(settings.SMISHGUARD)
+    if not simulation:
+        return brands
+    out = []
+    for brand in brands:
+        official = any(simulation == d or simulation.endswith("." + d) for d in brand.domains)
+        if official or simulation in brand.partners:
+            out.append(brand)
+        else:
+            out.append(EngineBrand(brand.name, brand.domains, brand.tokens, (*brand.partners, simulation)))
+    return out
 
 
 def keywords() -> list[str]:
@@ -40,7 +59,7 @@ def current_matcher() -> LookalikeMatcher:
     version = _version()
     with _lock:
         if _cache["version"] != version or _cache["matcher"] is None:
-            _cache["matcher"] = LookalikeMatcher(engine_brands(), keywords(), min_score=min_score())
+            _cache["matcher"] = LookalikeMatcher(matcher_brands(), keywords(), min_score=min_score())
             _cache["version"] = version
         return _cache["matcher"]  # type: ignore[return-value]
 
@@ -230,6 +249,7 @@ __all__ = [
     "engine_brands",
     "import_config",
     "keywords",
+    "matcher_brands",
     "min_score",
     "save_brand",
     "update_brand",

@@ -23,9 +23,11 @@ from datetime import datetime
 from pathlib import Path
 
 import idna
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from smishguard.config import simulation_domain
 from smishguard.detection.models import Brand
 from smishguard.reports.models import BlocklistEntry, BlocklistState
 
@@ -89,8 +91,13 @@ def to_ascii(domain: str) -> str | None:
 
 
 def official_domains() -> frozenset[str]:
-    """Every official domain of every protected brand, in both forms."""
+    """Every official domain of every protected brand, in both forms; and the registrable domain of the
+    simulations' tracked links (config.simulation_domain), which is never blocked either."""
     names: set[str] = set()
+    simulation = simulation_domain(settings.SMISHGUARD)
+    if simulation:
+        names.add(simulation)
+        names.add(to_ascii(simulation) or simulation)
     for domains in Brand.objects.values_list("domains", flat=True):
         for domain in domains or ():
             names.add(domain.lower())

@@ -28,6 +28,11 @@ def link_base() -> str:
     return f"{origin.scheme or 'https'}://{origin.netloc}"
 
 
+def link_netloc() -> str:
+    """The host and port (``host[:port]``) the tracked links are on: what a forwarded link shows before ``/s/``."""
+    return urlsplit(link_base()).netloc
+
+
 def link_host() -> str:
     """The host (without a port) the tracked links are on."""
     return urlsplit(link_base()).hostname or ""

@@ -12,11 +12,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
 from smishguard.audit import Action, record
+from smishguard.config import simulation_domain
 from smishguard.engine.ct import LogInfo, TreeHead
 from smishguard.watch.matching import Hit
 from smishguard.watch.models import LogState, LookalikeAlert, Sighting, SinkDelivery
@@ -127,9 +129,12 @@ def commit(
     sinks = tuple(sinks)
     now = timezone.now()
     created: list[LookalikeAlert] = []
+    simulation = simulation_domain(settings.SMISHGUARD)  # the drills' own host: never an alert
     with transaction.atomic():
         for hit in hits:
             entry, result = hit.entry, hit.result
+            if simulation and result.registrable == simulation:
+                continue
             names = list(hit.names or (result.domain,))
             alert = _alert_for(result.registrable, names)
             if alert is None:
