@@ -114,10 +114,21 @@ def make_recipient(
     )
 
 
+def without_the_lesson_module(slug: str = "smishing") -> None:
+    """Take the bundled lesson module away (a company that deleted it, or renamed [training] lesson_module)."""
+    from smishguard.training.models import Module
+
+    Module.objects.filter(slug=slug).delete()
+
+
 def make_lesson_module(slug: str = "smishing"):
-    """The module a drill assigns, as the modules area's bundled one would be (one version, one question)."""
+    """The module a drill assigns: the bundled one (training migration 0002) for its slug, else a small one (one
+    version, one question)."""
     from smishguard.training.models import Module, ModuleVersion
 
+    bundled = Module.objects.filter(slug=slug).first()
+    if bundled is not None:
+        return bundled
     module = Module.objects.create(slug=slug, title="Smishing: texts that phish")
     ModuleVersion.objects.create(
         module=module,

@@ -7,7 +7,7 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-from landing_fixtures import BROWSERS, make_lesson_module, make_recipient, make_simulation
+from landing_fixtures import BROWSERS, make_lesson_module, make_recipient, make_simulation, without_the_lesson_module
 
 from smishguard.config import TwilioSettings
 
@@ -53,6 +53,7 @@ def test_the_lesson_says_what_gave_the_drill_away(client, drill_settings) -> Non
 
 
 def test_a_submit_leads_to_the_lesson_which_mentions_the_key_touch(client, drill_settings) -> None:
+    without_the_lesson_module()
     recipient = make_recipient()
     response = client.post(f"/s/{recipient.rid}", HTTP_USER_AGENT=IPHONE)
     assert response.status_code == 303

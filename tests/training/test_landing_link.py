@@ -10,7 +10,14 @@ import re
 import pytest
 import time_machine
 from django.utils import timezone
-from landing_fixtures import BROWSERS, PREVIEW_FETCHERS, make_lesson_module, make_recipient, new_rid
+from landing_fixtures import (
+    BROWSERS,
+    PREVIEW_FETCHERS,
+    make_lesson_module,
+    make_recipient,
+    new_rid,
+    without_the_lesson_module,
+)
 
 from smishguard.audit.models import Event
 from smishguard.training import landing
@@ -143,6 +150,7 @@ def test_a_click_assigns_the_lesson_module_once(client, settings) -> None:
 
 
 def test_without_the_module_a_click_still_counts(client, settings) -> None:
+    without_the_lesson_module()
     make_lesson_module("something-else")
     recipient = make_recipient()
     assert client.get(f"/s/{recipient.rid}", HTTP_USER_AGENT=IPHONE).status_code == 200
