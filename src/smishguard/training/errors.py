@@ -27,3 +27,15 @@ class SimulationStateConflict(Conflict):
     """The simulation is not in a state that allows this."""
 
     code = "simulation_state"
+
+
+class AssignmentTargetNotFound(NotFound):
+    """An assignment's target (a group or a department) names nobody we know."""
+
+    code = "assignment_target_not_found"
+
+
+class InvalidDueDate(TrainingError):
+    """An assignment's due date is not a date, or is in the past."""
+
+    code = "invalid_due_date"
