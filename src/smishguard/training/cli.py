@@ -71,13 +71,6 @@ def _day(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d") if value is not None else "-"
 
 
-def _taken(seconds: int | None) -> str:
-    if seconds is None:
-        return "-"
-    minutes, rest = divmod(seconds, 60)
-    return f"{minutes}m{rest:02d}s" if minutes else f"{rest}s"
-
-
 @needs_django
 def cmd_status(args: argparse.Namespace) -> int:
     from django.utils import timezone
@@ -105,7 +98,7 @@ def cmd_status(args: argparse.Namespace) -> int:
             _day(r.completed),
             f"{r.score}%" if r.score is not None else "-",
             str(r.attempts) if r.attempts is not None else "-",
-            _taken(r.seconds),
+            r.taken,
         )
         for r in rows
     ]

@@ -271,6 +271,14 @@ class StatusRow:
     seconds: int | None  # how long that pass took, from the quiz's start to its submission
     source: str | None  # how the assignment came: manual, new_employee, simulation, new_version
 
+    @property
+    def taken(self) -> str:
+        """How long the pass took, for people: ``2m05s``, ``40s``; ``-`` without one."""
+        if self.seconds is None:
+            return "-"
+        minutes, rest = divmod(self.seconds, 60)
+        return f"{minutes}m{rest:02d}s" if minutes else f"{rest}s"
+
     def as_dict(self) -> dict[str, object]:
         return {
             "email": self.email,

@@ -30,3 +30,18 @@ def register() -> None:
     employee_created.connect(_new_employee, dispatch_uid="training.compliance.new_employee")
     requirements.register(requirements.TRAINING, _trained, reason="training_overdue", url=LEARN_URL)
     reminders.register()  # the worker's reminder pass (an outbox kind's poll)
+    _nav()
+
+
+def _nav() -> None:
+    from smishguard.accounts import nav
+    from smishguard.training.compliance_views import overdue_count
+
+    nav.register(
+        "training-compliance",
+        label="Compliance",
+        url_name="compliance:table",
+        section="training",  # hooks.NAV_SECTION, the Awareness section (hooks imports this module: no import back)
+        order=20,
+        badge=overdue_count,
+    )
