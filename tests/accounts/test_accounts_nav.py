@@ -35,6 +35,7 @@ DETECTION = [
     ("CT logs", "/console/watch/logs"),
     ("API tokens", "/console/tokens"),
 ]
+AWARENESS = [("Compliance", "/console/training/compliance/")]
 
 
 def rendered_menu(html: str) -> list[tuple[str, str, list[tuple[str, str]]]]:
@@ -61,6 +62,7 @@ def test_an_admin_sees_every_section_as_before(admin, login):
         ("nav-console", "Security console", SECURITY_CONSOLE),
         ("nav-gateway", "Gateway", GATEWAY),
         ("nav-detection", "Detection", DETECTION),
+        ("nav-training", "Awareness", AWARENESS),
     ]
     assert current_entries(html) == ["/"]
 
@@ -84,6 +86,7 @@ def test_an_employee_sees_only_their_account_as_before(employee, login):
         ("/console/watch/", "/console/watch/"),
         ("/console/gateway/rules", "/console/gateway/rules"),
         ("/console/incidents/", "/console/incidents/"),
+        ("/console/training/compliance/", "/console/training/compliance/"),
     ],
 )
 def test_each_page_marks_its_own_entry(admin, login, path, current):
@@ -105,7 +108,14 @@ def test_an_apps_registration_makes_its_entry_appear(admin, employee, login):
     nav.register("test-mine", label="Mine too", url_name="passkeys:portal-keys", section=nav.ACCOUNT, order=35)
     try:
         admin_menu = rendered_menu(login(admin).get("/").content.decode())
-        assert [s[1] for s in admin_menu] == ["My account", "Security console", "Gateway", "Test section", "Detection"]
+        assert [s[1] for s in admin_menu] == [
+            "My account",
+            "Security console",
+            "Gateway",
+            "Test section",
+            "Detection",
+            "Awareness",
+        ]
         assert admin_menu[3] == ("nav-test-section", "Test section", [("A test entry", "/console/audit")])
         assert admin_menu[0][2] == [*MY_ACCOUNT[:3], ("Mine too", "/portal/keys"), MY_ACCOUNT[3]]
         employee_menu = rendered_menu(login(employee).get("/").content.decode())
@@ -146,4 +156,5 @@ def test_the_registry_order():
         "watch-alerts",
         "watch-logs",
         "tokens",
+        "training-compliance",
     ]
