@@ -135,6 +135,18 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
+# E-mail (training reminders where [training] email_from is set: messaging/email.py, an outbox kind), on Django's
+# mail framework: SMISHGUARD_EMAIL_HOST (blank: no e-mail is sent), _PORT, _USER, _PASSWORD, _TLS (STARTTLS),
+# _SSL (implicit TLS), _BACKEND (another Django backend, e.g. console for a trial).
+EMAIL_BACKEND = config.env("EMAIL_BACKEND") or "django.core.mail.backends.smtp.EmailBackend"
+EMAIL_HOST = config.env("EMAIL_HOST") or ""
+EMAIL_PORT = int(config.env("EMAIL_PORT") or 25)
+EMAIL_HOST_USER = config.env("EMAIL_USER") or ""
+EMAIL_HOST_PASSWORD = config.env("EMAIL_PASSWORD") or ""
+EMAIL_USE_TLS = config.env_bool("EMAIL_TLS", False)
+EMAIL_USE_SSL = config.env_bool("EMAIL_SSL", False)
+EMAIL_TIMEOUT = 10
+
 # Bodies larger than this are refused with 413 before any view parses them.
 DATA_UPLOAD_MAX_MEMORY_SIZE = int(config.env("MAX_BODY_BYTES") or 2 * 1024 * 1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = DATA_UPLOAD_MAX_MEMORY_SIZE

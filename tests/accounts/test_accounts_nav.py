@@ -38,6 +38,7 @@ DETECTION = [
 ]
 AWARENESS = [
     ("Modules", "/console/training/"),
+    ("Compliance", "/console/training/compliance/"),
     ("Simulations", "/console/simulations/"),
     ("Results", "/console/training/results/"),
 ]  # issue 16
@@ -92,6 +93,7 @@ def test_an_employee_sees_only_their_account_as_before(employee, login):
         ("/console/gateway/rules", "/console/gateway/rules"),
         ("/console/incidents/", "/console/incidents/"),
         ("/console/simulations/", "/console/simulations/"),
+        ("/console/training/compliance/", "/console/training/compliance/"),
     ],
 )
 def test_each_page_marks_its_own_entry(admin, login, path, current):
@@ -163,6 +165,7 @@ def test_the_registry_order():
         "watch-logs",
         "tokens",
         "training-modules",
+        "training-compliance",
         "simulations",
         "awareness-results",
     ]

@@ -106,6 +106,7 @@ def test_the_gateways_session_read_is_the_orms(db):
         token, session = sessions.create(person, request=None, credential=key, user_verified=person is bob)
         Session.objects.filter(pk=session.pk).update(ip=ip)
         tokens.append(token)
+    sessions.require_key_touch(bob, reason="test")  # key_touch_required_at: set on Bob's session, None on the rest
     for token, (person, ip, key) in zip(tokens, cases, strict=True):
         seen = sessions.resolve_values(token)
         orm = Session.objects.select_related("employee", "credential").get(key_hash=token_digest(token))
@@ -118,6 +119,8 @@ def test_the_gateways_session_read_is_the_orms(db):
         assert seen.ip == ip
         assert seen.backup_eligible == (None if key is None else key.backup_eligible)
         assert seen.groups == frozenset(person.groups.values_list("name", flat=True))
+        assert seen.key_touch_required_at == orm.key_touch_required_at
+        assert (seen.key_touch_required_at is not None) is (person is bob) is seen.key_touch_due
     assert sessions.resolve_values(tokens[3]).groups == frozenset()
     assert sessions.resolve_values("no such token") is None
     Session.objects.filter(pk=sessions.resolve(tokens[1]).pk).update(revoked_at=timezone.now())

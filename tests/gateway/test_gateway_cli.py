@@ -289,6 +289,7 @@ def test_rules_prints_the_policy_with_its_fingerprint(gateway, people, capsys):
         "networks": ["10.0.0.0/8"],
         "policy": "step_up",
         "reauth_max_age": 900,
+        "training_required": False,
     }
 
 

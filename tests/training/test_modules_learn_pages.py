@@ -13,7 +13,7 @@ from page_fixtures import signed_in_client
 from smishguard.accounts import nav, services
 from smishguard.audit import Action
 from smishguard.audit.models import Event
-from smishguard.training import compliance, hooks, modules, modules_hooks
+from smishguard.training import compliance, hooks, modules
 from smishguard.training.models import Assignment, Attempt
 
 pytestmark = pytest.mark.django_db
@@ -170,7 +170,6 @@ _QUIZ = [{"question": "Q", "choices": ["a", "b"], "answer": 0, "explanation": ""
 
 
 def test_menu_entries():
-    assert modules_hooks.AWARENESS_SECTION == hooks.NAV_SECTION
     entries = {e.key: e for e in nav.entries()}
     assert (entries["learn"].section, entries["learn"].admin_only) == (nav.ACCOUNT, False)
     assert (entries["training-modules"].section, entries["training-modules"].admin_only) == (hooks.NAV_SECTION, True)

@@ -15,14 +15,13 @@ from smishguard.accounts import nav
 from smishguard.audit import Action
 from smishguard.audit.models import Event
 from smishguard.reports.models import Campaign, Report
-from smishguard.training import hooks, simulation_hooks
+from smishguard.training import hooks
 from smishguard.training.models import Recipient, Simulation
 
 ORIGIN = {"HTTP_ORIGIN": django_settings.SMISHGUARD.origin}
 
 
 def test_the_menu_entry_is_in_the_awareness_section() -> None:
-    assert simulation_hooks.NAV_SECTION == hooks.NAV_SECTION
     entry = next(e for e in nav.entries() if e.key == "simulations")
     assert (entry.label, entry.url_name, entry.section) == ("Simulations", "simulations:list", hooks.NAV_SECTION)
 

@@ -34,7 +34,7 @@ from smishguard.accounts.errors import (
     LinkCutoffInFuture,
 )
 from smishguard.accounts.models import Employee, EnrolmentLink, Group, RecoveryRequest, Session, token_digest
-from smishguard.accounts.signals import notify, offboarded
+from smishguard.accounts.signals import announce_created, notify, offboarded
 from smishguard.audit import Action, record
 from smishguard.errors import Conflict, NotFound, PermissionDenied, SmishguardError
 
@@ -206,6 +206,7 @@ def add_employee(
             )
             if in_simulations:
                 _programme_changed(employee, True, actor=actor, request=request)
+            announce_created(employee)  # training assigns the new-employee modules (accounts.signals)
             if grant_now:
                 _grant_admin(employee, requested_by=None, approved_by=None, request=request)
             elif is_admin:

@@ -137,6 +137,14 @@ class SessionValues:
     backup_eligible: bool | None  # the key that opened it: a synced passkey; None when unknown (removed)
     ip: str | None  # where it was opened
     groups: frozenset[str]  # the employee's group names
+    key_touch_required_at: datetime | None = None  # require_key_touch: a fresh touch asked for at this time
+
+    @property
+    def key_touch_due(self) -> bool:
+        """A key touch was asked for (``require_key_touch``) after the session's last one: the gateway sends the
+        person to step up before it admits anything, and a step-up (a later ``last_assertion_at``) ends it."""
+        asked = self.key_touch_required_at
+        return asked is not None and (self.last_assertion_at is None or asked > self.last_assertion_at)
 
 
 def resolve_values(token: str | None) -> SessionValues | None:
@@ -147,7 +155,7 @@ def resolve_values(token: str | None) -> SessionValues | None:
     row = fetch_one(CHECK_SESSION[connection.vendor], [token_digest(token)])
     if row is None:
         return None
-    pk, employee_id, created, seen, expires, revoked, asserted, verified, ip, status, email, name, backup = (
+    pk, employee_id, created, seen, expires, revoked, asserted, verified, ip, touch, status, email, name, backup = (
         CHECK_SESSION_ROW.values(row)
     )
     now = timezone.now()
@@ -168,6 +176,7 @@ def resolve_values(token: str | None) -> SessionValues | None:
         backup_eligible=backup,
         ip=ip,
         groups=frozenset(groups or ()),
+        key_touch_required_at=touch,
     )
 
 

@@ -22,6 +22,16 @@ security_notice = Signal()
 # (a higher layer) connects the receiver that revokes the employee's keys and answers how many it revoked.
 employee_offboarded = Signal()
 
+# ``employee_created``: sent inside ``services.add_employee``'s transaction (the console, the CLI, a CSV import)
+# with ``employee``, once the row and its groups exist; ``training`` (a higher layer) connects the receiver that
+# assigns ``[training] new_employee_modules``.
+employee_created = Signal()
+
+
+def announce_created(employee) -> None:
+    """Send ``employee_created`` for a new ``employee`` (inside the caller's transaction)."""
+    employee_created.send(sender=employee.__class__, employee=employee)
+
 
 def offboarded(employee, *, reason: str) -> int:
     """Send ``employee_offboarded``; returns how many credentials the receivers revoked in all."""

@@ -61,6 +61,7 @@ _CHECK_SESSION_FIELDS = (
     "last_assertion_at",
     "user_verified",
     "ip",
+    "key_touch_required_at",  # a fresh key touch asked for (require_key_touch): the gateway's step-up until one
 )
 CHECK_SESSION_ROW = ValuesReader(
     [(Session, "s", name) for name in _CHECK_SESSION_FIELDS]

@@ -57,6 +57,8 @@ class Action(StrEnum):
     MESSAGING_SMS_FAILED = "messaging:sms:failed"
     SECURITY_NOTICE_QUEUED = "messaging:notice:queued"
     SECURITY_NOTICE_SKIPPED = "messaging:notice:skipped"
+    EMAIL_SENT = "messaging:email:sent"
+    EMAIL_FAILED = "messaging:email:failed"
     # Certificate Transparency watch
     WATCH_TREE_HEAD_REFUSED = "watch:tree_head:refused"
     WATCH_ALERT_STATUS_CHANGED = "watch:alert:status_changed"

@@ -10,7 +10,10 @@ dialect is here, once:
 - the URL is decoded once and normalised, or refused (``normalise``);
 - the session is the ``sg_session`` cookie, looked up in the database on every check with its employee's groups,
   in one statement (``accounts.sessions.resolve_values``: a revocation counts on the very next one);
-- the route policy decides (``policy.decide``);
+- the route policy decides (``policy.decide``); an admission then still needs the key touch the employee's
+  sessions were asked for (``Session.key_touch_required_at``: a step-up until a later key assertion) and, on a rule
+  with ``training_required``, the rule's requirements (``requirements``: no overdue training, else 403
+  ``training_overdue``);
 - a decision on a customer-data route is stored before the answer leaves, and a bulk read is contained
   (``access.record``: the access record, containment);
 - an admitted request carries the employee's identity to the app (:func:`identity_headers`): the ``Remote-*``
@@ -36,23 +39,27 @@ from django.utils import timezone
 from smishguard.accounts import sessions
 from smishguard.audit import Action, record_refusal
 from smishguard.clientaddr import client_ip, in_networks, networks, parse_address
-from smishguard.gateway import access, assertion, keys, rules
+from smishguard.gateway import access, assertion, keys, requirements, rules
 from smishguard.gateway.errors import RequestRefused
 from smishguard.gateway.normalise import NormalRequest, normalise
-from smishguard.gateway.policy import ALLOW, SIGN_IN, STEP_UP, Decision, Who, decide
+from smishguard.gateway.policy import ALLOW, DENY, SIGN_IN, STEP_UP, Decision, Who, decide
 from smishguard.passkeys.views import RETURN_METHOD, RETURN_URL, STEP_UP_MODE  # the sign-in page's rd, rm, stepup
 
 # What a verdict tells the dialect to do.
 ADMIT = "admit"  # 200 with the identity headers
 SIGN_IN_PAGE = "sign_in"  # to the sign-in page (``location``): signed out, or a key touch too old (step-up)
-REFUSE = "refuse"  # 403 with ``reason``
+REFUSE = "refuse"  # 403 with ``reason`` (and ``location``: where to meet a requirement, e.g. the training)
+# The decision's reason when a key touch asked for (accounts.sessions.require_key_touch) turns an admission into a
+# step-up; the answer's reason is step_up, as for any step-up.
+KEY_TOUCH_DEMANDED = "key_touch_demanded"
 
 
 @dataclass(frozen=True)
 class Verdict:
     kind: str  # ADMIT | SIGN_IN_PAGE | REFUSE
     reason: str | None = None  # X-Smishguard-Reason of a refusal or a sign-in (signed_out, step_up, forbidden, ...)
-    location: str | None = None  # SIGN_IN_PAGE: the sign-in page that returns to the URL checked
+    location: str | None = None  # SIGN_IN_PAGE: the sign-in page that returns to the URL checked; REFUSE: where
+    # the person meets an unmet requirement (smishguard's /learn/ for training_overdue), else None
     identity: dict[str, str] = field(default_factory=dict)  # ADMIT: the headers for the app
     decision: Decision | None = None  # the policy's decision, where it got that far
 
@@ -106,12 +113,33 @@ def evaluate(request: HttpRequest, method: str, url: str) -> Verdict:
         if session.last_assertion_at is not None:
             seconds_since_key = (timezone.now() - session.last_assertion_at).total_seconds()
     client = client_ip(request)
-    decision = decide(rules.current(), asked, who=who, client=client, seconds_since_key=seconds_since_key)
+    policy = rules.current()
+    decision = decide(policy, asked, who=who, client=client, seconds_since_key=seconds_since_key)
+    if decision.decision == ALLOW and session is not None:
+        decision = _demands(policy, decision, session)
     if decision.customer is not None:  # customer data: stored before the answer leaves, and contained (access.py)
         outcome = access.record(request, asked, decision, session=session, who=who, client=client)
         if outcome.refusal is not None:
             return Verdict(REFUSE, outcome.refusal, decision=decision)
     return _verdict(decision, session, who, asked, url=url)
+
+
+def _demands(policy: rules.GatewayPolicy, decision: Decision, session: sessions.SessionValues) -> Decision:
+    """What may still stop a request the policy admits: a key touch asked for since the session's last one
+    (``accounts.sessions.require_key_touch``, read with the session: no extra query) makes it a step-up; a
+    requirement of the deciding rule that the employee does not meet (``training_required``: overdue training,
+    asked of ``gateway.requirements`` on that rule's requests only) a refusal with the requirement's reason."""
+    if session.key_touch_due:
+        return Decision(STEP_UP, decision.rule, KEY_TOUCH_DEMANDED, decision.customer)
+    if decision.rule is None:
+        return decision
+    names = policy.rules[decision.rule - 1].requirements
+    if not names:
+        return decision
+    missing = requirements.unmet(names, session.employee_id)
+    if missing is None:
+        return decision
+    return Decision(DENY, decision.rule, missing.reason, decision.customer)
 
 
 def _verdict(
@@ -124,7 +152,12 @@ def _verdict(
     if decision.decision == STEP_UP:
         location = signin_location(url, asked.method, step_up=True)
         return Verdict(SIGN_IN_PAGE, "step_up", location, decision=decision)
-    return Verdict(REFUSE, refusal_reason(decision), decision=decision)
+    reason = refusal_reason(decision)
+    found = requirements.by_reason(reason)
+    if found is not None:  # where the person meets it (the nginx page's link, forward-auth's page)
+        where = f"{settings.SMISHGUARD.origin.rstrip('/')}{found.url}"
+        return Verdict(REFUSE, reason, where, decision=decision)
+    return Verdict(REFUSE, reason, decision=decision)
 
 
 def identity_headers(session: sessions.SessionValues, who: Who, asked: NormalRequest) -> dict[str, str]:
@@ -229,6 +262,10 @@ def _assertion(session: sessions.SessionValues, groups: list[str], asked: Normal
 
 def refusal_reason(decision: Decision) -> str:
     """What a 403 says: ``unknown_host``, else ``forbidden``, whichever criterion refused (the rule's ``deny``, no
-    rule, or a rule skipped for its method, network or subject).  The person refused learns that they may not,
-    not which criterion to change to get in; ``smishguard gateway check`` gives an admin the whole why."""
-    return "unknown_host" if decision.reason == "unknown_host" else "forbidden"
+    rule, or a rule skipped for its method, network or subject); or the reason of a requirement the rule adds that
+    the employee does not meet (``training_overdue``: what to do about it is theirs to know).  The person refused
+    learns that they may not, not which criterion to change to get in; ``smishguard gateway check`` gives an admin
+    the whole why."""
+    if decision.reason == "unknown_host" or requirements.by_reason(decision.reason) is not None:
+        return decision.reason
+    return "forbidden"

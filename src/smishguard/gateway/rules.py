@@ -24,7 +24,16 @@ DEFAULT_POLICIES = ("deny", "signed_in")
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "CONNECT", "TRACE")
 DEFAULT_TRUSTED_PROXIES = ("127.0.0.1/32", "::1/128")
 DEFAULT_REAUTH_MAX_AGE = 900
-RULE_KEYS = ("domain", "resources", "methods", "subject", "networks", "policy", "reauth_max_age")
+RULE_KEYS = (
+    "domain",
+    "resources",
+    "methods",
+    "subject",
+    "networks",
+    "policy",
+    "reauth_max_age",
+    "training_required",
+)
 GATEWAY_KEYS = ("default_policy", "trusted_proxies", "rules", "containment")
 CUSTOMER_GROUP = "customer"
 _LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
@@ -44,6 +53,14 @@ class Rule:
     networks: tuple[Network, ...]  # empty: from anywhere
     policy: str
     reauth_max_age: int | None  # step_up only
+    # ``training_required = true``: an employee it would admit must also meet the "training" requirement (no
+    # overdue training: gateway.requirements); refused with training_overdue otherwise.
+    training_required: bool = False
+
+    @property
+    def requirements(self) -> tuple[str, ...]:
+        """The names of the requirements (gateway.requirements) the rule adds to its policy."""
+        return ("training",) if self.training_required else ()
 
     def matches_domain(self, host: str) -> bool:
         return any(_domain_matches(pattern, host) for pattern in self.domains)
@@ -76,6 +93,7 @@ class Rule:
             "networks": [str(n) for n in self.networks],
             "policy": self.policy,
             "reauth_max_age": self.reauth_max_age,
+            "training_required": self.training_required,
         }
 
     def describe(self) -> str:
@@ -90,6 +108,8 @@ class Rule:
         if self.networks:
             parts.append("networks " + ",".join(str(n) for n in self.networks))
         policy = self.policy + (f" (reauth_max_age {self.reauth_max_age} s)" if self.policy == "step_up" else "")
+        if self.training_required:
+            policy += ", training required"
         return " ".join(parts) + f" -> {policy}"
 
 
@@ -162,6 +182,11 @@ def parse_rule(number: int, raw: dict[str, Any]) -> Rule:
         reauth = DEFAULT_REAUTH_MAX_AGE if reauth is None else reauth
         if isinstance(reauth, bool) or not isinstance(reauth, int) or reauth < 1:
             raise ConfigError(f"{where}: reauth_max_age must be a whole number of seconds >= 1, not {_shown(reauth)}")
+    training = raw.get("training_required", False)
+    if not isinstance(training, bool):
+        raise ConfigError(f"{where}: training_required must be true or false, not {_shown(training)}")
+    if training and policy == "deny":
+        raise ConfigError(f"{where}: training_required is for signed_in and step_up rules (this one is deny)")
     return Rule(
         number=number,
         domains=tuple(_domain(where, d) for d in _strings(where, "domain", raw["domain"], allow_one=True)),
@@ -171,6 +196,7 @@ def parse_rule(number: int, raw: dict[str, Any]) -> Rule:
         networks=tuple(_network(where, n) for n in _strings(where, "networks", raw.get("networks", []))),
         policy=policy,
         reauth_max_age=reauth,
+        training_required=training,
     )
 
 

@@ -11,8 +11,9 @@ nginx asks, in a subrequest, about the request it is holding, described by ``X-O
   the redirect;
 - 401 without ``Location``: the peer is not one of ``[gateway] trusted_proxies`` (``untrusted_proxy``): its
   ``X-Original-*`` headers are not read at all, and the refusal is audited once per source and window;
-- 403: refused, with the reason in ``X-Smishguard-Reason``: the policy's (``forbidden``, ``unknown_host``), a
-  URL ``normalise`` refuses (``encoded_slash``, ...), or a missing header (``missing_header``).
+- 403: refused, with the reason in ``X-Smishguard-Reason``: the policy's (``forbidden``, ``unknown_host``), an
+  unmet requirement of the rule (``training_overdue``, with ``Location``: smishguard's /learn/, for the refusal
+  page's link), a URL ``normalise`` refuses (``encoded_slash``, ...), or a missing header (``missing_header``).
 
 A check writes nothing but on a customer-data route, where every decision is recorded first (``check.evaluate``,
 ``access.record``).
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
+from django.utils.html import format_html
 from django.views.decorators.csrf import csrf_exempt
 
 from smishguard.gateway import check, forwarded
@@ -69,7 +71,9 @@ def auth_request(request: HttpRequest) -> HttpResponse:
         return _answer(200, headers=verdict.identity)
     if verdict.kind == SIGN_IN_PAGE:
         return _answer(401, verdict.reason, {"Location": verdict.location or ""})
-    return _answer(403, verdict.reason)
+    # A refusal that names where to meet a requirement (training_overdue: smishguard's /learn/) says it in
+    # Location too, for the refusal page's link (deploy/nginx-gateway.conf); the status stays 403.
+    return _answer(403, verdict.reason, {"Location": verdict.location} if verdict.location else None)
 
 
 # --- forward-auth (Traefik forwardAuth, Caddy forward_auth) and ext_authz (Envoy): docs/gateway.md, "Traefik,
@@ -90,6 +94,7 @@ READABLE = {
     "forbidden": "You may not open this page.",
     "unknown_host": "smishguard's gateway does not protect this host.",
     "untrusted_proxy": "This proxy may not ask smishguard's gateway (it is not in [gateway] trusted_proxies).",
+    "training_overdue": "Your security training is overdue: complete it, and this page opens again at once.",
 }
 
 
@@ -131,7 +136,38 @@ def _redirecting(request: HttpRequest, verdict: Verdict, method: str) -> HttpRes
             status = 302 if method in REDIRECT_FOUND_METHODS else 303
             return _answer(status, reason, {"Location": location}, body=f"Sign in: {location}\n")
         return _answer(401, reason, {"Location": location}, body=_body(401, reason))
+    if verdict.location:  # an unmet requirement: where to meet it, a page for a browser, a line for the rest
+        if wants_page(request):
+            return _page(403, reason, verdict.location)
+        return _answer(403, reason, {"Location": verdict.location}, body=_body(403, reason) + verdict.location + "\n")
     return _answer(403, reason, body=_body(403, reason))
+
+
+def _page(status: int, reason: str, link: str) -> HttpResponse:
+    """A short HTML page for a browser refused for an unmet requirement: what happened, and the link to meet it
+    (no script or style: the strict CSP)."""
+    body = format_html(
+        "<!doctype html><html lang=en><head><meta charset=utf-8>"
+        "<meta name=viewport content='width=device-width, initial-scale=1'><title>{}</title></head><body>"
+        "<h1 id=title>{}</h1><p id=advice>{}</p><p><a id=link href='{}'>{}</a></p>"
+        "<p><small>Reason: <code id=reason>{}</code></small></p></body></html>\n",
+        PAGE_TITLES.get(reason, "Access refused"),
+        PAGE_TITLES.get(reason, "Access refused"),
+        READABLE.get(reason, "smishguard refused this request."),
+        link,
+        PAGE_LINKS.get(reason, "Continue"),
+        reason,
+    )
+    response = _answer(status, reason, {"Location": link})
+    response.content = str(body).encode()
+    response["Content-Type"] = "text/html; charset=utf-8"
+    return response
+
+
+# The title and link text of a requirement's refusal page (forward-auth and ext_authz, for a browser; nginx has
+# the same words in deploy/nginx-gateway.conf).
+PAGE_TITLES = {"training_overdue": "Your security training is overdue"}
+PAGE_LINKS = {"training_overdue": "Go to your training"}
 
 
 def _untrusted(request: HttpRequest, dialect: str) -> HttpResponse:

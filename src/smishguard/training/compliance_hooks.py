@@ -1,7 +1,49 @@
-"""The compliance area's registrations with lower apps (called from hooks.register_all)."""
+"""The compliance area's registrations with lower apps (called from hooks.register_all): new employees get
+``[training] new_employee_modules`` (``accounts.signals.employee_created``), the gateway's ``training``
+requirement (``gateway.requirements``: no overdue open assignment), the reminder pass in the worker (an outbox
+kind's ``poll``), and the console's Compliance page."""
 
 from __future__ import annotations
 
+from smishguard.training.nav import NAV_SECTION
+
+
+def _new_employee(employee, **_kwargs) -> None:
+    from smishguard.training import compliance
+
+    compliance.assign_new_employee(employee)
+
+
+def _trained(employee_id: int) -> bool:
+    from smishguard.training import compliance
+
+    return not compliance.is_overdue(employee_id)
+
+
+# Where an overdue employee is sent by the gateway's refusal: the employee's training pages.
+LEARN_URL = "/learn/"
+
 
 def register() -> None:
-    return None
+    from smishguard.accounts.signals import employee_created
+    from smishguard.gateway import requirements
+    from smishguard.training import reminders
+
+    employee_created.connect(_new_employee, dispatch_uid="training.compliance.new_employee")
+    requirements.register(requirements.TRAINING, _trained, reason="training_overdue", url=LEARN_URL)
+    reminders.register()  # the worker's reminder pass (an outbox kind's poll)
+    _nav()
+
+
+def _nav() -> None:
+    from smishguard.accounts import nav
+    from smishguard.training.compliance_views import overdue_count
+
+    nav.register(
+        "training-compliance",
+        label="Compliance",
+        url_name="compliance:table",
+        section=NAV_SECTION,
+        order=20,
+        badge=overdue_count,
+    )

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from django.urls import URLPattern
+from django.urls import path
+
+from smishguard.training import compliance_views
 
 app_name = "compliance"
-urlpatterns: list[URLPattern] = []
+urlpatterns = [
+    path("", compliance_views.table, name="table"),
+    path("assign/", compliance_views.assign, name="assign"),
+]

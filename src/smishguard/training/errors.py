@@ -87,3 +87,15 @@ class SimulationNotReady(Conflict):
     """A launch cannot go ahead: no simulation sender, the sender is the reporting number, no Twilio account."""
 
     code = "simulation_not_ready"
+
+
+class AssignmentTargetNotFound(NotFound):
+    """An assignment's target (a group or a department) names nobody we know."""
+
+    code = "assignment_target_not_found"
+
+
+class InvalidDueDate(TrainingError):
+    """An assignment's due date is not a date, or is in the past."""
+
+    code = "invalid_due_date"

@@ -4,8 +4,7 @@
 from __future__ import annotations
 
 from smishguard.accounts import nav
-
-NAV_SECTION = "training"  # the console's Awareness section, which each area's pages join
+from smishguard.training.nav import NAV_SECTION
 
 
 def register_all() -> None:

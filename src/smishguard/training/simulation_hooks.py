@@ -4,7 +4,7 @@ kind (accounts.approvals), the outbox kind that sends the texts and the listener
 
 from __future__ import annotations
 
-NAV_SECTION = "training"
+from smishguard.training.nav import NAV_SECTION
 
 
 def register() -> None:
@@ -13,5 +13,4 @@ def register() -> None:
 
     simulations.register()
     simulation_sending.register()
-    # The Awareness section, hooks.NAV_SECTION (named, not imported: hooks imports this module; a test checks it).
     nav.register("simulations", label="Simulations", url_name="simulations:list", section=NAV_SECTION, order=30)

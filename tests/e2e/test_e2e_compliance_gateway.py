@@ -1,0 +1,144 @@
+"""Issue 16 in a real browser through a real nginx: chromium signs in with its virtual key and opens the sample
+customer console behind deploy/nginx-gateway.conf, whose rule has ``training_required = true``.  While Ann's
+training is overdue the browser gets nginx's page "Your security training is overdue" with a link to smishguard's
+/learn/; once a pass is recorded (as the quiz records it: an attempt, then ``compliance.complete``) the very next
+load of the same page reaches the app.  Distinct host names through chromium's --host-resolver-rules."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+
+import pytest
+from browser import REGISTER_JS, add_virtual_key, chromium
+from gateway_nginx import ROOT, gateway_nginx
+from servers import clean_env, django_eval, free_port, gunicorn, smishguard, stop
+from waiting import wait_until
+
+pytestmark = pytest.mark.e2e
+
+AUTH_HOST = "auth.corp.test"
+APP_HOST = "customers.corp.test"
+POLICY = f"""
+[gateway]
+trusted_proxies = ["127.0.0.1/32"]
+
+[[gateway.rules]]
+domain = "{APP_HOST}"
+resources = ["^/customers/?$", "^/static/"]
+policy = "signed_in"
+training_required = true
+"""
+OVERDUE = """
+from datetime import timedelta
+from django.utils import timezone
+from smishguard.accounts import services
+from smishguard.training import compliance
+from smishguard.training.models import Module, ModuleVersion
+module = Module.objects.create(slug="smishing", title="Smishing")
+ModuleVersion.objects.create(module=module, number=1, title="Smishing", content="Report it.", quiz=[])
+compliance.assign(services.get_employee("ann@corp.test"), module, due_at=timezone.now() - timedelta(days=2))
+"""
+PASS = """
+from datetime import timedelta
+from django.utils import timezone
+from smishguard.accounts import services
+from smishguard.training import compliance
+from smishguard.training.models import Attempt, ModuleVersion
+now = timezone.now()
+attempt = Attempt.objects.create(employee=services.get_employee("ann@corp.test"), score=100, passed=True,
+    version=ModuleVersion.objects.get(module__slug="smishing"), started_at=now - timedelta(minutes=3), submitted_at=now)
+print(compliance.complete(attempt) is not None)
+"""
+
+
+def listening(port: int) -> bool:
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def test_an_overdue_employee_is_refused_then_admitted_after_a_pass(tmp_path):
+    auth_port, app_port, port = free_port(), free_port(), free_port()
+    auth_origin = f"http://{AUTH_HOST}:{auth_port}"
+    app_origin = f"http://{APP_HOST}:{port}"
+    config = tmp_path / "smishguard.toml"
+    config.write_text(POLICY, encoding="utf-8")
+    env = clean_env(
+        tmp_path / "var",
+        SMISHGUARD_ORIGIN=auth_origin,
+        SMISHGUARD_RP_ID="corp.test",
+        SMISHGUARD_ALLOWED_HOSTS=f"{AUTH_HOST},127.0.0.1",
+        SMISHGUARD_COOKIE_DOMAIN=".corp.test",
+        SMISHGUARD_TRUSTED_PROXIES="127.0.0.1",
+        SMISHGUARD_CONFIG=str(config),
+    )
+    smishguard(env, "migrate")
+    smishguard(env, "employees", "add", "ann@corp.test", "--name", "Ann Agent")
+    token = json.loads(smishguard(env, "employees", "invite", "ann@corp.test", "--json").stdout)["token"]
+    django_eval(env, OVERDUE)
+    app = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "examples.customer_console",
+            "--port",
+            str(app_port),
+            "--origin",
+            app_origin,
+            "--smishguard-origin",
+            auth_origin,
+            "--jwks-url",
+            f"http://127.0.0.1:{auth_port}/.well-known/smishguard/jwks.json",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=open(tmp_path / "app.log", "w"),  # noqa: SIM115 - lives as long as the app
+    )
+    args = [
+        f"--host-resolver-rules=MAP {AUTH_HOST} 127.0.0.1, MAP {APP_HOST} 127.0.0.1",
+        f"--unsafely-treat-insecure-origin-as-secure={auth_origin},{app_origin}",
+    ]
+    customers = f"{app_origin}/customers"
+    try:
+        wait_until(lambda: listening(app_port) or app.poll() is not None, "the customer console")
+        with (
+            gunicorn(env, workers=2, log_dir=tmp_path, port=auth_port),
+            gateway_nginx(
+                tmp_path / "nginx",
+                port=port,
+                redirect_port=free_port(),
+                auth_host=AUTH_HOST,
+                app_host=APP_HOST,
+                check_port=auth_port,
+                app_port=app_port,
+            ),
+            chromium(args) as browser,
+        ):
+            context = browser.new_context()
+            page = context.new_page()
+            add_virtual_key(context, page)
+            page.goto(auth_origin + "/api/openapi.json")
+            assert page.evaluate(REGISTER_JS, token)["status"] == 201
+
+            # Signed out: to the sign-in page, back to the list after the key touch, which nginx then refuses.
+            page.goto(customers)
+            page.fill("input[name=email]", "ann@corp.test")
+            with page.expect_navigation(url=customers, timeout=60_000):
+                page.click("button[type=submit]")
+            assert page.text_content("#title") == "Your security training is overdue"
+            assert page.text_content("#reason") == "training_overdue"
+            assert page.get_attribute("#link", "href") == auth_origin + "/learn/"
+            assert page.text_content("#link") == "Go to your training"
+            response = page.reload()
+            assert response.status == 403
+
+            # A pass is recorded: the very next load reaches the app.
+            assert django_eval(env, PASS).strip() == "True"
+            response = page.reload()
+            assert response.status == 200
+            assert page.query_selector("#reason") is None
+            assert page.text_content("#who") == "ann@corp.test"
+    finally:
+        stop(app)
