@@ -36,9 +36,8 @@ from datetime import timedelta
 from django.utils import timezone
 from smishguard.accounts import services
 from smishguard.training import compliance
-from smishguard.training.models import Module, ModuleVersion
-module = Module.objects.create(slug="smishing", title="Smishing")
-ModuleVersion.objects.create(module=module, number=1, title="Smishing", content="Report it.", quiz=[])
+from smishguard.training.models import Module
+module = Module.objects.get(slug="smishing")  # the bundled module (training migration 0002)
 compliance.assign(services.get_employee("ann@corp.test"), module, due_at=timezone.now() - timedelta(days=2))
 """
 PASS = """

@@ -37,10 +37,9 @@ from datetime import timedelta
 from django.utils import timezone
 from smishguard.accounts import services, sessions
 from smishguard.training import compliance
-from smishguard.training.models import Module, ModuleVersion
+from smishguard.training.models import Module
 ann = services.get_employee("ann@corp.test")
-module = Module.objects.create(slug="smishing", title="Smishing")
-ModuleVersion.objects.create(module=module, number=1, title="Smishing", content="Report it.", quiz=[])
+module = Module.objects.get(slug="smishing")  # the bundled module (training migration 0002)
 compliance.assign(ann, module, due_at=timezone.now() - timedelta(days=1))
 print(sessions.create(ann, request=None)[0])
 """
