@@ -59,11 +59,14 @@ _HOST_BYTES = b"abcdefghijklmnopqrstuvwxyz0123456789-_."
 # check_many reads a list of names a block at a time (_check_block): what a plain block may not hold.
 _BLOCK = 1024
 _BLOCK_BYTES = _HOST_BYTES + b"\n"
-# A line that starts or ends with a dot or hyphen, ends with a digit, or holds "..", ".-", "-." or "xn--".
-_NOT_PLAIN = ("..", ".-", "-.", "xn--", "\n.", "\n-", ".\n", "-\n", *(f"{d}\n" for d in range(10)))
+# What no plain host starts or ends with, or holds.
+_BAD_FIRST = frozenset(".-")
+_BAD_LAST = frozenset(".-0123456789")
+_NOT_PLAIN = ("..", ".-", "-.", "xn--")
 _OTHER_CHARACTER = re.compile(r"[^a-z0-9_.\n-]")
-_head = itemgetter(0)  # of a str.partition
-_tail = itemgetter(2)
+_head = itemgetter(0)  # of a str.partition, or a str's first character
+_tail = itemgetter(2)  # of a str.partition
+_end = itemgetter(-1)  # a str's last character
 _plus_one = (1).__add__
 
 TECHNIQUES: tuple[str, ...] = (
@@ -380,8 +383,9 @@ class LookalikeMatcher:
         that check's own early answers read."""
         # a registrable name under an official or a partner's domain (answered by check, not here)
         self._registered = frozenset((*self._official, *self._official_deep, *self._partner, *self._partner_deep))
-        # the folded stem, hyphens removed: a token or a short token glued to a keyword (_stem_hits' look-ups)
-        self._stem_keys = frozenset((*self._exact, *self._short_glued))
+        # the folded stem, hyphens removed: a token, a short token glued to a keyword, or the skeleton of a typo
+        # (_stem_hits' look-ups; a stem without hyphens that is a typo has its skeleton among _typo_skels)
+        self._stem_keys = frozenset((*self._exact, *self._short_glued, *self._typo_skels))
         # a hyphen part of the folded stem: a short token, alone or glued, or a typo of a long one
         self._part_keys = frozenset((*self._short, *self._short_glued, *self._typo_skels))
         # the rests of names seen (after the first dot): whether a name one label longer does NOT have that label
@@ -543,9 +547,8 @@ class LookalikeMatcher:
         shaped = (  # every line: 1 to 63 characters, no dot or hyphen first or last, no digit last, no "..", ...
             min(map(len, hosts)) > 0
             and max(map(len, hosts)) <= 63
-            and low[0] not in ".-"
-            and low[-1] not in ".-"
-            and not low[-1].isdigit()
+            and _BAD_FIRST.isdisjoint(map(_head, hosts))
+            and _BAD_LAST.isdisjoint(map(_end, hosts))
             and not any(s in low for s in _NOT_PLAIN)
         )
         slow: set[int] = set()
@@ -558,8 +561,9 @@ class LookalikeMatcher:
                 slow.update(bisect_right(ends, m.start()) for m in _OTHER_CHARACTER.finditer(low))
         if not shaped:  # check's own test, line by line
             slow.update(compress(count(), map(_not_plain_host, hosts)))
-        folded = text.translate(_FOLD).decode("ascii").replace("rn", "m")  # fold(), line by line
-        bare = folded.replace("-", "")
+        text = text.translate(_FOLD).replace(b"rn", b"m")  # fold(), line by line
+        folded = text.decode("ascii")
+        bare = text.translate(None, b"-").decode("ascii")
         found = self._ac.iter(bare)
         first = next(found, None)
         if first is not None:  # the lines that hold a long token (a few in a thousand)
@@ -567,9 +571,7 @@ class LookalikeMatcher:
             slow.add(bisect_right(ends, first[0]))
             slow.update(bisect_right(ends, end) for end, _ in found)
 
-        parts = list(map(str.partition, hosts, repeat(".")))
-        stems = list(map(_head, parts))
-        rests = list(map(_tail, parts))
+        rests = list(map(_tail, map(str.partition, hosts, repeat("."))))
         not_plain, not_plain_names = self._suffix_not_plain, self._not_plain_names
         new = set(rests).difference(not_plain)
         if new:
@@ -588,10 +590,12 @@ class LookalikeMatcher:
                 count(), map(self._stem_keys.__contains__, map(str.replace, folded_stems, repeat("-"), repeat("")))
             )
         )
-        slow.update(compress(count(), map(self._typos.__contains__, map(str.replace, stems, repeat("-"), repeat("")))))
-        part_keys = self._part_keys
-        for i in compress(count(), map(str.__contains__, stems, repeat("-"))):
-            if i not in slow and any(p in part_keys for p in folded_stems[i].split("-")):
+        part_keys, typos = self._part_keys, self._typos
+        for i in compress(count(), map(str.__contains__, folded_stems, repeat("-"))):
+            if i not in slow and (
+                not part_keys.isdisjoint(folded_stems[i].split("-"))
+                or hosts[i].partition(".")[0].replace("-", "") in typos
+            ):
                 slow.add(i)
 
         fields = zip(
