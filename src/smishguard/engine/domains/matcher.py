@@ -134,8 +134,11 @@ class DomainResult(NamedTuple):
             # once when it is its own registrable domain (the same str)
             d = _q(domain)
             r = d if registrable is domain else _q(registrable)
-            if verdict == "clear":
-                return _CLEARED_JSON % (d, r, _float_repr(score))
+            if verdict == "clear":  # (an f-string: faster than % here; the same text as _CLEAR_JSON)
+                return (
+                    f'{{"domain": {d}, "registrable": {r}, "verdict": "clear", "brand": null, "techniques": [], '
+                    f'"score": {_float_repr(score)}, "reasons": [], "matcher": {_MATCHER_JSON}}}'
+                )
             return _CLEAR_JSON % (d, r, _q(verdict), _float_repr(score))
         return _RESULT_JSON % (
             _q(domain),
@@ -157,7 +160,7 @@ _CLEAR_JSON = (
     '{"domain": %s, "registrable": %s, "verdict": %s, "brand": null, "techniques": [], "score": %s, '
     '"reasons": [], "matcher": ' + _q(MATCHER_VERSION) + "}"
 )
-_CLEARED_JSON = _CLEAR_JSON.replace('"verdict": %s', '"verdict": "clear"')
+_MATCHER_JSON = _q(MATCHER_VERSION)
 _new_result = tuple.__new__  # DomainResult(...) without the Python-level __new__ of a NamedTuple
 
 
