@@ -63,7 +63,7 @@ _BLOCK_BYTES = _HOST_BYTES + b"\n"
 _BAD_FIRST = frozenset(".-")
 _BAD_LAST = frozenset(".-0123456789")
 _NOT_PLAIN = ("..", ".-", "-.", "xn--")
-_OTHER_CHARACTER = re.compile(r"[^a-z0-9_.\n-]")
+_NOT_PLAIN_TEXT = re.compile(r"[^a-z0-9_.\n-]|\.\.|\.-|-\.|xn--")
 _head = itemgetter(0)  # of a str.partition, or a str's first character
 _tail = itemgetter(2)  # of a str.partition
 _end = itemgetter(-1)  # a str's last character
@@ -547,23 +547,24 @@ class LookalikeMatcher:
         hosts = low.split("\n")
         if len(hosts) != len(names):
             return None
-        shaped = (  # every line: 1 to 63 characters, no dot or hyphen first or last, no digit last, no "..", ...
+        shaped = (  # every line: 1 to 63 characters, no dot or hyphen first or last, no digit last
             min(map(len, hosts)) > 0
             and max(map(len, hosts)) <= 63
             and _BAD_FIRST.isdisjoint(map(_head, hosts))
             and _BAD_LAST.isdisjoint(map(_end, hosts))
-            and not any(s in low for s in _NOT_PLAIN)
         )
         slow: set[int] = set()
         if low.isascii() and not low.encode("ascii").translate(None, _BLOCK_BYTES):
             text = low.encode("ascii")
-        else:  # the lines with another character (a non-ASCII one is one "?" in the folded text below)
+            other = any(s in low for s in _NOT_PLAIN)
+        else:  # (a non-ASCII character is one "?" in the folded text below)
             text = low.encode("ascii", "replace")
-            if shaped:
-                ends = list(accumulate(map(_plus_one, map(len, hosts))))
-                slow.update(bisect_right(ends, m.start()) for m in _OTHER_CHARACTER.finditer(low))
+            other = True
         if not shaped:  # check's own test, line by line
             slow.update(compress(count(), map(_not_plain_host, hosts)))
+        elif other:  # the lines with another character, "..", ".-", "-." or "xn--" (punycode)
+            ends = list(accumulate(map(_plus_one, map(len, hosts))))
+            slow.update(bisect_right(ends, m.start()) for m in _NOT_PLAIN_TEXT.finditer(low))
         text = text.translate(_FOLD).replace(b"rn", b"m")  # fold(), line by line
         folded = text.decode("ascii")
         bare = text.translate(None, b"-").decode("ascii")
