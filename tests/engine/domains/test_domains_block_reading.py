@@ -19,7 +19,7 @@ from pathlib import Path
 import lookalike_eval
 import pytest
 
-from smishguard.engine.domains import Brand, InvalidDomain, LookalikeMatcher, load_brand_config
+from smishguard.engine.domains import Brand, InvalidDomain, LookalikeMatcher, load_brand_config, words
 from smishguard.engine.domains import matcher as matcher_module
 from smishguard.engine.domains.brands import DEFAULT_KEYWORDS
 from smishguard.engine.domains.hosts import psl_suffixes
@@ -268,3 +268,19 @@ def test_a_list_that_grows_while_it_is_read_is_read_to_its_end() -> None:
             names.append("twilio-sso.com")
     assert len(seen) == len(names)
     assert seen[-1].verdict == "lookalike"
+
+
+@pytest.mark.parametrize("top", [1, 2, 60_000, 70_000, 333_333, 400_000])
+def test_the_word_counts_read_from_the_start_of_the_file_are_those_of_the_whole_file(monkeypatch, top: int) -> None:
+    """words._unigrams reads only the start of wordsegment's counts (a megabyte at a time): the same words and
+    counts, in the same order, as splitting the whole file, for the number of words the splitter uses and others."""
+    monkeypatch.setattr(words, "TOP_WORDS", top)
+    words._unigrams.cache_clear()
+    try:
+        fields = words._unigram_path().read_text("utf-8").split(None, 2 * top)[: 2 * top]
+        whole = dict(zip(fields[0::2], fields[1::2], strict=True))
+        read = words._unigrams()
+        assert list(read.items()) == list(whole.items())
+        assert len(read) == (top if top <= 60_000 else len(whole))
+    finally:
+        words._unigrams.cache_clear()
