@@ -241,7 +241,7 @@ class LookalikeMatcher:
         self._index_typos()
         self._build_search()
         self._build_part_reader()
-        self._build_block_reading()
+        self._stem_keys: frozenset[str] | None = None  # check_many's tables, made by its first block
 
     # ------------------------------------------------------------------ building
 
@@ -383,14 +383,14 @@ class LookalikeMatcher:
 
     def _build_block_reading(self) -> None:
         """What check_many's block reading (_check_block) looks names up in, each set the union of the tables
-        that check's own early answers read."""
+        that check's own early answers read; made by the first block (check alone never needs them)."""
         # a registrable name under an official or a partner's domain (answered by check, not here)
         self._registered = frozenset((*self._official, *self._official_deep, *self._partner, *self._partner_deep))
         # the folded stem, hyphens removed: a token, a short token glued to a keyword, or the skeleton of a typo
         # (_stem_hits' look-ups; a stem without hyphens that is a typo has its skeleton among _typo_skels)
         self._stem_keys = frozenset((*self._exact, *self._short_glued, *self._typo_skels))
-        # a hyphen part of the folded stem: a short token, alone or glued, or a typo of a long one
-        self._part_keys = frozenset((*self._short, *self._short_glued, *self._typo_skels))
+        # a hyphen part of the folded stem: a short token, alone or glued (or a typo skeleton: _typo_skels)
+        self._part_keys = frozenset((*self._short, *self._short_glued))
         # the rests of names seen (after the first dot): whether a name one label longer does NOT have that label
         # as its stem (_plain_suffix); and the names one label longer that are in the suffix trie themselves
         self._suffix_not_plain: dict[str, bool] = {}
@@ -539,6 +539,8 @@ class LookalikeMatcher:
         """
         if not names:
             return []
+        if self._stem_keys is None:
+            self._build_block_reading()
         try:
             joined = "\n".join(names)
         except TypeError:
@@ -594,10 +596,11 @@ class LookalikeMatcher:
                 count(), map(self._stem_keys.__contains__, map(str.replace, folded_stems, repeat("-"), repeat("")))
             )
         )
-        part_keys, typos = self._part_keys, self._typos
+        part_keys, typo_skels, typos = self._part_keys, self._typo_skels.keys(), self._typos
         for i in compress(count(), map(str.__contains__, folded_stems, repeat("-"))):
             if i not in slow and (
-                not part_keys.isdisjoint(folded_stems[i].split("-"))
+                not part_keys.isdisjoint(hyphen_parts := folded_stems[i].split("-"))
+                or not typo_skels.isdisjoint(hyphen_parts)
                 or hosts[i].partition(".")[0].replace("-", "") in typos
             ):
                 slow.add(i)
