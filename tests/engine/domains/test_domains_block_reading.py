@@ -284,3 +284,24 @@ def test_the_word_counts_read_from_the_start_of_the_file_are_those_of_the_whole_
         assert len(read) == (top if top <= 60_000 else len(whole))
     finally:
         words._unigrams.cache_clear()
+
+
+def test_names_that_the_suffix_trie_holds_or_that_a_wildcard_covers() -> None:
+    """Public suffixes with deeper rules (private ones: blogspot.com, herokuapp.com), wildcards and their
+    exceptions (*.ck, !www.ck), names one label below them, and brand tokens there."""
+    brands, keywords = brands_100()
+    public, private = psl_suffixes()
+    names = [
+        "blogspot.com", "x.blogspot.com", "github.io", "twilio-sso.github.io", "herokuapp.com", "okta.herokuapp.com",
+        "x.herokuapp.com", "s3.amazonaws.com", "x.s3.amazonaws.com", "ck", "foo.ck", "www.ck", "a.www.ck",
+        "paypal.foo.ck", "co.uk", "uk", "com", "google.co.uk", "google.uk", "pvt.k12.ma.us", "x.pvt.k12.ma.us",
+    ]  # fmt: skip
+    names += [*private] + [f"twilio-sso.{p}" for p in private[:500]] + [f"x.{p}" for p in public[:1500]]
+    names += [p.replace("*.", "paypal.") for p in public if p.startswith("*.")]
+    names += ["!" + p for p in public if p.startswith("!")]
+    # labels the trie holds only on the way to a deeper rule (funkfeuer.at for wien.funkfeuer.at): not a suffix
+    rules = {r.lstrip("*.!") for r in (*public, *private)}
+    between = sorted({r.split(".", i)[i] for r in rules for i in range(1, r.count("."))} - rules)
+    assert len(between) > 100
+    names += [f"x.{b}" for b in between] + [f"twilio-sso.{b}" for b in between] + [f"a.x.{b}" for b in between]
+    assert_same_as_check(lambda size: LookalikeMatcher(brands, keywords, cache_size=size), names)

@@ -386,15 +386,15 @@ class LookalikeMatcher:
         that check's own early answers read; made by the first block (check alone never needs them)."""
         # a registrable name under an official or a partner's domain (answered by check, not here)
         self._registered = frozenset((*self._official, *self._official_deep, *self._partner, *self._partner_deep))
-        # the folded stem, hyphens removed: a token, a short token glued to a keyword, or the skeleton of a typo
-        # (_stem_hits' look-ups; a stem without hyphens that is a typo has its skeleton among _typo_skels)
-        self._stem_keys = frozenset((*self._exact, *self._short_glued, *self._typo_skels))
         # a hyphen part of the folded stem: a short token, alone or glued (or a typo skeleton: _typo_skels)
         self._part_keys = frozenset((*self._short, *self._short_glued))
         # the rests of names seen (after the first dot): whether a name one label longer does NOT have that label
-        # as its stem (_plain_suffix); and the names one label longer that are in the suffix trie themselves
+        # as its stem (_plain_suffix); replaced, never cleared, when full (a block may be reading the old one)
         self._suffix_not_plain: dict[str, bool] = {}
-        self._not_plain_names: set[str] = set(self._registered)
+        # the folded stem, hyphens removed: a token, a short token glued to a keyword, or the skeleton of a typo
+        # (_stem_hits' look-ups; a stem without hyphens that is a typo has its skeleton among _typo_skels).  Made
+        # last: a block in another thread takes the tables as made once it sees this one.
+        self._stem_keys = frozenset((*self._exact, *self._short_glued, *self._typo_skels))
 
     # ------------------------------------------------------------------ public
 
@@ -529,7 +529,7 @@ class LookalikeMatcher:
         - the name is a plain ASCII host that check would read without normalise_host (its own test, made on
           the joined block: bytes, lengths, the first and last character, "..", ".-", "-.", "xn--");
         - its registrable domain is the name itself (the rest after the first dot is a public suffix that no
-          wildcard extends, and the name is not itself in the suffix trie), not official, not a partner's;
+          wildcard extends: _plain_suffix), not official, not a partner's;
         - the stem (the first label, folded as _stem_hits folds it) is not a token, a short token glued to a
           keyword, a typo of a token, and has no hyphen part that is a short token or a typo skeleton;
         - no long token is anywhere in the folded name with its hyphens removed (one Aho-Corasick pass over
@@ -578,18 +578,16 @@ class LookalikeMatcher:
             slow.update(bisect_right(ends, end) for end, _ in found)
 
         rests = list(map(_tail, map(str.partition, hosts, repeat("."))))
-        not_plain, not_plain_names = self._suffix_not_plain, self._not_plain_names
+        not_plain = self._suffix_not_plain
         new = set(rests).difference(not_plain)
         if new:
             if len(not_plain) + len(new) > 65536:  # (names of a certificate log: bounded)
-                not_plain.clear()
-                not_plain_names.clear()
-                not_plain_names.update(self._registered)
+                not_plain = self._suffix_not_plain = {}
                 new = set(rests)
             for rest in new:
                 not_plain[rest] = not self._plain_suffix(rest)
         slow.update(compress(count(), map(not_plain.__getitem__, rests)))
-        slow.update(compress(count(), map(not_plain_names.__contains__, hosts)))
+        slow.update(compress(count(), map(self._registered.__contains__, hosts)))
         folded_stems = list(map(_head, map(str.partition, folded.split("\n"), repeat("."))))
         slow.update(
             compress(
@@ -619,19 +617,17 @@ class LookalikeMatcher:
 
     def _plain_suffix(self, rest: str) -> bool:
         """Whether a name ``stem.rest`` (one label more) has ``stem`` as its stem and itself as its registrable
-        domain, the suffix walk of check being: ``rest`` is a public suffix whole (every label in the trie, the
-        last one ending a rule) and no wildcard extends it.  The names one label longer that are in the trie
-        themselves (deeper rules: blogspot.com) are added to those check must read."""
+        domain, by check's suffix walk: ``rest`` is a public suffix whole (every label in the trie, the last one
+        ending a rule) and no wildcard extends it.  (When ``stem.rest`` is in the trie itself, blogspot.com, the
+        walk goes one label further: if that ends a rule, check answers "clear" with the name as its registrable
+        domain, which is the block's answer; if not, the stem is the first label after all.)"""
         node = self._trie
         for label in reversed(rest.split(".")):
             node = node.matches.get(label)  # type: ignore[attr-defined]
             if node is None:
                 return False
         matches = node.matches  # type: ignore[attr-defined]
-        if not node.end or "*" in matches:  # type: ignore[attr-defined]
-            return False
-        self._not_plain_names.update(f"{label}.{rest}" for label in matches)
-        return True
+        return node.end and "*" not in matches  # type: ignore[attr-defined]
 
     # ------------------------------------------------------------------ internals
 
