@@ -56,7 +56,7 @@ _INF = float("inf")
 # Bytes a plain ASCII host may hold; anything else goes the slow, fully checked way (normalise_host).
 _HOST_BYTES = b"abcdefghijklmnopqrstuvwxyz0123456789-_."
 
-# check_many reads a list of names a block at a time (_check_block): what a plain block may not hold.
+# check_many reads a list of names a block at a time (_check_block); the bytes a block of plain hosts holds.
 _BLOCK = 1024
 _BLOCK_BYTES = _HOST_BYTES + b"\n"
 # What no plain host starts or ends with, or holds.

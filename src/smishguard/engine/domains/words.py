@@ -58,8 +58,8 @@ def _unigram_path() -> Path:
 @cache
 def _unigrams() -> dict[str, str]:
     """word -> its count (as the file writes it), for the :data:`TOP_WORDS` most frequent words, in order (the file
-    is sorted by count).  Only the start of the file is read (the first 60,000 of its 333,333 lines are about a
-    fifth of its 5 MB), a megabyte at a time until it holds the words wanted; a count becomes a probability when
+    is sorted by count).  Only the start of the file is read (its first 60,000 lines, of about 333,000, are a fifth
+    of its 5 MB), a megabyte at a time until it holds the words wanted; a count becomes a probability when
     looked up."""
     want = 2 * TOP_WORDS
     with _unigram_path().open("rb") as f:
