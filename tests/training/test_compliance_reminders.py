@@ -20,7 +20,7 @@ from smishguard.messaging.models import OutboundMessage
 from smishguard.outbox import queue, registry, worker
 from smishguard.outbox.errors import SendFailed
 from smishguard.outbox.models import Delivery
-from smishguard.training import compliance, reminders
+from smishguard.training import compliance, periodic, reminders
 from smishguard.training.models import Assignment
 
 pytestmark = pytest.mark.django_db
@@ -123,8 +123,9 @@ def test_zero_days_means_no_reminders(ann, settings):
 
 
 def test_the_worker_runs_the_pass_and_sends_the_e_mail(ann):
-    assert any(kind.name == reminders.KIND and kind.poll is not None for kind in registry.kinds())
-    reminders._last_poll = None
+    assert any(kind.name == periodic.KIND and kind.poll is not None for kind in registry.kinds())
+    for job in periodic.JOBS:
+        job.last = None
     with time_machine.travel(DUE - timedelta(days=1), tick=True), keeping_the_test_connection():
         worker.run(
             interval=0.02,

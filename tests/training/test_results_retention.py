@@ -110,3 +110,23 @@ def test_reduced_simulations_drop_out_of_the_repeat_clickers(retention_days):
         assert retention.reduce_due() == [old.pk]
     assert results.repeat_clickers() == []
     assert [p.funnel.clicked for p in results.trend()] == [1, 1]
+
+
+@pytest.mark.django_db
+def test_the_worker_s_periodic_pass_reduces_what_is_due_once_an_hour_at_most(retention_days):
+    from smishguard.outbox import registry
+    from smishguard.training import periodic
+
+    retention_days(30)
+    assert registry.get(periodic.KIND).poll is periodic.poll
+    hourly = periodic.Every(3600.0, retention.reduce_due)
+    old = simulation("Old")
+    recipient(old, person(1, "IT"), sent=0, clicked=1)
+    with time_machine.travel(T0 + timedelta(days=31), tick=False):
+        assert hourly() == 1  # one simulation reduced
+        newer = simulation("Launched later", launched=T0)
+        recipient(newer, person(2), sent=0)
+        assert hourly() == 0  # within the hour: not run again
+        hourly.last = None
+        assert hourly() == 1
+    assert Simulation.objects.filter(reduced_at__isnull=False).count() == 2

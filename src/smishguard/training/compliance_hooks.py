@@ -1,7 +1,6 @@
 """The compliance area's registrations with lower apps (called from hooks.register_all): new employees get
 ``[training] new_employee_modules`` (``accounts.signals.employee_created``), the gateway's ``training``
-requirement (``gateway.requirements``: no overdue open assignment), the reminder pass in the worker (an outbox
-kind's ``poll``), and the console's Compliance page."""
+requirement (``gateway.requirements``: no overdue open assignment), and the console's Compliance page."""
 
 from __future__ import annotations
 
@@ -27,11 +26,9 @@ LEARN_URL = "/learn/"
 def register() -> None:
     from smishguard.accounts.signals import employee_created
     from smishguard.gateway import requirements
-    from smishguard.training import reminders
 
     employee_created.connect(_new_employee, dispatch_uid="training.compliance.new_employee")
     requirements.register(requirements.TRAINING, _trained, reason="training_overdue", url=LEARN_URL)
-    reminders.register()  # the worker's reminder pass (an outbox kind's poll)
     _nav()
 
 

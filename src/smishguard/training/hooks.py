@@ -8,7 +8,7 @@ from smishguard.training.nav import NAV_SECTION
 
 
 def register_all() -> None:
-    from smishguard.training import compliance_hooks, landing_hooks, modules_hooks, simulation_hooks
+    from smishguard.training import compliance_hooks, landing_hooks, modules_hooks, periodic, simulation_hooks
 
     nav.register_section(NAV_SECTION, heading="Awareness", order=35, admin_only=True)
     nav.register("awareness-results", label="Results", url_name="awareness:results", section=NAV_SECTION, order=90)
@@ -16,3 +16,4 @@ def register_all() -> None:
     compliance_hooks.register()
     simulation_hooks.register()
     landing_hooks.register()
+    periodic.register()  # the worker's reminder pass and the results' retention

@@ -8,17 +8,16 @@ and, where ``[training] email_from`` is set, an e-mail (messaging's ``email`` ki
 - Never in ``quiet_hours`` (default 21:00-08:00) in the employee's time zone (``Employee.time_zone``, else
   ``default_time_zone``): a reminder due then waits for the next pass after the quiet hours.
 
-:func:`run` is the pass; the worker runs it (the outbox kind ``training-reminders``, whose ``poll`` it is, at most
-once a minute per worker).  It is idempotent: each reminder is decided and recorded with its assignment row
-locked, the stamp written in the same transaction as the outgoing SMS and e-mail (each under an idempotency key
-naming the assignment, its due date and the reminder), so two workers or a crash repeat nothing.  Each reminder
-is audited ``training:assignment:reminded`` with the channels it went by.
+:func:`run` is the pass; the worker runs it about once a minute (``training.periodic``). It is idempotent: each
+reminder is decided and recorded with its assignment row locked, the stamp written in the same transaction as the
+outgoing SMS and e-mail (each under an idempotency key naming the assignment, its due date and the reminder), so two
+workers or a crash repeat nothing. Each reminder is audited ``training:assignment:reminded`` with the channels it
+went by.
 """
 
 from __future__ import annotations
 
 import logging
-import time as monotonic_clock
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -33,14 +32,10 @@ from smishguard.messaging.broadcast import queue_message
 from smishguard.messaging.email import queue_email
 from smishguard.messaging.errors import InvalidMessage, ProviderNotConfigured
 from smishguard.messaging.models import OutboundMessage
-from smishguard.outbox import registry
-from smishguard.outbox.errors import SendFailed
 from smishguard.training.models import Assignment
 
 log = logging.getLogger("smishguard.training")
 
-KIND = "training-reminders"
-POLL_EVERY_SECONDS = 60.0
 BEFORE, AFTER = "before", "after"
 
 
@@ -193,25 +188,3 @@ def run(*, now: datetime | None = None) -> int:
     """One reminder pass: every reminder owed now, outside each employee's quiet hours.  How many were sent."""
     now = now or timezone.now()
     return sum(remind(pk, now=now) is not None for pk in list(candidates(now)))
-
-
-_last_poll: float | None = None
-
-
-def poll() -> int:
-    """The worker's loop calls this on every pass; the reminder pass runs at most every ``POLL_EVERY_SECONDS``."""
-    global _last_poll  # noqa: PLW0603 - a per-process throttle; what was sent is in the database
-    clock = monotonic_clock.monotonic()
-    if _last_poll is not None and clock - _last_poll < POLL_EVERY_SECONDS:
-        return 0
-    _last_poll = clock
-    return run()
-
-
-def _no_delivery(delivery) -> str:
-    raise SendFailed(f"{KIND} records no deliveries of its own ({delivery.key})", retry=False)
-
-
-def register() -> None:
-    """The outbox kind whose ``poll`` is the reminder pass (its reminders are ``sms`` and ``email`` deliveries)."""
-    registry.register(registry.Kind(name=KIND, send=_no_delivery, poll=poll))
