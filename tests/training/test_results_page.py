@@ -108,3 +108,20 @@ def test_report_delays_read_as_people_say_them(seconds, text):
     from smishguard.training.charts import short_duration
 
     assert short_duration(seconds) == text
+
+
+def test_a_simulation_s_page_has_its_funnel_by_department(admin, drills):
+    first, _second = drills
+    body = signed_in_client(admin).get(f"/console/simulations/{first.pk}").content.decode()
+    table = body.split('id="departments"', 1)[1].split("</table>", 1)[0]
+    rows = {
+        cells[0]: cells[1:]
+        for cells in (
+            [c.split(">", 1)[1] for c in row.replace("</th>", "</td>").split("</td>")[:-1]]
+            for row in table.split("<tr>")[2:]
+        )
+    }
+    assert rows["IT"][:5] == ["2", "2", "0", "0", "1"]  # recipients, sent, clicked, typed, reported
+    assert rows["Sales"][:5] == ["1", "1", "1", "1", "0"]
+    assert rows["IT"][5] == "7 min"  # bob reported 7 minutes after his text
+    assert "First report 7 min after its text was sent" in body

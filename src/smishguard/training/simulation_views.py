@@ -18,8 +18,10 @@ from smishguard.accounts.page_errors import flash_errors
 from smishguard.accounts.page_guards import admin_only
 from smishguard.errors import SmishguardError
 from smishguard.training import simulations
+from smishguard.training.charts import short_duration
 from smishguard.training.errors import InvalidSimulation
 from smishguard.training.models import Recipient, Simulation
+from smishguard.training.results import by_department
 
 NAV = "simulations"
 CAMPAIGN_CHOICES = 50  # the most recent campaigns with a reported text offered in the picker
@@ -110,7 +112,16 @@ def simulation_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "nav": NAV,
         "simulation": simulation,
         "funnel": funnel,
+        "first_report": short_duration(funnel["time_to_first_report_seconds"]),
         "steps": steps,
+        "departments": [
+            {
+                "name": part.department,
+                "funnel": part.funnel,
+                "first_report": short_duration(part.funnel.time_to_first_report_seconds),
+            }
+            for part in by_department(simulation)
+        ],
         "recipients": recipients,
         "more_recipients": Recipient.objects.filter(simulation=simulation).count() > PAGE_RECIPIENTS,
         "window": simulations.window_text(simulation),
