@@ -5,6 +5,8 @@
   default_time_zone``; prints how many were assigned (an open assignment due earlier is kept as it is).
 - ``smishguard training status [--overdue] [--json]``: one line per active employee and module (docs/training.md,
   "Assignments, compliance and the gateway", gives the JSON document).
+- ``smishguard training xapi [--simulation ID] [--since ISO]``: xAPI statements as JSON lines, for a learning record
+  store (quiz attempts and drill steps; docs/training.md, "xAPI"); recorded in the audit trail.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 import argparse
 from datetime import datetime
 
-from smishguard.clitools import needs_django, print_json
+from smishguard.clitools import CommandError, iso_time, needs_django, print_json
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -45,6 +47,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--overdue", action="store_true", help="only the overdue")
     p.add_argument("--json", action="store_true", help="one JSON document (docs/training.md)")
     p.set_defaults(func=cmd_status)
+
+    p = tsub.add_parser(
+        "xapi",
+        help="xAPI statements (JSON lines) for a learning record store: quiz attempts and drill steps",
+        description="Every quiz attempt (passed or failed, with its score) and every step an employee took in a "
+        "simulation (clicked, submitted, reported) as xAPI 1.0.3 statements, one JSON line each.  Statement ids are "
+        "stable: sending the same lines twice does not count twice.",
+    )
+    p.add_argument("--simulation", type=int, metavar="ID", help="only this simulation's steps")
+    p.add_argument("--since", metavar="ISO", help="only what happened after this time (e.g. 2026-03-01)")
+    p.set_defaults(func=cmd_xapi)
 
 
 @needs_django
@@ -105,4 +118,33 @@ def cmd_status(args: argparse.Namespace) -> int:
     widths = [max(len(line[i]) for line in [header, *lines]) for i in range(len(header))]
     for line in [header, *lines]:
         print("  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip())
+    return 0
+
+
+@needs_django
+def cmd_xapi(args: argparse.Namespace) -> int:
+    from smishguard.audit import Action, record
+    from smishguard.audit.recorder import cli_actor
+    from smishguard.training import xapi
+    from smishguard.training.models import Simulation
+
+    since = iso_time(args.since, "--since") if args.since else None
+    simulation = None
+    if args.simulation is not None:
+        simulation = Simulation.objects.filter(pk=args.simulation).first()
+        if simulation is None:
+            raise CommandError(f"no simulation {args.simulation}")
+    count = 0
+    for statement in xapi.statements(simulation=simulation, since=since):
+        print_json(statement)
+        count += 1
+    record(
+        Action.SIMULATION_RESULTS_EXPORTED,
+        actor_label=cli_actor(),
+        what="xapi",
+        format="jsonl",
+        simulation=args.simulation,
+        since=since.isoformat() if since else None,
+        statements=count,
+    )
     return 0
