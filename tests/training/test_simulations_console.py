@@ -95,6 +95,42 @@ def test_a_drill_from_a_campaign_picked_on_the_page(drills, people, admin, login
 
 
 @pytest.mark.django_db
+def test_one_click_from_the_campaign_page_to_a_drill_ready_to_save(drills, people, admin, login) -> None:  # noqa: F811 - the shared fixtures
+    people(2)
+    campaign = Campaign.objects.create(brand="Okta", domains=["acme-okta.net"], report_count=3)
+    Report.objects.create(
+        channel="sms", text="Acme IT: your password expires today, keep it at acme-okta.net", reporter_label="x",
+        campaign=campaign,
+    )  # fmt: skip
+    client = login(admin)
+    page = client.get(reverse("reports:campaign", args=[campaign.pk])).content.decode()
+    link = reverse("simulations:new") + f"?campaign={campaign.pk}"
+    assert f'href="{link}">Make a drill of it</a>' in page  # reports' page, training's button (reports.actions)
+    form = client.get(link).content.decode()
+    assert f'<option value="{campaign.pk}" selected>' in form
+    assert f'value="Drill: Okta (campaign #{campaign.pk})"' in form
+    assert '<option value="simulations" selected>' in form  # the programme's group
+    made = client.post(
+        reverse("simulations:new"),
+        {"name": f"Drill: Okta (campaign #{campaign.pk})", "group": "simulations", "source": "campaign",
+         "campaign": str(campaign.pk)},
+        **ORIGIN,
+    )  # fmt: skip
+    assert made.status_code == 302
+    simulation = Simulation.objects.get()
+    assert (simulation.source_campaign_id, simulation.brand) == (campaign.pk, "Okta")
+    assert simulation.template == "Acme IT: your password expires today, keep it at {link}"
+    assert simulation.recipients.filter(skipped="").count() == 2
+
+
+@pytest.mark.django_db
+def test_an_unknown_campaign_in_the_link_gives_the_empty_form(drills, people, admin, login) -> None:  # noqa: F811 - the shared fixtures
+    form = login(admin).get(reverse("simulations:new") + "?campaign=999")
+    assert form.status_code == 200
+    assert 'value="Drill:' not in form.content.decode()
+
+
+@pytest.mark.django_db
 def test_the_pages_are_for_admins_and_the_buttons_need_a_post_with_csrf(drills, people, admin, employee, login) -> None:  # noqa: F811 - the shared fixtures
     people(1)
     client = login(admin)

@@ -20,6 +20,7 @@ from smishguard.accounts.page_guards import admin_only
 from smishguard.accounts.sessions import require_fresh_assertion
 from smishguard.errors import SmishguardError
 from smishguard.reports import blocklists, response, stix
+from smishguard.reports.actions import campaign_buttons
 from smishguard.reports.models import BlocklistEntry, Campaign, Report
 
 
@@ -197,6 +198,7 @@ def campaign(request: HttpRequest, pk: int) -> HttpResponse:
         "events": row.events.all(),
         "warning": response.warning_progress(row) if row.warned_at else None,
         "statuses": Campaign.Status.choices,
+        "actions": campaign_buttons(row),  # other apps' buttons (reports.actions): training's "make a drill of it"
         "nav": "campaigns",
     }
     return render(request, "reports/campaign.html", context)

@@ -38,10 +38,14 @@ def simulation_list(request: HttpRequest) -> HttpResponse:
     return render(request, "training/simulation_list.html", {"nav": NAV, "rows": rows})
 
 
-def _campaigns() -> list[Any]:
+def _campaigns(picked: str = "") -> list[Any]:
+    """The latest campaigns to pick from, and the one picked (from its page's button) even when it is older."""
     from smishguard.reports.models import Campaign
 
-    return list(Campaign.objects.filter(report_count__gt=0).order_by("-last_seen", "-id")[:CAMPAIGN_CHOICES])
+    rows = list(Campaign.objects.filter(report_count__gt=0).order_by("-last_seen", "-id")[:CAMPAIGN_CHOICES])
+    if picked.isdigit() and all(str(row.pk) != picked for row in rows):
+        rows = [*Campaign.objects.filter(pk=int(picked)), *rows]
+    return rows
 
 
 def _form_context(values: dict[str, str], **extra: object) -> dict[str, object]:
@@ -49,9 +53,30 @@ def _form_context(values: dict[str, str], **extra: object) -> dict[str, object]:
         "nav": NAV,
         "values": values,
         "groups": list(Group.objects.order_by("name").values_list("name", flat=True)),
-        "campaigns": _campaigns(),
+        "campaigns": _campaigns(values.get("campaign", "")),
         "programme_group": settings.SMISHGUARD.training.programme_group,
         **extra,
+    }
+
+
+def _new_values(params) -> dict[str, str]:
+    """The new-simulation form's first values: from a campaign (its page's "Make a drill of it" button gives
+    ``?campaign=ID``), the campaign picked, a name after it and the programme's group, so one click saves it."""
+    values = {"source": "template", "campaign": "", "name": "", "group": ""}
+    campaign_id = params.get("campaign", "")
+    if not campaign_id.isdigit():
+        return values
+    from smishguard.reports.models import Campaign
+
+    campaign = Campaign.objects.filter(pk=int(campaign_id)).first()
+    if campaign is None:
+        return values
+    programme = settings.SMISHGUARD.training.programme_group
+    return {
+        "source": "campaign",
+        "campaign": str(campaign.pk),
+        "name": f"Drill: {campaign.brand or campaign.title} (campaign #{campaign.pk})"[:200],
+        "group": programme if Group.objects.filter(name=programme).exists() else "",
     }
 
 
@@ -59,9 +84,7 @@ def _form_context(values: dict[str, str], **extra: object) -> dict[str, object]:
 @admin_only
 def simulation_new(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
-        values = {"source": "campaign" if request.GET.get("campaign") else "template"}
-        values["campaign"] = request.GET.get("campaign", "")
-        return render(request, "training/simulation_form.html", _form_context(values))
+        return render(request, "training/simulation_form.html", _form_context(_new_values(request.GET)))
     fields = ("name", "group", "window", "source", "template", "campaign")
     values = {k: request.POST.get(k, "").strip() for k in fields}
     try:
