@@ -123,6 +123,7 @@ class Seeded:
     enrol_email: str = ""
     phone_enrol_token: str = ""
     ids: dict[str, int] = field(default_factory=dict)
+    training: dict = field(default_factory=dict)  # seed_training: the drill's links, the learner's session
 
 
 # Runs in every page before its own scripts: each CSP violation is handed to the script (a Playwright binding).
@@ -828,6 +829,218 @@ def seed_access(now: datetime) -> None:
                 cursor.execute(sql.NOTE_READ, [row.employee_id, row.host, row.customer, at, at])
 
 
+# --- awareness (issue 16): modules, compliance, SMS phishing simulations ------------------------------------------
+
+# The [training] section of the screenshots' smishguard.toml: drills come from a sender of their own (never the
+# reporting number, SMISHGUARD_TWILIO_FROM above), and {company} is the demo company's name.
+TRAINING_CONFIG = """
+[training]
+company = "Example"
+simulation_sender = "+14155550177"
+"""
+# A second module, so that an employee's training page shows one module overdue and one current.
+KEYS_MODULE = {
+    "slug": "security-keys",
+    "title": "Your security key: travel, backups and loss",
+    "content": """Your security key is what lets you in, and what keeps a stolen password useless.
+
+## Keep two
+
+Register a **backup key** and keep it somewhere other than your keyring (a desk drawer at home). With one key, a
+lost bag means a day without access while IT checks who you are.
+
+## Travelling
+
+- Keep your key on you, not in checked luggage.
+- A key works without a network and never needs charging.
+- Nobody from IT will ever ask you to post a key or read out a code from it.
+
+## Lost or stolen
+
+Tell IT at once (the portal's **My keys** page can remove it too): the key is revoked, and a colleague in IT checks
+who you are before you get an enrolment link for a new one.
+""",
+    "quiz_items": [
+        {
+            "question": "Why should you register a second key?",
+            "choices": [
+                "It doubles the security of each sign-in",
+                "A lost key does not lock you out",
+                "IT requires two for laptops only",
+            ],
+            "answer": 1,
+            "explanation": "A backup key kept elsewhere lets you carry on while the lost one is revoked.",
+        },
+        {
+            "question": "Where does your key belong when you fly?",
+            "choices": ["In checked luggage", "With you, in your hand luggage or pocket", "At the office"],
+            "answer": 1,
+            "explanation": "Keep it on you: a key in a lost suitcase is a key you have to revoke.",
+        },
+        {
+            "question": "Someone from 'IT' asks you to read out the code printed on your key. What do you do?",
+            "choices": [
+                "Read it out, it is IT",
+                "Refuse and report the call: IT never asks for this",
+                "Send a photo of the key instead",
+            ],
+            "answer": 1,
+            "explanation": "Nobody at the company needs anything from your key but a touch on a real sign-in page.",
+        },
+    ],
+    "pass_mark": 66,
+}
+# The drills over the last three months, oldest first: (days ago, name, text or a campaign, window, how many clicked,
+# typed on the page, reported).  The latest is made in one click from the Oktapus-style campaign of seed_response.
+DRILLS = [
+    (85, "Parcel redelivery fee", "Example post room: a parcel for {first_name} is held, pay the redelivery fee at "
+     "{link}", "", 9, 4, 4),
+    (58, "Payroll: confirm bank details", "{company} Payroll: hi {first_name}, your payslip is on hold until you "
+     "confirm your bank details today at {link}", "09:00-17:00", 7, 3, 7),
+    (29, "Okta MFA re-enrolment", "{company} IT: your Okta MFA enrolment expires tonight. Re-enrol now at {link}",
+     "09:00-17:00", 5, 2, 11),
+    (0, "From campaign: password expired", None, "09:00-17:00", 3, 1, 9),
+]  # fmt: skip
+# Who is not in the simulation programme (new, or asked to be left out), and who keeps clicking.
+NOT_IN_PROGRAMME = {"nora.new@example.com", "gabe.ruiz@example.com", "admin@example.com", "sam.second@example.com"}
+REPEAT_CLICKERS = ["aaron.cole@example.com", "zoe.martin@example.com", "omar.ortiz@example.com"]
+# Never type on a drill's page here: a submit asks for a fresh key touch of every live session of theirs.
+NO_SUBMIT = {"carl.support@example.com", "tara.okafor@example.com"}
+# Overdue on the smishing module (never passed it): Carl is the employee whose Training page is shown.
+SMISHING_OVERDUE = {"carl.support@example.com", "aaron.cole@example.com", "gabe.ruiz@example.com"}
+LEARNER = "tara.okafor@example.com"  # failed the smishing quiz yesterday; passes it in the browser
+
+
+def _take_quiz(version, person, when: datetime, *, right: bool, minutes: int = 9) -> None:
+    """A quiz attempt through training.quiz, as the quiz page's form would post it."""
+    from smishguard.training import quiz
+
+    data = {"started": quiz.start_token(version, person, now=when - timedelta(minutes=minutes))}
+    for i, item in enumerate(version.quiz):
+        wrong = (item["answer"] + 1) % len(item["choices"])
+        data[f"q{i}"] = str(item["answer"] if right or i % 2 else wrong)
+    with at(when):
+        quiz.submit(version, person, data)
+
+
+def seed_training(now: datetime) -> dict:
+    """Modules, assignments and attempts; the simulation programme; four drills launched through
+    training.simulations, each recipient's events as the sending code, Twilio's status callback, the tracked link
+    (training.landing) and a forwarded report would record them; the browser sessions of the training shots."""
+    import random
+
+    from django.conf import settings
+
+    from smishguard.accounts import services, sessions
+    from smishguard.accounts.models import Employee
+    from smishguard.passkeys.models import Credential
+    from smishguard.training import compliance, landing, modules, simulations
+    from smishguard.training.models import Module, Recipient, Simulation, SimulationEvent
+
+    rng = random.Random(16)  # noqa: S311 - made-up screenshot data
+    day = timedelta(days=1)
+    admin = Employee.objects.get(email="admin@example.com")
+    programme = settings.SMISHGUARD.training.programme_group
+    active = list(Employee.objects.filter(status=Employee.Status.ACTIVE).order_by("pk"))
+
+    # The programme: everyone active but the admins, the newest hire and one who asked to be left out.
+    with at(now - 88 * day):
+        for person in active:
+            groups = list(person.groups.values_list("name", flat=True))
+            if person.email not in NOT_IN_PROGRAMME and programme not in groups:
+                services.update_employee(
+                    person, name=person.name, phone=person.phone, department=person.department,
+                    groups=[*groups, programme], actor=admin,
+                )  # fmt: skip
+
+    # The bundled module (assigned to the demo's people by seed_demo) for the rest, and a second module for all.
+    smishing = Module.objects.get(slug="smishing")
+    with at(now - 80 * day):
+        compliance.assign_to(
+            smishing, [p for p in active if not compliance.is_current(p, smishing)],
+            due_at=now - 50 * day, assigned_by=admin.email,
+        )  # fmt: skip
+    with at(now - 70 * day):
+        keys = modules.create(actor=admin, **KEYS_MODULE)
+    with at(now - 20 * day):
+        compliance.assign_to(keys, active, due_at=now + 4 * day, assigned_by=admin.email)
+    smishing_v = modules.latest_version(smishing)
+    keys_v = modules.latest_version(keys)
+    for n, person in enumerate(active):
+        if person.email not in SMISHING_OVERDUE | {LEARNER, "nora.new@example.com"}:
+            when = now - (78 - n * 2) * day + timedelta(hours=9 + n % 8, minutes=n * 7 % 60)
+            if n % 5 == 0:  # a first try that failed
+                _take_quiz(smishing_v, person, when - 2 * day, right=False)
+            _take_quiz(smishing_v, person, when, right=True)
+        if n % 4 != 3 or person.email == "carl.support@example.com":  # a quarter have yet to take it (due soon)
+            _take_quiz(keys_v, person, now - (18 - n % 15) * day + timedelta(hours=10), right=True, minutes=4)
+    learner = Employee.objects.get(email=LEARNER)
+    _take_quiz(smishing_v, learner, now - day + timedelta(hours=2), right=False)
+
+    # The drills.  Sends, receipts, clicks and reports spread over the hours after each launch.
+    from smishguard.reports.models import Campaign
+
+    campaign = Campaign.objects.filter(reports__text__contains="example-sso.com").order_by("pk").first()
+    out: dict = {}
+    for days, name, text, window, clicks, submits, reports in DRILLS:
+        running = days == 0  # launched three hours ago, a few texts still waiting
+        launched = now - days * day - timedelta(hours=3 if running else 0)
+        with at(launched - timedelta(hours=2)):
+            sim = simulations.create(
+                name=name, group=programme, template=text, campaign_id=None if text else campaign.pk,
+                window=window or None, actor=admin,
+            )  # fmt: skip
+        with at(launched):
+            simulations.launch(sim.pk, actor=admin)
+        recipients = list(Recipient.objects.select_related("employee", "simulation").filter(simulation=sim, skipped=""))
+        rng.shuffle(recipients)
+        sent = recipients[: len(recipients) - 4] if running else recipients  # the last ones wait for the window
+        for i, recipient in enumerate(sent):
+            at_sent = launched + timedelta(seconds=2 + i)
+            Recipient.objects.filter(pk=recipient.pk).update(
+                queued_at=at_sent - timedelta(seconds=1), delivery_key=f"simulation-{recipient.pk}"
+            )
+            simulations.add_event(recipient.pk, SimulationEvent.Kind.SENT, via="twilio", at=at_sent)
+            if i % 9 != 4:  # a few receipts never came
+                simulations.add_event(
+                    recipient.pk, SimulationEvent.Kind.DELIVERED, via="twilio-status", at=at_sent + timedelta(seconds=4)
+                )
+        emails = [r.employee.email for r in sent]
+        clickers = [e for e in REPEAT_CLICKERS if e in emails][: clicks - 1]
+        clickers += [e for e in emails if e not in clickers and e not in REPEAT_CLICKERS][: clicks - len(clickers)]
+        typers = [e for e in clickers if e not in NO_SUBMIT][:submits]
+        reporters = [e for e in emails if e not in clickers][:reports]
+        by_email = {r.employee.email: r for r in sent}
+        for k, email in enumerate(clickers):
+            recipient = Recipient.objects.select_related("employee", "simulation").get(pk=by_email[email].pk)
+            with at(launched + timedelta(minutes=3 + 11 * k)):
+                landing.record_click(recipient)
+            if email in typers:
+                with at(launched + timedelta(minutes=4 + 11 * k)):
+                    landing.record_submit(recipient)
+        for k, email in enumerate(reporters):
+            recipient = Recipient.objects.get(pk=by_email[email].pk)
+            with at(launched + timedelta(minutes=4 + (days % 5) * 2 + 9 * k + k * k)):
+                landing.record_report(recipient, via="sms-forward")
+        with at(launched + timedelta(hours=1)):
+            simulations.finish_if_done(sim.pk)
+        out["simulation"] = sim.pk
+        if running:  # links sent and not yet opened nor reported, for the drill's pages in the browser
+            quiet = [r for r in sent if r.employee.email not in clickers and r.employee.email not in reporters]
+            first = next((r for r in quiet if r.employee.email == "carl.support@example.com"), quiet[0])
+            out["drill_rid"] = first.rid  # desktop: opened, then the lesson
+            # the phone: opened, typed into and "signed in" (a submit), then the lesson
+            others = [r for r in quiet if r.pk != first.pk and r.employee.email not in NO_SUBMIT]
+            out["phone_drill_rid"] = others[0].rid
+    assert Simulation.objects.filter(status=Simulation.Status.RUNNING).count() == 1  # noqa: S101 - seeding check
+
+    # The learner's browser session (she takes the quiz in the browser), with the right answers to give.
+    key = Credential.objects.filter(employee=learner, revoked_at__isnull=True).first()
+    out["learner_token"], _ = sessions.create(learner, request=fake_request(CHROME_LINUX, "127.0.0.1"), credential=key)
+    out["answers"] = [item["answer"] for item in smishing_v.quiz]
+    return out
+
+
 def wait_for(url: str, timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     while True:
@@ -918,6 +1131,8 @@ def shoot(base: str, seeded: Seeded, out: Path, tmp: Path, watch: SecurityWatch 
             ("/", "portal-overview"),
             ("/portal/keys", "portal-keys"),
             ("/portal/sessions", "portal-sessions"),
+            ("/learn/", "portal-learn"),  # Training: one module overdue, one current
+            ("/learn/smishing/", "portal-learn-module"),
         ]:
             page.goto(base + path)
             shot(page, name)
@@ -1010,6 +1225,18 @@ def shoot(base: str, seeded: Seeded, out: Path, tmp: Path, watch: SecurityWatch 
         page.goto(f"{base}/console/watch/logs")
         shot(page, "console-watch-logs")
 
+        # --- awareness: modules, compliance, simulations and their results --------------------------------------
+        page.goto(f"{base}/console/training/")
+        shot(page, "console-training-modules")
+        page.goto(f"{base}/console/training/compliance/")
+        shot(page, "console-training-compliance", height=1400)
+        page.goto(f"{base}/console/simulations/")
+        shot(page, "console-training-simulations")
+        page.goto(f"{base}/console/simulations/{seeded.training['simulation']}")
+        shot(page, "console-training-simulation", height=1600)
+        page.goto(f"{base}/console/training/results/")
+        shot(page, "console-training-results")
+
         # --- the API's documentation (Swagger UI, served from django-ninja's own static files) ---------------
         page.goto(f"{base}/api/docs")
         page.wait_for_selector("#swagger-ui .info", timeout=15000)
@@ -1030,6 +1257,28 @@ def shoot(base: str, seeded: Seeded, out: Path, tmp: Path, watch: SecurityWatch 
         page.wait_for_load_state("networkidle")
         expect(page.locator("[data-verdict]")).to_be_visible()
         shot(page, "portal-report-result")
+        ctx.close()
+
+        # --- an employee who failed the smishing quiz yesterday takes it again and passes -------------------------
+        ctx = context(seeded.training["learner_token"])
+        page = ctx.new_page()
+        page.goto(f"{base}/learn/smishing/quiz")
+        for i, answer in enumerate(seeded.training["answers"]):
+            page.check(f"input[name=q{i}][value='{answer}']")
+        shot(page, "portal-learn-quiz")
+        page.click("button:has-text('Submit answers')")
+        page.wait_for_url("**/result/**")
+        shot(page, "portal-learn-result")
+        ctx.close()
+
+        # --- a drill's tracked link, opened in a browser (a click), and the lesson it leads to ---------------------
+        ctx = context()
+        page = ctx.new_page()
+        page.goto(f"{base}/s/{seeded.training['drill_rid']}")
+        shot(page, "drill-signin")
+        page.click("text=Forgot your password?")
+        page.wait_for_url("**/lesson")
+        shot(page, "drill-lesson")
         ctx.close()
 
         made += shoot_phone(browser, base, seeded, out, watch)
@@ -1100,6 +1349,20 @@ def shoot_phone(browser, base: str, seeded: Seeded, out: Path, watch: SecurityWa
     shot(page, "phone-portal-keys")
     page.goto(f"{base}/portal/sessions")
     shot(page, "phone-portal-sessions")
+    page.goto(f"{base}/learn/")
+    shot(page, "phone-portal-learn")
+    ctx.close()
+
+    # A drill as it is met: on the phone, typed into and "signed in" (a submit: nothing typed is sent or kept).
+    ctx = context()
+    page = ctx.new_page()
+    page.goto(f"{base}/s/{seeded.training['phone_drill_rid']}")
+    page.fill("#drill-user", "someone@example.com")
+    page.fill("#drill-password", "not-a-real-password")
+    shot(page, "phone-drill-signin", full=False)
+    page.tap("button:has-text('Sign in')")
+    page.wait_for_url("**/lesson")
+    shot(page, "phone-drill-lesson")
     ctx.close()
 
     # The console stays readable: the employees table scrolls inside its panel; the audit trail's filters.
@@ -1149,7 +1412,7 @@ def main(argv: list[str] | None = None) -> int:
         }
     )
     os.environ.pop("SMISHGUARD_DATABASE_URL", None)
-    (tmp / "smishguard.toml").write_text(GATEWAY_POLICY, encoding="utf-8")
+    (tmp / "smishguard.toml").write_text(GATEWAY_POLICY + TRAINING_CONFIG, encoding="utf-8")
     os.chdir(tmp)  # ./smishguard.toml is the one above, never a stray one
 
     import django
@@ -1164,6 +1427,7 @@ def main(argv: list[str] | None = None) -> int:
     seeded = seed(now)
     seeded.ids.update(seed_response(now, tmp))
     seed_access(now)
+    seeded.training = seed_training(now)
     connections.close_all()
 
     server = subprocess.Popen(  # noqa: S603 - our own console script

@@ -37,6 +37,9 @@ def _counts(db: Path) -> dict[str, int]:
             "watch_lookalikealert",
             "watch_sighting",
             "audit_event",
+            "training_assignment",
+            "training_simulation",
+            "training_recipient",
         )
         return {t: conn.execute(f"select count(*) from {t}").fetchone()[0] for t in tables}
 
@@ -92,6 +95,16 @@ def test_the_demo_seeds_a_week_through_the_product_once(tmp_path):
     again = _demo(tmp_path)
     assert again.returncode == 0, again.stderr
     after = _counts(db)
-    for table in ("reports_report", "reports_campaign", "reports_blocklistentry", "watch_lookalikealert"):
+    assert before["training_simulation"] == 1  # issue 16: seed_demo's draft drill and assignments, once
+    assert before["training_assignment"] >= 10
+    for table in (
+        "reports_report",
+        "reports_campaign",
+        "reports_blocklistentry",
+        "watch_lookalikealert",
+        "training_assignment",
+        "training_simulation",
+        "training_recipient",
+    ):
         assert after[table] == before[table], table
     assert after["watch_sighting"] == before["watch_sighting"]

@@ -15,6 +15,15 @@ from smishguard.accounts.models import Employee
 DEMO_ADMIN = "admin@example.com"
 DEMO_SECOND_ADMIN = "sam.second@example.com"
 
+# Awareness (issue 16) without setup: who is in the simulation programme, the module everyone is assigned, and a
+# draft drill (never launched by the demo: a launch needs a Twilio account and a sender of its own).
+DEMO_DRILL_PEOPLE = ("carl.support@example.com", "eli.sales@example.com")
+DEMO_MODULE = "smishing"  # the bundled module (training/content/smishing)
+DEMO_MODULE_DUE_DAYS = 7
+DEMO_DRILL_NAME = "Password expiry (IT lure)"
+DEMO_DRILL_TEXT = "{company} IT: hi {first_name}, your password expires today. Keep your access at {link}"
+DEMO_DRILL_WINDOW = "09:00-17:00"
+
 DEMO_PEOPLE = [
     # email, name, phone, department, groups, admin
     (DEMO_ADMIN, "Ada Admin", "+14155550100", "Security", ["security-team"], True),
@@ -59,11 +68,53 @@ def seed_demo() -> services.IssuedLink | None:
         save_brand(name="Example", domains=["example.com"], tokens=["examplecorp"])
         save_brand(name="Okta", domains=["okta.com", "oktacdn.com"])
     date_second_admin()
+    seed_training()
     admin = Employee.objects.get(email=DEMO_ADMIN)
     if admin.credentials.filter(revoked_at__isnull=True).exists() or admin.status != Employee.Status.ACTIVE:
         return None
     issued = services.invite(admin)
     return issued if isinstance(issued, services.IssuedLink) else None
+
+
+def seed_training() -> None:
+    """The awareness pages show something on a first start, each part made through the training app if missing:
+
+    - the bundled ``smishing`` module assigned to every active employee who has no assignment of it and is not
+      current on it, due in a week;
+    - a draft simulation from a template to ``[training] programme_group``, with two demo employees put in that
+      group first (the programme's members).  Not launched: a launch would text real phones through Twilio.
+
+    A second start finds the assignments and the drill (by its name) and changes nothing."""
+    from smishguard.training import compliance, simulations
+    from smishguard.training.models import Assignment, Module, Simulation
+
+    module = Module.objects.filter(slug=DEMO_MODULE, archived_at__isnull=True).first()
+    if module is not None:
+        missing = [
+            person
+            for person in compliance.active_employees().exclude(
+                pk__in=Assignment.objects.filter(module=module).values("employee")
+            )
+            if not compliance.is_current(person, module)
+        ]
+        if missing:
+            compliance.assign_to(
+                module, missing, due_at=timezone.now() + timedelta(days=DEMO_MODULE_DUE_DAYS), assigned_by="demo"
+            )
+    if Simulation.objects.filter(name=DEMO_DRILL_NAME).exists():
+        return
+    programme = settings.SMISHGUARD.training.programme_group
+    for person in Employee.objects.filter(email__in=DEMO_DRILL_PEOPLE, status=Employee.Status.ACTIVE):
+        groups = list(person.groups.values_list("name", flat=True))
+        if programme not in groups:
+            services.update_employee(
+                person,
+                name=person.name,
+                phone=person.phone,
+                department=person.department,
+                groups=[*groups, programme],
+            )
+    simulations.create(name=DEMO_DRILL_NAME, group=programme, template=DEMO_DRILL_TEXT, window=DEMO_DRILL_WINDOW)
 
 
 def date_second_admin() -> None:

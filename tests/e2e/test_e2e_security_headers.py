@@ -4,8 +4,10 @@ browser reports no Content-Security-Policy violation and no complaint about the 
 The script itself is driven (scripts/screenshots.py --security-report), so the pages checked are exactly the
 pages it visits: sign-in, enrolment with a virtual key and a real sign-in, the used-link and not-found pages,
 the portal as an employee (and the console's 403 page), every console page as an admin, the API documentation,
-and the portal's report form.  The script's own checks (the enrolment and sign-in succeed, the new token is
-shown, the verdict appears, Swagger UI renders) must pass too: a page that a policy broke fails the run.
+the portal's report form, and the awareness pages (training and its quiz, the console's modules, compliance,
+simulations and results, a drill's sign-in page and lesson).  The script's own checks (the enrolment and sign-in
+succeed, the new token is shown, the verdict appears, Swagger UI renders, the quiz's result and the drill's lesson
+are reached) must pass too: a page that a policy broke fails the run.
 """
 
 from __future__ import annotations
@@ -45,6 +47,19 @@ KINDS = {
     "console-incidents",  # the breach scope: its server-drawn SVG chart under the CSP
     "api-docs",
     "portal-report-result",
+    # awareness (issue 16): the employee's training, the console's pages, a drill's tracked link and its lesson
+    "portal-learn",
+    "portal-learn-module",
+    "portal-learn-quiz",
+    "portal-learn-result",  # after a real quiz POST
+    "console-training-modules",
+    "console-training-compliance",
+    "console-training-simulations",
+    "console-training-simulation",
+    "console-training-results",  # its server-drawn SVG trend chart
+    "drill-signin",
+    "drill-lesson",
+    "phone-drill-lesson",  # after a submit (a POST to /s/<rid>, outside the CSRF middleware)
 }
 
 

@@ -52,6 +52,15 @@ def test_the_lesson_says_what_gave_the_drill_away(client, drill_settings) -> Non
     assert "touch your security key" not in page, "no submit, no step-up"
 
 
+def test_a_drill_that_imitates_the_company_itself_names_it_once(client, drill_settings) -> None:
+    # A drill made from a campaign against the company's own brand: "not to a site of Acme Corp", not "... or of
+    # Acme Corp" again (seen in docs/screenshots/drill-lesson.png).
+    recipient = make_recipient(make_simulation(brand="Acme Corp"))
+    page = client.get(f"/s/{recipient.rid}/lesson").content.decode()
+    assert "not to a site of Acme Corp." in page
+    assert "or of Acme Corp" not in page
+
+
 def test_a_submit_leads_to_the_lesson_which_mentions_the_key_touch(client, drill_settings) -> None:
     without_the_lesson_module()
     recipient = make_recipient()
