@@ -128,7 +128,7 @@ def test_an_overdue_employee_is_refused_then_admitted_after_a_pass(tmp_path):
                 page.click("button[type=submit]")
             assert page.text_content("#title") == "Your security training is overdue"
             assert page.text_content("#reason") == "training_overdue"
-            assert page.get_attribute("#link", "href") == auth_origin + "/learn/"
+            assert page.get_attribute("#link", "href") == auth_origin + "/learn/smishing/"
             assert page.text_content("#link") == "Go to your training"
             response = page.reload()
             assert response.status == 403

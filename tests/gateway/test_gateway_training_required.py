@@ -82,7 +82,8 @@ def test_an_overdue_employee_is_refused_then_admitted_on_the_next_request_after_
     refused = ask(client, "https://intranet.example.com/customers/42")
     assert refused.status_code == 403
     assert refused["X-Smishguard-Reason"] == "training_overdue"
-    assert refused["Location"] == settings.SMISHGUARD.origin.rstrip("/") + "/learn/"
+    # The refusal takes Bob to the overdue module itself.
+    assert refused["Location"] == settings.SMISHGUARD.origin.rstrip("/") + f"/learn/{module.slug}/"
     assert "Remote-User" not in refused
     # The refusal on a customer-data route is a refused attempt in the access record, with its reason.
     row = AccessRecord.objects.get()
@@ -115,7 +116,22 @@ def test_only_rules_with_training_required_pay_the_query(overdue):
     assert not any("training_assignment" in q["sql"] for q in plain.captured_queries)
     with CaptureQueriesContext(connection) as trained:
         assert ask(client, "https://intranet.example.com/customers/1").status_code == 403
-    assert sum("training_assignment" in q["sql"] for q in trained.captured_queries) == 1
+    # The check, then (for the refusal only) where to send Bob: the overdue module's page.
+    assert sum("training_assignment" in q["sql"] for q in trained.captured_queries) == 2
+
+
+def test_the_refusal_leads_to_the_module_overdue_the_longest(bob, settings):
+    older, newer = make_module("phishing-basics"), make_module()
+    compliance.assign(bob, newer, due_at=timezone.now() - timedelta(days=1))
+    compliance.assign(bob, older, due_at=timezone.now() - timedelta(days=9))
+    client, _ = signed_in(bob)
+    learn = settings.SMISHGUARD.origin.rstrip("/") + "/learn/"
+    assert ask(client, "https://intranet.example.com/customers/3")["Location"] == learn + "phishing-basics/"
+    take_quiz(bob, older)
+    assert ask(client, "https://intranet.example.com/customers/3")["Location"] == learn + "smishing/"
+    take_quiz(bob, newer)
+    assert ask(client, "https://intranet.example.com/customers/3").status_code == 200
+    assert requirements.registered("training").location(bob.pk) == "/learn/"  # nothing overdue: the index
 
 
 def test_forward_auth_gives_a_browser_a_page_to_the_training_and_others_a_line(overdue, settings):
@@ -128,7 +144,7 @@ def test_forward_auth_gives_a_browser_a_page_to_the_training_and_others_a_line(o
         "HTTP_X_FORWARDED_URI": "/customers/9",
         "REMOTE_ADDR": "127.0.0.1",
     }
-    learn = settings.SMISHGUARD.origin.rstrip("/") + "/learn/"
+    learn = settings.SMISHGUARD.origin.rstrip("/") + "/learn/smishing/"
     page = client.get("/api/authz/forward-auth", HTTP_ACCEPT=BROWSER_ACCEPT, **headers)
     assert page.status_code == 403
     assert page["X-Smishguard-Reason"] == "training_overdue"

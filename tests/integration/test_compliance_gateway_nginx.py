@@ -1,6 +1,6 @@
 """Issue 16 through a real nginx (the shipped deploy/nginx-gateway.conf) in front of the sample customer console,
 asking a real smishguard (gunicorn): a rule with ``training_required = true`` refuses an employee whose training
-is overdue with nginx's 403 page (reason ``training_overdue``, a link to smishguard's /learn/), and the very next
+is overdue with nginx's 403 page (reason ``training_overdue``, a link to the overdue module's page on smishguard), and the very next
 request after a pass is recorded reaches the app.  A key touch asked for (a drill's submit) sends the same session
 to the sign-in page in step-up mode.  In SQLite and production mode alike (the server's own database)."""
 
@@ -137,7 +137,7 @@ def test_overdue_training_is_refused_by_nginx_and_a_pass_admits_the_next_request
             assert headers["x-smishguard-reason"] == "training_overdue"
             assert headers["content-type"] == "text/html; charset=utf-8"
             assert "<h1 id=title>Your security training is overdue</h1>" in body
-            assert f"<a id=link href='{auth_origin}/learn/'>Go to your training</a>" in body
+            assert f"<a id=link href='{auth_origin}/learn/smishing/'>Go to your training</a>" in body
             assert "GET /customers" not in app_log.read_text(errors="replace")
 
             assert django_eval(env, PASS).strip() == "True"

@@ -155,7 +155,8 @@ def _verdict(
     reason = refusal_reason(decision)
     found = requirements.by_reason(reason)
     if found is not None:  # where the person meets it (the nginx page's link, forward-auth's page)
-        where = f"{settings.SMISHGUARD.origin.rstrip('/')}{found.url}"
+        path = found.location(session.employee_id if session is not None else None)
+        where = f"{settings.SMISHGUARD.origin.rstrip('/')}{path}"
         return Verdict(REFUSE, reason, where, decision=decision)
     return Verdict(REFUSE, reason, decision=decision)
 

@@ -3,9 +3,11 @@
 A ``[[gateway.rules]]`` table with ``training_required = true`` admits an employee only when the ``training``
 requirement is met; ``training`` (above the gateway) registers it in its ``AppConfig.ready()``
 (``training/compliance_hooks.py``): ``register(name, check, reason=..., url=...)``, where ``check(employee_id)``
-answers True when the employee meets it.  The check runs on every request such a rule would admit, never on
-another rule's (no cost for them), and nothing of its answer is kept: what changes it (a pass) counts on the very
-next request.  A requirement nobody registered is unmet (the gateway fails closed) and says so in the log.
+answers True when the employee meets it and ``url`` says where they meet it: a path on smishguard's origin, or a
+function of the employee id that gives one (asked only when a refusal is answered: the overdue module's page). The
+check runs on every request such a rule would admit, never on another rule's (no cost for them), and nothing of its
+answer is kept: what changes it (a pass) counts on the very next request. A requirement nobody registered is unmet
+(the gateway fails closed) and says so in the log.
 """
 
 from __future__ import annotations
@@ -25,13 +27,19 @@ class Requirement:
     name: str
     check: Callable[[int], bool]  # employee id -> met
     reason: str  # X-Smishguard-Reason of the 403 when unmet (training_overdue)
-    url: str  # where the person meets it (a path on smishguard's origin: /learn/)
+    url: str | Callable[[int], str]  # where the person meets it: a path on smishguard's origin, or employee id -> path
+
+    def location(self, employee_id: int | None) -> str:
+        """The path where the employee meets it."""
+        if callable(self.url):
+            return self.url(employee_id) if employee_id is not None else "/"
+        return self.url
 
 
 _registry: dict[str, Requirement] = {}
 
 
-def register(name: str, check: Callable[[int], bool], *, reason: str, url: str) -> None:
+def register(name: str, check: Callable[[int], bool], *, reason: str, url: str | Callable[[int], str]) -> None:
     """Make ``check`` the requirement ``name`` (registering the same name again replaces it)."""
     _registry[name] = Requirement(name, check, reason, url)
 

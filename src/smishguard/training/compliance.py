@@ -135,6 +135,21 @@ def is_overdue(employee_id: int, *, now: datetime | None = None) -> bool:
     ).exists()
 
 
+def first_overdue_slug(employee_id: int, *, now: datetime | None = None) -> str | None:
+    """The slug of the employee's module overdue the longest (None: nothing overdue)."""
+    return (
+        Assignment.objects.filter(
+            employee_id=employee_id,
+            completed_at__isnull=True,
+            due_at__lt=now or timezone.now(),
+            module__archived_at__isnull=True,
+        )
+        .order_by("due_at", "id")
+        .values_list("module__slug", flat=True)
+        .first()
+    )
+
+
 # --- targets and due dates ----------------------------------------------------------------------------------------
 
 

@@ -19,8 +19,15 @@ def _trained(employee_id: int) -> bool:
     return not compliance.is_overdue(employee_id)
 
 
-# Where an overdue employee is sent by the gateway's refusal: the employee's training pages.
-LEARN_URL = "/learn/"
+def _where_to_learn(employee_id: int) -> str:
+    """Where the gateway's refusal sends an overdue employee: the page of the module overdue the longest (its
+    quiz is one click on), else their training pages."""
+    from django.urls import reverse
+
+    from smishguard.training import compliance
+
+    slug = compliance.first_overdue_slug(employee_id)
+    return reverse("learn:module", args=[slug]) if slug else reverse("learn:index")
 
 
 def register() -> None:
@@ -28,7 +35,7 @@ def register() -> None:
     from smishguard.gateway import requirements
 
     employee_created.connect(_new_employee, dispatch_uid="training.compliance.new_employee")
-    requirements.register(requirements.TRAINING, _trained, reason="training_overdue", url=LEARN_URL)
+    requirements.register(requirements.TRAINING, _trained, reason="training_overdue", url=_where_to_learn)
     _nav()
 
 
