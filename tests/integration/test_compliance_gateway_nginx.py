@@ -1,8 +1,8 @@
 """Issue 16 through a real nginx (the shipped deploy/nginx-gateway.conf) in front of the sample customer console,
-asking a real smishguard (gunicorn): a rule with ``training_required = true`` refuses an employee whose training
-is overdue with nginx's 403 page (reason ``training_overdue``, a link to the overdue module's page on smishguard),
-and the very next request after a pass is recorded reaches the app.  A key touch asked for (a drill's submit) sends the same session
-to the sign-in page in step-up mode.  In SQLite and production mode alike (the server's own database)."""
+asking a real smishguard (gunicorn): a rule with ``training_required = true`` refuses an employee whose training is
+overdue with nginx's 403 page (reason ``training_overdue``, a link to the overdue module's page on smishguard), and
+the very next request after a pass is recorded reaches the app. A key touch asked for (a drill's submit) sends the
+same session to the sign-in page in step-up mode. In SQLite and production mode alike (the server's own database)."""
 
 from __future__ import annotations
 
