@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import transaction
@@ -33,21 +33,11 @@ from smishguard.messaging.email import queue_email
 from smishguard.messaging.errors import InvalidMessage, ProviderNotConfigured
 from smishguard.messaging.models import OutboundMessage
 from smishguard.training.models import Assignment
+from smishguard.training.zones import zone_of
 
 log = logging.getLogger("smishguard.training")
 
 BEFORE, AFTER = "before", "after"
-
-
-def zone_of(employee: Employee) -> ZoneInfo:
-    """The employee's own time zone, else ``[training] default_time_zone`` (also for a name that is not one)."""
-    for name in (employee.time_zone, settings.SMISHGUARD.training.default_time_zone):
-        if name:
-            try:
-                return ZoneInfo(name)
-            except (ZoneInfoNotFoundError, ValueError):
-                continue
-    return ZoneInfo("UTC")
 
 
 def _hhmm(text: str) -> time:

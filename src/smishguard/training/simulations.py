@@ -19,7 +19,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 import phonenumbers
 from django.conf import settings
@@ -44,6 +44,7 @@ from smishguard.training.links import new_rid, tracked_link
 from smishguard.training.models import Recipient, Simulation, SimulationEvent, SimulationOptOut
 from smishguard.training.results import STEPS
 from smishguard.training.results import funnel as funnel_of
+from smishguard.training.zones import zone_of
 
 PLACEHOLDERS = ("first_name", "company", "link")
 MAX_TEMPLATE_CHARS = 1000  # the text, rendered, must stay under Twilio's 1600 with a long name and link
@@ -157,17 +158,6 @@ def window_text(simulation: Simulation) -> str:
     if simulation.window_start is None or simulation.window_end is None:
         return ""
     return f"{simulation.window_start:%H:%M}-{simulation.window_end:%H:%M}"
-
-
-def zone_of(employee: Employee) -> ZoneInfo:
-    """The employee's time zone (their own, else [training] default_time_zone, else UTC)."""
-    for name in (employee.time_zone, settings.SMISHGUARD.training.default_time_zone, "UTC"):
-        if name:
-            try:
-                return ZoneInfo(name)
-            except (ZoneInfoNotFoundError, ValueError):
-                continue
-    return ZoneInfo("UTC")
 
 
 def in_window(start: time | None, end: time | None, moment: time) -> bool:

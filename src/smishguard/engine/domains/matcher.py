@@ -165,10 +165,11 @@ _new_result = tuple.__new__  # DomainResult(...) without the Python-level __new_
 
 
 def _not_plain_host(host: str) -> bool:
-    """The negation of check's test for a plain ASCII host (check reads any other with normalise_host)."""
+    """Whether ``host`` is not a plain ASCII host that check may read as it is (any other goes through
+    normalise_host: the full checks, punycode, IDN, "*." and trailing dots); block reading asks it of a whole block."""
     return not (
         host.isascii()
-        and 0 < len(host) <= 63
+        and 0 < len(host) <= 63  # no label can be too long
         and not host.encode("ascii").translate(None, _HOST_BYTES)
         and host[0] not in ".-"
         and host[-1] not in ".-"
@@ -401,18 +402,7 @@ class LookalikeMatcher:
     def check(self, name: str) -> DomainResult:
         """Classify one host name; raises InvalidDomain when it is not a valid host."""
         host = name.strip().lower() if type(name) is str else ""
-        if not (
-            host.isascii()
-            and 0 < len(host) <= 63  # no label can be too long
-            and not host.encode("ascii").translate(None, _HOST_BYTES)
-            and host[0] not in ".-"
-            and host[-1] not in ".-"
-            and not host[-1].isdigit()
-            and ".." not in host
-            and ".-" not in host
-            and "-." not in host
-            and "xn--" not in host
-        ):
+        if _not_plain_host(host):
             host = normalise_host(name)  # the full checks, punycode, IDN, "*." and trailing dots
         labels = host.split(".")
         n = len(labels)
