@@ -7,15 +7,11 @@ load of the same page reaches the app.  Distinct host names through chromium's -
 from __future__ import annotations
 
 import json
-import socket
-import subprocess
-import sys
 
 import pytest
 from browser import REGISTER_JS, add_virtual_key, chromium
-from gateway_nginx import ROOT, gateway_nginx
-from servers import clean_env, django_eval, free_port, gunicorn, smishguard, stop
-from waiting import wait_until
+from gateway_nginx import customer_console, gateway_nginx
+from servers import clean_env, django_eval, free_port, gunicorn, smishguard
 
 pytestmark = pytest.mark.e2e
 
@@ -53,11 +49,6 @@ print(compliance.complete(attempt) is not None)
 """
 
 
-def listening(port: int) -> bool:
-    with socket.socket() as s:
-        return s.connect_ex(("127.0.0.1", port)) == 0
-
-
 def test_an_overdue_employee_is_refused_then_admitted_after_a_pass(tmp_path):
     auth_port, app_port, port = free_port(), free_port(), free_port()
     auth_origin = f"http://{AUTH_HOST}:{auth_port}"
@@ -77,67 +68,46 @@ def test_an_overdue_employee_is_refused_then_admitted_after_a_pass(tmp_path):
     smishguard(env, "employees", "add", "ann@corp.test", "--name", "Ann Agent")
     token = json.loads(smishguard(env, "employees", "invite", "ann@corp.test", "--json").stdout)["token"]
     django_eval(env, OVERDUE)
-    app = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "examples.customer_console",
-            "--port",
-            str(app_port),
-            "--origin",
-            app_origin,
-            "--smishguard-origin",
-            auth_origin,
-            "--jwks-url",
-            f"http://127.0.0.1:{auth_port}/.well-known/smishguard/jwks.json",
-        ],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=open(tmp_path / "app.log", "w"),  # noqa: SIM115 - lives as long as the app
-    )
     args = [
         f"--host-resolver-rules=MAP {AUTH_HOST} 127.0.0.1, MAP {APP_HOST} 127.0.0.1",
         f"--unsafely-treat-insecure-origin-as-secure={auth_origin},{app_origin}",
     ]
     customers = f"{app_origin}/customers"
-    try:
-        wait_until(lambda: listening(app_port) or app.poll() is not None, "the customer console")
-        with (
-            gunicorn(env, workers=2, log_dir=tmp_path, port=auth_port),
-            gateway_nginx(
-                tmp_path / "nginx",
-                port=port,
-                redirect_port=free_port(),
-                auth_host=AUTH_HOST,
-                app_host=APP_HOST,
-                check_port=auth_port,
-                app_port=app_port,
-            ),
-            chromium(args) as browser,
-        ):
-            context = browser.new_context()
-            page = context.new_page()
-            add_virtual_key(context, page)
-            page.goto(auth_origin + "/api/openapi.json")
-            assert page.evaluate(REGISTER_JS, token)["status"] == 201
+    with (
+        customer_console(app_port, origin=app_origin, smishguard_origin=auth_origin, log=tmp_path / "app.log"),
+        gunicorn(env, workers=2, log_dir=tmp_path, port=auth_port),
+        gateway_nginx(
+            tmp_path / "nginx",
+            port=port,
+            redirect_port=free_port(),
+            auth_host=AUTH_HOST,
+            app_host=APP_HOST,
+            check_port=auth_port,
+            app_port=app_port,
+        ),
+        chromium(args) as browser,
+    ):
+        context = browser.new_context()
+        page = context.new_page()
+        add_virtual_key(context, page)
+        page.goto(auth_origin + "/api/openapi.json")
+        assert page.evaluate(REGISTER_JS, token)["status"] == 201
 
-            # Signed out: to the sign-in page, back to the list after the key touch, which nginx then refuses.
-            page.goto(customers)
-            page.fill("input[name=email]", "ann@corp.test")
-            with page.expect_navigation(url=customers, timeout=60_000):
-                page.click("button[type=submit]")
-            assert page.text_content("#title") == "Your security training is overdue"
-            assert page.text_content("#reason") == "training_overdue"
-            assert page.get_attribute("#link", "href") == auth_origin + "/learn/smishing/"
-            assert page.text_content("#link") == "Go to your training"
-            response = page.reload()
-            assert response.status == 403
+        # Signed out: to the sign-in page, back to the list after the key touch, which nginx then refuses.
+        page.goto(customers)
+        page.fill("input[name=email]", "ann@corp.test")
+        with page.expect_navigation(url=customers, timeout=60_000):
+            page.click("button[type=submit]")
+        assert page.text_content("#title") == "Your security training is overdue"
+        assert page.text_content("#reason") == "training_overdue"
+        assert page.get_attribute("#link", "href") == auth_origin + "/learn/smishing/"
+        assert page.text_content("#link") == "Go to your training"
+        response = page.reload()
+        assert response.status == 403
 
-            # A pass is recorded: the very next load reaches the app.
-            assert django_eval(env, PASS).strip() == "True"
-            response = page.reload()
-            assert response.status == 200
-            assert page.query_selector("#reason") is None
-            assert page.text_content("#who") == "ann@corp.test"
-    finally:
-        stop(app)
+        # A pass is recorded: the very next load reaches the app.
+        assert django_eval(env, PASS).strip() == "True"
+        response = page.reload()
+        assert response.status == 200
+        assert page.query_selector("#reason") is None
+        assert page.text_content("#who") == "ann@corp.test"

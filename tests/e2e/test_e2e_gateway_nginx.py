@@ -13,16 +13,12 @@ tests/integration/test_gateway_nginx.py."""
 from __future__ import annotations
 
 import json
-import socket
-import subprocess
-import sys
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from browser import REGISTER_JS, add_virtual_key, chromium
-from gateway_nginx import ROOT, gateway_nginx
-from servers import Database, clean_env, free_port, gunicorn, smishguard, stop
-from waiting import wait_until
+from gateway_nginx import customer_console, gateway_nginx
+from servers import Database, clean_env, free_port, gunicorn, smishguard
 
 pytestmark = pytest.mark.e2e
 
@@ -52,11 +48,6 @@ def age_sessions(env: dict[str, str]) -> None:
         db.execute("UPDATE accounts_session SET last_assertion_at = '2000-01-01 00:00:00'")
 
 
-def listening(port: int) -> bool:
-    with socket.socket() as s:
-        return s.connect_ex(("127.0.0.1", port)) == 0
-
-
 def test_sign_in_and_step_up_through_nginx_back_to_the_customer_record(tmp_path):
     auth_port, app_port, port = free_port(), free_port(), free_port()
     auth_origin = f"http://{AUTH_HOST}:{auth_port}"
@@ -76,84 +67,63 @@ def test_sign_in_and_step_up_through_nginx_back_to_the_customer_record(tmp_path)
     smishguard(env, "employees", "add", "ann@corp.test", "--name", "Ann Agent", "--group", "customer-data")
     token = json.loads(smishguard(env, "employees", "invite", "ann@corp.test", "--json").stdout)["token"]
 
-    app = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "examples.customer_console",
-            "--port",
-            str(app_port),
-            "--origin",
-            app_origin,
-            "--smishguard-origin",
-            auth_origin,
-            "--jwks-url",  # smishguard's keys on its private address: the app cannot resolve auth.corp.test
-            f"http://127.0.0.1:{auth_port}/.well-known/smishguard/jwks.json",
-        ],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=open(tmp_path / "app.log", "w"),  # noqa: SIM115 - lives as long as the app
-    )
     args = [
         f"--host-resolver-rules=MAP {AUTH_HOST} 127.0.0.1, MAP {APP_HOST} 127.0.0.1",
         f"--unsafely-treat-insecure-origin-as-secure={auth_origin},{app_origin}",
     ]
     record = f"{app_origin}/customers/1042?tab=notes"
-    try:
-        wait_until(lambda: listening(app_port) or app.poll() is not None, "the customer console")
-        with (
-            gunicorn(env, workers=2, log_dir=tmp_path, port=auth_port),
-            gateway_nginx(
-                tmp_path / "nginx",
-                port=port,
-                redirect_port=free_port(),
-                auth_host=AUTH_HOST,
-                app_host=APP_HOST,
-                check_port=auth_port,
-                app_port=app_port,
-            ),
-            chromium(args) as browser,
-        ):
-            context = browser.new_context()
-            page = context.new_page()
-            key = add_virtual_key(context, page)
-            page.goto(auth_origin + "/api/openapi.json")
-            result = page.evaluate(REGISTER_JS, token)
-            assert result["status"] == 201, result
+    with (
+        customer_console(app_port, origin=app_origin, smishguard_origin=auth_origin, log=tmp_path / "app.log"),
+        gunicorn(env, workers=2, log_dir=tmp_path, port=auth_port),
+        gateway_nginx(
+            tmp_path / "nginx",
+            port=port,
+            redirect_port=free_port(),
+            auth_host=AUTH_HOST,
+            app_host=APP_HOST,
+            check_port=auth_port,
+            app_port=app_port,
+        ),
+        chromium(args) as browser,
+    ):
+        context = browser.new_context()
+        page = context.new_page()
+        key = add_virtual_key(context, page)
+        page.goto(auth_origin + "/api/openapi.json")
+        result = page.evaluate(REGISTER_JS, token)
+        assert result["status"] == 201, result
 
-            # No session: nginx sends the browser to the sign-in page, which returns to the record.
-            page.goto(record)
-            at = urlsplit(page.url)
-            assert f"{at.scheme}://{at.netloc}{at.path}" == auth_origin + "/signin"
-            assert parse_qs(at.query) == {"rd": [record], "rm": ["GET"]}
-            page.fill("input[name=email]", "ann@corp.test")
-            with page.expect_navigation(url=record, timeout=60_000):
-                page.click("button[type=submit]")
-            assert page.url == record
-            assert page.text_content("h1").endswith("(1042)")
-            # The identity the app shows: Remote-User, marked unverified until smishguard signs an assertion
-            # The app verified smishguard's signed assertion: it names Ann.
-            assert page.text_content("#who-state") == "Verified"
-            assert page.text_content("#who") == "ann@corp.test"
-            touches = key.credentials()[0]["signCount"]
+        # No session: nginx sends the browser to the sign-in page, which returns to the record.
+        page.goto(record)
+        at = urlsplit(page.url)
+        assert f"{at.scheme}://{at.netloc}{at.path}" == auth_origin + "/signin"
+        assert parse_qs(at.query) == {"rd": [record], "rm": ["GET"]}
+        page.fill("input[name=email]", "ann@corp.test")
+        with page.expect_navigation(url=record, timeout=60_000):
+            page.click("button[type=submit]")
+        assert page.url == record
+        assert page.text_content("h1").endswith("(1042)")
+        # The identity the app shows: Remote-User, marked unverified until smishguard signs an assertion
+        # The app verified smishguard's signed assertion: it names Ann.
+        assert page.text_content("#who-state") == "Verified"
+        assert page.text_content("#who") == "ann@corp.test"
+        touches = key.credentials()[0]["signCount"]
 
-            # The key touch is now too old for the record's step_up rule: the sign-in page in step-up mode.
-            age_sessions(env)
-            page.goto(record)
-            at = urlsplit(page.url)
-            assert f"{at.scheme}://{at.netloc}{at.path}" == auth_origin + "/signin"
-            assert parse_qs(at.query) == {"rd": [record], "rm": ["GET"], "stepup": ["1"]}
-            page.wait_for_selector("[data-webauthn='stepup']")
-            with page.expect_navigation(url=record, timeout=60_000):
-                page.click("button:has-text('Touch your key')")
-            assert page.text_content("h1").endswith("(1042)")
-            assert key.credentials()[0]["signCount"] > touches
+        # The key touch is now too old for the record's step_up rule: the sign-in page in step-up mode.
+        age_sessions(env)
+        page.goto(record)
+        at = urlsplit(page.url)
+        assert f"{at.scheme}://{at.netloc}{at.path}" == auth_origin + "/signin"
+        assert parse_qs(at.query) == {"rd": [record], "rm": ["GET"], "stepup": ["1"]}
+        page.wait_for_selector("[data-webauthn='stepup']")
+        with page.expect_navigation(url=record, timeout=60_000):
+            page.click("button:has-text('Touch your key')")
+        assert page.text_content("h1").endswith("(1042)")
+        assert key.credentials()[0]["signCount"] > touches
 
-            # A crafted address: nginx's page says why, in words.
-            response = page.goto(f"{app_origin}/customers%2F1042")
-            assert response.status == 403
-            assert page.text_content("#title") == "This address cannot be opened"
-            assert page.text_content("#reason") == "encoded_slash"
-            assert "gateway refuses to pass on" in page.text_content("#advice")
-    finally:
-        stop(app)
+        # A crafted address: nginx's page says why, in words.
+        response = page.goto(f"{app_origin}/customers%2F1042")
+        assert response.status == 403
+        assert page.text_content("#title") == "This address cannot be opened"
+        assert page.text_content("#reason") == "encoded_slash"
+        assert "gateway refuses to pass on" in page.text_content("#advice")

@@ -7,14 +7,11 @@ same session to the sign-in page in step-up mode. In SQLite and production mode 
 from __future__ import annotations
 
 import socket
-import subprocess
-import sys
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from gateway_nginx import ROOT, gateway_nginx
-from servers import clean_env, django_eval, free_port, gunicorn, smishguard, stop
-from waiting import wait_until
+from gateway_nginx import customer_console, gateway_nginx
+from servers import clean_env, django_eval, free_port, gunicorn, smishguard
 
 pytestmark = pytest.mark.integration
 
@@ -77,11 +74,6 @@ def get(port: int, path: str, session: str) -> tuple[int, dict[str, str], str]:
     return int(lines[0].split()[1]), headers, body.decode("utf-8", "replace")
 
 
-def listening(port: int) -> bool:
-    with socket.socket() as s:
-        return s.connect_ex(("127.0.0.1", port)) == 0
-
-
 def test_overdue_training_is_refused_by_nginx_and_a_pass_admits_the_next_request(tmp_path):
     auth_port, app_port, port = free_port(), free_port(), free_port()
     auth_origin = f"http://{AUTH_HOST}:{auth_port}"
@@ -100,57 +92,36 @@ def test_overdue_training_is_refused_by_nginx_and_a_pass_admits_the_next_request
     smishguard(env, "employees", "add", "ann@corp.test", "--name", "Ann Agent")
     session = django_eval(env, SETUP).strip()
     app_log = tmp_path / "app.log"
-    app = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "examples.customer_console",
-            "--port",
-            str(app_port),
-            "--origin",
-            f"http://{APP_HOST}:{port}",
-            "--smishguard-origin",
-            auth_origin,
-            "--jwks-url",
-            f"http://127.0.0.1:{auth_port}/.well-known/smishguard/jwks.json",
-        ],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=open(app_log, "w"),  # noqa: SIM115 - lives as long as the app
-    )
-    try:
-        wait_until(lambda: listening(app_port) or app.poll() is not None, "the customer console")
-        with (
-            gunicorn(env, workers=2, log_dir=tmp_path, port=auth_port),
-            gateway_nginx(
-                tmp_path / "nginx",
-                port=port,
-                redirect_port=free_port(),
-                auth_host=AUTH_HOST,
-                app_host=APP_HOST,
-                check_port=auth_port,
-                app_port=app_port,
-            ),
-        ):
-            status, headers, body = get(port, "/customers", session)
-            assert status == 403, (status, headers, body)
-            assert headers["x-smishguard-reason"] == "training_overdue"
-            assert headers["content-type"] == "text/html; charset=utf-8"
-            assert "<h1 id=title>Your security training is overdue</h1>" in body
-            assert f"<a id=link href='{auth_origin}/learn/smishing/'>Go to your training</a>" in body
-            assert "GET /customers" not in app_log.read_text(errors="replace")
+    with (
+        customer_console(app_port, origin=f"http://{APP_HOST}:{port}", smishguard_origin=auth_origin, log=app_log),
+        gunicorn(env, workers=2, log_dir=tmp_path, port=auth_port),
+        gateway_nginx(
+            tmp_path / "nginx",
+            port=port,
+            redirect_port=free_port(),
+            auth_host=AUTH_HOST,
+            app_host=APP_HOST,
+            check_port=auth_port,
+            app_port=app_port,
+        ),
+    ):
+        status, headers, body = get(port, "/customers", session)
+        assert status == 403, (status, headers, body)
+        assert headers["x-smishguard-reason"] == "training_overdue"
+        assert headers["content-type"] == "text/html; charset=utf-8"
+        assert "<h1 id=title>Your security training is overdue</h1>" in body
+        assert f"<a id=link href='{auth_origin}/learn/smishing/'>Go to your training</a>" in body
+        assert "GET /customers" not in app_log.read_text(errors="replace")
 
-            assert django_eval(env, PASS).strip() == "True"
-            status, headers, body = get(port, "/customers", session)
-            assert status == 200, (status, headers, body)
-            assert "x-smishguard-reason" not in headers
+        assert django_eval(env, PASS).strip() == "True"
+        status, headers, body = get(port, "/customers", session)
+        assert status == 200, (status, headers, body)
+        assert "x-smishguard-reason" not in headers
 
-            # A drill's submit asks for a fresh key touch: the same session is sent to step up.
-            assert django_eval(env, DEMAND).strip() == "1"
-            status, headers, _ = get(port, "/customers", session)
-            assert (status, headers["x-smishguard-reason"]) == (302, "step_up")
-            at = urlsplit(headers["location"])
-            assert f"{at.scheme}://{at.netloc}{at.path}" == auth_origin + "/signin"
-            assert parse_qs(at.query)["stepup"] == ["1"]
-    finally:
-        stop(app)
+        # A drill's submit asks for a fresh key touch: the same session is sent to step up.
+        assert django_eval(env, DEMAND).strip() == "1"
+        status, headers, _ = get(port, "/customers", session)
+        assert (status, headers["x-smishguard-reason"]) == (302, "step_up")
+        at = urlsplit(headers["location"])
+        assert f"{at.scheme}://{at.netloc}{at.path}" == auth_origin + "/signin"
+        assert parse_qs(at.query)["stepup"] == ["1"]

@@ -13,11 +13,9 @@ stepping up through this nginx) is tests/e2e/test_e2e_gateway_nginx.py.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import socket
 import subprocess
-import sys
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -25,9 +23,9 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from gateway_nginx import ROOT, gateway_config, gateway_nginx
+from gateway_nginx import ROOT, customer_console, gateway_config, gateway_nginx
 from nginx import Browser, self_signed, site_config
-from servers import clean_env, django_eval, free_port, gunicorn, smishguard, stop
+from servers import clean_env, django_eval, free_port, gunicorn, smishguard
 from softkey import SoftKey
 from waiting import wait_until
 from webhook_receiver import WebhookReceiver
@@ -168,41 +166,6 @@ class Stack:
         return any(fragment in line for line in self.app_log.read_text(errors="replace").splitlines())
 
 
-@contextlib.contextmanager
-def customer_console(port: int, *, origin: str, smishguard_origin: str, log: Path):
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "examples.customer_console",
-            "--port",
-            str(port),
-            "--origin",
-            origin,
-            "--smishguard-origin",
-            smishguard_origin,
-            # smishguard's keys on its private address: the app cannot resolve auth.corp.test (chromium can).
-            "--jwks-url",
-            f"http://127.0.0.1:{urlsplit(smishguard_origin).port}/.well-known/smishguard/jwks.json",
-            "--show-headers",
-        ],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=open(log, "w"),  # noqa: SIM115 - lives as long as the app
-    )
-    try:
-        wait_until(lambda: _listening(port) or process.poll() is not None, f"the customer console on {port}")
-        assert process.poll() is None, log.read_text()
-        yield process
-    finally:
-        stop(process)
-
-
-def _listening(port: int) -> bool:
-    with socket.socket() as s:
-        return s.connect_ex(("127.0.0.1", port)) == 0
-
-
 @pytest.fixture(scope="module")
 def alert_hook():
     """The security team's alert webhook, for the module's stack."""
@@ -256,7 +219,9 @@ def stack(tmp_path_factory, alert_hook) -> Stack:
     untrusted_port, unknown_port, down_port = free_port(), free_port(), free_port()
     with (
         gunicorn(env, workers=2, log_dir=tmp, port=auth_port) as server,
-        customer_console(app_port, origin=f"http://{APP_HOST}:{port}", smishguard_origin=auth_origin, log=app_log),
+        customer_console(
+            app_port, origin=f"http://{APP_HOST}:{port}", smishguard_origin=auth_origin, log=app_log, show_headers=True
+        ),
         gateway_nginx(tmp / "nginx", port=port, redirect_port=redirect_port, app_host=APP_HOST, **common),
         gateway_nginx(
             tmp / "nginx-untrusted",

@@ -5,10 +5,16 @@
 from __future__ import annotations
 
 import contextlib
+import socket
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from nginx import running_nginx
+from servers import stop
+from waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = ROOT / "deploy" / "nginx-gateway.conf"
@@ -59,3 +65,45 @@ def gateway_nginx(directory: Path, **options) -> Iterator[Path]:
     site = gateway_config(directory, **options)
     with running_nginx(directory, "gateway.conf", site, port=options["port"], workers=2, connections=256) as logs:
         yield logs
+
+
+def listening(port: int) -> bool:
+    """Whether something accepts connections on 127.0.0.1:``port``."""
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+@contextlib.contextmanager
+def customer_console(
+    port: int, *, origin: str, smishguard_origin: str, log: Path, show_headers: bool = False
+) -> Iterator[subprocess.Popen]:
+    """The sample app smishguard's gateway protects (examples/customer_console) on 127.0.0.1:``port``, its public
+    ``origin`` behind nginx, reading smishguard's keys on the check's private address (the app cannot resolve the
+    tests' made-up host names; chromium can); its stderr in ``log``.  Stopped on the way out."""
+    argv = [
+        sys.executable,
+        "-m",
+        "examples.customer_console",
+        "--port",
+        str(port),
+        "--origin",
+        origin,
+        "--smishguard-origin",
+        smishguard_origin,
+        "--jwks-url",
+        f"http://127.0.0.1:{urlsplit(smishguard_origin).port}/.well-known/smishguard/jwks.json",
+    ]
+    if show_headers:
+        argv.append("--show-headers")
+    process = subprocess.Popen(
+        argv,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=open(log, "w"),  # noqa: SIM115 - lives as long as the app
+    )
+    try:
+        wait_until(lambda: listening(port) or process.poll() is not None, f"the customer console on {port}")
+        assert process.poll() is None, log.read_text()
+        yield process
+    finally:
+        stop(process)
