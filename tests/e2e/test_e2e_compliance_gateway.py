@@ -10,8 +10,8 @@ import json
 
 import pytest
 from browser import REGISTER_JS, add_virtual_key, chromium
-from gateway_nginx import customer_console, gateway_nginx
-from servers import clean_env, django_eval, free_port, gunicorn, smishguard
+from gateway_nginx import gateway_env, gateway_in_front
+from servers import django_eval, free_port, smishguard
 
 pytestmark = pytest.mark.e2e
 
@@ -55,15 +55,7 @@ def test_an_overdue_employee_is_refused_then_admitted_after_a_pass(tmp_path):
     app_origin = f"http://{APP_HOST}:{port}"
     config = tmp_path / "smishguard.toml"
     config.write_text(POLICY, encoding="utf-8")
-    env = clean_env(
-        tmp_path / "var",
-        SMISHGUARD_ORIGIN=auth_origin,
-        SMISHGUARD_RP_ID="corp.test",
-        SMISHGUARD_ALLOWED_HOSTS=f"{AUTH_HOST},127.0.0.1",
-        SMISHGUARD_COOKIE_DOMAIN=".corp.test",
-        SMISHGUARD_TRUSTED_PROXIES="127.0.0.1",
-        SMISHGUARD_CONFIG=str(config),
-    )
+    env = gateway_env(tmp_path, auth_origin=auth_origin, auth_host=AUTH_HOST, config=config)
     smishguard(env, "migrate")
     smishguard(env, "employees", "add", "ann@corp.test", "--name", "Ann Agent")
     token = json.loads(smishguard(env, "employees", "invite", "ann@corp.test", "--json").stdout)["token"]
@@ -74,16 +66,8 @@ def test_an_overdue_employee_is_refused_then_admitted_after_a_pass(tmp_path):
     ]
     customers = f"{app_origin}/customers"
     with (
-        customer_console(app_port, origin=app_origin, smishguard_origin=auth_origin, log=tmp_path / "app.log"),
-        gunicorn(env, workers=2, log_dir=tmp_path, port=auth_port),
-        gateway_nginx(
-            tmp_path / "nginx",
-            port=port,
-            redirect_port=free_port(),
-            auth_host=AUTH_HOST,
-            app_host=APP_HOST,
-            check_port=auth_port,
-            app_port=app_port,
+        gateway_in_front(
+            tmp_path, env, auth_host=AUTH_HOST, app_host=APP_HOST, auth_port=auth_port, app_port=app_port, port=port
         ),
         chromium(args) as browser,
     ):

@@ -10,8 +10,8 @@ import socket
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from gateway_nginx import customer_console, gateway_nginx
-from servers import clean_env, django_eval, free_port, gunicorn, smishguard
+from gateway_nginx import gateway_env, gateway_in_front
+from servers import django_eval, free_port, smishguard
 
 pytestmark = pytest.mark.integration
 
@@ -79,32 +79,13 @@ def test_overdue_training_is_refused_by_nginx_and_a_pass_admits_the_next_request
     auth_origin = f"http://{AUTH_HOST}:{auth_port}"
     config = tmp_path / "smishguard.toml"
     config.write_text(POLICY, encoding="utf-8")
-    env = clean_env(
-        tmp_path / "var",
-        SMISHGUARD_ORIGIN=auth_origin,
-        SMISHGUARD_RP_ID="corp.test",
-        SMISHGUARD_ALLOWED_HOSTS=f"{AUTH_HOST},127.0.0.1",
-        SMISHGUARD_COOKIE_DOMAIN=".corp.test",
-        SMISHGUARD_TRUSTED_PROXIES="127.0.0.1",
-        SMISHGUARD_CONFIG=str(config),
-    )
+    env = gateway_env(tmp_path, auth_origin=auth_origin, auth_host=AUTH_HOST, config=config)
     smishguard(env, "migrate")
     smishguard(env, "employees", "add", "ann@corp.test", "--name", "Ann Agent")
     session = django_eval(env, SETUP).strip()
-    app_log = tmp_path / "app.log"
-    with (
-        customer_console(app_port, origin=f"http://{APP_HOST}:{port}", smishguard_origin=auth_origin, log=app_log),
-        gunicorn(env, workers=2, log_dir=tmp_path, port=auth_port),
-        gateway_nginx(
-            tmp_path / "nginx",
-            port=port,
-            redirect_port=free_port(),
-            auth_host=AUTH_HOST,
-            app_host=APP_HOST,
-            check_port=auth_port,
-            app_port=app_port,
-        ),
-    ):
+    with gateway_in_front(
+        tmp_path, env, auth_host=AUTH_HOST, app_host=APP_HOST, auth_port=auth_port, app_port=app_port, port=port
+    ) as app_log:
         status, headers, body = get(port, "/customers", session)
         assert status == 403, (status, headers, body)
         assert headers["x-smishguard-reason"] == "training_overdue"

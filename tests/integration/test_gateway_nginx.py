@@ -23,9 +23,9 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from gateway_nginx import ROOT, customer_console, gateway_config, gateway_nginx
+from gateway_nginx import ROOT, customer_console, gateway_config, gateway_env, gateway_nginx
 from nginx import Browser, self_signed, site_config
-from servers import clean_env, django_eval, free_port, gunicorn, smishguard
+from servers import django_eval, free_port, gunicorn, smishguard
 from softkey import SoftKey
 from waiting import wait_until
 from webhook_receiver import WebhookReceiver
@@ -181,15 +181,7 @@ def stack(tmp_path_factory, alert_hook) -> Stack:
     auth_origin = f"http://{AUTH_HOST}:{auth_port}"
     config = tmp / "smishguard.toml"
     config.write_text(POLICY + f'\n[response]\nalert_webhook = "{hook.url}"\n', encoding="utf-8")
-    env = clean_env(
-        tmp / "var",
-        SMISHGUARD_ORIGIN=auth_origin,
-        SMISHGUARD_RP_ID="corp.test",
-        SMISHGUARD_ALLOWED_HOSTS=f"{AUTH_HOST},127.0.0.1",
-        SMISHGUARD_COOKIE_DOMAIN=".corp.test",
-        SMISHGUARD_TRUSTED_PROXIES="127.0.0.1",
-        SMISHGUARD_CONFIG=str(config),
-    )
+    env = gateway_env(tmp, auth_origin=auth_origin, auth_host=AUTH_HOST, config=config)
     smishguard(env, "migrate")
     smishguard(env, "employees", "add", "ann@corp.test", "--name", "Ann Agent", "--group", "customer-data")
     smishguard(env, "employees", "add", "bob@corp.test", "--name", "Bob", "--group", "support")

@@ -13,7 +13,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from nginx import running_nginx
-from servers import stop
+from servers import clean_env, free_port, gunicorn, stop
 from waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -107,3 +107,41 @@ def customer_console(
         yield process
     finally:
         stop(process)
+
+
+def gateway_env(tmp: Path, *, auth_origin: str, auth_host: str, config: Path) -> dict[str, str]:
+    """A smishguard on ``auth_origin`` (RP ID corp.test, cookies for .corp.test) behind the gateway's nginx on
+    127.0.0.1, its policy in ``config``, its data in ``tmp``/var."""
+    return clean_env(
+        tmp / "var",
+        SMISHGUARD_ORIGIN=auth_origin,
+        SMISHGUARD_RP_ID="corp.test",
+        SMISHGUARD_ALLOWED_HOSTS=f"{auth_host},127.0.0.1",
+        SMISHGUARD_COOKIE_DOMAIN=".corp.test",
+        SMISHGUARD_TRUSTED_PROXIES="127.0.0.1",
+        SMISHGUARD_CONFIG=str(config),
+    )
+
+
+@contextlib.contextmanager
+def gateway_in_front(
+    tmp: Path, env: dict[str, str], *, auth_host: str, app_host: str, auth_port: int, app_port: int, port: int
+) -> Iterator[Path]:
+    """The sample app on ``app_port``, smishguard (gunicorn, two workers) on ``auth_port`` and nginx on ``port`` in
+    front of the app asking smishguard about every request: the stack of the demo, in one.  Yields the app's log."""
+    auth_origin = env["SMISHGUARD_ORIGIN"]
+    log = tmp / "app.log"
+    with (
+        customer_console(app_port, origin=f"http://{app_host}:{port}", smishguard_origin=auth_origin, log=log),
+        gunicorn(env, workers=2, log_dir=tmp, port=auth_port),
+        gateway_nginx(
+            tmp / "nginx",
+            port=port,
+            redirect_port=free_port(),
+            auth_host=auth_host,
+            app_host=app_host,
+            check_port=auth_port,
+            app_port=app_port,
+        ),
+    ):
+        yield log
