@@ -78,9 +78,7 @@ def _by_key(key_hash: str) -> Session | None:
     """The session with this key hash, its employee and the key that opened it (``select_related("employee",
     "credential")``), in one statement written out (``accounts.sql.SESSION_BY_KEY``: it runs on every request
     with a cookie and every gateway check, where the ORM's query compiler cost more than the database)."""
-    with connection.cursor() as cursor:
-        cursor.execute(SESSION_BY_KEY, [key_hash])
-        row = cursor.fetchone()
+    row = fetch_one(SESSION_BY_KEY, [key_hash])
     if row is None:
         return None
     session = SESSION_ROW.build(row)

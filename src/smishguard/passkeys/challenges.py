@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from smishguard.accounts.models import Employee, EnrolmentLink
 from smishguard.config import Settings, WebAuthnPolicy
-from smishguard.db import one_writer
+from smishguard.db import execute, one_writer
 from smishguard.errors import SmishguardError
 from smishguard.passkeys import ceremonies, sql
 from smishguard.passkeys.errors import ChallengeExpired, ChallengeNotFound, ChallengeReplayed
@@ -93,6 +93,4 @@ def claim_challenge(value: bytes, purpose: str) -> Challenge:
 def take_challenge(challenge_pk: int, at: Any) -> bool:
     """Mark the challenge ``challenge_pk`` used at ``at`` (a database time), in one UPDATE; False when another
     request consumed it first (or it expired)."""
-    with connection.cursor() as cursor:
-        cursor.execute(sql.CLAIM_CHALLENGE, [at, challenge_pk, at])
-        return cursor.rowcount == 1
+    return execute(sql.CLAIM_CHALLENGE, [at, challenge_pk, at]) == 1

@@ -21,7 +21,7 @@ from smishguard.accounts import sessions
 from smishguard.accounts.errors import EmployeeNotActive
 from smishguard.accounts.models import Employee, Session
 from smishguard.audit import Action, record, record_refusal
-from smishguard.db import one_writer
+from smishguard.db import execute, fetch_all, fetch_one, one_writer
 from smishguard.errors import SmishguardError
 from smishguard.passkeys import ceremonies, sql
 from smishguard.passkeys.challenges import config, db_time, policy, refusal_detail, store_challenge, take_challenge
@@ -51,9 +51,7 @@ def begin_login(*, email: str | None = None) -> ceremonies.CeremonyOptions:
     if email:
         normalized = email.strip().lower()
         key_profile()  # for a known email too: the same statements run whatever the answer
-        with connection.cursor() as cursor:
-            cursor.execute(sql.LOGIN_KEYS, [normalized])
-            rows = cursor.fetchall()
+        rows = fetch_all(sql.LOGIN_KEYS, [normalized])
         if rows and rows[0][1] == Employee.Status.ACTIVE:
             allow = [(bytes(cid), transports_of(transports)) for _, _, cid, transports in rows if cid is not None]
             if allow:
@@ -142,11 +140,9 @@ def _look_up(response: ceremonies.AuthenticationResponse, at: Any) -> LoginRow:
     is consumed (``take_challenge``) in the transaction that ends the ceremony, whatever its outcome, and only
     the request whose take succeeds has its outcome recorded; any other is a replay.
     """
-    with connection.cursor() as cursor:
-        cursor.execute(
-            sql.FIND_LOGIN, [at, response.credential_id, response.client_data.challenge, Challenge.Purpose.LOGIN]
-        )
-        found = cursor.fetchone()
+    found = fetch_one(
+        sql.FIND_LOGIN, [at, response.credential_id, response.client_data.challenge, Challenge.Purpose.LOGIN]
+    )
     if found is None:
         raise ChallengeNotFound()
     row = LoginRow._make(found)
@@ -208,10 +204,8 @@ def _commit(
         statement = sql.USE_KEY
         if verified.sign_count > 0:
             statement, params = sql.USE_KEY_COUNTER_ABOVE, [*params, verified.sign_count]
-        with connection.cursor() as cursor:
-            cursor.execute(statement, params)
-            if cursor.rowcount != 1:
-                raise CredentialRevoked("this security key changed during sign-in; try again")
+        if execute(statement, params) != 1:
+            raise CredentialRevoked("this security key changed during sign-in; try again")
         credential.sign_count = verified.sign_count
         credential.last_used_at = now
         credential.backed_up = verified.backed_up
