@@ -22,6 +22,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from smishguard import timeofday
+
 
 class ConfigError(Exception):
     """The configuration file or an environment variable is malformed."""
@@ -705,10 +707,12 @@ def detection_settings(data: dict[str, Any]) -> DetectionSettings:
     return _build(DetectionSettings, _section(data, "detection"), "detection")
 
 
-def _hhmm_range(value: object, label: str) -> str:
-    if not isinstance(value, str) or not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d", value):
-        raise ConfigError(f"[training] {label} must be HH:MM-HH:MM, not {value!r}")
-    return value
+def _hhmm_range(value: object, label: str) -> None:
+    """A time-of-day range as smishguard.timeofday reads it (no spaces; a value that is no string is refused)."""
+    try:
+        timeofday.parse_range(value)  # anything from the TOML file: parse_range refuses what is not a str
+    except ValueError:
+        raise ConfigError(f"[training] {label} must be HH:MM-HH:MM, not {value!r}") from None
 
 
 @dataclass(frozen=True)
