@@ -37,6 +37,7 @@ from django_ratelimit.core import EXPIRATION_FUDGE, _get_ip, _get_window, _make_
 
 from smishguard.audit import Action, record_refusal
 from smishguard.errors import RateLimited
+from smishguard.redaction import redact_path
 from smishguard.responses import error_response
 
 # (path, or prefix ending in "/"; group; method, or None for any)
@@ -198,7 +199,7 @@ def _note(request: HttpRequest, refusal: Refusal, account: str | None) -> None:
         by=refusal.scope,
         limit=refusal.limit,
         window_seconds=refusal.window_seconds,
-        path=request.path[:200],
+        path=redact_path(request.path)[:200],  # no enrolment token, no tracked link's rid in the trail
     )
 
 
