@@ -12,6 +12,7 @@ from log_formats import LOG_FORMATS, rendered
 from smishguard.redaction import RedactSecretsFilter, redact_path, redact_url
 
 TOKEN = "zbXUxq_o1g0fQZ3jVzgzYmz6EGCWiEglf0sbETYYmV8"
+RID = "Qm7xL2vN9pR4tK8wZ3yB6cH1sD5fG0jA"  # the shape of training.links.new_rid()
 
 
 @pytest.mark.parametrize(
@@ -26,6 +27,20 @@ TOKEN = "zbXUxq_o1g0fQZ3jVzgzYmz6EGCWiEglf0sbETYYmV8"
         (f"/x?api_key={TOKEN}&secret={TOKEN}&sig={TOKEN}", "/x?api_key=[redacted]&secret=[redacted]&sig=[redacted]"),
         (f"/x?Token={TOKEN}", "/x?Token=[redacted]"),
         (f"/x?code={TOKEN}", "/x?code=[redacted]"),
+        # A simulation's tracked link: the rid is a per-recipient token, at the root of a path only.
+        (f"/s/{RID}", "/s/[redacted]"),
+        (f"/s/{RID}/lesson", "/s/[redacted]/lesson"),
+        (f"/s/{RID}?utm=1", "/s/[redacted]?utm=1"),
+        (f'"GET /s/{RID} HTTP/1.1" 200', '"GET /s/[redacted] HTTP/1.1" 200'),
+        (f"Not Found: /s/{RID}/nope", "Not Found: /s/[redacted]/nope"),
+        (f"https://sim.example.com:8443/s/{RID}/lesson", "https://sim.example.com:8443/s/[redacted]/lesson"),
+        (f"path=/s/{RID}", "path=/s/[redacted]"),
+        ("/s/", "/s/"),
+        ("/s", "/s"),
+        ("/static/s/signin.css", "/static/s/signin.css"),
+        ("/console/simulations/3/s/x", "/console/simulations/3/s/x"),
+        ("/api/stix/s/bundle", "/api/stix/s/bundle"),
+        ("/console/simulations/12", "/console/simulations/12"),
         ("/console/employees?q=ada&page=2", "/console/employees?q=ada&page=2"),
         ("/", "/"),
         ("", ""),
@@ -74,15 +89,20 @@ def test_djangos_4xx_log_lines_hold_no_token(caplog, log_format):
     with caplog.at_level(logging.WARNING, logger="django.request"):
         assert Client().get(f"/enrol/{TOKEN}/nope").status_code == 404
         assert Client().get(f"/enrol/{TOKEN}").status_code == 400
+        assert Client().get(f"/s/{RID}").status_code == 404  # no such recipient: a 404, logged
+        assert Client().get(f"/s/{RID}/lesson").status_code == 404
     text = "\n".join(r.getMessage() for r in caplog.records)
     assert "Not Found" in text
     assert TOKEN not in text
+    assert RID not in text
     lines = rendered(caplog.records, log_format)
     assert "Not Found" in lines
     assert TOKEN not in lines
+    assert RID not in lines
+    assert "/s/[redacted]" in lines
     if log_format == "json":
         parsed = [json.loads(line) for line in lines.splitlines()]
-        assert {line["path"] for line in parsed} >= {"/enrol/[redacted]/nope"}
+        assert {line["path"] for line in parsed} >= {"/enrol/[redacted]/nope", "/s/[redacted]", "/s/[redacted]/lesson"}
         assert all(line["method"] == "GET" and line["request_id"] for line in parsed)
 
 

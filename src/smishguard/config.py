@@ -22,6 +22,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from smishguard import timeofday
+
 
 class ConfigError(Exception):
     """The configuration file or an environment variable is malformed."""
@@ -451,7 +453,9 @@ class ResponsePolicy:
 
 _RATE = re.compile(r"(\d+)/(\d*)([smhd])")
 _PERIOD_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-RATE_LIMIT_GROUPS = ("signin", "enrol", "api", "twilio", "report")
+RATE_LIMIT_GROUPS = ("signin", "enrol", "api", "twilio", "report", "landing")
+# Counted per client address only: no "<group>_account" setting.
+ADDRESS_ONLY_GROUPS = ("landing",)
 
 
 def parse_rate(value: str) -> tuple[int, int]:
@@ -493,6 +497,7 @@ class RateLimits:
     twilio_account: str = "120/10m"  # per texting number, above the inbound flood answer (inbound_limit)
     report_address: str = "600/10m"  # the portal's "Report a text" form (POST)
     report_account: str = "60/10m"
+    landing_address: str = "600/10m"  # a drill's tracked link /s/<rid>: the page, its submit, its lesson
     # Anonymous refusals (and rate-limit refusals) are audited once per source and window of this many seconds.
     audit_window_seconds: int = 600
 
@@ -503,7 +508,7 @@ class RateLimits:
         if isinstance(window, bool) or not isinstance(window, int) or window < 1:
             raise ConfigError(f"[rate_limits] audit_window_seconds must be a whole number >= 1, not {window!r}")
         for group in RATE_LIMIT_GROUPS:
-            for scope in ("address", "account"):
+            for scope in ("address",) if group in ADDRESS_ONLY_GROUPS else ("address", "account"):
                 name = f"{group}_{scope}"
                 try:
                     parse_rate(getattr(self, name))
@@ -705,10 +710,12 @@ def detection_settings(data: dict[str, Any]) -> DetectionSettings:
     return _build(DetectionSettings, _section(data, "detection"), "detection")
 
 
-def _hhmm_range(value: object, label: str) -> str:
-    if not isinstance(value, str) or not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d", value):
-        raise ConfigError(f"[training] {label} must be HH:MM-HH:MM, not {value!r}")
-    return value
+def _hhmm_range(value: object, label: str) -> None:
+    """A time-of-day range as smishguard.timeofday reads it (no spaces; a value that is no string is refused)."""
+    try:
+        timeofday.parse_range(value)  # anything from the TOML file: parse_range refuses what is not a str
+    except ValueError:
+        raise ConfigError(f"[training] {label} must be HH:MM-HH:MM, not {value!r}") from None
 
 
 @dataclass(frozen=True)

@@ -4,9 +4,9 @@
   ``message``; for a line about a request also ``method``, ``path`` (never the query string), ``status``,
   ``duration_ms``, ``client`` (the address smishguard.clientaddr decides) and ``request_id``; ``exception`` with
   the traceback when there is one.  Every text goes through smishguard.redaction first (enrolment tokens,
-  token-like query values), so the JSON format leaks no more than the text one.  settings.LOGGING uses it for
-  Django's and smishguard's loggers, ``smishguard serve`` for gunicorn's error log, and smishguard.server's
-  access logger writes its own lines with :func:`json_line`.
+  tracked links' rids, token-like query values), so the JSON format leaks no more than the text one.
+  settings.LOGGING uses it for Django's and smishguard's loggers, ``smishguard serve`` for gunicorn's error log,
+  and smishguard.server's access logger writes its own lines with :func:`json_line`.
 * :class:`RequestIdMiddleware` — first in settings.MIDDLEWARE: gives each request an id (the trusted proxy's
   ``X-Request-ID`` when it sends a well-formed one, else a new random one), keeps it in ``request.META`` (the WSGI
   environ, where the access logger finds it) and in a context variable (where the formatter finds it for the

@@ -1,9 +1,10 @@
 """What a log line or an audit row may show of a secret: nothing.
 
 * ``redact_path`` — a request path (with or without its query string) as a log may show it: the enrolment token
-  in ``/enrol/<token>`` and the value of any token-like query parameter (``token``, ``access_token``, ``key``,
-  ``secret``, ``sig``, ``code``, ...) become ``[redacted]``.  ``smishguard serve``'s access log and the logging
-  filter below use it; deploy/nginx.conf does the same with a ``map``.
+  in ``/enrol/<token>``, a simulation recipient's tracking token in ``/s/<rid>`` (and ``/s/<rid>/lesson``) and the
+  value of any token-like query parameter (``token``, ``access_token``, ``key``, ``secret``, ``sig``, ``code``,
+  ...) become ``[redacted]``.  ``smishguard serve``'s access log and the logging filter below use it;
+  deploy/nginx.conf does the same with a ``map``.
 * ``redact_url`` — an outgoing webhook URL (a chat hook's URL is its secret) as ``scheme://host/…``: never its
   path, query or user info.  Logs and audit rows name a webhook only this way.
 * ``redact_credentials`` — a service URL (``redis://``, ``rediss://``, ``postgresql://``) with its password
@@ -23,8 +24,12 @@ from urllib.parse import urlsplit
 
 REDACTED = "[redacted]"
 
-# Paths whose next segment is a secret (a single-use link's token).
+# Paths whose next segment is a secret (a single-use link's token), wherever they appear in a line.
 SECRET_SEGMENTS = ("enrol",)
+# Paths whose next segment is a secret only at the root of a path (a tracked link's rid: /s/<rid>): a segment this
+# short is matched only at the start of a line, after a space, a quote, "=" or "(", or right after a URL's host,
+# so that /static/s/..., /api/x/s/... and the like are left alone.
+SECRET_ROOT_SEGMENTS = ("s",)
 # Query parameters whose value is a secret (compared case-insensitively).
 SECRET_PARAMS = (
     "token",
@@ -44,6 +49,10 @@ SECRET_PARAMS = (
 )
 
 _SEGMENT = re.compile(r"(/(?:%s)/)[^/?#\s\"']+" % "|".join(map(re.escape, SECRET_SEGMENTS)))  # noqa: UP031
+_ROOT_SEGMENT = re.compile(
+    r"((?:^|[\s\"'=(]|//[^/?#\s\"']+)/(?:%s)/)[^/?#\s\"']+"  # noqa: UP031
+    % "|".join(map(re.escape, SECRET_ROOT_SEGMENTS))
+)
 _PARAM = re.compile(
     r"([?&;](?:%s)=)[^&;#\s\"']*" % "|".join(map(re.escape, SECRET_PARAMS)),  # noqa: UP031
     re.IGNORECASE,
@@ -55,6 +64,7 @@ def redact_text(text: str) -> str:
     if "/" not in text and "=" not in text:
         return text
     text = _SEGMENT.sub(lambda m: m.group(1) + REDACTED, text)
+    text = _ROOT_SEGMENT.sub(lambda m: m.group(1) + REDACTED, text)
     return _PARAM.sub(lambda m: m.group(1) + REDACTED, text)
 
 

@@ -22,8 +22,9 @@ from smishguard.logs import REQUEST_FIELDS, REQUEST_ID_KEY, JsonFormatter, iso_t
 from smishguard.redaction import RedactSecretsFilter, redact_path
 
 # The access log's line: the path without its query string (/api/blocklists/* accept ?token= for resolvers
-# that cannot send a header, and no secret may reach a log), and with an enrolment link's token redacted
-# (smishguard.redaction.redact_path: /enrol/<token> -> /enrol/[redacted]).
+# that cannot send a header, and no secret may reach a log), and with an enrolment link's token and a tracked
+# link's rid redacted (smishguard.redaction.redact_path: /enrol/<token> -> /enrol/[redacted], /s/<rid> ->
+# /s/[redacted]).
 ACCESS_LOG_FORMAT = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(M)sms'
 
 # How often each worker's checkpointer copies the SQLite WAL back into the database (see checkpoint_wal).

@@ -269,7 +269,8 @@ METRICS_TOKEN = config.metrics_token()
 LOG_FORMAT = config.log_format()
 
 # No secret in a log line: Django's request loggers ("Not Found: /enrol/<token>") and everything the console
-# handler writes go through smishguard.redaction's filter (enrolment tokens, token-like query values).
+# handler writes go through smishguard.redaction's filter (enrolment tokens, tracked links' rids (/s/<rid>),
+# token-like query values).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

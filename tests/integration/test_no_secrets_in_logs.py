@@ -1,8 +1,8 @@
 """No secret in a log, an audit row or a cookie: a full enrolment through a real ``smishguard serve`` behind a
 real nginx running the shipped deploy/nginx.conf (only its ports and paths substituted), a link issued in the
-console, and a webhook alert to a local receiver.  Afterwards no line of serve's output, of nginx's access logs,
-of the webhook worker's output, no audit row and no Set-Cookie (decoded where Django signed it) holds an
-enrolment token or the hook URL."""
+console, a simulation's tracked link, and a webhook alert to a local receiver.  Afterwards no line of serve's
+output, of nginx's access logs, of the webhook worker's output, no audit row and no Set-Cookie (decoded where Django
+signed it) holds an enrolment token, a tracked link's rid or the hook URL."""
 
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ pytestmark = pytest.mark.integration
 
 HOOK_PATH = "/services/T0SECRETTEAM/B0SECRETBOT/XyZsEcReTwEbHoOkPaTh"
 HOOK_QUERY = "sig=QqSecretSignatureQq"
+RID = "Tr4ck3dL1nkR1dOfS0me0neXyZ12345a"  # a tracked link's per-recipient token (/s/<rid>): unknown here, a 404
 
 
 def enrol_and_sign_in(browser: Browser, token: str, email: str) -> None:
@@ -130,6 +131,9 @@ def test_no_token_or_hook_url_in_logs_audit_or_cookies(tmp_path, log_format):
             assert bob.request("GET", f"/enrol/{bob_token}/nope")[0] == 404
             assert bob.request("GET", f"/enrol/{admin_token}?token={admin_token}&next=/")[0] == 410
             assert bob.request("GET", "/metrics")[0] == 403, "nginx keeps /metrics off the internet"
+            # A tracked link and its lesson (an unknown rid: the same log lines as a known one, a 404).
+            assert bob.request("GET", f"/s/{RID}")[0] == 404
+            assert bob.request("GET", f"/s/{RID}/lesson")[0] == 404
             conn = http.client.HTTPConnection("127.0.0.1", http_port, timeout=30)
             conn.request("GET", f"/enrol/{bob_token}?token={bob_token}", headers={"Host": "localhost"})
             assert conn.getresponse().status == 301
@@ -177,6 +181,7 @@ def test_no_token_or_hook_url_in_logs_audit_or_cookies(tmp_path, log_format):
         "the hook URL's path": HOOK_PATH,
         "the hook URL's secret part": "XyZsEcReTwEbHoOkPaTh",
         "the hook URL's query": HOOK_QUERY,
+        "a tracked link's rid": RID,
     }
     nginx_logs = {p.name: p.read_text(errors="replace") for p in logs.glob("*.log") if p.name != "error.log"}
     places = {
@@ -191,6 +196,8 @@ def test_no_token_or_hook_url_in_logs_audit_or_cookies(tmp_path, log_format):
     # The places are not empty: the requests were logged and audited.
     assert "/enrol/" in places["smishguard serve's output"]
     assert "/enrol/" in nginx_logs["smishguard.access.log"]
+    assert "/s/[redacted]/lesson" in places["smishguard serve's output"]
+    assert "/s/[redacted]/lesson" in nginx_logs["smishguard.access.log"]
     assert "accounts:enrolment:used" in audit
     assert "watch:webhook:failed" in audit
     if log_format == "json":  # every line a JSON object (the worker's stdout is its print)

@@ -221,6 +221,8 @@ def test_the_enrolment_page_is_limited_per_address(db, client, limits):
     assert response.status_code == 429
     assert response["Content-Type"].startswith("text/html")
     assert int(response["Retry-After"]) >= 1
+    (refusal,) = refusals()
+    assert refusal.detail["path"] == "/enrol/[redacted]", "the audit trail keeps no link's token, not even a guess"
 
 
 # --------------------------------------------------------------------------------------------------------

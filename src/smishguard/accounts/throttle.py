@@ -2,8 +2,10 @@
 
 Where: sign-in (``/api/webauthn/login/*``), enrolment (``/api/webauthn/register/*``, ``/enrol/<token>``), the
 token-authenticated API (``/api/scan``, ``/api/reports``, ``/api/blocklists*``, ``/api/stix/*``), Twilio's
-webhooks (``/hooks/twilio/*``) and the portal's report form (POST ``/portal/report``); not the gateway's
-``/api/authz/*``.  Per address: :class:`RateLimitMiddleware`, before the session is looked up or the view runs;
+webhooks (``/hooks/twilio/*``), the portal's report form (POST ``/portal/report``) and a drill's tracked link
+(``/s/<rid>``, per address only, counted by training's landing views with :func:`check` so that their 429 page
+names no one); not the gateway's ``/api/authz/*``.  Per address: :class:`RateLimitMiddleware`, before the
+session is looked up or the view runs;
 on sign-in it also counts the account (the email asked for, known or not; the key presented), both in one SQL
 statement.  The other accounts are counted by :func:`limit_account` / :func:`account_refusal` where the view
 knows them (the enrolment link; the API token; the texting number; the signed-in employee).
@@ -37,6 +39,7 @@ from django_ratelimit.core import EXPIRATION_FUDGE, _get_ip, _get_window, _make_
 
 from smishguard.audit import Action, record_refusal
 from smishguard.errors import RateLimited
+from smishguard.redaction import redact_path
 from smishguard.responses import error_response
 
 # (path, or prefix ending in "/"; group; method, or None for any)
@@ -198,7 +201,7 @@ def _note(request: HttpRequest, refusal: Refusal, account: str | None) -> None:
         by=refusal.scope,
         limit=refusal.limit,
         window_seconds=refusal.window_seconds,
-        path=request.path[:200],
+        path=redact_path(request.path)[:200],  # no enrolment token, no tracked link's rid in the trail
     )
 
 

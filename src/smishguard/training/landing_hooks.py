@@ -93,6 +93,10 @@ def _names_link_host(body: str) -> bool:
 
 
 def _duration(delta: timedelta) -> str:
+    """The time to report as the SMS reply says it: "12 minutes", "3 hours", "2 days" (never under a minute).
+    Not charts.short_duration (the console's compact cells: "1 h 5 min") nor accounts.sessions' exact session
+    lengths ("90 seconds"): a sentence to the person who reported, worded for them (tests/training/
+    test_landing_durations.py)."""
     minutes = max(1, round(delta.total_seconds() / 60))
     if minutes < 120:
         return f"{minutes} minute{'s' if minutes != 1 else ''}"

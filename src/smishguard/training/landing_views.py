@@ -8,6 +8,9 @@ POST's body to look for the token; no other middleware in settings.MIDDLEWARE re
 (the rate limiter reads JSON only on the sign-in API; tests/training/test_landing_nothing_stored.py checks every
 middleware).  The page's own form fields have no ``name``, so a browser sends nothing of them either.  Should the
 view ever fail, Django's error report cleanses every POST value (``sensitive_post_parameters``).
+
+Both pages are limited per client address (``[rate_limits] landing_address``, accounts.throttle's counters) before
+the rid is looked up: a refused request gets a 429 with ``Retry-After`` and records nothing (no click, no submit).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from django.utils.cache import add_never_cache_headers
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.debug import sensitive_post_parameters
 
+from smishguard.accounts import throttle
 from smishguard.training import landing, simulations
 
 NOT_FOUND = "Not found\n"
@@ -39,11 +43,27 @@ def _private(response: HttpResponse) -> HttpResponse:
     return response
 
 
+def _over_the_limit(request: HttpRequest) -> HttpResponse | None:
+    """``[rate_limits] landing_address`` per client address, before the rid is looked up or anything recorded:
+    None, or the 429 to send (``Retry-After``; a plain page in the drill's own style, naming no one; the refusal
+    audited once per source and window as every rate-limit refusal is, its path redacted)."""
+    refusal = throttle.check(request, "landing")
+    if refusal is None:
+        return None
+    context = {"company": simulations.company(), "retry_after": refusal.retry_after}
+    response = render(request, "training/landing/too_many.html", context, status=429)
+    response["Retry-After"] = str(refusal.retry_after)
+    return _private(response)
+
+
 @csrf_exempt  # the CSRF middleware would parse the body of a POST; see the module's docstring
 @sensitive_post_parameters()  # an error report (DEBUG's page, an error e-mail) shows every POST value cleansed
 def tracked_link(request: HttpRequest, rid: str) -> HttpResponse:
     if request.method not in ("GET", "HEAD", "POST"):
         return HttpResponseNotAllowed(["GET", "HEAD", "POST"])
+    refused = _over_the_limit(request)
+    if refused is not None:  # nothing recorded: no click, no submit
+        return refused
     recipient = landing.find(rid)
     if recipient is None:
         return _not_found()
@@ -66,6 +86,9 @@ def tracked_link(request: HttpRequest, rid: str) -> HttpResponse:
 def lesson(request: HttpRequest, rid: str) -> HttpResponse:
     if request.method not in ("GET", "HEAD"):
         return HttpResponseNotAllowed(["GET", "HEAD"])
+    refused = _over_the_limit(request)
+    if refused is not None:
+        return refused
     recipient = landing.find(rid)
     if recipient is None:
         return _not_found()

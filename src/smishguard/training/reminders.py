@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -32,6 +32,7 @@ from smishguard.messaging.broadcast import queue_message
 from smishguard.messaging.email import queue_email
 from smishguard.messaging.errors import InvalidMessage, ProviderNotConfigured
 from smishguard.messaging.models import OutboundMessage
+from smishguard.timeofday import parse_range
 from smishguard.training.models import Assignment
 from smishguard.training.zones import zone_of
 
@@ -40,15 +41,9 @@ log = logging.getLogger("smishguard.training")
 BEFORE, AFTER = "before", "after"
 
 
-def _hhmm(text: str) -> time:
-    hours, minutes = text.split(":")
-    return time(int(hours), int(minutes))
-
-
 def quiet(employee: Employee, now: datetime) -> bool:
     """Whether ``now`` is in ``[training] quiet_hours`` where the employee is (a range may cross midnight)."""
-    start_text, end_text = settings.SMISHGUARD.training.quiet_hours.split("-")
-    start, end = _hhmm(start_text), _hhmm(end_text)
+    start, end = parse_range(settings.SMISHGUARD.training.quiet_hours)  # checked by config.TrainingSettings
     local = now.astimezone(zone_of(employee)).time()
     if start == end:
         return False

@@ -13,7 +13,6 @@ recipient's own time zone.
 
 from __future__ import annotations
 
-import re
 import string
 from collections import Counter
 from dataclasses import dataclass
@@ -34,6 +33,7 @@ from smishguard.audit import Action, record
 from smishguard.audit.recorder import cli_actor
 from smishguard.engine.sms.links import extract_links
 from smishguard.errors import Conflict, NotFound, PermissionDenied
+from smishguard.timeofday import parse_range
 from smishguard.training.errors import (
     InvalidSimulation,
     SimulationNotFound,
@@ -144,11 +144,10 @@ def parse_window(value: str | None) -> tuple[time | None, time | None]:
     """``HH:MM-HH:MM`` as (start, end); (None, None) for no window.  Across midnight is allowed (21:00-07:00)."""
     if value is None or not value.strip():
         return None, None
-    match = re.fullmatch(r"\s*([01]\d|2[0-3]):([0-5]\d)\s*-\s*([01]\d|2[0-3]):([0-5]\d)\s*", value)
-    if match is None:
-        raise InvalidSimulation(f"the window must be HH:MM-HH:MM (e.g. 09:00-17:00), not {value!r}")
-    start = time(int(match[1]), int(match[2]))
-    end = time(int(match[3]), int(match[4]))
+    try:
+        start, end = parse_range(value, spaces=True)  # smishguard.timeofday: spaces around the times are fine here
+    except ValueError:
+        raise InvalidSimulation(f"the window must be HH:MM-HH:MM (e.g. 09:00-17:00), not {value!r}") from None
     if start == end:
         raise InvalidSimulation("the window's start and end are the same time; leave --window out for any time")
     return start, end
