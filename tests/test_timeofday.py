@@ -40,6 +40,8 @@ REFUSED = [
     pytest.param("nine to five", id="words"),
     pytest.param("", id="empty"),
     pytest.param("   ", id="blank"),
+    pytest.param("0\u0669:00-17:00", id="arabic-indic-digit"),
+    pytest.param("\uff10\uff19:00-17:00", id="fullwidth-digits"),
 ]
 SPACED = [
     pytest.param(" 09:00-17:00", id="leading"),

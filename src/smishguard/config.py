@@ -454,8 +454,6 @@ class ResponsePolicy:
 _RATE = re.compile(r"(\d+)/(\d*)([smhd])")
 _PERIOD_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 RATE_LIMIT_GROUPS = ("signin", "enrol", "api", "twilio", "report", "landing")
-# Counted per client address only: no "<group>_account" setting.
-ADDRESS_ONLY_GROUPS = ("landing",)
 
 
 def parse_rate(value: str) -> tuple[int, int]:
@@ -497,7 +495,8 @@ class RateLimits:
     twilio_account: str = "120/10m"  # per texting number, above the inbound flood answer (inbound_limit)
     report_address: str = "600/10m"  # the portal's "Report a text" form (POST)
     report_account: str = "60/10m"
-    landing_address: str = "600/10m"  # a drill's tracked link /s/<rid>: the page, its submit, its lesson
+    landing_address: str = "120/10m"  # unknown tracked links (/s/<rid> misses), counted only when they miss
+    landing_account: str = "60/10m"  # one recipient's tracked link: its page, its submit, its lesson
     # Anonymous refusals (and rate-limit refusals) are audited once per source and window of this many seconds.
     audit_window_seconds: int = 600
 
@@ -508,7 +507,7 @@ class RateLimits:
         if isinstance(window, bool) or not isinstance(window, int) or window < 1:
             raise ConfigError(f"[rate_limits] audit_window_seconds must be a whole number >= 1, not {window!r}")
         for group in RATE_LIMIT_GROUPS:
-            for scope in ("address",) if group in ADDRESS_ONLY_GROUPS else ("address", "account"):
+            for scope in ("address", "account"):
                 name = f"{group}_{scope}"
                 try:
                     parse_rate(getattr(self, name))

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from datetime import time
 
-_TIME = r"([01]\d|2[0-3]):([0-5]\d)"
+_TIME = r"([01][0-9]|2[0-3]):([0-5][0-9])"  # ASCII digits only (not \d, which takes any script's digits)
 _STRICT = re.compile(rf"{_TIME}-{_TIME}")
 _SPACED = re.compile(rf"\s*{_TIME}\s*-\s*{_TIME}\s*")  # spaces around either time and the dash: "09:00 - 17:00"
 

@@ -9,8 +9,9 @@ POST's body to look for the token; no other middleware in settings.MIDDLEWARE re
 middleware).  The page's own form fields have no ``name``, so a browser sends nothing of them either.  Should the
 view ever fail, Django's error report cleanses every POST value (``sensitive_post_parameters``).
 
-Both pages are limited per client address (``[rate_limits] landing_address``, accounts.throttle's counters) before
-the rid is looked up: a refused request gets a 429 with ``Retry-After`` and records nothing (no click, no submit).
+Both pages are rate-limited (``_counted``: per recipient for a known link, per client address for misses), after
+the rid's one look-up and before anything is recorded: a refused request gets a 429 with ``Retry-After`` and
+records nothing (no click, no submit).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 
 from smishguard.accounts import throttle
 from smishguard.training import landing, simulations
+from smishguard.training.models import Recipient
 
 NOT_FOUND = "Not found\n"
 
@@ -43,17 +45,30 @@ def _private(response: HttpResponse) -> HttpResponse:
     return response
 
 
-def _over_the_limit(request: HttpRequest) -> HttpResponse | None:
-    """``[rate_limits] landing_address`` per client address, before the rid is looked up or anything recorded:
-    None, or the 429 to send (``Retry-After``; a plain page in the drill's own style, naming no one; the refusal
-    audited once per source and window as every rate-limit refusal is, its path redacted)."""
-    refusal = throttle.check(request, "landing")
-    if refusal is None:
-        return None
+def _too_many(request: HttpRequest, refusal: throttle.Refusal) -> HttpResponse:
+    """The 429 (``Retry-After``; a plain page in the drill's own style, naming no one)."""
     context = {"company": simulations.company(), "retry_after": refusal.retry_after}
     response = render(request, "training/landing/too_many.html", context, status=429)
     response["Retry-After"] = str(refusal.retry_after)
     return _private(response)
+
+
+def _counted(request: HttpRequest, rid: str) -> tuple[Recipient | None, HttpResponse | None]:
+    """The recipient of ``rid``, or the answer to send instead (a 404, or a 429), before anything is recorded.
+
+    Two limits (``[rate_limits]``), neither of which holds back a whole office behind one address: a known link
+    is counted per recipient (``landing_account``: one person's link opened, submitted or read again and again),
+    an unknown one per client address, only when it misses (``landing_address``: on counters of their own, as a
+    failed sign-in is; a rid is 192 random bits, so misses are junk, never a way to find a link).  So a real link
+    is never refused for the misses of others behind the same address, nor for the clicks of their colleagues.
+    A refusal is audited once per source and window as every rate-limit refusal is, its path redacted and the
+    recipient named by id, never by rid."""
+    recipient = landing.find(rid)
+    if recipient is None:
+        refusal = throttle.check(request, "landing", counter="landing-missed")
+        return None, _too_many(request, refusal) if refusal is not None else _not_found()
+    refusal = throttle.check(request, "landing", address=False, account=f"recipient {recipient.pk}")
+    return recipient, _too_many(request, refusal) if refusal is not None else None
 
 
 @csrf_exempt  # the CSRF middleware would parse the body of a POST; see the module's docstring
@@ -61,12 +76,9 @@ def _over_the_limit(request: HttpRequest) -> HttpResponse | None:
 def tracked_link(request: HttpRequest, rid: str) -> HttpResponse:
     if request.method not in ("GET", "HEAD", "POST"):
         return HttpResponseNotAllowed(["GET", "HEAD", "POST"])
-    refused = _over_the_limit(request)
-    if refused is not None:  # nothing recorded: no click, no submit
-        return refused
-    recipient = landing.find(rid)
-    if recipient is None:
-        return _not_found()
+    recipient, instead = _counted(request, rid)
+    if instead is not None:  # an unknown link, or too many: nothing recorded (no click, no submit)
+        return instead
     if request.method == "HEAD":  # a preview fetcher or a link checker: a bare 200, no click
         return _private(HttpResponse(b"", content_type="text/html; charset=utf-8"))
     lesson_url = reverse("landing:lesson", args=[recipient.rid])
@@ -86,10 +98,7 @@ def tracked_link(request: HttpRequest, rid: str) -> HttpResponse:
 def lesson(request: HttpRequest, rid: str) -> HttpResponse:
     if request.method not in ("GET", "HEAD"):
         return HttpResponseNotAllowed(["GET", "HEAD"])
-    refused = _over_the_limit(request)
-    if refused is not None:
-        return refused
-    recipient = landing.find(rid)
-    if recipient is None:
-        return _not_found()
+    recipient, instead = _counted(request, rid)
+    if instead is not None:
+        return instead
     return _private(render(request, "training/landing/lesson.html", {"lesson": landing.lesson(recipient)}))
