@@ -4,9 +4,9 @@ Where: sign-in (``/api/webauthn/login/*``), enrolment (``/api/webauthn/register/
 token-authenticated API (``/api/scan``, ``/api/reports``, ``/api/blocklists*``, ``/api/stix/*``), Twilio's
 webhooks (``/hooks/twilio/*``), the portal's report form (POST ``/portal/report``) and a drill's tracked link
 (``/s/<rid>``: per recipient, and per address only when the link is unknown; counted by training's landing
-views with :func:`check` so that their 429 page names no one); not the gateway's ``/api/authz/*``.  Per address: :class:`RateLimitMiddleware`, before the
-session is looked up or the view runs;
-on sign-in it also counts the account (the email asked for, known or not; the key presented), both in one SQL
+views with :func:`check` so that their 429 page names no one); not the gateway's ``/api/authz/*``.  Per
+address: :class:`RateLimitMiddleware`, before the session is looked up or the view runs; on sign-in it also
+counts the account (the email asked for, known or not; the key presented), both in one SQL
 statement.  The other accounts are counted by :func:`limit_account` / :func:`account_refusal` where the view
 knows them (the enrolment link; the API token; the texting number; the signed-in employee).
 
