@@ -72,7 +72,7 @@ one_writer = WriteGate()
 # expression on every call, the async-safety check) costs about 30 µs a statement here, five times what SQLite
 # takes to answer an indexed look-up; ``transaction.atomic()`` about 60 µs.  The gateway's check runs several
 # of each on every request to a customer-data route, the sign-in nine a ceremony (on PostgreSQL, prepared, they
-# took the database's CPU per sign-in from 3.2-3.4 ms to 1.9-2.0 ms: planning each statement anew had cost more
+# took the database's CPU per sign-in from 2.9-3.2 ms to 1.7-2.0 ms: planning each statement anew had cost more
 # than running it), and every request with a session cookie reads its session.  These run a statement written
 # out once (``%s`` placeholders, translated once per database) on the driver's own cursor of the same connection,
 # with Django's own error translation (``wrap_database_errors``: a driver error is raised as Django's
