@@ -10,13 +10,11 @@ import json
 
 import pytest
 from browser import REGISTER_JS, add_virtual_key, chromium
-from gateway_nginx import gateway_env, gateway_in_front
-from servers import django_eval, free_port, smishguard
+from gateway_nginx import APP_HOST, gateway_site
+from servers import django_eval, smishguard
 
 pytestmark = pytest.mark.e2e
 
-AUTH_HOST = "auth.corp.test"
-APP_HOST = "customers.corp.test"
 POLICY = f"""
 [gateway]
 trusted_proxies = ["127.0.0.1/32"]
@@ -50,27 +48,13 @@ print(compliance.complete(attempt) is not None)
 
 
 def test_an_overdue_employee_is_refused_then_admitted_after_a_pass(tmp_path):
-    auth_port, app_port, port = free_port(), free_port(), free_port()
-    auth_origin = f"http://{AUTH_HOST}:{auth_port}"
-    app_origin = f"http://{APP_HOST}:{port}"
-    config = tmp_path / "smishguard.toml"
-    config.write_text(POLICY, encoding="utf-8")
-    env = gateway_env(tmp_path, auth_origin=auth_origin, auth_host=AUTH_HOST, config=config)
-    smishguard(env, "migrate")
+    site = gateway_site(tmp_path, POLICY)
+    env, auth_origin, app_origin = site.env, site.auth_origin, site.app_origin
     smishguard(env, "employees", "add", "ann@corp.test", "--name", "Ann Agent")
     token = json.loads(smishguard(env, "employees", "invite", "ann@corp.test", "--json").stdout)["token"]
     django_eval(env, OVERDUE)
-    args = [
-        f"--host-resolver-rules=MAP {AUTH_HOST} 127.0.0.1, MAP {APP_HOST} 127.0.0.1",
-        f"--unsafely-treat-insecure-origin-as-secure={auth_origin},{app_origin}",
-    ]
     customers = f"{app_origin}/customers"
-    with (
-        gateway_in_front(
-            tmp_path, env, auth_host=AUTH_HOST, app_host=APP_HOST, auth_port=auth_port, app_port=app_port, port=port
-        ),
-        chromium(args) as browser,
-    ):
+    with site.running(), chromium(site.chromium_args()) as browser:
         context = browser.new_context()
         page = context.new_page()
         add_virtual_key(context, page)

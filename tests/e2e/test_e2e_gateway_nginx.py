@@ -17,13 +17,11 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from browser import REGISTER_JS, add_virtual_key, chromium
-from gateway_nginx import gateway_env, gateway_in_front
-from servers import Database, free_port, smishguard
+from gateway_nginx import APP_HOST, gateway_site
+from servers import Database, smishguard
 
 pytestmark = pytest.mark.e2e
 
-AUTH_HOST = "auth.corp.test"
-APP_HOST = "customers.corp.test"
 POLICY = f"""
 [gateway]
 trusted_proxies = ["127.0.0.1/32"]
@@ -49,27 +47,13 @@ def age_sessions(env: dict[str, str]) -> None:
 
 
 def test_sign_in_and_step_up_through_nginx_back_to_the_customer_record(tmp_path):
-    auth_port, app_port, port = free_port(), free_port(), free_port()
-    auth_origin = f"http://{AUTH_HOST}:{auth_port}"
-    app_origin = f"http://{APP_HOST}:{port}"
-    config = tmp_path / "smishguard.toml"
-    config.write_text(POLICY, encoding="utf-8")
-    env = gateway_env(tmp_path, auth_origin=auth_origin, auth_host=AUTH_HOST, config=config)
-    smishguard(env, "migrate")
+    site = gateway_site(tmp_path, POLICY)
+    env, auth_origin, app_origin = site.env, site.auth_origin, site.app_origin
     smishguard(env, "employees", "add", "ann@corp.test", "--name", "Ann Agent", "--group", "customer-data")
     token = json.loads(smishguard(env, "employees", "invite", "ann@corp.test", "--json").stdout)["token"]
 
-    args = [
-        f"--host-resolver-rules=MAP {AUTH_HOST} 127.0.0.1, MAP {APP_HOST} 127.0.0.1",
-        f"--unsafely-treat-insecure-origin-as-secure={auth_origin},{app_origin}",
-    ]
     record = f"{app_origin}/customers/1042?tab=notes"
-    with (
-        gateway_in_front(
-            tmp_path, env, auth_host=AUTH_HOST, app_host=APP_HOST, auth_port=auth_port, app_port=app_port, port=port
-        ),
-        chromium(args) as browser,
-    ):
+    with site.running(), chromium(site.chromium_args()) as browser:
         context = browser.new_context()
         page = context.new_page()
         key = add_virtual_key(context, page)

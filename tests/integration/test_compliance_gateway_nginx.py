@@ -10,13 +10,11 @@ import socket
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from gateway_nginx import gateway_env, gateway_in_front
-from servers import django_eval, free_port, smishguard
+from gateway_nginx import APP_HOST, gateway_site
+from servers import django_eval, smishguard
 
 pytestmark = pytest.mark.integration
 
-AUTH_HOST = "auth.corp.test"
-APP_HOST = "customers.corp.test"
 POLICY = f"""
 [gateway]
 trusted_proxies = ["127.0.0.1/32"]
@@ -75,17 +73,11 @@ def get(port: int, path: str, session: str) -> tuple[int, dict[str, str], str]:
 
 
 def test_overdue_training_is_refused_by_nginx_and_a_pass_admits_the_next_request(tmp_path):
-    auth_port, app_port, port = free_port(), free_port(), free_port()
-    auth_origin = f"http://{AUTH_HOST}:{auth_port}"
-    config = tmp_path / "smishguard.toml"
-    config.write_text(POLICY, encoding="utf-8")
-    env = gateway_env(tmp_path, auth_origin=auth_origin, auth_host=AUTH_HOST, config=config)
-    smishguard(env, "migrate")
+    site = gateway_site(tmp_path, POLICY)
+    env, auth_origin, port = site.env, site.auth_origin, site.port
     smishguard(env, "employees", "add", "ann@corp.test", "--name", "Ann Agent")
     session = django_eval(env, SETUP).strip()
-    with gateway_in_front(
-        tmp_path, env, auth_host=AUTH_HOST, app_host=APP_HOST, auth_port=auth_port, app_port=app_port, port=port
-    ) as app_log:
+    with site.running() as app_log:
         status, headers, body = get(port, "/customers", session)
         assert status == 403, (status, headers, body)
         assert headers["x-smishguard-reason"] == "training_overdue"

@@ -23,7 +23,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from gateway_nginx import ROOT, customer_console, gateway_config, gateway_env, gateway_nginx
+from gateway_nginx import APP_HOST, AUTH_HOST, ROOT, customer_console, gateway_config, gateway_env, gateway_nginx
 from nginx import Browser, self_signed, site_config
 from servers import django_eval, free_port, gunicorn, smishguard
 from softkey import SoftKey
@@ -32,8 +32,6 @@ from webhook_receiver import WebhookReceiver
 
 pytestmark = pytest.mark.integration
 
-AUTH_HOST = "auth.corp.test"
-APP_HOST = "customers.corp.test"
 POLICY = f"""
 [gateway]
 default_policy = "deny"

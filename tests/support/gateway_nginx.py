@@ -9,15 +9,19 @@ import socket
 import subprocess
 import sys
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from nginx import running_nginx
-from servers import clean_env, free_port, gunicorn, stop
+from servers import clean_env, free_port, gunicorn, smishguard, stop
 from waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = ROOT / "deploy" / "nginx-gateway.conf"
+# The tests' made-up names: smishguard on one host, the protected app on a sibling (cookies for .corp.test).
+AUTH_HOST = "auth.corp.test"
+APP_HOST = "customers.corp.test"
 
 
 def gateway_config(
@@ -145,3 +149,51 @@ def gateway_in_front(
         ),
     ):
         yield log
+
+
+@dataclass(frozen=True)
+class GatewaySite:
+    """A migrated smishguard (its policy written out) with free ports for it, the sample app and nginx in front:
+    :meth:`running` starts the three (:func:`gateway_in_front`)."""
+
+    tmp: Path
+    env: dict[str, str]
+    auth_port: int
+    app_port: int
+    port: int
+
+    @property
+    def auth_origin(self) -> str:
+        return f"http://{AUTH_HOST}:{self.auth_port}"
+
+    @property
+    def app_origin(self) -> str:
+        return f"http://{APP_HOST}:{self.port}"
+
+    def chromium_args(self) -> list[str]:
+        """chromium resolving both made-up names to 127.0.0.1 and treating both origins as secure (WebAuthn)."""
+        return [
+            f"--host-resolver-rules=MAP {AUTH_HOST} 127.0.0.1, MAP {APP_HOST} 127.0.0.1",
+            f"--unsafely-treat-insecure-origin-as-secure={self.auth_origin},{self.app_origin}",
+        ]
+
+    def running(self):
+        return gateway_in_front(
+            self.tmp,
+            self.env,
+            auth_host=AUTH_HOST,
+            app_host=APP_HOST,
+            auth_port=self.auth_port,
+            app_port=self.app_port,
+            port=self.port,
+        )
+
+
+def gateway_site(tmp: Path, policy: str) -> GatewaySite:
+    """:class:`GatewaySite` with ``policy`` as its smishguard.toml, the database migrated."""
+    auth_port, app_port, port = free_port(), free_port(), free_port()
+    config = tmp / "smishguard.toml"
+    config.write_text(policy, encoding="utf-8")
+    env = gateway_env(tmp, auth_origin=f"http://{AUTH_HOST}:{auth_port}", auth_host=AUTH_HOST, config=config)
+    smishguard(env, "migrate")
+    return GatewaySite(tmp, env, auth_port, app_port, port)
