@@ -258,6 +258,20 @@ def test_a_name_outside_latin_1_is_sent_mime_encoded(db):
     assert raw.decode(charset) == "Łukasz Żółw"
 
 
+def test_control_characters_in_a_name_or_group_reach_the_app_as_spaces(db):
+    """A newline in a header value would split it (a header of the employee's making): every C0 control character
+    and DEL goes to the app as a space, the rest of the name as it is."""
+    from smishguard.gateway.check import header_text
+
+    assert header_text("Eve\r\nRemote-User: ada@example.com") == "Eve  Remote-User: ada@example.com"
+    assert header_text("a\x00b\tc\x1fd\x7fe\x80f") == "a b c d e\x80f"  # (0x80 is not a C0 character)
+    eve = add_employee(email="eve@example.com", name="Eve\nEvil", groups=["support"])
+    client, _ = signed_in(eve)
+    response = ask(client, "https://customers.example.com/customers/7")
+    assert response.status_code == 200
+    assert response["Remote-Name"] == "Eve Evil"
+
+
 def test_the_public_server_of_deploy_nginx_conf_does_not_pass_the_checks_on():
     from pathlib import Path
 
