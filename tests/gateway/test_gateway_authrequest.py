@@ -258,7 +258,7 @@ def test_a_name_outside_latin_1_is_sent_mime_encoded(db):
     assert raw.decode(charset) == "Łukasz Żółw"
 
 
-def test_control_characters_in_a_name_or_group_reach_the_app_as_spaces(db):
+def test_control_characters_in_a_name_reach_the_app_as_spaces(db):
     """A newline in a header value would split it (a header of the employee's making): every C0 control character
     and DEL goes to the app as a space, the rest of the name as it is."""
     from smishguard.gateway.check import header_text
